@@ -1,0 +1,72 @@
+//! Parse + store of one large feed: a 20,000-item RSS document (about 4 KB of
+//! HTML per item, like the bench corpus) parsed through the refresher's path
+//! and saved in one transaction into a fresh database, then saved again
+//! unchanged (what a refresh of an unchanged feed without validators costs).
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use tidings::config::RetentionConfig;
+use tidings::model::FetchRecord;
+use tidings::parse::parse_feed;
+use tidings::store::{FeedUpdate, NewSubscription, Store};
+
+fn large_feed(items: usize) -> Vec<u8> {
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Big</title><link>http://bench.test/</link>"#,
+    );
+    let paragraph = "<p>Lorem ipsum dolor sit amet, <em>consectetur</em> adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. <a href=\"http://bench.test/x\">Ut enim</a> ad minim veniam.</p>";
+    for i in 0..items {
+        xml.push_str(&format!(
+            "<item><title>Item {i} &amp; more</title><link>http://bench.test/posts/{i}</link><guid>http://bench.test/posts/{i}</guid><pubDate>Mon, 02 Jan 2006 15:04:05 GMT</pubDate><description>Summary {i}</description><content:encoded><![CDATA[<h2>Post {i}</h2>{}]]></content:encoded></item>",
+            paragraph.repeat(20)
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    xml.into_bytes()
+}
+
+fn parse_and_store(c: &mut Criterion) {
+    let doc = large_feed(20_000);
+    let mut group = c.benchmark_group("large_feed_20k");
+    group.sample_size(10);
+    group.bench_function("parse", |b| {
+        b.iter(|| parse_feed(&doc, None, "http://bench.test/feed.xml").unwrap())
+    });
+    group.bench_function("parse_and_store_new", |b| {
+        b.iter_with_setup(
+            || {
+                let dir = tempfile::tempdir().unwrap();
+                let mut store = Store::open(&dir.path().join("bench.db")).unwrap();
+                let (feed, _) = store
+                    .add_feed(&NewSubscription {
+                        url: "http://bench.test/feed.xml".into(),
+                        ..Default::default()
+                    })
+                    .unwrap();
+                (dir, store, feed)
+            },
+            |(_dir, mut store, feed)| {
+                let parsed = parse_feed(&doc, None, "http://bench.test/feed.xml").unwrap();
+                let update = FeedUpdate {
+                    parsed: Some(parsed),
+                    ..Default::default()
+                };
+                let mut record = FetchRecord::default();
+                let counts = store
+                    .save_fetch(
+                        feed,
+                        None,
+                        &update,
+                        &mut record,
+                        1,
+                        &RetentionConfig::default(),
+                    )
+                    .unwrap();
+                assert_eq!(counts.new, 20_000);
+            },
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse_and_store);
+criterion_main!(benches);

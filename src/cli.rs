@@ -1,0 +1,657 @@
+//! The command line: clap definitions and the headless commands (add, import,
+//! export, refresh, list, remove, search, stats). Each command opens the store,
+//! does its work through the same `Store` and `Refresher` the TUI uses, and
+//! prints plain text meant for people (or JSON meant for scripts).
+//!
+//! Everything printed that came from a feed was sanitised when it was stored;
+//! text here only adds layout.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{Config, Paths};
+use crate::fetch::{Fetcher, Validators, decode_body, discover_feeds, looks_like_html};
+use crate::model::{FeedId, FeedListRow};
+use crate::parse::{ParseError, parse_feed, sanitize_text};
+use crate::refresh::{Command as WorkerCommand, Progress, RefreshStats, Refresher};
+use crate::stats_report;
+use crate::store::{NewSubscription, Store};
+use crate::subscriptions::{self, ExportFeed};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tidings",
+    version,
+    about = "A fast, keyboard-first terminal feed reader"
+)]
+pub struct Cli {
+    /// Keep the database, caches, config and log in DIR.
+    #[arg(long, global = true, env = "TIDINGS_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<CliCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Subscribe to a feed, a web page that announces one, or a local file.
+    Add {
+        /// http(s) address, file:// address or path of a feed file.
+        url: String,
+        /// Tag the feed (repeat for several).
+        #[arg(long = "tag", short = 't')]
+        tags: Vec<String>,
+        /// Your own name for the feed.
+        #[arg(long)]
+        title: Option<String>,
+        /// Subscribe without fetching the address first (offline).
+        #[arg(long)]
+        no_fetch: bool,
+    },
+    /// Import subscriptions from OPML or a newsboat urls file.
+    Import { file: PathBuf },
+    /// Export subscriptions as OPML, or everything as JSON.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Opml)]
+        format: ExportFormat,
+        /// Write to FILE instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Fetch all (or the named) feeds now.
+    Refresh {
+        /// Feeds by id, address or title.
+        feeds: Vec<String>,
+        /// Print only the summary and failures.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// List feeds with unread/total counts and the last fetch.
+    List,
+    /// Unsubscribe from a feed (its articles go too).
+    Remove { feed: String },
+    /// Full-text search over titles and bodies, best matches first.
+    Search {
+        #[arg(required = true)]
+        query: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+    },
+    /// Fetch statistics: the last refresh and every feed.
+    Stats {
+        #[arg(long, value_enum, default_value_t = StatsFormat::Text)]
+        format: StatsFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Opml,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StatsFormat {
+    Text,
+    Json,
+}
+
+/// Runs one headless command.
+pub async fn run(command: CliCommand, paths: &Paths, config: Config) -> anyhow::Result<()> {
+    let mut store = open_store(paths)?;
+    match command {
+        CliCommand::Add {
+            url,
+            tags,
+            title,
+            no_fetch,
+        } => add(&mut store, paths, config, &url, tags, title, no_fetch).await,
+        CliCommand::Import { file } => import(&mut store, &file),
+        CliCommand::Export { format, output } => export(&store, format, output.as_deref()),
+        CliCommand::Refresh { feeds, quiet } => {
+            let ids = resolve_feeds(&store, &feeds)?;
+            refresh(store, config, ids, quiet).await
+        }
+        CliCommand::List => list(&store),
+        CliCommand::Remove { feed } => remove(&mut store, &feed),
+        CliCommand::Search { query, limit } => search(&store, &query.join(" "), limit),
+        CliCommand::Stats { format } => stats(&store, format),
+    }
+}
+
+pub fn open_store(paths: &Paths) -> anyhow::Result<Store> {
+    paths
+        .create_dirs()
+        .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
+    Store::open(&paths.database)
+        .with_context(|| format!("cannot open {}", paths.database.display()))
+}
+
+// ---- add -------------------------------------------------------------------------
+
+/// What an address turned out to be.
+enum Probe {
+    Feed { url: String, title: Option<String> },
+    Page(Vec<crate::fetch::DiscoveredFeed>),
+}
+
+async fn add(
+    store: &mut Store,
+    paths: &Paths,
+    config: Config,
+    input: &str,
+    tags: Vec<String>,
+    title: Option<String>,
+    no_fetch: bool,
+) -> anyhow::Result<()> {
+    let url = subscription_url(input)?;
+    let (url, feed_title) = if no_fetch {
+        (url, None)
+    } else {
+        let fetcher = Fetcher::new(&config.refresh)?;
+        match probe(&fetcher, &url).await? {
+            Probe::Feed { url, title } => (url, title),
+            Probe::Page(found) => match found.as_slice() {
+                [] => bail!("{url} is a web page that announces no feed"),
+                [one] => {
+                    println!("found feed {}", one.url);
+                    match probe(&fetcher, &one.url).await? {
+                        Probe::Feed { url, title } => (url, title),
+                        Probe::Page(_) => bail!("{} is a web page, not a feed", one.url),
+                    }
+                }
+                several => {
+                    println!(
+                        "{url} announces {} feeds; add the one you want:",
+                        several.len()
+                    );
+                    for f in several {
+                        println!(
+                            "  tidings add {}    {}",
+                            f.url,
+                            f.title.as_deref().unwrap_or(&f.mime_type)
+                        );
+                    }
+                    bail!("several feeds found, none added");
+                }
+            },
+        }
+    };
+    let tags = tags
+        .iter()
+        .map(|t| sanitize_text(t.trim()))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let (id, new) = store.add_feed(&NewSubscription {
+        url: url.clone(),
+        title,
+        feed_title,
+        tags,
+    })?;
+    if !new {
+        println!("already subscribed to {url} (feed {id})");
+        return Ok(());
+    }
+    println!("subscribed to {url} (feed {id})");
+    if !no_fetch {
+        refresh_quietly(paths, config, vec![id]).await?;
+        if let Some(row) = store.feed_list()?.into_iter().find(|r| r.feed.id == id) {
+            println!("{}: {} articles", row.feed.display_name(), row.total);
+        }
+    }
+    Ok(())
+}
+
+/// The address to subscribe to: an http(s) or file URL, or a path made into one.
+fn subscription_url(input: &str) -> anyhow::Result<String> {
+    let input = input.trim();
+    if let Ok(url) = url::Url::parse(input) {
+        match url.scheme() {
+            "http" | "https" | "file" => return Ok(url.to_string()),
+            // A one-letter "scheme" is a Windows drive; fall through to the path case.
+            s if s.len() > 1 => {
+                bail!("tidings subscribes to http(s) addresses and local files, not {s}:")
+            }
+            _ => {}
+        }
+    }
+    let path = Path::new(input);
+    if path.exists() {
+        let absolute = path
+            .canonicalize()
+            .with_context(|| format!("cannot read {input}"))?;
+        return url::Url::from_file_path(&absolute)
+            .map(|u| u.to_string())
+            .map_err(|_| anyhow::anyhow!("cannot make an address of {}", absolute.display()));
+    }
+    if !input.contains("://") && input.contains('.') && !input.contains(' ') {
+        return Ok(format!("https://{input}"));
+    }
+    bail!("{input} is neither a web address nor an existing file")
+}
+
+async fn probe(fetcher: &Fetcher, url: &str) -> anyhow::Result<Probe> {
+    let response = fetcher
+        .get(url, &Validators::default())
+        .await
+        .with_context(|| format!("cannot fetch {url}"))?;
+    if let Some(status) = response.status.filter(|s| !(200..300).contains(s)) {
+        bail!("{url} answered HTTP {status}");
+    }
+    let body = decode_body(
+        &response.body,
+        response.content_encoding.as_deref(),
+        fetcher.max_body(),
+    )?;
+    let final_url = response
+        .moved_permanently_to
+        .clone()
+        .unwrap_or_else(|| url.to_string());
+    let parsed = {
+        let body = body.clone();
+        let charset = response.charset().map(str::to_string);
+        let base = response.final_url.clone();
+        tokio::task::spawn_blocking(move || parse_feed(&body, charset.as_deref(), &base))
+            .await
+            .unwrap_or_else(|_| Err(ParseError::Malformed("the feed parser crashed".into())))
+    };
+    match parsed {
+        Ok(feed) => Ok(Probe::Feed {
+            url: final_url,
+            title: feed.title,
+        }),
+        // Discovery only for pages from the web: a local file never leads elsewhere.
+        Err(ParseError::NotAFeed(_))
+            if response.status.is_some()
+                && looks_like_html(&body, response.content_type.as_deref()) =>
+        {
+            let html = String::from_utf8_lossy(&body);
+            Ok(Probe::Page(discover_feeds(&html, &response.final_url)))
+        }
+        Err(e) => bail!("{url} is not a readable feed: {e}"),
+    }
+}
+
+// ---- import / export --------------------------------------------------------------
+
+fn import(store: &mut Store, file: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = crate::parse::to_utf8(&bytes, None)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let list = subscriptions::parse_import(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut added = 0;
+    for sub in &list.subscriptions {
+        if store.add_feed(sub)?.1 {
+            added += 1;
+        }
+    }
+    for reason in &list.skipped {
+        eprintln!("skipped {reason}");
+    }
+    println!(
+        "imported {} feeds from {} ({} already subscribed, {} skipped)",
+        added,
+        file.display(),
+        list.subscriptions.len() - added,
+        list.skipped.len()
+    );
+    Ok(())
+}
+
+fn export(store: &Store, format: ExportFormat, output: Option<&Path>) -> anyhow::Result<()> {
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let feeds = store.feeds()?;
+    match format {
+        ExportFormat::Opml => subscriptions::write_opml(&mut out, &feeds)?,
+        ExportFormat::Json => {
+            // One feed at a time: the export of a large cache never sits in memory whole.
+            out.write_all(b"{\"feeds\": [")?;
+            for (i, feed) in feeds.iter().enumerate() {
+                let articles = store.feed_articles(feed.id)?;
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                out.write_all(b"\n")?;
+                serde_json::to_writer(&mut out, &ExportFeed::new(feed, &articles))?;
+            }
+            out.write_all(b"\n]}\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+// ---- refresh ---------------------------------------------------------------------
+
+fn resolve_feeds(store: &Store, names: &[String]) -> anyhow::Result<Option<Vec<FeedId>>> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    names
+        .iter()
+        .map(|n| resolve_feed(store, n).map(|f| f.id))
+        .collect::<anyhow::Result<Vec<_>>>()
+        .map(Some)
+}
+
+fn resolve_feed(store: &Store, name: &str) -> anyhow::Result<crate::model::Feed> {
+    let mut found = store.find_feed(name)?;
+    match found.len() {
+        0 => bail!("no feed matches {name:?} (see tidings list)"),
+        1 => Ok(found.remove(0)),
+        n => {
+            let names: Vec<String> = found
+                .iter()
+                .take(5)
+                .map(|f| format!("  {}  {}", f.id, f.display_name()))
+                .collect();
+            bail!(
+                "{n} feeds match {name:?}; name one by its id:\n{}",
+                names.join("\n")
+            )
+        }
+    }
+}
+
+/// Fetches the given feeds now, reporting only failures.
+async fn refresh_quietly(paths: &Paths, config: Config, ids: Vec<FeedId>) -> anyhow::Result<()> {
+    let mut refresher = Refresher::new(Store::open(&paths.database)?, config)?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    refresher.run(WorkerCommand::Refresh(Some(ids)), &tx).await;
+    drop(tx);
+    while let Some(p) = rx.recv().await {
+        match p {
+            Progress::FeedDone(done) if done.record.failed() => {
+                eprintln!(
+                    "fetch failed: {}",
+                    done.record.error_message.unwrap_or_default()
+                )
+            }
+            Progress::Aborted(reason) => bail!("refresh failed: {reason}"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn refresh(
+    store: Store,
+    config: Config,
+    ids: Option<Vec<FeedId>>,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let (commands, mut progress, worker) = crate::refresh::spawn(store, config)?;
+    commands.send(WorkerCommand::Refresh(ids)).ok();
+    drop(commands);
+    let interactive = std::io::stderr().is_terminal();
+    let mut stats = RefreshStats::default();
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let mut failures: Vec<String> = Vec::new();
+    let mut stdout = std::io::stdout().lock();
+    while let Some(p) = progress.recv().await {
+        stats.apply(&p);
+        match &p {
+            Progress::Started { total, skipped } => {
+                if *skipped > 0 {
+                    writeln!(
+                        stdout,
+                        "{skipped} feeds skipped (gone, or the server asked to wait)"
+                    )?;
+                }
+                if interactive {
+                    let b = indicatif::ProgressBar::new(*total as u64);
+                    b.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{bar:30} {pos}/{len} feeds {wide_msg}",
+                        )
+                        .expect("valid template"),
+                    );
+                    bar = Some(b);
+                }
+            }
+            Progress::FeedDone(done) => {
+                let line = feed_line(done);
+                if done.record.failed() {
+                    failures.push(line.clone());
+                }
+                match &bar {
+                    Some(b) => {
+                        b.inc(1);
+                        b.set_message(truncate(&done.title, 40));
+                    }
+                    None if !quiet => writeln!(stdout, "{line}")?,
+                    None => {}
+                }
+            }
+            Progress::Finished(_) | Progress::Aborted(_) => {}
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    worker.await.ok();
+    if let Some(reason) = &stats.aborted {
+        bail!("refresh stopped: {reason}");
+    }
+    if interactive || quiet {
+        for line in &failures {
+            writeln!(stdout, "{line}")?;
+        }
+    }
+    let wall = stats
+        .finished
+        .as_ref()
+        .map(|f| f.wall_ms)
+        .unwrap_or_default();
+    writeln!(stdout, "{}", summary_line(&stats, wall))?;
+    Ok(())
+}
+
+fn feed_line(done: &crate::refresh::FeedDone) -> String {
+    let r = &done.record;
+    let title = truncate(&done.title, 60);
+    if r.failed() {
+        format!(
+            "FAIL {title}: {}",
+            r.error_message.as_deref().unwrap_or("failed")
+        )
+    } else if r.not_modified {
+        format!("  ok {title}: not modified")
+    } else {
+        format!(
+            "  ok {title}: {} new, {} articles",
+            r.new_articles, r.total_articles
+        )
+    }
+}
+
+/// `300 feeds · 297 ok (41 not modified) · 3 failed · 1,204 new articles · 18.4 MB · 6.2 s`
+pub fn summary_line(stats: &RefreshStats, wall_ms: u64) -> String {
+    format!(
+        "{} feeds · {} ok ({} not modified) · {} failed · {} new articles · {} · {:.1} s",
+        thousands(stats.done as u64),
+        thousands(stats.ok),
+        thousands(stats.not_modified),
+        thousands(stats.failed),
+        thousands(stats.new_articles),
+        megabytes(stats.bytes_wire),
+        wall_ms as f64 / 1000.0
+    )
+}
+
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+// ---- list / remove / search / stats ----------------------------------------------------
+
+fn list(store: &Store) -> anyhow::Result<()> {
+    let rows = store.feed_list()?;
+    let mut out = std::io::stdout().lock();
+    if rows.is_empty() {
+        writeln!(
+            out,
+            "No feeds yet. Subscribe with `tidings add URL` or `tidings import FILE`."
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:>4}  {:>11}  {:<14}  FEED",
+        "ID", "UNREAD/ALL", "LAST FETCH"
+    )?;
+    for row in &rows {
+        writeln!(
+            out,
+            "{:>4}  {:>11}  {:<14}  {}{}",
+            row.feed.id,
+            format!("{}/{}", row.unread, row.total),
+            fetch_status(row),
+            truncate(row.feed.display_name(), 60),
+            if row.feed.tags.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", row.feed.tags.join(", "))
+            }
+        )?;
+    }
+    Ok(())
+}
+
+fn fetch_status(row: &FeedListRow) -> String {
+    if row.feed.gone {
+        return "gone (410)".into();
+    }
+    match &row.last_fetch {
+        None => "never".into(),
+        Some(f) => match (f.error_kind, f.http_status) {
+            (Some(kind), Some(status)) => format!("{kind} ({status})"),
+            (Some(kind), None) => kind.to_string(),
+            (None, _) if f.not_modified => "ok (304)".into(),
+            (None, Some(status)) => format!("ok ({status})"),
+            (None, None) => "ok (file)".into(),
+        },
+    }
+}
+
+fn remove(store: &mut Store, name: &str) -> anyhow::Result<()> {
+    let feed = resolve_feed(store, name)?;
+    store.remove_feed(feed.id)?;
+    println!("removed {} ({})", feed.display_name(), feed.url);
+    Ok(())
+}
+
+fn search(store: &Store, query: &str, limit: u64) -> anyhow::Result<()> {
+    let hits = store.search(query, limit)?;
+    let mut out = std::io::stdout().lock();
+    if hits.is_empty() {
+        writeln!(out, "nothing found for {query:?}")?;
+    }
+    for hit in hits {
+        let a = &hit.article;
+        let date = chrono::DateTime::from_timestamp(a.date, 0)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{date}  {} — {}",
+            truncate(&hit.feed_title, 30),
+            a.title.as_deref().unwrap_or("(untitled)")
+        )?;
+        if let Some(link) = &a.link {
+            writeln!(out, "            {link}")?;
+        }
+    }
+    Ok(())
+}
+
+fn stats(store: &Store, format: StatsFormat) -> anyhow::Result<()> {
+    let now = chrono::Utc::now().timestamp();
+    let feeds = store.feed_stats(now)?;
+    let last_run = store.last_run(5)?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        StatsFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &stats_report::json(&feeds, last_run.as_ref()))?;
+            writeln!(out)?;
+        }
+        StatsFormat::Text => stats_report::write_text(&mut out, &feeds, last_run.as_ref(), now)?,
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_reads_like_the_spec() {
+        let stats = RefreshStats {
+            done: 300,
+            ok: 297,
+            not_modified: 41,
+            failed: 3,
+            new_articles: 1204,
+            bytes_wire: 18_400_000,
+            ..Default::default()
+        };
+        assert_eq!(
+            summary_line(&stats, 6200),
+            "300 feeds · 297 ok (41 not modified) · 3 failed · 1,204 new articles · 18.4 MB · 6.2 s"
+        );
+    }
+
+    #[test]
+    fn addresses_and_paths_become_subscription_urls() {
+        assert_eq!(
+            subscription_url("http://a.test/feed").unwrap(),
+            "http://a.test/feed"
+        );
+        assert_eq!(
+            subscription_url("example.org/feed.xml").unwrap(),
+            "https://example.org/feed.xml"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.xml");
+        std::fs::write(&file, "<rss/>").unwrap();
+        assert!(
+            subscription_url(file.to_str().unwrap())
+                .unwrap()
+                .starts_with("file:///")
+        );
+        assert!(subscription_url("ftp://a.test/x").is_err());
+        assert!(subscription_url("exec:rm -rf").is_err());
+    }
+}

@@ -1,0 +1,182 @@
+//! Where tidings keeps its files ([`Paths`]) and what the user may tune
+//! ([`Config`], read from `config.toml`). Both are plain values built once in
+//! `main` and passed down; nothing reads a global.
+//!
+//! `--data-dir DIR` (or `TIDINGS_DATA_DIR`) puts everything, config included,
+//! under DIR. Without it the platform's directories come from `directories`.
+//! A config file with an unknown key is an error that names the file and the key,
+//! so a typo never silently does nothing.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The files tidings reads and writes.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    pub data_dir: PathBuf,
+    pub database: PathBuf,
+    pub cache_dir: PathBuf,
+    pub log_dir: PathBuf,
+}
+
+impl Paths {
+    /// Everything under one directory (`--data-dir`).
+    pub fn in_dir(dir: &Path) -> Paths {
+        Paths {
+            config_file: dir.join("config.toml"),
+            data_dir: dir.to_path_buf(),
+            database: dir.join("tidings.db"),
+            cache_dir: dir.join("cache"),
+            log_dir: dir.join("logs"),
+        }
+    }
+
+    /// The platform's usual places (XDG on Linux).
+    pub fn platform() -> anyhow::Result<Paths> {
+        let dirs = directories::ProjectDirs::from("", "", "tidings")
+            .ok_or_else(|| anyhow::anyhow!("no home directory found; pass --data-dir DIR"))?;
+        let data = dirs.data_dir();
+        Ok(Paths {
+            config_file: dirs.config_dir().join("config.toml"),
+            data_dir: data.to_path_buf(),
+            database: data.join("tidings.db"),
+            cache_dir: dirs.cache_dir().to_path_buf(),
+            log_dir: dirs.state_dir().unwrap_or(data).join("logs"),
+        })
+    }
+
+    pub fn create_dirs(&self) -> std::io::Result<()> {
+        for dir in [&self.data_dir, &self.cache_dir, &self.log_dir] {
+            std::fs::create_dir_all(dir)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub refresh: RefreshConfig,
+    pub retention: RetentionConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RefreshConfig {
+    /// Requests in flight at once, all hosts together.
+    pub concurrency: usize,
+    /// Requests in flight at once on one host.
+    pub per_host: usize,
+    pub connect_timeout_secs: u64,
+    /// Longest silence while reading a response.
+    pub read_timeout_secs: u64,
+    /// Longest a whole fetch may take, body included.
+    pub total_timeout_secs: u64,
+    /// Largest decoded feed body accepted, in bytes.
+    pub max_body_bytes: u64,
+    /// Minutes between periodic refreshes in the TUI; 0 turns them off.
+    pub interval_minutes: u64,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Articles kept per feed; 0 keeps all. Starred and unread ones always stay.
+    pub keep_articles: u64,
+    /// Days an article is kept; 0 keeps it forever. Starred and unread ones always stay.
+    pub keep_days: u64,
+    /// Fetch records (statistics) kept per feed.
+    pub fetch_history: u64,
+}
+
+impl Default for RefreshConfig {
+    fn default() -> Self {
+        RefreshConfig {
+            concurrency: 32,
+            per_host: 2,
+            connect_timeout_secs: 10,
+            read_timeout_secs: 20,
+            total_timeout_secs: 60,
+            max_body_bytes: 32 * 1024 * 1024,
+            interval_minutes: 60,
+            user_agent: None,
+        }
+    }
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            keep_articles: 0,
+            keep_days: 0,
+            fetch_history: 100,
+        }
+    }
+}
+
+impl RefreshConfig {
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout_secs.max(1))
+    }
+    pub fn read_timeout(&self) -> Duration {
+        Duration::from_secs(self.read_timeout_secs.max(1))
+    }
+    pub fn total_timeout(&self) -> Duration {
+        Duration::from_secs(self.total_timeout_secs.max(1))
+    }
+    pub fn user_agent(&self) -> String {
+        self.user_agent.clone().unwrap_or_else(|| {
+            format!(
+                "tidings/{} (terminal feed reader; +https://crates.io/crates/tidings)",
+                env!("CARGO_PKG_VERSION")
+            )
+        })
+    }
+}
+
+impl Config {
+    /// Reads the config file; a missing file means the defaults.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
+        };
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_rejected_with_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[refresh]\nper_hots = 3\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("config.toml") && err.contains("per_hots"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn partial_files_keep_the_other_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[retention]\nkeep_articles = 200\n").unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.retention.keep_articles, 200);
+        assert_eq!(config.refresh.per_host, 2);
+        assert_eq!(
+            Config::load(&dir.path().join("none.toml")).unwrap(),
+            Config::default()
+        );
+    }
+}

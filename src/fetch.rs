@@ -1,0 +1,541 @@
+//! One conditional GET of a feed address, with every limit a hostile server
+//! needs, and nothing about SQLite or the UI.
+//!
+//! - Timeouts: connect, read (silence between bytes) and total.
+//! - Redirects are followed here, at most [`MAX_REDIRECTS`], so that we know
+//!   whether every hop was permanent (301/308: the feed moved) and never send a
+//!   Referer; only http(s) targets are followed.
+//! - Content codings (gzip, brotli, deflate) are decoded here rather than inside
+//!   reqwest, so that the statistics can count bytes on the wire and decoded bytes
+//!   separately, and so that the cap applies to the *decoded* size: a gzip bomb
+//!   stops at the cap. Decoding is CPU work and runs with the parse, off the
+//!   async threads ([`decode_body`]).
+//! - `file://` addresses (the user's own subscription, never a feed's link) are
+//!   read from disk under the same size cap.
+//!
+//! Feed discovery for `tidings add PAGE` ([`discover_feeds`]) lives here too: it
+//! is what a fetch of a web page instead of a feed turns into.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use url::Url;
+
+use crate::config::RefreshConfig;
+use crate::model::ErrorKind;
+
+pub const MAX_REDIRECTS: usize = 10;
+
+/// Why a fetch failed; [`FetchError::kind`] is what the statistics record.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FetchError {
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error("cannot resolve the host name: {0}")]
+    Dns(String),
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("TLS failed: {0}")]
+    Tls(String),
+    #[error("HTTP {status}{}", reason.as_deref().map(|r| format!(" {r}")).unwrap_or_default())]
+    Http { status: u16, reason: Option<String> },
+    #[error("the feed is gone (HTTP 410); it will not be fetched again")]
+    Gone,
+    #[error("the server asks to wait (HTTP {status}){}", retry_after.map(|s| format!(", retry after {s} s")).unwrap_or_default())]
+    RateLimited {
+        status: u16,
+        retry_after: Option<u64>,
+    },
+    #[error("larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
+    #[error("redirect to an address tidings will not follow: {0}")]
+    BadRedirect(String),
+    #[error("{0}")]
+    Parse(String),
+    #[error("{0}")]
+    Encoding(String),
+    #[error("cannot read: {0}")]
+    Io(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl FetchError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            FetchError::Timeout(_) => ErrorKind::Timeout,
+            FetchError::Dns(_) => ErrorKind::Dns,
+            FetchError::Connect(_) => ErrorKind::Connect,
+            FetchError::Tls(_) => ErrorKind::Tls,
+            FetchError::Http { .. } | FetchError::BadRedirect(_) => ErrorKind::Http,
+            FetchError::Gone => ErrorKind::Gone,
+            FetchError::RateLimited { .. } => ErrorKind::RateLimited,
+            FetchError::TooLarge { .. } => ErrorKind::TooLarge,
+            FetchError::TooManyRedirects => ErrorKind::TooManyRedirects,
+            FetchError::Parse(_) => ErrorKind::Parse,
+            FetchError::Encoding(_) => ErrorKind::Encoding,
+            FetchError::Io(_) => ErrorKind::Io,
+            FetchError::Other(_) => ErrorKind::Other,
+        }
+    }
+
+    fn from_reqwest(e: reqwest::Error) -> FetchError {
+        // The chain holds the useful part ("dns error", "connection refused", ...).
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            text = format!("{text}: {s}");
+            source = s.source();
+        }
+        let lower = text.to_lowercase();
+        if e.is_timeout() || lower.contains("timed out") {
+            FetchError::Timeout(text)
+        } else if lower.contains("dns error") || lower.contains("failed to lookup") {
+            FetchError::Dns(text)
+        } else if lower.contains("certificate")
+            || lower.contains("tls")
+            || lower.contains("handshake")
+        {
+            FetchError::Tls(text)
+        } else if e.is_connect() {
+            FetchError::Connect(text)
+        } else {
+            FetchError::Io(text)
+        }
+    }
+}
+
+/// Validators from the previous fetch, sent back verbatim.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A response as the refresher needs it. The body is still content-coded.
+#[derive(Debug, Clone, Default)]
+pub struct Response {
+    /// `None` for a local file.
+    pub status: Option<u16>,
+    pub final_url: String,
+    /// Set when at least one redirect was followed.
+    pub redirected_to: Option<String>,
+    /// Set when every redirect followed was permanent (301/308).
+    pub moved_permanently_to: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    /// `Cache-Control: max-age`, in seconds.
+    pub max_age: Option<u64>,
+    /// `Retry-After`, in seconds from now.
+    pub retry_after: Option<u64>,
+    pub body: Vec<u8>,
+    pub ms_headers: u64,
+    pub ms_body: u64,
+}
+
+impl Response {
+    /// The `charset` parameter of the Content-Type, if any.
+    pub fn charset(&self) -> Option<&str> {
+        charset_of(self.content_type.as_deref()?)
+    }
+}
+
+pub fn charset_of(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"'))
+    })
+}
+
+/// The HTTP side of tidings: one `reqwest` client with its limits.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    max_body: u64,
+    total_timeout: Duration,
+}
+
+impl Fetcher {
+    pub fn new(config: &RefreshConfig) -> anyhow::Result<Fetcher> {
+        let client = reqwest::Client::builder()
+            .user_agent(config.user_agent())
+            .connect_timeout(config.connect_timeout())
+            .read_timeout(config.read_timeout())
+            .timeout(config.total_timeout())
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
+            .pool_max_idle_per_host(config.per_host.max(1))
+            .build()?;
+        Ok(Fetcher {
+            client,
+            max_body: config.max_body_bytes,
+            total_timeout: config.total_timeout(),
+        })
+    }
+
+    pub fn max_body(&self) -> u64 {
+        self.max_body
+    }
+
+    /// GETs `address` (http(s) or file), following redirects; answers every HTTP
+    /// status as a [`Response`] (the body is read only for 2xx).
+    pub async fn get(
+        &self,
+        address: &str,
+        validators: &Validators,
+    ) -> Result<Response, FetchError> {
+        let url = Url::parse(address)
+            .map_err(|e| FetchError::Other(format!("bad address {address}: {e}")))?;
+        match url.scheme() {
+            "file" => self.read_file(&url).await,
+            "http" | "https" => {
+                tokio::time::timeout(self.total_timeout, self.get_http(url, validators))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(FetchError::Timeout(format!(
+                            "no complete answer within {} s",
+                            self.total_timeout.as_secs()
+                        )))
+                    })
+            }
+            other => Err(FetchError::Other(format!(
+                "unsupported address scheme {other}:"
+            ))),
+        }
+    }
+
+    async fn get_http(
+        &self,
+        mut url: Url,
+        validators: &Validators,
+    ) -> Result<Response, FetchError> {
+        let started = Instant::now();
+        let mut all_permanent = true;
+        let mut redirects = 0;
+        let response = loop {
+            let mut request = self
+                .client
+                .get(url.clone())
+                .header(header::ACCEPT, ACCEPT_FEEDS)
+                .header(header::ACCEPT_ENCODING, "gzip, br, deflate");
+            if let Some(etag) = &validators.etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &validators.last_modified {
+                request = request.header(header::IF_MODIFIED_SINCE, lm);
+            }
+            let response = request.send().await.map_err(FetchError::from_reqwest)?;
+            let status = response.status();
+            if !status.is_redirection() || status.as_u16() == 304 {
+                break response;
+            }
+            let Some(location) = response.headers().get(header::LOCATION) else {
+                break response;
+            };
+            redirects += 1;
+            if redirects > MAX_REDIRECTS {
+                return Err(FetchError::TooManyRedirects);
+            }
+            let location = location.to_str().unwrap_or_default();
+            let next = url
+                .join(location)
+                .map_err(|_| FetchError::BadRedirect(location.into()))?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(FetchError::BadRedirect(next.to_string()));
+            }
+            all_permanent &= matches!(status.as_u16(), 301 | 308);
+            url = next;
+        };
+        let ms_headers = started.elapsed().as_millis() as u64;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let mut out = Response {
+            status: Some(status),
+            final_url: url.to_string(),
+            redirected_to: (redirects > 0).then(|| url.to_string()),
+            moved_permanently_to: (redirects > 0 && all_permanent).then(|| url.to_string()),
+            etag: header_text(&headers, header::ETAG),
+            last_modified: header_text(&headers, header::LAST_MODIFIED),
+            content_type: header_text(&headers, header::CONTENT_TYPE),
+            content_encoding: header_text(&headers, header::CONTENT_ENCODING),
+            max_age: header_text(&headers, header::CACHE_CONTROL).and_then(|v| max_age(&v)),
+            retry_after: header_text(&headers, header::RETRY_AFTER).and_then(|v| retry_after(&v)),
+            ms_headers,
+            ..Response::default()
+        };
+        if (200..300).contains(&status) {
+            let body_started = Instant::now();
+            out.body = self.read_body(response).await?;
+            out.ms_body = body_started.elapsed().as_millis() as u64;
+        }
+        Ok(out)
+    }
+
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+        if response.content_length().is_some_and(|n| n > self.max_body) {
+            return Err(FetchError::TooLarge {
+                limit: self.max_body,
+            });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(FetchError::from_reqwest)? {
+            if body.len() as u64 + chunk.len() as u64 > self.max_body {
+                return Err(FetchError::TooLarge {
+                    limit: self.max_body,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    async fn read_file(&self, url: &Url) -> Result<Response, FetchError> {
+        let path = url
+            .to_file_path()
+            .map_err(|_| FetchError::Other(format!("not a local file address: {url}")))?;
+        let started = Instant::now();
+        let meta = tokio::fs::metadata(&path)
+            .await
+            .map_err(|e| FetchError::Io(format!("{}: {e}", path.display())))?;
+        if meta.len() > self.max_body {
+            return Err(FetchError::TooLarge {
+                limit: self.max_body,
+            });
+        }
+        let body = tokio::fs::read(&path)
+            .await
+            .map_err(|e| FetchError::Io(format!("{}: {e}", path.display())))?;
+        Ok(Response {
+            status: None,
+            final_url: url.to_string(),
+            body,
+            ms_body: started.elapsed().as_millis() as u64,
+            ..Response::default()
+        })
+    }
+}
+
+const ACCEPT_FEEDS: &str = "application/rss+xml, application/atom+xml, application/feed+json, \
+    application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5";
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .map(HeaderValue::as_bytes)
+        .map(|b| String::from_utf8_lossy(b).trim().to_string())
+}
+
+fn max_age(cache_control: &str) -> Option<u64> {
+    cache_control.split(',').find_map(|d| {
+        let (k, v) = d.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("max-age")
+            .then(|| v.trim().trim_matches('"').parse().ok())?
+    })
+}
+
+/// `Retry-After` as seconds from now: either a number or an HTTP date.
+fn retry_after(value: &str) -> Option<u64> {
+    if let Ok(secs) = value.trim().parse::<u64>() {
+        return Some(secs);
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    Some((when.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64)
+}
+
+/// Removes the content coding of a body, stopping at `limit` decoded bytes.
+pub fn decode_body(
+    body: &[u8],
+    content_encoding: Option<&str>,
+    limit: u64,
+) -> Result<Vec<u8>, FetchError> {
+    let coding = content_encoding
+        .unwrap_or("identity")
+        .trim()
+        .to_ascii_lowercase();
+    let reader: Box<dyn Read + '_> = match coding.as_str() {
+        "" | "identity" => {
+            if body.len() as u64 > limit {
+                return Err(FetchError::TooLarge { limit });
+            }
+            return Ok(body.to_vec());
+        }
+        "gzip" | "x-gzip" => Box::new(flate2::read::MultiGzDecoder::new(body)),
+        "br" => Box::new(brotli_decompressor::Decompressor::new(body, 8192)),
+        // "deflate" is meant to be zlib-wrapped; some servers send it raw.
+        "deflate" if body.first().is_some_and(|b| b & 0x0f == 8) => {
+            Box::new(flate2::read::ZlibDecoder::new(body))
+        }
+        "deflate" => Box::new(flate2::read::DeflateDecoder::new(body)),
+        other => {
+            return Err(FetchError::Encoding(format!(
+                "unknown content coding {other}"
+            )));
+        }
+    };
+    let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit as usize));
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| FetchError::Encoding(format!("cannot decode {coding} body: {e}")))?;
+    if out.len() as u64 > limit {
+        return Err(FetchError::TooLarge { limit });
+    }
+    Ok(out)
+}
+
+/// A feed that a web page announces with `<link rel="alternate">`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveredFeed {
+    pub url: String,
+    pub title: Option<String>,
+    pub mime_type: String,
+}
+
+/// The feeds an HTML page links to, in page order, resolved against `page_url`.
+/// Only web addresses are returned: a page can never point tidings at a file.
+pub fn discover_feeds(html: &str, page_url: &str) -> Vec<DiscoveredFeed> {
+    const FEED_TYPES: &[&str] = &[
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/feed+json",
+        "application/json",
+        "application/rdf+xml",
+        "application/x.atom+xml",
+        "application/x-atom+xml",
+        "text/xml",
+    ];
+    let document = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse("link[rel][href][type]").expect("valid selector");
+    let base = document
+        .select(&scraper::Selector::parse("base[href]").expect("valid selector"))
+        .next()
+        .and_then(|b| b.value().attr("href"))
+        .and_then(|href| Url::parse(page_url).ok()?.join(href).ok())
+        .map(|u| u.to_string())
+        .unwrap_or_else(|| page_url.to_string());
+    let mut found: Vec<DiscoveredFeed> = Vec::new();
+    for link in document.select(&selector) {
+        let el = link.value();
+        let rel = el.attr("rel").unwrap_or_default().to_ascii_lowercase();
+        if !rel.split_whitespace().any(|r| r == "alternate") {
+            continue;
+        }
+        let mime = el
+            .attr("type")
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if !FEED_TYPES.contains(&mime.as_str()) {
+            continue;
+        }
+        let Some(url) = crate::parse::resolve_url(el.attr("href").unwrap_or_default(), &base)
+            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+        else {
+            continue;
+        };
+        if found.iter().any(|f| f.url == url) {
+            continue;
+        }
+        let title = el
+            .attr("title")
+            .map(crate::parse::clean_title)
+            .filter(|t| !t.is_empty());
+        found.push(DiscoveredFeed {
+            url,
+            title,
+            mime_type: mime,
+        });
+    }
+    found
+}
+
+/// Whether a body looks like an HTML page rather than a feed.
+pub fn looks_like_html(body: &[u8], content_type: Option<&str>) -> bool {
+    if content_type.is_some_and(|t| t.to_ascii_lowercase().contains("text/html")) {
+        return true;
+    }
+    let head = String::from_utf8_lossy(&body[..body.len().min(1024)]).to_ascii_lowercase();
+    head.contains("<!doctype html") || head.contains("<html")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_cap() {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            enc.write_all(&zeros).unwrap();
+        }
+        let bomb = enc.finish().unwrap();
+        assert!(bomb.len() < 200_000);
+        let err = decode_body(&bomb, Some("gzip"), 4 << 20).unwrap_err();
+        assert_eq!(err, FetchError::TooLarge { limit: 4 << 20 });
+    }
+
+    #[test]
+    fn codings_round_trip() {
+        let text = b"<rss version=\"2.0\"><channel><title>x</title></channel></rss>".repeat(20);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&text).unwrap();
+        assert_eq!(
+            decode_body(&gz.finish().unwrap(), Some("gzip"), 1 << 20).unwrap(),
+            text
+        );
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&text).unwrap();
+        assert_eq!(
+            decode_body(&z.finish().unwrap(), Some("deflate"), 1 << 20).unwrap(),
+            text
+        );
+        assert!(matches!(
+            decode_body(b"x", Some("zstd-ish"), 10),
+            Err(FetchError::Encoding(_))
+        ));
+    }
+
+    #[test]
+    fn header_values_are_read() {
+        assert_eq!(max_age("public, max-age=3600"), Some(3600));
+        assert_eq!(max_age("no-cache"), None);
+        assert_eq!(retry_after("120"), Some(120));
+        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(0));
+        assert_eq!(
+            charset_of("text/xml; charset=\"ISO-8859-1\""),
+            Some("ISO-8859-1")
+        );
+    }
+
+    #[test]
+    fn discovery_finds_alternate_feeds_and_ignores_files() {
+        let html = r#"<html><head>
+            <link rel="stylesheet" href="/s.css" type="text/css">
+            <link rel="alternate" type="application/rss+xml" title="Posts &amp; news" href="/feed.xml">
+            <link rel="alternate" type="application/atom+xml" href="https://other.test/atom">
+            <link rel="alternate" type="application/rss+xml" href="file:///etc/passwd">
+            <link rel="alternate" type="application/feed+json" href="feed.json">
+            </head><body></body></html>"#;
+        let found = discover_feeds(html, "http://blog.test/posts/");
+        let urls: Vec<_> = found.iter().map(|f| f.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "http://blog.test/feed.xml",
+                "https://other.test/atom",
+                "http://blog.test/posts/feed.json"
+            ]
+        );
+        assert_eq!(found[0].title.as_deref(), Some("Posts & news"));
+    }
+}

@@ -1,0 +1,56 @@
+//! Wiring only: command line → paths and config → file logging → the command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tidings::cli::{Cli, CliCommand, run};
+use tidings::config::{Config, Paths};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match try_main(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tidings: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn try_main(cli: Cli) -> anyhow::Result<()> {
+    let paths = match &cli.data_dir {
+        Some(dir) => Paths::in_dir(dir),
+        None => Paths::platform()?,
+    };
+    let config = Config::load(&paths.config_file)?;
+    paths.create_dirs()?;
+    let _log_guard = init_logging(&paths);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    // Without a subcommand: the feed list, until the TUI takes this place.
+    let command = cli.command.unwrap_or(CliCommand::List);
+    runtime.block_on(run(command, &paths, config))
+}
+
+/// Logs go to `logs/tidings.log` in the data dir, never to the terminal.
+/// Panics are logged there too; only a panic on the main thread is printed.
+fn init_logging(paths: &Paths) -> tracing_appender::non_blocking::WorkerGuard {
+    let appender = tracing_appender::rolling::never(&paths.log_dir, "tidings.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TIDINGS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .init();
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!("panic: {info}");
+        if std::thread::current().name() == Some("main") {
+            default_hook(info);
+        }
+    }));
+    guard
+}

@@ -1,0 +1,284 @@
+//! Plain domain types shared by the fetcher, the store, the refresher and the
+//! front ends. Nothing here does I/O: these are the values that travel between
+//! modules (a parsed feed from `parse` to `store`, a fetch record from `refresh`
+//! to `store`, list rows from `store` to the CLI and the TUI).
+//!
+//! Times are UTC. Article dates are whole seconds since the Unix epoch; fetch
+//! timings are milliseconds.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Row id of a subscribed feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct FeedId(pub i64);
+
+/// Row id of a cached article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ArticleId(pub i64);
+
+impl fmt::Display for FeedId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A feed document after parsing and sanitising: what one fetch learned.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedFeed {
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    pub description: Option<String>,
+    /// `<ttl>` in minutes, a lower bound for the next fetch.
+    pub ttl_minutes: Option<u32>,
+    pub articles: Vec<ParsedArticle>,
+}
+
+/// One entry of a feed document, ready to be stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedArticle {
+    /// Stable identity within its feed (see `parse::guid_key`).
+    pub guid_key: String,
+    /// The feed's own id for the entry, when it gave one.
+    pub guid: Option<String>,
+    pub title: Option<String>,
+    pub link: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<i64>,
+    pub updated: Option<i64>,
+    pub summary: Option<String>,
+    /// Full HTML body.
+    pub content: Option<String>,
+    pub categories: Vec<String>,
+    pub enclosures: Vec<Enclosure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Enclosure {
+    pub url: String,
+    #[serde(rename = "type")]
+    pub mime_type: Option<String>,
+    pub length: Option<u64>,
+}
+
+/// A subscription as stored, with what the last fetch taught about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feed {
+    pub id: FeedId,
+    /// The address the user subscribed to: the feed's identity.
+    pub url: String,
+    /// Where to fetch it now (differs after a permanent redirect).
+    pub fetch_url: String,
+    /// The user's own name for it, else the feed's title.
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub gone: bool,
+}
+
+impl Feed {
+    /// What to call the feed on screen: its title, or its address.
+    pub fn display_name(&self) -> &str {
+        self.title
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or(&self.url)
+    }
+}
+
+/// One row of the feed list: a feed with its counts and its last fetch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedListRow {
+    pub feed: Feed,
+    pub unread: u64,
+    pub total: u64,
+    pub last_fetch: Option<LastFetch>,
+}
+
+/// The outcome of a feed's most recent fetch, as the list shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastFetch {
+    pub started_at_ms: i64,
+    pub http_status: Option<u16>,
+    pub not_modified: bool,
+    pub error_kind: Option<ErrorKind>,
+    pub error_message: Option<String>,
+}
+
+/// An article as lists show it: never its body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleSummary {
+    pub id: ArticleId,
+    pub feed_id: FeedId,
+    pub title: Option<String>,
+    pub link: Option<String>,
+    pub author: Option<String>,
+    /// Published, else updated, else first seen.
+    pub date: i64,
+    pub read: bool,
+    pub starred: bool,
+}
+
+/// A search hit: the article and the feed it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    pub article: ArticleSummary,
+    pub feed_title: String,
+}
+
+/// Why a fetch failed, in classes a user can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    Timeout,
+    Connect,
+    Dns,
+    Tls,
+    Http,
+    TooLarge,
+    TooManyRedirects,
+    Parse,
+    Encoding,
+    Gone,
+    RateLimited,
+    Io,
+    Other,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Dns => "dns",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Http => "http",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::TooManyRedirects => "too_many_redirects",
+            ErrorKind::Parse => "parse",
+            ErrorKind::Encoding => "encoding",
+            ErrorKind::Gone => "gone",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Io => "io",
+            ErrorKind::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> ErrorKind {
+        [
+            ErrorKind::Timeout,
+            ErrorKind::Connect,
+            ErrorKind::Dns,
+            ErrorKind::Tls,
+            ErrorKind::Http,
+            ErrorKind::TooLarge,
+            ErrorKind::TooManyRedirects,
+            ErrorKind::Parse,
+            ErrorKind::Encoding,
+            ErrorKind::Gone,
+            ErrorKind::RateLimited,
+            ErrorKind::Io,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+        .unwrap_or(ErrorKind::Other)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything measured about one fetch of one feed: one row of the statistics.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FetchRecord {
+    pub started_at_ms: i64,
+    pub http_status: Option<u16>,
+    pub content_type: Option<String>,
+    pub bytes_wire: u64,
+    pub bytes_decoded: u64,
+    pub ms_headers: u64,
+    pub ms_body: u64,
+    pub ms_parse: u64,
+    pub ms_store: u64,
+    pub ms_total: u64,
+    pub new_articles: u64,
+    pub updated_articles: u64,
+    pub unchanged_articles: u64,
+    pub total_articles: u64,
+    pub not_modified: bool,
+    pub redirect_to: Option<String>,
+    pub error_kind: Option<ErrorKind>,
+    pub error_message: Option<String>,
+}
+
+impl FetchRecord {
+    pub fn failed(&self) -> bool {
+        self.error_kind.is_some()
+    }
+}
+
+/// Derived statistics of one feed over its kept fetch history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedStats {
+    pub feed_id: FeedId,
+    pub title: String,
+    pub url: String,
+    pub fetches: u64,
+    pub last_attempt_ms: Option<i64>,
+    pub last_success_ms: Option<i64>,
+    pub failure_streak: u64,
+    pub median_latency_ms: Option<u64>,
+    pub not_modified_share: Option<f64>,
+    pub articles_per_week: f64,
+    pub last_new_article: Option<i64>,
+    pub last_error: Option<String>,
+    pub gone: bool,
+}
+
+/// Totals of one refresh run, as kept in the store.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunStats {
+    pub started_at_ms: i64,
+    pub wall_ms: u64,
+    pub feeds: u64,
+    pub ok: u64,
+    pub not_modified: u64,
+    pub failed: u64,
+    pub new_articles: u64,
+    pub bytes_wire: u64,
+}
+
+/// The slowest fetches of a run, for `tidings stats`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SlowFetch {
+    pub feed_id: FeedId,
+    pub title: String,
+    pub ms_total: u64,
+}
+
+/// An article with its body, as the reader and the export need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Article {
+    pub id: ArticleId,
+    pub feed_id: FeedId,
+    pub guid: Option<String>,
+    pub title: Option<String>,
+    pub link: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<i64>,
+    pub updated: Option<i64>,
+    pub first_seen: i64,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub categories: Vec<String>,
+    pub enclosures: Vec<Enclosure>,
+    pub read: bool,
+    pub starred: bool,
+}

@@ -1,0 +1,484 @@
+//! Bytes of a feed document → a sanitised [`ParsedFeed`]: the half of fetching
+//! that needs no network, so it is tested with fixture files alone. It lives
+//! apart from `fetch` because it changes for different reasons (feed formats and
+//! their quirks, not HTTP).
+//!
+//! The path every document takes:
+//! 1. a charset pre-pass turns the bytes into UTF-8 (BOM → XML declaration → HTTP
+//!    charset → UTF-8 → windows-1252) and rewrites the declaration to say so,
+//!    because feed-rs would otherwise decode a second time (and panics on some
+//!    UTF-16 documents);
+//! 2. feed-rs parses; when it rejects one of the known real-world forms (`<rss>`
+//!    without a version, a stray `&`), a repaired copy is parsed once more;
+//! 3. every text is sanitised: control and bidi characters stripped, entities in
+//!    titles decoded, links resolved against `xml:base` or the feed URL;
+//! 4. each entry gets a stable `guid_key`, so the same document parsed twice gives
+//!    the same keys (feed-rs would invent random ids for entries without one).
+//!
+//! Callers run [`parse_feed`] inside `spawn_blocking` and catch panics there.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use encoding_rs::Encoding;
+use regex::Regex;
+use sha2::{Digest, Sha256};
+
+use crate::model::{Enclosure, ParsedArticle, ParsedFeed};
+
+/// Most entries kept from one document: more is a broken or hostile feed.
+pub const MAX_ITEMS_PER_FEED: usize = 50_000;
+
+/// Why a document could not be turned into a feed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("not a feed: {0}")]
+    NotAFeed(String),
+    #[error("malformed feed: {0}")]
+    Malformed(String),
+    #[error("unreadable text encoding: {0}")]
+    Encoding(String),
+}
+
+/// Parses one feed document. `http_charset` is the `charset` of the response's
+/// Content-Type, `base_url` the address it came from (for relative links).
+pub fn parse_feed(
+    bytes: &[u8],
+    http_charset: Option<&str>,
+    base_url: &str,
+) -> Result<ParsedFeed, ParseError> {
+    let text = to_utf8(bytes, http_charset)?;
+    let feed = match parse_with_feed_rs(text.as_bytes(), base_url) {
+        Ok(feed) => feed,
+        Err(first) => {
+            let Some(repaired) = repair(&text) else {
+                return Err(first);
+            };
+            parse_with_feed_rs(repaired.as_bytes(), base_url).map_err(|_| first)?
+        }
+    };
+    Ok(convert(feed, base_url))
+}
+
+fn parse_with_feed_rs(bytes: &[u8], base_url: &str) -> Result<feed_rs::model::Feed, ParseError> {
+    feed_rs::parser::Builder::new()
+        .base_uri(Some(base_url))
+        // An empty id marks "the feed gave none"; `guid_key` derives a stable one.
+        .id_generator(|_, _, _| String::new())
+        .build()
+        .parse(bytes)
+        .map_err(|e| match e {
+            feed_rs::parser::ParseFeedError::ParseError(
+                feed_rs::parser::ParseErrorKind::NoFeedRoot,
+            ) => ParseError::NotAFeed("no RSS, Atom or JSON Feed root element".into()),
+            other => ParseError::Malformed(sanitize_text(&other.to_string())),
+        })
+}
+
+// ---- charset pre-pass ----------------------------------------------------------
+
+static XML_DECL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^\s*<\?xml[^>]*?\?>"#).expect("valid regex"));
+static DECL_ENCODING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']"#).expect("valid regex")
+});
+
+/// Decodes a document to UTF-8 and makes its XML declaration (if any) agree.
+pub fn to_utf8(bytes: &[u8], http_charset: Option<&str>) -> Result<String, ParseError> {
+    let encoding = detect_encoding(bytes, http_charset);
+    let (decoded, _, had_errors) = encoding.decode(bytes);
+    let decoded = if had_errors && encoding == encoding_rs::UTF_8 {
+        // Undeclared legacy bytes: the common case is windows-1252.
+        encoding_rs::WINDOWS_1252.decode(bytes).0
+    } else {
+        decoded
+    };
+    let mut text = decoded.into_owned();
+    if text.starts_with('\u{feff}') {
+        text.remove(0);
+    }
+    // The text is UTF-8 now: say so, or feed-rs would decode it again.
+    if let Some(decl) = XML_DECL.find(&text) {
+        let range = decl.range();
+        let fixed = DECL_ENCODING
+            .replace(decl.as_str(), r#"encoding="utf-8""#)
+            .into_owned();
+        text.replace_range(range, &fixed);
+    }
+    Ok(text)
+}
+
+fn detect_encoding(bytes: &[u8], http_charset: Option<&str>) -> &'static Encoding {
+    if let Some((encoding, _)) = Encoding::for_bom(bytes) {
+        return encoding;
+    }
+    // A declaration in a 16-bit encoding without BOM shows as ASCII with NULs.
+    if bytes.starts_with(&[0, b'<', 0, b'?']) {
+        return encoding_rs::UTF_16BE;
+    }
+    if bytes.starts_with(&[b'<', 0, b'?', 0]) {
+        return encoding_rs::UTF_16LE;
+    }
+    let head = &bytes[..bytes.len().min(512)];
+    let head = String::from_utf8_lossy(head);
+    if let Some(decl) = XML_DECL.find(&head)
+        && let Some(label) = DECL_ENCODING.captures(decl.as_str())
+        && let Some(encoding) = Encoding::for_label(label[1].as_bytes())
+    {
+        // A UTF-16 label on bytes without a BOM or NULs is a lie: the bytes are 8-bit.
+        if encoding != encoding_rs::UTF_16BE && encoding != encoding_rs::UTF_16LE {
+            return encoding;
+        }
+    }
+    if let Some(encoding) = http_charset.and_then(|c| Encoding::for_label(c.trim().as_bytes()))
+        && encoding != encoding_rs::UTF_16BE
+        && encoding != encoding_rs::UTF_16LE
+    {
+        return encoding;
+    }
+    encoding_rs::UTF_8
+}
+
+// ---- lenient retry ---------------------------------------------------------------
+
+static RSS_WITHOUT_VERSION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"<rss(\s[^>]*)?>"#).expect("valid regex"));
+static STRAY_AMPERSAND: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"&(#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)?"#).expect("valid regex")
+});
+
+/// A repaired copy of a rejected document, when one of the known fixes applies.
+fn repair(text: &str) -> Option<String> {
+    let mut out = Cow::Borrowed(text);
+    if let Some(m) = RSS_WITHOUT_VERSION.find(&out)
+        && !m.as_str().contains("version")
+    {
+        let tag = m.as_str();
+        let fixed = format!("<rss version=\"2.0\"{}", &tag[4..]);
+        out = Cow::Owned(out.replacen(tag, &fixed, 1));
+    }
+    let escaped = STRAY_AMPERSAND.replace_all(&out, |c: &regex::Captures| {
+        if c.get(1).is_some() {
+            c[0].to_string()
+        } else {
+            "&amp;".to_string()
+        }
+    });
+    let out = match escaped {
+        Cow::Owned(s) => s,
+        Cow::Borrowed(_) => out.into_owned(),
+    };
+    (out != text).then_some(out)
+}
+
+// ---- conversion and sanitising ------------------------------------------------------
+
+fn convert(feed: feed_rs::model::Feed, base_url: &str) -> ParsedFeed {
+    let site_url = pick_link(&feed.links, base_url)
+        .filter(|l| !l.ends_with(".xml") && !l.ends_with(".rss") && !l.ends_with(".atom"));
+    let mut articles = Vec::with_capacity(feed.entries.len().min(MAX_ITEMS_PER_FEED));
+    let mut seen = HashSet::new();
+    for entry in feed.entries.into_iter().take(MAX_ITEMS_PER_FEED) {
+        let article = convert_entry(entry, base_url);
+        // A document that repeats a guid keeps its first entry, as readers show it.
+        if seen.insert(article.guid_key.clone()) {
+            articles.push(article);
+        }
+    }
+    ParsedFeed {
+        title: feed
+            .title
+            .map(|t| clean_title(&t.content))
+            .filter(|t| !t.is_empty()),
+        site_url,
+        description: feed
+            .description
+            .map(|d| sanitize_text(d.content.trim()))
+            .filter(|d| !d.is_empty()),
+        ttl_minutes: feed.ttl,
+        articles,
+    }
+}
+
+fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle {
+    let base = entry.base.as_deref().unwrap_or(base_url);
+    let guid = Some(sanitize_text(entry.id.trim())).filter(|g| !g.is_empty());
+    let title = entry
+        .title
+        .map(|t| clean_title(&t.content))
+        .filter(|t| !t.is_empty());
+    let link = pick_link(&entry.links, base);
+    let author = entry
+        .authors
+        .iter()
+        .filter_map(|p| {
+            let name = p.name.as_deref().or(p.email.as_deref())?.trim();
+            (!name.is_empty()).then(|| sanitize_text(name))
+        })
+        .next();
+    let summary = entry
+        .summary
+        .map(|s| sanitize_text(&s.content))
+        .filter(|s| !s.trim().is_empty());
+    let content = entry
+        .content
+        .and_then(|c| c.body)
+        .map(|b| sanitize_text(&b))
+        .filter(|b| !b.trim().is_empty());
+    let categories = entry
+        .categories
+        .iter()
+        .map(|c| sanitize_text(c.label.as_deref().unwrap_or(&c.term).trim()))
+        .filter(|c| !c.is_empty())
+        .collect();
+    let enclosures = entry
+        .media
+        .iter()
+        .flat_map(|m| m.content.iter())
+        .filter_map(|c| {
+            let url = c.url.as_ref()?.to_string();
+            Some(Enclosure {
+                url: sanitize_text(&url),
+                mime_type: c.content_type.as_ref().map(|t| sanitize_text(t.as_ref())),
+                length: c.size,
+            })
+        })
+        .collect();
+    let published = entry.published.map(|d| d.timestamp());
+    let updated = entry.updated.map(|d| d.timestamp());
+    let guid_key = guid_key(
+        guid.as_deref(),
+        link.as_deref(),
+        title.as_deref(),
+        published.or(updated),
+        content.as_deref().or(summary.as_deref()),
+    );
+    ParsedArticle {
+        guid_key,
+        guid,
+        title,
+        link,
+        author,
+        published,
+        updated,
+        summary,
+        content,
+        categories,
+        enclosures,
+    }
+}
+
+/// The stable identity of an entry within its feed: its id, else its normalised
+/// link, else a hash of title and date, else a hash of its content.
+pub fn guid_key(
+    guid: Option<&str>,
+    link: Option<&str>,
+    title: Option<&str>,
+    date: Option<i64>,
+    body: Option<&str>,
+) -> String {
+    if let Some(guid) = guid {
+        return format!("id:{guid}");
+    }
+    if let Some(link) = link {
+        return format!("link:{}", normalize_link(link));
+    }
+    if title.is_some() || date.is_some() {
+        let date = date.map(|d| d.to_string()).unwrap_or_default();
+        return format!("th:{}", short_hash(&[title.unwrap_or(""), &date]));
+    }
+    format!("c:{}", short_hash(&[body.unwrap_or("")]))
+}
+
+fn normalize_link(link: &str) -> String {
+    match url::Url::parse(link) {
+        Ok(mut url) => {
+            url.set_fragment(None);
+            let mut s = url.to_string();
+            if s.ends_with('/') && url.path() != "/" {
+                s.pop();
+            }
+            s
+        }
+        Err(_) => link.trim().to_string(),
+    }
+}
+
+fn short_hash(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The entry's main link: the alternate one (or one without `rel`), resolved.
+fn pick_link(links: &[feed_rs::model::Link], base: &str) -> Option<String> {
+    let link = links
+        .iter()
+        .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+        .or_else(|| links.iter().find(|l| l.rel.as_deref() != Some("self")))?;
+    resolve_url(link.href.trim(), base)
+}
+
+/// Resolves a possibly relative address against `base`; only web addresses
+/// (and mailto) survive, so nothing in a feed can point tidings at a local file.
+pub fn resolve_url(href: &str, base: &str) -> Option<String> {
+    let href = sanitize_text(href.trim());
+    if href.is_empty() {
+        return None;
+    }
+    let resolved = match url::Url::parse(&href) {
+        Ok(url) => url,
+        Err(_) => url::Url::parse(base).ok()?.join(&href).ok()?,
+    };
+    matches!(resolved.scheme(), "http" | "https" | "mailto").then(|| resolved.to_string())
+}
+
+static INLINE_TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)</?(?:em|strong|b|i|u|s|q|code|span|a|sup|sub|small|big|abbr|cite|del|ins|mark|br|font|tt|kbd|var|samp|strike|p|div|img)\b[^<>]*>",
+    )
+    .expect("valid regex")
+});
+
+/// A title as plain text: inline markup removed, entities decoded, one line.
+pub fn clean_title(raw: &str) -> String {
+    let no_tags = INLINE_TAG.replace_all(raw, "");
+    let decoded = html_escape::decode_html_entities(&no_tags);
+    let clean = sanitize_text(&decoded);
+    clean.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Strips what must never reach a terminal from feed-supplied text: C0 controls
+/// but tab and newline, DEL, C1 controls and the bidi overrides and isolates.
+pub fn sanitize_text(text: &str) -> String {
+    if !text.chars().any(is_forbidden) {
+        return text.to_string();
+    }
+    text.chars().filter(|c| !is_forbidden(*c)).collect()
+}
+
+pub fn is_forbidden(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The readable text of an HTML fragment, for the search index.
+pub fn html_to_search_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    html_escape::decode_html_entities(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "http://example.test/feed.xml";
+
+    #[test]
+    fn windows_1252_without_declaration_is_decoded() {
+        let doc = b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Caf\xe9</title></channel></rss>";
+        let feed = parse_feed(doc, None, BASE).unwrap();
+        assert_eq!(feed.title.as_deref(), Some("Café"));
+    }
+
+    #[test]
+    fn declared_latin1_is_decoded_once() {
+        let doc = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss version=\"2.0\"><channel><title>na\xefve</title></channel></rss>";
+        let feed = parse_feed(doc, None, BASE).unwrap();
+        assert_eq!(feed.title.as_deref(), Some("naïve"));
+    }
+
+    #[test]
+    fn utf16_with_bom_parses_without_panic() {
+        let text = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss version=\"2.0\"><channel><title>Wide</title><item><title>é</title><guid>1</guid></item></channel></rss>";
+        let mut bytes = vec![0xfe, 0xff];
+        for unit in text.encode_utf16() {
+            bytes.extend_from_slice(&unit.to_be_bytes());
+        }
+        let feed = parse_feed(&bytes, None, BASE).unwrap();
+        assert_eq!(feed.title.as_deref(), Some("Wide"));
+        assert_eq!(feed.articles[0].title.as_deref(), Some("é"));
+    }
+
+    #[test]
+    fn rss_without_version_and_stray_ampersand_are_repaired() {
+        let doc = b"<rss><channel><title>Tom & Jerry</title><item><title>A &amp; B</title><link>http://x.test/1</link></item></channel></rss>";
+        let feed = parse_feed(doc, None, BASE).unwrap();
+        assert_eq!(feed.title.as_deref(), Some("Tom & Jerry"));
+        assert_eq!(feed.articles[0].title.as_deref(), Some("A & B"));
+    }
+
+    #[test]
+    fn control_characters_and_entities_are_cleaned_from_titles() {
+        let doc = "<rss version=\"2.0\"><channel><title>t</title><item><title>Bell\u{7}\u{1b}[31m red \u{202e}x &amp;hellip;</title><guid>g</guid></item></channel></rss>";
+        let feed = parse_feed(doc.as_bytes(), None, BASE).unwrap();
+        assert_eq!(feed.articles[0].title.as_deref(), Some("Bell[31m red x …"));
+    }
+
+    #[test]
+    fn entries_without_ids_get_stable_keys() {
+        let doc = b"<rss version=\"2.0\"><channel><title>t</title><item><title>No id</title></item><item><description>only a body</description></item></channel></rss>";
+        let first = parse_feed(doc, None, BASE).unwrap();
+        let second = parse_feed(doc, None, BASE).unwrap();
+        let keys: Vec<_> = first.articles.iter().map(|a| a.guid_key.clone()).collect();
+        assert_eq!(
+            keys,
+            second
+                .articles
+                .iter()
+                .map(|a| a.guid_key.clone())
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            keys[0].starts_with("th:") && keys[1].starts_with("c:"),
+            "{keys:?}"
+        );
+        assert!(first.articles.iter().all(|a| a.guid.is_none()));
+    }
+
+    #[test]
+    fn relative_links_resolve_against_the_feed_and_file_links_are_dropped() {
+        let doc = b"<rss version=\"2.0\"><channel><title>t</title><item><title>a</title><link>/posts/1</link></item><item><title>b</title><link>file:///etc/passwd</link></item></channel></rss>";
+        let feed = parse_feed(doc, None, "http://example.test/blog/feed.xml").unwrap();
+        assert_eq!(
+            feed.articles[0].link.as_deref(),
+            Some("http://example.test/posts/1")
+        );
+        assert_eq!(feed.articles[1].link, None);
+    }
+
+    #[test]
+    fn html_pages_are_not_feeds() {
+        let err =
+            parse_feed(b"<!DOCTYPE html><html><body>hi</body></html>", None, BASE).unwrap_err();
+        assert!(matches!(err, ParseError::NotAFeed(_)), "{err:?}");
+    }
+
+    #[test]
+    fn search_text_drops_markup() {
+        assert_eq!(
+            html_to_search_text("<p>a&amp;b <em>c</em></p>")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["a&b", "c"]
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! `tidings stats` as text for people and JSON for scripts: the last refresh
+//! run with its slowest feeds, then one line per feed (last attempt and
+//! success, failure streak, median latency, share of 304s, articles per week,
+//! newest article, last error). Pure formatting over values from the store.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use crate::cli::{megabytes, thousands, truncate};
+use crate::model::{FeedStats, RunStats, SlowFetch};
+use crate::subscriptions::rfc3339;
+
+pub fn json(
+    feeds: &[FeedStats],
+    last_run: Option<&(RunStats, Vec<SlowFetch>)>,
+) -> serde_json::Value {
+    json!({
+        "last_run": last_run.map(|(run, slowest)| json!({
+            "started_at": rfc3339(run.started_at_ms / 1000),
+            "wall_ms": run.wall_ms,
+            "feeds": run.feeds,
+            "ok": run.ok,
+            "not_modified": run.not_modified,
+            "failed": run.failed,
+            "new_articles": run.new_articles,
+            "bytes_wire": run.bytes_wire,
+            "slowest": slowest,
+        })),
+        "feeds": feeds.iter().map(|f| json!({
+            "id": f.feed_id,
+            "title": f.title,
+            "url": f.url,
+            "fetches": f.fetches,
+            "last_attempt": f.last_attempt_ms.and_then(|ms| rfc3339(ms / 1000)),
+            "last_success": f.last_success_ms.and_then(|ms| rfc3339(ms / 1000)),
+            "failure_streak": f.failure_streak,
+            "median_latency_ms": f.median_latency_ms,
+            "not_modified_share": f.not_modified_share,
+            "articles_per_week": f.articles_per_week,
+            "last_new_article": f.last_new_article.and_then(rfc3339),
+            "last_error": f.last_error,
+            "gone": f.gone,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub fn write_text(
+    out: &mut impl Write,
+    feeds: &[FeedStats],
+    last_run: Option<&(RunStats, Vec<SlowFetch>)>,
+    now: i64,
+) -> std::io::Result<()> {
+    match last_run {
+        None => writeln!(out, "No refresh has run yet: try `tidings refresh`.")?,
+        Some((run, slowest)) => {
+            writeln!(
+                out,
+                "Last refresh {}: {} feeds · {} ok ({} not modified) · {} failed · {} new articles · {} · {:.1} s",
+                ago(run.started_at_ms / 1000, now),
+                thousands(run.feeds),
+                thousands(run.ok),
+                thousands(run.not_modified),
+                thousands(run.failed),
+                thousands(run.new_articles),
+                megabytes(run.bytes_wire),
+                run.wall_ms as f64 / 1000.0
+            )?;
+            if !slowest.is_empty() {
+                let list: Vec<String> = slowest
+                    .iter()
+                    .map(|s| format!("{} ({} ms)", truncate(&s.title, 30), s.ms_total))
+                    .collect();
+                writeln!(out, "Slowest: {}", list.join(", "))?;
+            }
+        }
+    }
+    if feeds.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:>4}  {:<32}  {:>9}  {:>9}  {:>6}  {:>8}  {:>5}  {:>7}  {:>9}  LAST ERROR",
+        "ID", "FEED", "ATTEMPT", "SUCCESS", "STREAK", "LATENCY", "304", "PER WK", "NEWEST"
+    )?;
+    for f in feeds {
+        writeln!(
+            out,
+            "{:>4}  {:<32}  {:>9}  {:>9}  {:>6}  {:>8}  {:>5}  {:>7.1}  {:>9}  {}",
+            f.feed_id,
+            truncate(&f.title, 32),
+            f.last_attempt_ms
+                .map(|ms| ago(ms / 1000, now))
+                .unwrap_or_else(|| "never".into()),
+            f.last_success_ms
+                .map(|ms| ago(ms / 1000, now))
+                .unwrap_or_else(|| "never".into()),
+            f.failure_streak,
+            f.median_latency_ms
+                .map(|ms| format!("{ms} ms"))
+                .unwrap_or_else(|| "-".into()),
+            f.not_modified_share
+                .map(|s| format!("{:.0}%", s * 100.0))
+                .unwrap_or_else(|| "-".into()),
+            f.articles_per_week,
+            f.last_new_article
+                .map(|t| ago(t, now))
+                .unwrap_or_else(|| "-".into()),
+            if f.gone {
+                "gone (410)".to_string()
+            } else {
+                f.last_error
+                    .as_deref()
+                    .map(|e| truncate(e, 60))
+                    .unwrap_or_default()
+            }
+        )?;
+    }
+    Ok(())
+}
+
+/// "5 s ago", "3 min ago", "2 h ago", "4 d ago"; future times read "now".
+pub fn ago(then: i64, now: i64) -> String {
+    let secs = (now - then).max(0);
+    match secs {
+        0..=59 => format!("{secs} s ago"),
+        60..=3599 => format!("{} min ago", secs / 60),
+        3600..=86_399 => format!("{} h ago", secs / 3600),
+        _ => format!("{} d ago", secs / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_in_the_largest_unit() {
+        assert_eq!(ago(100, 105), "5 s ago");
+        assert_eq!(ago(0, 180), "3 min ago");
+        assert_eq!(ago(0, 7200), "2 h ago");
+        assert_eq!(ago(0, 4 * 86_400 + 5), "4 d ago");
+        assert_eq!(ago(10, 0), "0 s ago");
+    }
+}

@@ -1,0 +1,368 @@
+//! Store tests over in-memory and temp-file databases: migrations, upserts,
+//! unread counts, retention, search and the statistics derived from fetches.
+
+use super::*;
+use crate::model::ParsedArticle;
+
+fn sub(url: &str) -> NewSubscription {
+    NewSubscription {
+        url: url.into(),
+        ..Default::default()
+    }
+}
+
+fn article(key: &str, title: &str, published: i64) -> ParsedArticle {
+    ParsedArticle {
+        guid_key: format!("id:{key}"),
+        guid: Some(key.into()),
+        title: Some(title.into()),
+        link: Some(format!("http://example.test/{key}")),
+        published: Some(published),
+        content: Some(format!("<p>Body of <b>{title}</b></p>")),
+        ..Default::default()
+    }
+}
+
+fn feed_of(articles: Vec<ParsedArticle>) -> FeedUpdate {
+    FeedUpdate {
+        parsed: Some(ParsedFeed {
+            title: Some("Example".into()),
+            articles,
+            ..Default::default()
+        }),
+        etag: Some("\"v1\"".into()),
+        ..Default::default()
+    }
+}
+
+fn save(
+    store: &mut Store,
+    feed: FeedId,
+    update: &FeedUpdate,
+    now: i64,
+    retention: &RetentionConfig,
+) -> SaveCounts {
+    let mut record = FetchRecord {
+        http_status: Some(200),
+        ..Default::default()
+    };
+    store
+        .save_fetch(feed, None, update, &mut record, now, retention)
+        .unwrap()
+}
+
+#[test]
+fn migrations_applied_twice_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let mut store = Store::open(&path).unwrap();
+    store.add_feed(&sub("http://a.test/feed")).unwrap();
+    assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    store.migrate().unwrap();
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    assert_eq!(store.feeds().unwrap().len(), 1);
+}
+
+#[test]
+fn a_newer_schema_is_refused_not_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    drop(Store::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    assert!(matches!(
+        Store::open(&path),
+        Err(StoreError::TooNew { found: 99, .. })
+    ));
+}
+
+#[test]
+fn a_file_that_is_not_a_database_gives_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    std::fs::write(
+        &path,
+        b"this is not sqlite at all, just some text that fills the header",
+    )
+    .unwrap();
+    let err = Store::open(&path).err().expect("must fail");
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+    assert!(err.to_string().contains("damaged"));
+}
+
+#[test]
+fn adding_twice_keeps_one_subscription_and_merges_tags() {
+    let mut store = Store::open_in_memory().unwrap();
+    let (a, new_a) = store
+        .add_feed(&NewSubscription {
+            url: "http://a.test/f".into(),
+            tags: vec!["news".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    let (b, new_b) = store
+        .add_feed(&NewSubscription {
+            url: "http://a.test/f".into(),
+            title: Some("Mine".into()),
+            tags: vec!["news".into(), "daily".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!((a, new_a, new_b), (b, true, false));
+    let feeds = store.feeds().unwrap();
+    assert_eq!(feeds.len(), 1);
+    assert_eq!(feeds[0].tags, ["news", "daily"]);
+    assert_eq!(feeds[0].title.as_deref(), Some("Mine"));
+}
+
+#[test]
+fn upsert_deduplicates_and_counts_new_updated_unchanged() {
+    let mut store = Store::open_in_memory().unwrap();
+    let (feed, _) = store.add_feed(&sub("http://a.test/f")).unwrap();
+    let none = RetentionConfig::default();
+    let first = save(
+        &mut store,
+        feed,
+        &feed_of(vec![article("1", "One", 100), article("2", "Two", 200)]),
+        1000,
+        &none,
+    );
+    assert_eq!(
+        (first.new, first.updated, first.unchanged, first.total),
+        (2, 0, 0, 2)
+    );
+
+    let again = save(
+        &mut store,
+        feed,
+        &feed_of(vec![article("1", "One", 100), article("2", "Two", 200)]),
+        2000,
+        &none,
+    );
+    assert_eq!(
+        (again.new, again.updated, again.unchanged, again.total),
+        (0, 0, 2, 2)
+    );
+
+    let a1 = store
+        .articles(feed, 0, 10)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.title.as_deref() == Some("One"))
+        .unwrap();
+    store.set_read(a1.id, true).unwrap();
+    let changed = save(
+        &mut store,
+        feed,
+        &feed_of(vec![
+            article("1", "One, corrected", 100),
+            article("3", "Three", 300),
+        ]),
+        3000,
+        &none,
+    );
+    assert_eq!(
+        (
+            changed.new,
+            changed.updated,
+            changed.unchanged,
+            changed.total
+        ),
+        (1, 1, 0, 3)
+    );
+
+    let list = store.articles(feed, 0, 10).unwrap();
+    let titles: Vec<_> = list.iter().map(|a| a.title.clone().unwrap()).collect();
+    assert_eq!(titles, ["Three", "Two", "One, corrected"], "newest first");
+    assert!(list[2].read, "an update keeps the read state");
+    let row = &store.feed_list().unwrap()[0];
+    assert_eq!((row.unread, row.total), (2, 3));
+    assert_eq!(store.feeds().unwrap()[0].title.as_deref(), Some("Example"));
+}
+
+#[test]
+fn retention_never_drops_starred_unread_or_listed_articles() {
+    let mut store = Store::open_in_memory().unwrap();
+    let (feed, _) = store.add_feed(&sub("http://a.test/f")).unwrap();
+    let none = RetentionConfig::default();
+    let old: Vec<_> = (0..6)
+        .map(|i| article(&format!("old{i}"), &format!("Old {i}"), 1000 + i))
+        .collect();
+    save(&mut store, feed, &feed_of(old), 10_000, &none);
+    let ids: Vec<_> = store.articles(feed, 0, 10).unwrap();
+    // old5 .. old0, newest first: read all but old4 and old3; star old2
+    for a in &ids {
+        let t = a.title.as_deref().unwrap();
+        if t != "Old 4" && t != "Old 3" {
+            store.set_read(a.id, true).unwrap();
+        }
+        if t == "Old 2" {
+            store.set_starred(a.id, true).unwrap();
+        }
+    }
+    let keep_one = RetentionConfig {
+        keep_articles: 1,
+        ..Default::default()
+    };
+    // The new document lists only "new" and old0: old0 stays because the feed still lists it.
+    let counts = save(
+        &mut store,
+        feed,
+        &feed_of(vec![
+            article("new", "New", 5000),
+            article("old0", "Old 0", 1000),
+        ]),
+        20_000,
+        &keep_one,
+    );
+    let left: Vec<_> = store
+        .articles(feed, 0, 20)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.title.unwrap())
+        .collect();
+    assert_eq!(left, ["New", "Old 4", "Old 3", "Old 2", "Old 0"]);
+    assert_eq!(
+        counts.removed, 2,
+        "Old 5 and Old 1 were read, unstarred and out of the feed"
+    );
+    assert!(
+        store.search("Old 5", 10).unwrap().is_empty(),
+        "removed articles leave the search index"
+    );
+}
+
+#[test]
+fn search_finds_words_in_bodies_ranks_titles_first_and_quotes_syntax() {
+    let mut store = Store::open_in_memory().unwrap();
+    let (feed, _) = store.add_feed(&sub("http://a.test/f")).unwrap();
+    let mut body_only = article("1", "Unrelated", 100);
+    body_only.content = Some("<p>all about <em>ferrous</em> oxide</p>".into());
+    let titled = article("2", "Ferrous metals", 50);
+    save(
+        &mut store,
+        feed,
+        &feed_of(vec![body_only, titled]),
+        1000,
+        &RetentionConfig::default(),
+    );
+
+    let hits = store.search("ferrous", 10).unwrap();
+    let titles: Vec<_> = hits
+        .iter()
+        .map(|h| h.article.title.clone().unwrap())
+        .collect();
+    assert_eq!(titles, ["Ferrous metals", "Unrelated"]);
+    assert_eq!(hits[0].feed_title, "Example");
+    assert!(
+        store.search("em", 10).unwrap().is_empty(),
+        "markup is not indexed"
+    );
+    for hostile in ["\"", "AND OR NOT", "title:x*", "(", "NEAR(a b)"] {
+        store.search(hostile, 10).unwrap();
+    }
+}
+
+#[test]
+fn removing_a_feed_removes_its_articles_and_index_rows() {
+    let mut store = Store::open_in_memory().unwrap();
+    let (feed, _) = store.add_feed(&sub("http://a.test/f")).unwrap();
+    save(
+        &mut store,
+        feed,
+        &feed_of(vec![article("1", "Gizmo", 1)]),
+        10,
+        &RetentionConfig::default(),
+    );
+    assert_eq!(store.search("gizmo", 10).unwrap().len(), 1);
+    assert!(store.remove_feed(feed).unwrap());
+    assert!(store.search("gizmo", 10).unwrap().is_empty());
+    assert!(store.feeds().unwrap().is_empty());
+}
+
+#[test]
+fn validators_survive_a_304_and_stats_derive_from_history() {
+    let mut store = Store::open_in_memory().unwrap();
+    let (feed, _) = store.add_feed(&sub("http://a.test/f")).unwrap();
+    save(
+        &mut store,
+        feed,
+        &feed_of(vec![article("1", "One", 1)]),
+        10,
+        &RetentionConfig::default(),
+    );
+    let mut not_modified = FetchRecord {
+        http_status: Some(304),
+        not_modified: true,
+        ms_headers: 30,
+        ..Default::default()
+    };
+    store
+        .save_fetch(
+            feed,
+            None,
+            &FeedUpdate::default(),
+            &mut not_modified,
+            20,
+            &RetentionConfig::default(),
+        )
+        .unwrap();
+    let target = &store.fetch_targets(None).unwrap()[0];
+    assert_eq!(target.etag.as_deref(), Some("\"v1\""));
+    for _ in 0..2 {
+        let mut failed = FetchRecord {
+            error_kind: Some(ErrorKind::Timeout),
+            error_message: Some("no answer".into()),
+            ..Default::default()
+        };
+        store
+            .save_fetch(
+                feed,
+                None,
+                &FeedUpdate::default(),
+                &mut failed,
+                30,
+                &RetentionConfig {
+                    fetch_history: 3,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    }
+    assert_eq!(
+        store.fetch_history(feed, 10).unwrap().len(),
+        3,
+        "history is capped per feed"
+    );
+    let stats = &store.feed_stats(40).unwrap()[0];
+    assert_eq!(stats.failure_streak, 2);
+    assert_eq!(stats.not_modified_share, Some(1.0));
+    assert_eq!(stats.last_error.as_deref(), Some("timeout: no answer"));
+    let row = &store.feed_list().unwrap()[0];
+    assert_eq!(
+        row.last_fetch.as_ref().unwrap().error_kind,
+        Some(ErrorKind::Timeout)
+    );
+}
+
+#[test]
+fn a_second_connection_reads_while_the_first_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let mut writer = Store::open(&path).unwrap();
+    let reader = Store::open(&path).unwrap();
+    let (feed, _) = writer.add_feed(&sub("http://a.test/f")).unwrap();
+    let tx = writer.conn.transaction().unwrap();
+    tx.execute(
+        "UPDATE feeds SET feed_title = 'pending' WHERE id = ?1",
+        [feed.0],
+    )
+    .unwrap();
+    // WAL: the reader sees the last committed state while a write is open.
+    assert_eq!(reader.feeds().unwrap()[0].title, None);
+    tx.commit().unwrap();
+    assert_eq!(reader.feeds().unwrap()[0].title.as_deref(), Some("pending"));
+}

@@ -1,0 +1,464 @@
+//! The refresh worker end to end against a local HTTP server: what it sends
+//! (validators, no Referer), what it stores (articles, validators, new
+//! addresses, gone and retry-after state), the fetch records it keeps, and
+//! the progress it reports.
+
+mod support;
+
+use std::time::Duration;
+
+use support::TestServer;
+use tidings::config::Config;
+use tidings::model::{ErrorKind, FeedId, FetchRecord};
+use tidings::refresh::{Command, Progress, Refresher};
+use tidings::store::{NewSubscription, Store};
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+    runtime: tokio::runtime::Runtime,
+    config: Config,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("tidings.db");
+        let mut config = Config::default();
+        config.refresh.connect_timeout_secs = 1;
+        config.refresh.read_timeout_secs = 1;
+        config.refresh.total_timeout_secs = 2;
+        config.refresh.max_body_bytes = 1 << 20;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        Harness {
+            _dir: dir,
+            db,
+            runtime,
+            config,
+        }
+    }
+
+    fn store(&self) -> Store {
+        Store::open(&self.db).unwrap()
+    }
+
+    fn subscribe(&self, url: &str) -> FeedId {
+        self.store()
+            .add_feed(&NewSubscription {
+                url: url.into(),
+                ..Default::default()
+            })
+            .unwrap()
+            .0
+    }
+
+    /// Runs one command through a fresh worker; returns the progress it reported.
+    fn run(&self, command: Command) -> Vec<Progress> {
+        let mut refresher = Refresher::new(self.store(), self.config.clone()).unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        self.runtime.block_on(refresher.run(command, &tx));
+        drop(tx);
+        let mut out = Vec::new();
+        while let Ok(p) = rx.try_recv() {
+            out.push(p);
+        }
+        out
+    }
+
+    fn refresh_all(&self) -> Vec<Progress> {
+        self.run(Command::Refresh(None))
+    }
+
+    fn last_record(&self, feed: FeedId) -> FetchRecord {
+        self.store().fetch_history(feed, 1).unwrap().remove(0)
+    }
+}
+
+fn done_records(progress: &[Progress]) -> Vec<(FeedId, FetchRecord)> {
+    progress
+        .iter()
+        .filter_map(|p| match p {
+            Progress::FeedDone(d) => Some((d.feed_id, d.record.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn etag_then_304_keeps_articles_sends_validators_and_takes_the_new_etag() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    let feed = h.subscribe(&server.url("/etag.xml"));
+
+    let first = h.refresh_all();
+    assert!(
+        matches!(
+            first[0],
+            Progress::Started {
+                total: 1,
+                skipped: 0
+            }
+        ),
+        "{first:?}"
+    );
+    assert!(
+        matches!(first.last(), Some(Progress::Finished(stats)) if stats.ok == 1 && stats.new_articles == 2)
+    );
+    let record = h.last_record(feed);
+    assert_eq!(record.http_status, Some(200));
+    assert_eq!((record.new_articles, record.total_articles), (2, 2));
+    assert!(record.bytes_wire > 0 && record.bytes_decoded >= record.bytes_wire);
+    let store = h.store();
+    assert_eq!(
+        store.feeds().unwrap()[0].title.as_deref(),
+        Some("Local News")
+    );
+    let target = &store.fetch_targets(None).unwrap()[0];
+    assert_eq!(target.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(
+        target.last_modified.as_deref(),
+        Some("Tue, 03 Jan 2023 10:00:00 GMT")
+    );
+
+    // Second fetch: validators sent back verbatim, 304 carries a new ETag.
+    h.refresh_all();
+    let second = h.last_record(feed);
+    assert!(second.not_modified && second.http_status == Some(304));
+    assert_eq!((second.new_articles, second.total_articles), (0, 2));
+    let sent = &server.requests_for("/etag.xml")[1].headers;
+    assert_eq!(
+        sent.get("if-none-match").map(String::as_str),
+        Some("\"v1\"")
+    );
+    assert_eq!(
+        sent.get("if-modified-since").map(String::as_str),
+        Some("Tue, 03 Jan 2023 10:00:00 GMT")
+    );
+    assert!(!sent.contains_key("referer"));
+    assert!(
+        sent.get("user-agent")
+            .is_some_and(|ua| ua.starts_with("tidings/"))
+    );
+
+    // Third fetch sends the ETag the 304 carried.
+    h.refresh_all();
+    let third = &server.requests_for("/etag.xml")[2].headers;
+    assert_eq!(
+        third.get("if-none-match").map(String::as_str),
+        Some("\"v2\"")
+    );
+    assert_eq!(h.store().articles(feed, 0, 10).unwrap().len(), 2);
+}
+
+#[test]
+fn permanent_redirect_moves_the_fetch_address_but_not_the_identity() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    let moved = h.subscribe(&server.url("/moved.xml"));
+    let temporary = h.subscribe(&server.url("/temporary.xml"));
+    h.refresh_all();
+
+    let feeds = h.store().feeds().unwrap();
+    let moved_feed = feeds.iter().find(|f| f.id == moved).unwrap();
+    assert_eq!(moved_feed.url, server.url("/moved.xml"));
+    assert_eq!(moved_feed.fetch_url, server.url("/new-home.xml"));
+    let temp_feed = feeds.iter().find(|f| f.id == temporary).unwrap();
+    assert_eq!(
+        temp_feed.fetch_url,
+        server.url("/temporary.xml"),
+        "a 302 moves nothing"
+    );
+    assert_eq!(
+        h.last_record(moved).redirect_to,
+        Some(server.url("/new-home.xml"))
+    );
+    // Relative entry links resolve against the address the feed came from.
+    let article = h.store().articles(moved, 0, 1).unwrap().remove(0);
+    assert_eq!(article.link, Some(server.url("/posts/1")));
+
+    h.refresh_all();
+    assert_eq!(
+        server.requests_for("/moved.xml").len(),
+        1,
+        "the old address is not asked again"
+    );
+    assert_eq!(server.requests_for("/temporary.xml").len(), 2);
+}
+
+#[test]
+fn gone_and_rate_limited_feeds_are_left_alone_afterwards() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    let gone = h.subscribe(&server.url("/gone.xml"));
+    let busy = h.subscribe(&server.url("/busy.xml"));
+    let progress = h.refresh_all();
+    assert!(matches!(progress.last(), Some(Progress::Finished(s)) if s.failed == 2));
+
+    let gone_record = h.last_record(gone);
+    assert_eq!(
+        (gone_record.http_status, gone_record.error_kind),
+        (Some(410), Some(ErrorKind::Gone))
+    );
+    let busy_record = h.last_record(busy);
+    assert_eq!(busy_record.error_kind, Some(ErrorKind::RateLimited));
+    assert!(
+        busy_record
+            .error_message
+            .as_deref()
+            .unwrap()
+            .contains("3600")
+    );
+    let targets = h.store().fetch_targets(None).unwrap();
+    assert!(targets.iter().find(|t| t.id == gone).unwrap().gone);
+    let until = targets
+        .iter()
+        .find(|t| t.id == busy)
+        .unwrap()
+        .retry_after_until
+        .unwrap();
+    assert!(until >= chrono::Utc::now().timestamp() + 3500);
+
+    let again = h.refresh_all();
+    assert!(
+        matches!(
+            again[0],
+            Progress::Started {
+                total: 0,
+                skipped: 2
+            }
+        ),
+        "{again:?}"
+    );
+    assert_eq!(server.requests_for("/gone.xml").len(), 1);
+    assert_eq!(server.requests_for("/busy.xml").len(), 1);
+}
+
+#[test]
+fn failures_are_recorded_with_their_kind_and_cached_articles_stay() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    let flaky = h.subscribe(&server.url("/flaky.xml"));
+    h.refresh_all();
+    assert_eq!(h.store().articles(flaky, 0, 10).unwrap().len(), 2);
+
+    let error = h.subscribe(&server.url("/error.xml"));
+    let hang = h.subscribe(&server.url("/hang.xml"));
+    let malformed = h.subscribe(&server.url("/malformed.xml"));
+    let bomb = h.subscribe(&server.url("/bomb.xml"));
+    let page = h.subscribe(&server.url("/page.html"));
+    let refused = h.subscribe("http://127.0.0.1:9/feed.xml");
+    let progress = h.refresh_all();
+    let records = done_records(&progress);
+    assert_eq!(records.len(), 7);
+    let kind = |feed: FeedId| {
+        records
+            .iter()
+            .find(|(id, _)| *id == feed)
+            .unwrap()
+            .1
+            .error_kind
+    };
+    assert_eq!(kind(flaky), Some(ErrorKind::Http));
+    assert_eq!(kind(error), Some(ErrorKind::Http));
+    assert_eq!(kind(hang), Some(ErrorKind::Timeout));
+    assert_eq!(kind(malformed), Some(ErrorKind::Parse));
+    assert_eq!(kind(bomb), Some(ErrorKind::TooLarge));
+    assert_eq!(kind(page), Some(ErrorKind::Parse));
+    assert_eq!(kind(refused), Some(ErrorKind::Connect));
+    assert_eq!(
+        h.last_record(error).error_message.as_deref(),
+        Some("HTTP 500 Internal Server Error")
+    );
+    assert!(
+        h.last_record(page)
+            .error_message
+            .unwrap()
+            .contains("web page")
+    );
+
+    assert_eq!(
+        h.store().articles(flaky, 0, 10).unwrap().len(),
+        2,
+        "what was cached stays"
+    );
+    let stats = h
+        .store()
+        .feed_stats(chrono::Utc::now().timestamp())
+        .unwrap();
+    let flaky_stats = stats.iter().find(|s| s.feed_id == flaky).unwrap();
+    assert_eq!((flaky_stats.fetches, flaky_stats.failure_streak), (2, 1));
+    assert!(flaky_stats.last_success_ms.is_some());
+}
+
+#[test]
+fn redirect_loops_and_redirects_to_files_fail_cleanly() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    let looping = h.subscribe(&server.url("/loop.xml"));
+    let to_file = h.subscribe(&server.url("/to-file.xml"));
+    h.refresh_all();
+    assert_eq!(
+        h.last_record(looping).error_kind,
+        Some(ErrorKind::TooManyRedirects)
+    );
+    assert_eq!(
+        server.requests_for("/loop.xml").len(),
+        11,
+        "the first request and 10 redirects"
+    );
+    let to_file_record = h.last_record(to_file);
+    assert_eq!(to_file_record.error_kind, Some(ErrorKind::Http));
+    assert!(
+        to_file_record
+            .error_message
+            .unwrap()
+            .contains("file:///etc/passwd")
+    );
+}
+
+#[test]
+fn the_periodic_refresh_waits_for_each_feeds_next_fetch_time() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    h.subscribe(&server.url("/etag.xml"));
+    h.run(Command::RefreshDue);
+    let due_again = h.run(Command::RefreshDue);
+    assert!(
+        matches!(
+            due_again[0],
+            Progress::Started {
+                total: 0,
+                skipped: 1
+            }
+        ),
+        "{due_again:?}"
+    );
+    let explicit = h.refresh_all();
+    assert!(matches!(
+        explicit[0],
+        Progress::Started {
+            total: 1,
+            skipped: 0
+        }
+    ));
+    assert_eq!(server.requests_for("/etag.xml").len(), 2);
+}
+
+#[test]
+fn the_per_host_limit_holds_with_many_feeds_on_one_host() {
+    let server = TestServer::start();
+    let mut h = Harness::new();
+    h.config.refresh.per_host = 2;
+    for i in 0..6 {
+        h.subscribe(&format!("{}?n={i}", server.url("/slow.xml")));
+    }
+    // Every answer takes a while, so requests pile up at the limit.
+    let progress = h.refresh_all();
+    assert_eq!(done_records(&progress).len(), 6);
+    assert_eq!(server.requests_for("/slow.xml").len(), 6);
+    assert_eq!(
+        server.max_in_flight(),
+        2,
+        "at most (and, with 6 waiting, exactly) 2 on one host"
+    );
+}
+
+#[test]
+fn a_second_refresh_of_an_unchanged_feed_without_validators_adds_nothing() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    let feed = h.subscribe(&server.url("/new-home.xml"));
+    h.refresh_all();
+    h.refresh_all();
+    let record = h.last_record(feed);
+    assert_eq!(
+        (
+            record.http_status,
+            record.new_articles,
+            record.unchanged_articles
+        ),
+        (Some(200), 0, 1)
+    );
+}
+
+#[test]
+fn the_seed_blog_is_stored_whole() {
+    let server = TestServer::start();
+    let Some(dir) = support::seed_blog(&server.url("/files"), "the_seed_blog_is_stored_whole")
+    else {
+        return;
+    };
+    server.serve_dir(dir.path());
+    let h = Harness::new();
+    let feed = h.subscribe(&server.url("/files/aws-opensource.xml"));
+    h.refresh_all();
+    let record = h.last_record(feed);
+    assert_eq!((record.error_kind, record.new_articles), (None, 6));
+    let store = h.store();
+    assert_eq!(
+        store.feeds().unwrap()[0].title.as_deref(),
+        Some("AWS Open Source Blog")
+    );
+    let articles = store.feed_articles(feed).unwrap();
+    assert!(
+        articles
+            .iter()
+            .all(|a| a.author.is_some() && a.published.is_some() && a.content.is_some())
+    );
+    assert!(
+        articles
+            .iter()
+            .any(|a| a.content.as_deref().unwrap().contains("<img"))
+    );
+    assert!(!store.search("TalkingData", 10).unwrap().is_empty());
+}
+
+#[test]
+fn a_file_subscription_is_read_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("local.xml");
+    std::fs::write(&path, support::FEED_V1).unwrap();
+    let h = Harness::new();
+    let url = url::Url::from_file_path(&path).unwrap().to_string();
+    let feed = h.subscribe(&url);
+    h.refresh_all();
+    let record = h.last_record(feed);
+    assert_eq!(
+        (record.http_status, record.error_kind, record.new_articles),
+        (None, None, 2)
+    );
+    std::fs::remove_file(&path).unwrap();
+    h.refresh_all();
+    assert_eq!(h.last_record(feed).error_kind, Some(ErrorKind::Io));
+    assert_eq!(h.store().articles(feed, 0, 10).unwrap().len(), 2);
+}
+
+#[test]
+fn a_reader_keeps_reading_while_the_worker_writes() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    for i in 0..20 {
+        h.subscribe(&format!("{}?n={i}", server.url("/etag.xml")));
+    }
+    let reader = h.store();
+    let db = h.db.clone();
+    let reads = std::thread::spawn(move || {
+        let mut reads = 0;
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while std::time::Instant::now() < deadline {
+            reader
+                .feed_list()
+                .expect("reads never fail while a refresh writes");
+            reads += 1;
+        }
+        drop(db);
+        reads
+    });
+    let progress = h.refresh_all();
+    assert!(matches!(progress.last(), Some(Progress::Finished(s)) if s.ok == 20));
+    assert!(reads.join().unwrap() > 0);
+}

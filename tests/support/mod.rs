@@ -1,0 +1,310 @@
+//! A local HTTP server for the tests, on 127.0.0.1 with a port the OS picks.
+//! It serves the misbehaviours a feed reader meets (304, redirects, 410, 429,
+//! 500, a hang, malformed XML, a gzip bomb, an HTML page that announces a feed)
+//! and a directory of files (the seed blog), and records every request so that
+//! tests can assert what tidings sent. It runs on its own runtime, so both
+//! plain and async tests can use it.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+pub const FEED_V1: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Local News</title><link>http://local.test/</link><ttl>5</ttl>
+<item><title>First story</title><link>http://local.test/1</link><guid>story-1</guid><pubDate>Mon, 02 Jan 2023 10:00:00 GMT</pubDate><description>&lt;p&gt;The &lt;b&gt;first&lt;/b&gt; body about zeppelins&lt;/p&gt;</description></item>
+<item><title>Second story</title><link>http://local.test/2</link><guid>story-2</guid><pubDate>Tue, 03 Jan 2023 10:00:00 GMT</pubDate><description>Second body</description></item>
+</channel></rss>"#;
+
+pub const ATOM_FEED: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Moved Blog</title><id>urn:moved</id><updated>2023-01-01T00:00:00Z</updated>
+<entry><title>Moved entry</title><id>urn:moved:1</id><link href="/posts/1"/><updated>2023-01-01T00:00:00Z</updated><content type="html">&lt;p&gt;hello&lt;/p&gt;</content></entry>
+</feed>"#;
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub path: String,
+    pub headers: HashMap<String, String>,
+}
+
+#[derive(Default)]
+pub struct ServerState {
+    pub requests: Mutex<Vec<Seen>>,
+    /// Extra files served under /files/ (the seed blog).
+    pub files_dir: Mutex<Option<PathBuf>>,
+    /// Per-path counters for paths whose answer changes over time.
+    pub hits: Mutex<HashMap<String, u32>>,
+    /// Requests being answered right now, and the most there ever were.
+    pub in_flight: AtomicUsize,
+    pub max_in_flight: AtomicUsize,
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub state: Arc<ServerState>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let state = Arc::new(ServerState::default());
+        let app = Router::new()
+            .route("/etag.xml", get(etag_feed))
+            .route("/moved.xml", get(|| async { redirect(StatusCode::MOVED_PERMANENTLY, "/new-home.xml") }))
+            .route("/temporary.xml", get(|| async { redirect(StatusCode::FOUND, "/new-home.xml") }))
+            .route("/loop.xml", get(|| async { redirect(StatusCode::FOUND, "/loop.xml") }))
+            .route("/to-file.xml", get(|| async { redirect(StatusCode::FOUND, "file:///etc/passwd") }))
+            .route("/new-home.xml", get(|| async { xml(ATOM_FEED) }))
+            .route("/gone.xml", get(|| async { StatusCode::GONE }))
+            .route("/busy.xml", get(|| async {
+                (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "3600")]).into_response()
+            }))
+            .route("/error.xml", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
+            .route("/flaky.xml", get(flaky_feed))
+            .route("/hang.xml", get(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                xml(FEED_V1)
+            }))
+            .route("/slow.xml", get(|| async {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                xml(FEED_V1)
+            }))
+            .route("/malformed.xml", get(|| async { xml(&FEED_V1[..FEED_V1.len() / 2]) }))
+            .route("/bomb.xml", get(|| async { gzip_bomb() }))
+            .route("/page.html", get(|| async {
+                html(r#"<!DOCTYPE html><html><head><title>A blog</title>
+                <link rel="alternate" type="application/rss+xml" title="Local News" href="/etag.xml">
+                </head><body><p>Welcome</p></body></html>"#)
+            }))
+            .route("/two-feeds.html", get(|| async {
+                html(r#"<!DOCTYPE html><html><head>
+                <link rel="alternate" type="application/rss+xml" title="Posts" href="/etag.xml">
+                <link rel="alternate" type="application/atom+xml" title="Comments" href="/new-home.xml">
+                </head><body></body></html>"#)
+            }))
+            .route("/no-feed.html", get(|| async { html("<!DOCTYPE html><html><body>nothing</body></html>") }))
+            .route("/files/{*path}", get(serve_file))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), record))
+            .with_state(state.clone());
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        TestServer {
+            base: format!("http://{addr}"),
+            state,
+            runtime: Some(runtime),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn serve_dir(&self, dir: &Path) {
+        *self.state.files_dir.lock().unwrap() = Some(dir.to_path_buf());
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Requests made for `path`, in order.
+    pub fn requests_for(&self, path: &str) -> Vec<Seen> {
+        self.state
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.path == path)
+            .cloned()
+            .collect()
+    }
+}
+
+async fn record(
+    State(state): State<Arc<ServerState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    state.requests.lock().unwrap().push(Seen {
+        path: request.uri().path().to_string(),
+        headers,
+    });
+    let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let response = next.run(request).await;
+    state.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
+}
+
+fn xml(body: &str) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn html(body: &str) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn redirect(status: StatusCode, to: &str) -> Response {
+    (status, [(header::LOCATION, to.to_string())]).into_response()
+}
+
+/// 200 with ETag "v1" and a Last-Modified; a request that sends "v1" back gets
+/// a 304 that carries a new ETag "v2"; one that sends "v2" gets a plain 304.
+async fn etag_feed(headers: HeaderMap) -> Response {
+    let sent = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match sent {
+        "\"v1\"" => (StatusCode::NOT_MODIFIED, [(header::ETAG, "\"v2\"")]).into_response(),
+        "\"v2\"" => StatusCode::NOT_MODIFIED.into_response(),
+        _ => (
+            [
+                (header::CONTENT_TYPE, "application/rss+xml"),
+                (header::ETAG, "\"v1\""),
+                (header::LAST_MODIFIED, "Tue, 03 Jan 2023 10:00:00 GMT"),
+            ],
+            FEED_V1,
+        )
+            .into_response(),
+    }
+}
+
+/// The feed on the first request, HTTP 500 on every later one.
+async fn flaky_feed(State(state): State<Arc<ServerState>>) -> Response {
+    let n = {
+        let mut hits = state.hits.lock().unwrap();
+        let n = hits.entry("flaky".into()).or_default();
+        *n += 1;
+        *n
+    };
+    if n == 1 {
+        xml(FEED_V1)
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    }
+}
+
+/// 16 MiB of spaces inside a feed, gzip-compressed to a few dozen KiB.
+fn gzip_bomb() -> Response {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let zeros = vec![b' '; 1 << 20];
+    enc.write_all(b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>")
+        .unwrap();
+    for _ in 0..16 {
+        enc.write_all(&zeros).unwrap();
+    }
+    let body = enc.finish().unwrap();
+    (
+        [
+            (header::CONTENT_TYPE, "application/rss+xml"),
+            (header::CONTENT_ENCODING, "gzip"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn serve_file(
+    State(state): State<Arc<ServerState>>,
+    UrlPath(path): UrlPath<String>,
+) -> Response {
+    let Some(dir) = state.files_dir.lock().unwrap().clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if path.split('/').any(|part| part == "..") {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    match std::fs::read(dir.join(&path)) {
+        Ok(bytes) => {
+            let kind = if path.ends_with(".png") {
+                "image/png"
+            } else {
+                "application/rss+xml"
+            };
+            ([(header::CONTENT_TYPE, kind)], bytes).into_response()
+        }
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `../shared/` beside the project, when this checkout has it.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    dir.is_dir().then_some(dir)
+}
+
+/// Says plainly that a test did not run, and why.
+pub fn skip(test: &str, why: &str) {
+    eprintln!("SKIPPED {test}: {why}");
+}
+
+/// Writes the seed blog's feed and images (../shared/fixtures/seed) for `base`
+/// into a temp dir; `None` (after saying so) when ../shared is absent.
+pub fn seed_blog(base_url: &str, test: &str) -> Option<tempfile::TempDir> {
+    let Some(shared) = shared_dir() else {
+        skip(test, "../shared/fixtures/seed is not in this checkout");
+        return None;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("python3")
+        .arg(shared.join("fixtures/seed/make_feed.py"))
+        .args(["--base-url", base_url, "--out"])
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.success() => Some(out),
+        other => {
+            skip(
+                test,
+                &format!("python3 could not write the seed feed: {other:?}"),
+            );
+            None
+        }
+    }
+}
