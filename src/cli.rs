@@ -220,6 +220,10 @@ fn subscription_url(input: &str) -> anyhow::Result<String> {
         }
     }
     let path = Path::new(input);
+    let looks_like_path = ["/", "./", "../", "~"].iter().any(|p| input.starts_with(p));
+    if looks_like_path && !path.exists() {
+        bail!("{input}: no such file");
+    }
     if path.exists() {
         let absolute = path
             .canonicalize()
@@ -529,13 +533,13 @@ fn list(store: &Store) -> anyhow::Result<()> {
     }
     writeln!(
         out,
-        "{:>4}  {:>11}  {:<14}  FEED",
+        "{:>4}  {:>11}  {:<24}  FEED",
         "ID", "UNREAD/ALL", "LAST FETCH"
     )?;
     for row in &rows {
         writeln!(
             out,
-            "{:>4}  {:>11}  {:<14}  {}{}",
+            "{:>4}  {:>11}  {:<24}  {}{}",
             row.feed.id,
             format!("{}/{}", row.unread, row.total),
             fetch_status(row),

@@ -54,6 +54,10 @@ pub struct ParsedArticle {
     pub content: Option<String>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
+    /// The readable text of the body, for the search index.
+    pub search_text: String,
+    /// A hash of every stored field: tells an updated entry from an unchanged one.
+    pub fingerprint: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]

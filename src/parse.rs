@@ -48,32 +48,46 @@ pub fn parse_feed(
     http_charset: Option<&str>,
     base_url: &str,
 ) -> Result<ParsedFeed, ParseError> {
-    let text = to_utf8(bytes, http_charset)?;
-    let feed = match parse_with_feed_rs(text.as_bytes(), base_url) {
-        Ok(feed) => feed,
-        Err(first) => {
-            let Some(repaired) = repair(&text) else {
-                return Err(first);
-            };
-            parse_with_feed_rs(repaired.as_bytes(), base_url).map_err(|_| first)?
+    let mut text = to_utf8(bytes, http_charset)?;
+    let mut first_error = None;
+    // Each repair fixes one known rejection; a document may need a few.
+    for _ in 0..MAX_REPAIRS {
+        let error = match parse_with_feed_rs(text.as_bytes(), base_url) {
+            Ok(feed) => return Ok(convert(feed, base_url)),
+            Err(e) => e,
+        };
+        let repaired = repair(&text, &error);
+        first_error.get_or_insert(error);
+        match repaired {
+            Some(fixed) => text = fixed,
+            None => break,
         }
-    };
-    Ok(convert(feed, base_url))
+    }
+    Err(describe(first_error.expect("at least one parse was tried")))
 }
 
-fn parse_with_feed_rs(bytes: &[u8], base_url: &str) -> Result<feed_rs::model::Feed, ParseError> {
+const MAX_REPAIRS: usize = 4;
+
+fn parse_with_feed_rs(
+    bytes: &[u8],
+    base_url: &str,
+) -> Result<feed_rs::model::Feed, feed_rs::parser::ParseFeedError> {
     feed_rs::parser::Builder::new()
         .base_uri(Some(base_url))
         // An empty id marks "the feed gave none"; `guid_key` derives a stable one.
         .id_generator(|_, _, _| String::new())
         .build()
         .parse(bytes)
-        .map_err(|e| match e {
-            feed_rs::parser::ParseFeedError::ParseError(
-                feed_rs::parser::ParseErrorKind::NoFeedRoot,
-            ) => ParseError::NotAFeed("no RSS, Atom or JSON Feed root element".into()),
-            other => ParseError::Malformed(sanitize_text(&other.to_string())),
-        })
+}
+
+fn describe(error: feed_rs::parser::ParseFeedError) -> ParseError {
+    use feed_rs::parser::{ParseErrorKind, ParseFeedError};
+    match error {
+        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => {
+            ParseError::NotAFeed("no RSS, Atom or JSON Feed root element".into())
+        }
+        other => ParseError::Malformed(sanitize_text(&other.to_string())),
+    }
 }
 
 // ---- charset pre-pass ----------------------------------------------------------
@@ -142,21 +156,48 @@ fn detect_encoding(bytes: &[u8], http_charset: Option<&str>) -> &'static Encodin
 
 // ---- lenient retry ---------------------------------------------------------------
 
-static RSS_WITHOUT_VERSION: LazyLock<Regex> =
+static RSS_TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"<rss(\s[^>]*)?>"#).expect("valid regex"));
+static VERSION_ATTR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"\sversion\s*=\s*["'][^"']*["']"#).expect("valid regex"));
 static STRAY_AMPERSAND: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"&(#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)?"#).expect("valid regex")
 });
 
-/// A repaired copy of a rejected document, when one of the known fixes applies.
-fn repair(text: &str) -> Option<String> {
+/// A repaired copy of a rejected document, when one of the known fixes applies:
+/// an `<rss>` without a version feed-rs knows (0.91, 0.92, 2.0) is read as 2.0;
+/// stray `&`s are escaped; a `type` attribute feed-rs refused on a text element
+/// becomes the nearest one it accepts (or goes, meaning plain text).
+fn repair(text: &str, error: &feed_rs::parser::ParseFeedError) -> Option<String> {
+    use feed_rs::parser::{ParseErrorKind, ParseFeedError};
     let mut out = Cow::Borrowed(text);
-    if let Some(m) = RSS_WITHOUT_VERSION.find(&out)
-        && !m.as_str().contains("version")
-    {
+    if let Some(m) = RSS_TAG.find(&out) {
         let tag = m.as_str();
-        let fixed = format!("<rss version=\"2.0\"{}", &tag[4..]);
-        out = Cow::Owned(out.replacen(tag, &fixed, 1));
+        let known = [
+            "\"2.0\"", "\"0.91\"", "\"0.92\"", "'2.0'", "'0.91'", "'0.92'",
+        ];
+        if !known.iter().any(|v| tag.contains(v)) {
+            let fixed = format!(
+                "<rss version=\"2.0\"{}",
+                VERSION_ATTR.replace(&tag[4..], "")
+            );
+            out = Cow::Owned(out.replacen(tag, &fixed, 1));
+        }
+    }
+    if let ParseFeedError::ParseError(ParseErrorKind::UnknownMimeType { mime, .. }) = error {
+        let lower = mime.to_ascii_lowercase();
+        let replacement = if lower.contains("xhtml") {
+            " type=\"xhtml\""
+        } else if lower.contains("html") {
+            " type=\"html\""
+        } else {
+            ""
+        };
+        let mut fixed = out.into_owned();
+        for quote in ['"', '\''] {
+            fixed = fixed.replace(&format!(" type={quote}{mime}{quote}"), replacement);
+        }
+        out = Cow::Owned(fixed);
     }
     let escaped = STRAY_AMPERSAND.replace_all(&out, |c: &regex::Captures| {
         if c.get(1).is_some() {
@@ -226,13 +267,13 @@ fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle 
         .and_then(|c| c.body)
         .map(|b| sanitize_text(&b))
         .filter(|b| !b.trim().is_empty());
-    let categories = entry
+    let categories: Vec<String> = entry
         .categories
         .iter()
         .map(|c| sanitize_text(c.label.as_deref().unwrap_or(&c.term).trim()))
         .filter(|c| !c.is_empty())
         .collect();
-    let enclosures = entry
+    let enclosures: Vec<Enclosure> = entry
         .media
         .iter()
         .flat_map(|m| m.content.iter())
@@ -247,14 +288,19 @@ fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle 
         .collect();
     let published = entry.published.map(|d| d.timestamp());
     let updated = entry.updated.map(|d| d.timestamp());
+    // Without id, link, title or date, everything the entry carries tells it apart.
+    let mut rest: Vec<&str> = vec![content.as_deref().or(summary.as_deref()).unwrap_or("")];
+    rest.extend(author.as_deref());
+    rest.extend(enclosures.iter().map(|e: &Enclosure| e.url.as_str()));
+    rest.extend(categories.iter().map(String::as_str));
     let guid_key = guid_key(
         guid.as_deref(),
         link.as_deref(),
         title.as_deref(),
         published.or(updated),
-        content.as_deref().or(summary.as_deref()),
+        &rest,
     );
-    ParsedArticle {
+    finish_article(ParsedArticle {
         guid_key,
         guid,
         title,
@@ -266,17 +312,55 @@ fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle 
         content,
         categories,
         enclosures,
+        ..ParsedArticle::default()
+    })
+}
+
+/// Fills in the fields derived from the others (search text, fingerprint).
+/// Done here, in the parse that runs on many threads, rather than in the one
+/// writer, which is the serial part of a refresh.
+pub fn finish_article(mut article: ParsedArticle) -> ParsedArticle {
+    let body = article.content.as_deref().or(article.summary.as_deref());
+    article.search_text = body.map(html_to_search_text).unwrap_or_default();
+    let mut h = Sha256::new();
+    for part in [
+        &article.guid,
+        &article.title,
+        &article.link,
+        &article.author,
+        &article.summary,
+        &article.content,
+    ] {
+        h.update(part.as_deref().unwrap_or("").as_bytes());
+        h.update([0]);
     }
+    h.update(article.published.unwrap_or(0).to_le_bytes());
+    h.update(article.updated.unwrap_or(0).to_le_bytes());
+    for category in &article.categories {
+        h.update(category.as_bytes());
+        h.update([0]);
+    }
+    for e in &article.enclosures {
+        h.update(e.url.as_bytes());
+        h.update(e.mime_type.as_deref().unwrap_or("").as_bytes());
+        h.update(e.length.unwrap_or(0).to_le_bytes());
+    }
+    article.fingerprint = h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    article
 }
 
 /// The stable identity of an entry within its feed: its id, else its normalised
-/// link, else a hash of title and date, else a hash of its content.
+/// link, else a hash of title and date, else a hash of everything else it has
+/// (body, author, enclosures, categories).
 pub fn guid_key(
     guid: Option<&str>,
     link: Option<&str>,
     title: Option<&str>,
     date: Option<i64>,
-    body: Option<&str>,
+    rest: &[&str],
 ) -> String {
     if let Some(guid) = guid {
         return format!("id:{guid}");
@@ -288,7 +372,7 @@ pub fn guid_key(
         let date = date.map(|d| d.to_string()).unwrap_or_default();
         return format!("th:{}", short_hash(&[title.unwrap_or(""), &date]));
     }
-    format!("c:{}", short_hash(&[body.unwrap_or("")]))
+    format!("c:{}", short_hash(rest))
 }
 
 fn normalize_link(link: &str) -> String {
@@ -356,7 +440,12 @@ pub fn clean_title(raw: &str) -> String {
 /// Strips what must never reach a terminal from feed-supplied text: C0 controls
 /// but tab and newline, DEL, C1 controls and the bidi overrides and isolates.
 pub fn sanitize_text(text: &str) -> String {
-    if !text.chars().any(is_forbidden) {
+    // Every forbidden character's UTF-8 form has a byte below 0x20, 0x7f, or a lead
+    // byte 0xc2 (C1) or 0xe2 (bidi): a byte scan clears almost all text at once.
+    let suspect = text
+        .bytes()
+        .any(|b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f || b == 0xc2 || b == 0xe2);
+    if !suspect || !text.chars().any(is_forbidden) {
         return text.to_string();
     }
     text.chars().filter(|c| !is_forbidden(*c)).collect()
@@ -371,19 +460,24 @@ pub fn is_forbidden(c: char) -> bool {
 /// The readable text of an HTML fragment, for the search index.
 pub fn html_to_search_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len() / 2);
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => {
-                in_tag = true;
-                out.push(' ');
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        out.push(' ');
+        match rest[open..].find('>') {
+            Some(close) => rest = &rest[open + close + 1..],
+            None => {
+                rest = "";
+                break;
             }
-            '>' if in_tag => in_tag = false,
-            _ if !in_tag => out.push(c),
-            _ => {}
         }
     }
-    html_escape::decode_html_entities(&out).into_owned()
+    out.push_str(rest);
+    if out.contains('&') {
+        html_escape::decode_html_entities(&out).into_owned()
+    } else {
+        out
+    }
 }
 
 #[cfg(test)]

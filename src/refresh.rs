@@ -2,12 +2,12 @@
 //! connection and its HTTP client and shares nothing with its callers, so the
 //! TUI and the headless `tidings refresh` drive the very same code.
 //!
-//! One run: read the feeds to fetch, start one task per feed (each waits for a
-//! permit of its host, then a global one, so a busy host never starves the
-//! others), fetch → decode + parse in `spawn_blocking` (a parser panic fails that
-//! feed only) → hand the result back here, where the one writer saves it in one
-//! transaction and reports [`Progress::FeedDone`]. Articles never travel in
-//! messages: the UI re-reads the store.
+//! One run: read the feeds to fetch; a [`Scheduler`] starts a task per feed
+//! (busiest host first, within the per-host and global limits); each task
+//! fetches, then decodes and parses in `spawn_blocking` (a parser panic fails
+//! that feed only) and hands the result back here, where the one writer saves it
+//! in one transaction and reports [`Progress::FeedDone`]. Articles never travel
+//! in messages: the UI re-reads the store.
 //!
 //! Politeness: validators are sent back; a 304 still takes over a new ETag; a
 //! permanent redirect moves `fetch_url`; 410 marks the feed gone; 429/503 set a
@@ -16,7 +16,7 @@
 //!
 //! The worker needs a multi-threaded tokio runtime: the writes block in place.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -118,14 +118,9 @@ pub fn spawn(
     mpsc::UnboundedReceiver<Progress>,
     tokio::task::JoinHandle<()>,
 )> {
-    let fetcher = Fetcher::new(&config.refresh)?;
+    let mut worker = Refresher::new(store, config)?;
     let (command_tx, mut command_rx) = mpsc::unbounded_channel();
     let (progress_tx, progress_rx) = mpsc::unbounded_channel();
-    let mut worker = Refresher {
-        store,
-        fetcher,
-        config,
-    };
     let handle = tokio::spawn(async move {
         while let Some(command) = command_rx.recv().await {
             worker.run(command, &progress_tx).await;
@@ -138,6 +133,9 @@ pub struct Refresher {
     store: Store,
     fetcher: Fetcher,
     config: Config,
+    /// Documents being parsed or waiting to be saved: two per core keep the
+    /// cores and the writer busy; more would only hold more documents in memory.
+    parsers: Arc<Semaphore>,
 }
 
 /// What a feed task hands back to the writer.
@@ -145,14 +143,21 @@ struct Fetched {
     target: FetchTarget,
     update: FeedUpdate,
     record: FetchRecord,
+    /// A 2xx answer's body, until the parse stage takes it.
+    document: Option<crate::fetch::Response>,
+    /// Held from the start of the parse until the feed is saved: parsed
+    /// documents waiting for the writer are bounded by the parser permits.
+    _parse_permit: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Refresher {
     pub fn new(store: Store, config: Config) -> anyhow::Result<Refresher> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Refresher {
             fetcher: Fetcher::new(&config.refresh)?,
             store,
             config,
+            parsers: Arc::new(Semaphore::new(2 * cores)),
         })
     }
 
@@ -189,44 +194,59 @@ impl Refresher {
             skipped: considered - targets.len(),
         });
         let run_id = self.store.begin_run(started_at_ms)?;
+        let checkpoints = self.store.background_checkpoints()?;
 
-        let global = Arc::new(Semaphore::new(self.config.refresh.concurrency.max(1)));
-        let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
-        let mut tasks = JoinSet::new();
-        for target in targets {
-            let host = host_key(&target.fetch_url);
-            let host_limit = hosts
-                .entry(host)
-                .or_insert_with(|| Arc::new(Semaphore::new(self.config.refresh.per_host.max(1))))
-                .clone();
-            let global = global.clone();
-            let fetcher = self.fetcher.clone();
-            let interval = self.config.refresh.interval_minutes as i64 * 60;
-            tasks.spawn(async move {
-                // Host first, then global: a task queued behind a busy host holds no global permit.
-                let _host = host_limit
-                    .acquire_owned()
-                    .await
-                    .expect("semaphore never closed");
-                let _global = global
-                    .acquire_owned()
-                    .await
-                    .expect("semaphore never closed");
-                fetch_feed(&fetcher, target, interval).await
-            });
-        }
-
+        let mut scheduler = Scheduler::new(targets, &self.config.refresh);
+        let interval = self.config.refresh.interval_minutes as i64 * 60;
+        let max_body = self.fetcher.max_body();
+        // Two stages, so that the network never waits for the parser or the writer:
+        // `fetches` are the requests in flight (the scheduler's slots), `parses`
+        // the documents being parsed or waiting for a parser permit.
+        let mut fetches = JoinSet::new();
+        let mut fetch_hosts: HashMap<tokio::task::Id, String> = HashMap::new();
+        let mut parses = JoinSet::new();
         let mut stats = RunStats {
             started_at_ms,
             ..RunStats::default()
         };
-        while let Some(joined) = tasks.join_next().await {
-            let Ok(mut fetched) = joined else {
-                // fetch_feed catches its own failures; a panic here is a bug, not a feed problem.
-                tracing::error!("a feed task panicked: {:?}", joined.err());
-                continue;
+        loop {
+            while let Some((host, target)) = scheduler.next() {
+                let fetcher = self.fetcher.clone();
+                let task =
+                    fetches.spawn(async move { fetch_feed(&fetcher, target, interval).await });
+                fetch_hosts.insert(task.id(), host);
+            }
+            let finished = tokio::select! {
+                Some(joined) = fetches.join_next_with_id(), if !fetches.is_empty() => {
+                    let id = match &joined {
+                        Ok((id, _)) => *id,
+                        Err(e) => e.id(),
+                    };
+                    if let Some(host) = fetch_hosts.remove(&id) {
+                        scheduler.finished(&host);
+                    }
+                    match joined {
+                        Ok((_, fetched)) if fetched.document.is_some() => {
+                            let parsers = self.parsers.clone();
+                            parses.spawn(parse_document(fetched, parsers, max_body, interval));
+                            continue;
+                        }
+                        Ok((_, fetched)) => Ok(fetched),
+                        Err(e) => Err(e),
+                    }
+                }
+                Some(joined) = parses.join_next(), if !parses.is_empty() => joined,
+                else => break,
             };
-            let retention = self.config.retention.clone();
+            // The stages catch their own failures; a panic here is a bug, not a feed problem.
+            let mut fetched = match finished {
+                Ok(fetched) => fetched,
+                Err(e) => {
+                    tracing::error!("a feed task panicked: {e}");
+                    continue;
+                }
+            };
+            let retention = &self.config.retention;
             let store = &mut self.store;
             write_blocking(|| {
                 store.save_fetch(
@@ -235,7 +255,7 @@ impl Refresher {
                     &fetched.update,
                     &mut fetched.record,
                     now_ms() / 1000,
-                    &retention,
+                    retention,
                 )
             })?;
             let r = &fetched.record;
@@ -254,10 +274,68 @@ impl Refresher {
                 record: fetched.record,
             }));
         }
+        drop(checkpoints);
         stats.wall_ms = started.elapsed().as_millis() as u64;
         self.store.finish_run(run_id, &stats)?;
         let _ = progress.send(Progress::Finished(stats));
         Ok(())
+    }
+}
+
+/// Decides which feed to fetch next: the one whose host has the most feeds
+/// still waiting (the busiest host is the critical path of a refresh), among
+/// hosts below `per_host` requests in flight, while fewer than `concurrency`
+/// feeds are in flight overall. A feed stays "in flight" until it is saved,
+/// so fetched but unsaved documents never pile up in memory.
+struct Scheduler {
+    waiting: HashMap<String, VecDeque<FetchTarget>>,
+    in_flight: HashMap<String, usize>,
+    total_in_flight: usize,
+    per_host: usize,
+    concurrency: usize,
+}
+
+impl Scheduler {
+    fn new(targets: Vec<FetchTarget>, config: &crate::config::RefreshConfig) -> Scheduler {
+        let mut waiting: HashMap<String, VecDeque<FetchTarget>> = HashMap::new();
+        for target in targets {
+            waiting
+                .entry(host_key(&target.fetch_url))
+                .or_default()
+                .push_back(target);
+        }
+        Scheduler {
+            waiting,
+            in_flight: HashMap::new(),
+            total_in_flight: 0,
+            per_host: config.per_host.max(1),
+            concurrency: config.concurrency.max(1),
+        }
+    }
+
+    fn next(&mut self) -> Option<(String, FetchTarget)> {
+        if self.total_in_flight >= self.concurrency {
+            return None;
+        }
+        let host = self
+            .waiting
+            .iter()
+            .filter(|(host, queue)| {
+                !queue.is_empty() && self.in_flight.get(*host).copied().unwrap_or(0) < self.per_host
+            })
+            .max_by_key(|(host, queue)| (queue.len(), std::cmp::Reverse(host.as_str())))
+            .map(|(host, _)| host.clone())?;
+        let target = self.waiting.get_mut(&host)?.pop_front()?;
+        *self.in_flight.entry(host.clone()).or_default() += 1;
+        self.total_in_flight += 1;
+        Some((host, target))
+    }
+
+    fn finished(&mut self, host: &str) {
+        if let Some(n) = self.in_flight.get_mut(host) {
+            *n -= 1;
+            self.total_in_flight -= 1;
+        }
     }
 }
 
@@ -269,20 +347,27 @@ fn write_blocking<T>(write: impl FnOnce() -> T) -> T {
     }
 }
 
-/// One feed, start to parsed result; every failure becomes part of the record.
+/// The network stage of one feed: the request and what its answer means for
+/// the feed. A document to parse is left in `document` for the parse stage.
 async fn fetch_feed(fetcher: &Fetcher, target: FetchTarget, interval_secs: i64) -> Fetched {
     let started = Instant::now();
-    let mut record = FetchRecord {
-        started_at_ms: now_ms(),
-        ..FetchRecord::default()
+    let mut fetched = Fetched {
+        target,
+        update: FeedUpdate::default(),
+        record: FetchRecord {
+            started_at_ms: now_ms(),
+            ..FetchRecord::default()
+        },
+        document: None,
+        _parse_permit: None,
     };
-    let mut update = FeedUpdate::default();
     let validators = Validators {
-        etag: target.etag.clone(),
-        last_modified: target.last_modified.clone(),
+        etag: fetched.target.etag.clone(),
+        last_modified: fetched.target.last_modified.clone(),
     };
-    let outcome = fetcher.get(&target.fetch_url, &validators).await;
+    let outcome = fetcher.get(&fetched.target.fetch_url, &validators).await;
     let now = now_ms() / 1000;
+    let (record, update) = (&mut fetched.record, &mut fetched.update);
     let result: Result<(), FetchError> = match outcome {
         Err(e) => Err(e),
         Ok(response) => {
@@ -293,32 +378,19 @@ async fn fetch_feed(fetcher: &Fetcher, target: FetchTarget, interval_secs: i64) 
             record.ms_body = response.ms_body;
             record.redirect_to = response.redirected_to.clone();
             update.moved_to = response.moved_permanently_to.clone();
+            update.etag = response.etag.clone();
+            update.last_modified = response.last_modified.clone();
             let lower_bound = response.max_age.map(|s| s as i64);
+            update.min_interval_secs = lower_bound;
+            update.next_fetch_at = Some(now + interval_secs.max(lower_bound.unwrap_or(0)));
             match response.status {
                 Some(304) => {
                     record.not_modified = true;
-                    update.etag = response.etag.clone();
-                    update.last_modified = response.last_modified.clone();
-                    update.min_interval_secs = lower_bound;
-                    update.next_fetch_at = Some(now + interval_secs.max(lower_bound.unwrap_or(0)));
                     Ok(())
                 }
                 None | Some(200..=299) => {
-                    let (etag, last_modified) =
-                        (response.etag.clone(), response.last_modified.clone());
-                    let parse_started = Instant::now();
-                    let parsed = parse_blocking(fetcher.max_body(), response).await;
-                    record.ms_parse = parse_started.elapsed().as_millis() as u64;
-                    parsed.map(|(decoded, parsed)| {
-                        record.bytes_decoded = decoded;
-                        let ttl = parsed.ttl_minutes.map(|m| m as i64 * 60);
-                        let bound = lower_bound.max(ttl);
-                        update.min_interval_secs = bound;
-                        update.next_fetch_at = Some(now + interval_secs.max(bound.unwrap_or(0)));
-                        update.etag = etag;
-                        update.last_modified = last_modified;
-                        update.parsed = Some(parsed);
-                    })
+                    fetched.document = Some(response);
+                    Ok(())
                 }
                 Some(410) => {
                     update.gone = true;
@@ -326,10 +398,8 @@ async fn fetch_feed(fetcher: &Fetcher, target: FetchTarget, interval_secs: i64) 
                 }
                 Some(status @ (429 | 503)) => {
                     // Without a Retry-After, wait a while anyway: the server said it is overloaded.
-                    let wait =
-                        response
-                            .retry_after
-                            .unwrap_or(if status == 429 { 3600 } else { 600 });
+                    let default_wait = if status == 429 { 3600 } else { 600 };
+                    let wait = response.retry_after.unwrap_or(default_wait);
                     update.retry_after_until = Some(now + wait as i64);
                     Err(FetchError::RateLimited {
                         status,
@@ -347,29 +417,73 @@ async fn fetch_feed(fetcher: &Fetcher, target: FetchTarget, interval_secs: i64) 
         }
     };
     if let Err(e) = result {
-        tracing::info!(feed = %target.fetch_url, "fetch failed: {e}");
-        record.error_kind = Some(e.kind());
-        record.error_message = Some(crate::parse::sanitize_text(&e.to_string()));
-        if update.next_fetch_at.is_none() {
-            update.next_fetch_at = Some(now + interval_secs);
-        }
+        fetched
+            .update
+            .next_fetch_at
+            .get_or_insert(now + interval_secs);
+        fetched.fail(e);
     }
-    record.ms_total = started.elapsed().as_millis() as u64;
-    Fetched {
-        target,
-        update,
-        record,
+    fetched.record.ms_total = started.elapsed().as_millis() as u64;
+    fetched
+}
+
+/// The parse stage: waits for a parser permit (kept until the feed is saved),
+/// then decodes and parses the document off the async threads.
+async fn parse_document(
+    mut fetched: Fetched,
+    parsers: Arc<Semaphore>,
+    max_body: u64,
+    interval_secs: i64,
+) -> Fetched {
+    let Some(document) = fetched.document.take() else {
+        return fetched;
+    };
+    fetched._parse_permit = Some(
+        parsers
+            .acquire_owned()
+            .await
+            .expect("semaphore never closed"),
+    );
+    match parse_blocking(max_body, document).await {
+        Ok((decoded, ms_parse, parsed)) => {
+            fetched.record.bytes_decoded = decoded;
+            fetched.record.ms_parse = ms_parse;
+            let ttl = parsed.ttl_minutes.map(|m| m as i64 * 60);
+            let bound = fetched.update.min_interval_secs.max(ttl);
+            fetched.update.min_interval_secs = bound;
+            let now = now_ms() / 1000;
+            fetched.update.next_fetch_at = Some(now + interval_secs.max(bound.unwrap_or(0)));
+            fetched.update.parsed = Some(parsed);
+        }
+        Err(e) => fetched.fail(e),
+    }
+    // Time spent queued for a parser is not the feed's: count the work itself.
+    fetched.record.ms_total += fetched.record.ms_parse;
+    fetched
+}
+
+impl Fetched {
+    /// Records a failure. The stored validators stay as they were: the next
+    /// fetch must bring the document again.
+    fn fail(&mut self, e: FetchError) {
+        tracing::info!(feed = %self.target.fetch_url, "fetch failed: {e}");
+        self.record.error_kind = Some(e.kind());
+        self.record.error_message = Some(crate::parse::sanitize_text(&e.to_string()));
+        self.update.etag = None;
+        self.update.last_modified = None;
     }
 }
 
 /// Decodes and parses off the async threads; a panic in the parser fails this
-/// feed with a message instead of taking the refresher down.
+/// feed with a message instead of taking the refresher down. Returns the
+/// decoded size, the milliseconds it took and the feed.
 async fn parse_blocking(
     max_body: u64,
     response: crate::fetch::Response,
-) -> Result<(u64, crate::model::ParsedFeed), FetchError> {
+) -> Result<(u64, u64, crate::model::ParsedFeed), FetchError> {
     let url = response.final_url.clone();
     let joined = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
         let decoded = decode_body(
             &response.body,
             response.content_encoding.as_deref(),
@@ -377,7 +491,11 @@ async fn parse_blocking(
         )?;
         let parsed = parse_feed(&decoded, response.charset(), &response.final_url);
         match parsed {
-            Ok(feed) => Ok((decoded.len() as u64, feed)),
+            Ok(feed) => Ok((
+                decoded.len() as u64,
+                started.elapsed().as_millis() as u64,
+                feed,
+            )),
             Err(ParseError::NotAFeed(_))
                 if looks_like_html(&decoded, response.content_type.as_deref()) =>
             {

@@ -15,18 +15,16 @@
 //!   this module alone: whoever deletes articles goes through here.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use sha2::{Digest, Sha256};
 
 use crate::config::RetentionConfig;
 use crate::model::{
     Article, ArticleId, ArticleSummary, ErrorKind, Feed, FeedId, FeedListRow, FeedStats,
-    FetchRecord, LastFetch, ParsedArticle, ParsedFeed, RunStats, SearchHit, SlowFetch,
+    FetchRecord, LastFetch, ParsedFeed, RunStats, SearchHit, SlowFetch,
 };
-use crate::parse::html_to_search_text;
 
 const MIGRATIONS: &[&str] = &[include_str!("store/migrations/0001_init.sql")];
 
@@ -120,6 +118,21 @@ pub struct Store {
     conn: Connection,
 }
 
+/// Runs WAL checkpoints in the background until dropped (then one last time).
+pub struct BackgroundCheckpoints {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for BackgroundCheckpoints {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, migrates it and checks it.
     pub fn open(path: &Path) -> Result<Store> {
@@ -135,13 +148,16 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(10))?;
         let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         conn.execute_batch(
-            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;
+             PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=67108864;",
         )?;
         if check {
-            let verdict: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
-            if verdict != "ok" {
-                return Err(StoreError::Corrupt(verdict));
-            }
+            // Reading the schema fails at once on a file that is not a database. A full
+            // quick_check costs a scan of the file (and of the search index) at every
+            // start; damage found later by a query comes back as `Corrupt` just the same.
+            conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
         }
         let mut store = Store { conn };
         store.migrate()?;
@@ -168,6 +184,18 @@ impl Store {
         Ok(())
     }
 
+    /// SQLite's own consistency check of the whole file: slow on a big cache.
+    pub fn check_integrity(&self) -> Result<()> {
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+        if verdict == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(verdict))
+        }
+    }
+
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self
             .conn
@@ -181,9 +209,12 @@ impl Store {
     pub fn add_feed(&mut self, sub: &NewSubscription) -> Result<(FeedId, bool)> {
         let tx = self.conn.transaction()?;
         let existing: Option<i64> = tx
-            .query_row("SELECT id FROM feeds WHERE url = ?1", [&sub.url], |r| {
-                r.get(0)
-            })
+            .query_row(
+                // A feed that moved is the same subscription under its new address too.
+                "SELECT id FROM feeds WHERE url = ?1 OR fetch_url = ?1 ORDER BY url = ?1 DESC LIMIT 1",
+                [&sub.url],
+                |r| r.get(0),
+            )
             .optional()?;
         let (id, new) = match existing {
             Some(id) => {
@@ -476,6 +507,51 @@ impl Store {
         Ok(counts)
     }
 
+    /// Moves this connection's WAL checkpoints to a thread of their own, with
+    /// its own connection, for as long as the returned guard lives. The refresh
+    /// worker's single writer then never stops to copy pages into the database
+    /// file; the copying happens on the other core while the writer goes on.
+    /// (This connection's automatic checkpoints stay off: it is the worker's.)
+    pub fn background_checkpoints(&mut self) -> Result<BackgroundCheckpoints> {
+        let Some(path) = self
+            .conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+        else {
+            return Ok(BackgroundCheckpoints {
+                stop: None,
+                thread: None,
+            });
+        };
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = Connection::open(&path)?;
+        checkpointer.busy_timeout(Duration::from_secs(1))?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("tidings-checkpoint".into())
+            .spawn(move || {
+                let checkpoint = || {
+                    let done = checkpointer
+                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
+                    if let Err(e) = done {
+                        tracing::warn!("checkpoint failed: {e}");
+                    }
+                };
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(Duration::from_millis(100))
+                {
+                    checkpoint();
+                }
+                checkpoint();
+            })
+            .map_err(|e| StoreError::Other(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(BackgroundCheckpoints {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
     // ---- reading articles ---------------------------------------------------------
 
     /// A page of a feed's articles, newest first, without bodies.
@@ -527,21 +603,24 @@ impl Store {
         )? as u64)
     }
 
-    /// Full-text search over titles and bodies, best matches first. Each word of
-    /// the query must appear; words are quoted, so FTS syntax in them is inert.
+    /// Full-text search over titles and bodies: every word of the query must
+    /// appear; articles with all of them in the title come first, then the
+    /// newest. Words are quoted, so FTS syntax in the query is inert.
     pub fn search(&self, query: &str, limit: u64) -> Result<Vec<SearchHit>> {
-        let Some(fts_query) = fts_query(query) else {
+        let Some(words) = fts_query(query) else {
             return Ok(Vec::new());
         };
+        let in_title = format!("{{title}} : ({words})");
         let mut stmt = self.conn.prepare_cached(
             "SELECT a.id, a.feed_id, a.title, a.link, a.author, a.sort_time, a.read, a.starred,
-                    coalesce(f.custom_title, f.feed_title, f.url)
+                    coalesce(f.custom_title, f.feed_title, f.url),
+                    a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?2) AS in_title
              FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
              JOIN feeds f ON f.id = a.feed_id
              WHERE articles_fts MATCH ?1
-             ORDER BY bm25(articles_fts, 5.0, 1.0), a.sort_time DESC LIMIT ?2",
+             ORDER BY in_title DESC, a.sort_time DESC, a.id DESC LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![fts_query, limit], |r| {
+        let rows = stmt.query_map(params![words, in_title, limit], |r| {
             Ok(SearchHit {
                 article: summary_from_row(r)?,
                 feed_title: r.get(8)?,
@@ -834,9 +913,9 @@ fn upsert_articles(
     for a in &parsed.articles {
         let categories = serde_json::to_string(&a.categories).unwrap_or_else(|_| "[]".into());
         let enclosures = serde_json::to_string(&a.enclosures).unwrap_or_else(|_| "[]".into());
-        let hash = content_hash(a, &categories, &enclosures);
+        let hash = &a.fingerprint;
         let id = match existing.get(&a.guid_key) {
-            Some((id, old_hash)) if *old_hash == hash => {
+            Some((id, old_hash)) if old_hash == hash => {
                 touch.execute(params![id, now])?;
                 counts.unchanged += 1;
                 continue;
@@ -884,32 +963,9 @@ fn upsert_articles(
                 tx.last_insert_rowid()
             }
         };
-        let body = a
-            .content
-            .as_deref()
-            .or(a.summary.as_deref())
-            .map(html_to_search_text);
-        fts_insert.execute(params![id, a.title, body])?;
+        fts_insert.execute(params![id, a.title, a.search_text])?;
     }
     Ok(counts)
-}
-
-fn content_hash(a: &ParsedArticle, categories: &str, enclosures: &str) -> String {
-    let mut h = Sha256::new();
-    for part in [
-        &a.guid, &a.title, &a.link, &a.author, &a.summary, &a.content,
-    ] {
-        h.update(part.as_deref().unwrap_or("").as_bytes());
-        h.update([0]);
-    }
-    h.update(a.published.unwrap_or(0).to_le_bytes());
-    h.update(a.updated.unwrap_or(0).to_le_bytes());
-    h.update(categories.as_bytes());
-    h.update(enclosures.as_bytes());
-    h.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Drops the feed's articles that retention no longer keeps: only read, unstarred
@@ -951,12 +1007,13 @@ fn apply_retention(
     Ok(ids.len() as u64)
 }
 
-/// Each word of the user's query as a quoted FTS5 string (AND-ed), so that
-/// operators and quotes in the query are searched for, not interpreted.
+/// The words of the user's query (letters and digits), each quoted and AND-ed,
+/// so operators and quotes in the query are searched for, never interpreted.
 fn fts_query(query: &str) -> Option<String> {
     let words: Vec<String> = query
-        .split_whitespace()
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\""))
         .collect();
     (!words.is_empty()).then(|| words.join(" "))
 }

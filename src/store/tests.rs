@@ -12,7 +12,7 @@ fn sub(url: &str) -> NewSubscription {
 }
 
 fn article(key: &str, title: &str, published: i64) -> ParsedArticle {
-    ParsedArticle {
+    crate::parse::finish_article(ParsedArticle {
         guid_key: format!("id:{key}"),
         guid: Some(key.into()),
         title: Some(title.into()),
@@ -20,7 +20,7 @@ fn article(key: &str, title: &str, published: i64) -> ParsedArticle {
         published: Some(published),
         content: Some(format!("<p>Body of <b>{title}</b></p>")),
         ..Default::default()
-    }
+    })
 }
 
 fn feed_of(articles: Vec<ParsedArticle>) -> FeedUpdate {
@@ -241,11 +241,16 @@ fn search_finds_words_in_bodies_ranks_titles_first_and_quotes_syntax() {
     let (feed, _) = store.add_feed(&sub("http://a.test/f")).unwrap();
     let mut body_only = article("1", "Unrelated", 100);
     body_only.content = Some("<p>all about <em>ferrous</em> oxide</p>".into());
+    let body_only = crate::parse::finish_article(body_only);
     let titled = article("2", "Ferrous metals", 50);
+    // Words found in every article rank nothing: the others make "ferrous" rare.
+    let others = (3..8).map(|i| article(&i.to_string(), "Gardening", i));
+    let mut articles = vec![body_only, titled];
+    articles.extend(others);
     save(
         &mut store,
         feed,
-        &feed_of(vec![body_only, titled]),
+        &feed_of(articles),
         1000,
         &RetentionConfig::default(),
     );
