@@ -284,8 +284,7 @@ async fn probe(fetcher: &Fetcher, url: &str) -> anyhow::Result<Probe> {
 
 fn import(store: &mut Store, file: &Path) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let text = crate::parse::to_utf8(&bytes, None)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let text = crate::parse::to_utf8(&bytes, None);
     let list = subscriptions::parse_import(&text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let mut added = 0;

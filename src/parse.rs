@@ -23,7 +23,7 @@ use std::sync::LazyLock;
 
 use encoding_rs::Encoding;
 use regex::Regex;
-use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::model::{Enclosure, ParsedArticle, ParsedFeed};
 
@@ -37,8 +37,6 @@ pub enum ParseError {
     NotAFeed(String),
     #[error("malformed feed: {0}")]
     Malformed(String),
-    #[error("unreadable text encoding: {0}")]
-    Encoding(String),
 }
 
 /// Parses one feed document. `http_charset` is the `charset` of the response's
@@ -48,7 +46,7 @@ pub fn parse_feed(
     http_charset: Option<&str>,
     base_url: &str,
 ) -> Result<ParsedFeed, ParseError> {
-    let mut text = to_utf8(bytes, http_charset)?;
+    let mut text = to_utf8(bytes, http_charset);
     let mut first_error = None;
     // Each repair fixes one known rejection; a document may need a few.
     for _ in 0..MAX_REPAIRS {
@@ -99,7 +97,7 @@ static DECL_ENCODING: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Decodes a document to UTF-8 and makes its XML declaration (if any) agree.
-pub fn to_utf8(bytes: &[u8], http_charset: Option<&str>) -> Result<String, ParseError> {
+pub fn to_utf8(bytes: &[u8], http_charset: Option<&str>) -> String {
     let encoding = detect_encoding(bytes, http_charset);
     let (decoded, _, had_errors) = encoding.decode(bytes);
     let decoded = if had_errors && encoding == encoding_rs::UTF_8 {
@@ -120,7 +118,7 @@ pub fn to_utf8(bytes: &[u8], http_charset: Option<&str>) -> Result<String, Parse
             .into_owned();
         text.replace_range(range, &fixed);
     }
-    Ok(text)
+    text
 }
 
 fn detect_encoding(bytes: &[u8], http_charset: Option<&str>) -> &'static Encoding {
@@ -260,12 +258,12 @@ fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle 
         .next();
     let summary = entry
         .summary
-        .map(|s| sanitize_text(&s.content))
+        .map(|s| sanitize_owned(s.content))
         .filter(|s| !s.trim().is_empty());
     let content = entry
         .content
         .and_then(|c| c.body)
-        .map(|b| sanitize_text(&b))
+        .map(sanitize_owned)
         .filter(|b| !b.trim().is_empty());
     let categories: Vec<String> = entry
         .categories
@@ -322,7 +320,8 @@ fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle 
 pub fn finish_article(mut article: ParsedArticle) -> ParsedArticle {
     let body = article.content.as_deref().or(article.summary.as_deref());
     article.search_text = body.map(html_to_search_text).unwrap_or_default();
-    let mut h = Sha256::new();
+    // xxh3 is a stable, fast hash: this runs over every byte of every document.
+    let mut h = Xxh3::new();
     for part in [
         &article.guid,
         &article.title,
@@ -332,23 +331,20 @@ pub fn finish_article(mut article: ParsedArticle) -> ParsedArticle {
         &article.content,
     ] {
         h.update(part.as_deref().unwrap_or("").as_bytes());
-        h.update([0]);
+        h.update(&[0]);
     }
-    h.update(article.published.unwrap_or(0).to_le_bytes());
-    h.update(article.updated.unwrap_or(0).to_le_bytes());
+    h.update(&article.published.unwrap_or(0).to_le_bytes());
+    h.update(&article.updated.unwrap_or(0).to_le_bytes());
     for category in &article.categories {
         h.update(category.as_bytes());
-        h.update([0]);
+        h.update(&[0]);
     }
     for e in &article.enclosures {
         h.update(e.url.as_bytes());
         h.update(e.mime_type.as_deref().unwrap_or("").as_bytes());
-        h.update(e.length.unwrap_or(0).to_le_bytes());
+        h.update(&e.length.unwrap_or(0).to_le_bytes());
     }
-    article.fingerprint = h.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    article.fingerprint = format!("{:032x}", h.digest128());
     article
 }
 
@@ -390,13 +386,12 @@ fn normalize_link(link: &str) -> String {
 }
 
 fn short_hash(parts: &[&str]) -> String {
-    let mut hasher = Sha256::new();
+    let mut hasher = Xxh3::new();
     for part in parts {
         hasher.update(part.as_bytes());
-        hasher.update([0]);
+        hasher.update(&[0]);
     }
-    let digest = hasher.finalize();
-    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:032x}", hasher.digest128())
 }
 
 /// The entry's main link: the alternate one (or one without `rel`), resolved.
@@ -440,15 +435,44 @@ pub fn clean_title(raw: &str) -> String {
 /// Strips what must never reach a terminal from feed-supplied text: C0 controls
 /// but tab and newline, DEL, C1 controls and the bidi overrides and isolates.
 pub fn sanitize_text(text: &str) -> String {
-    // Every forbidden character's UTF-8 form has a byte below 0x20, 0x7f, or a lead
-    // byte 0xc2 (C1) or 0xe2 (bidi): a byte scan clears almost all text at once.
-    let suspect = text
-        .bytes()
-        .any(|b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f || b == 0xc2 || b == 0xe2);
-    if !suspect || !text.chars().any(is_forbidden) {
-        return text.to_string();
+    if has_forbidden(text) {
+        text.chars().filter(|c| !is_forbidden(*c)).collect()
+    } else {
+        text.to_string()
     }
-    text.chars().filter(|c| !is_forbidden(*c)).collect()
+}
+
+/// [`sanitize_text`] for a string already owned: clean text is kept, not copied.
+pub fn sanitize_owned(text: String) -> String {
+    if has_forbidden(&text) {
+        sanitize_text(&text)
+    } else {
+        text
+    }
+}
+
+/// Whether `text` holds a character [`is_forbidden`] names, by a scan of its
+/// UTF-8 bytes: C0 and DEL are single bytes, C1 is C2 80–9F, the bidi
+/// controls are E2 80 AA–AE and E2 81 A6–A9.
+fn has_forbidden(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // A cheap pass first (the compiler vectorises it); most text has no such byte.
+    if !bytes
+        .iter()
+        .any(|&b| b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xe2)
+    {
+        return false;
+    }
+    bytes.iter().enumerate().any(|(i, &b)| match b {
+        b'\t' | b'\n' => false,
+        0..=0x1f | 0x7f => true,
+        0xc2 => matches!(bytes.get(i + 1), Some(0x80..=0x9f)),
+        0xe2 => matches!(
+            (bytes.get(i + 1), bytes.get(i + 2)),
+            (Some(0x80), Some(0xaa..=0xae)) | (Some(0x81), Some(0xa6..=0xa9))
+        ),
+        _ => false,
+    })
 }
 
 pub fn is_forbidden(c: char) -> bool {
@@ -564,6 +588,23 @@ mod tests {
         let err =
             parse_feed(b"<!DOCTYPE html><html><body>hi</body></html>", None, BASE).unwrap_err();
         assert!(matches!(err, ParseError::NotAFeed(_)), "{err:?}");
+    }
+
+    #[test]
+    fn the_byte_scan_agrees_with_the_character_rule() {
+        for c in [
+            '\u{0}', '\u{1b}', '\r', '\u{7f}', '\u{80}', '\u{9b}', '\u{9f}', '\u{202a}',
+            '\u{202e}', '\u{2066}', '\u{2069}', 'a', '\t', '\n', '\u{a0}', '\u{2019}', '\u{2026}',
+            '\u{2029}', '\u{2070}', 'é', '😀',
+        ] {
+            let text = format!("x{c}y");
+            assert_eq!(has_forbidden(&text), is_forbidden(c), "{c:?}");
+            assert_eq!(
+                sanitize_owned(text.clone()) == text,
+                !is_forbidden(c),
+                "{c:?}"
+            );
+        }
     }
 
     #[test]

@@ -5,16 +5,16 @@
 //! One run: read the feeds to fetch; a [`Scheduler`] starts a task per feed
 //! (busiest host first, within the per-host and global limits); each task
 //! fetches, then decodes and parses in `spawn_blocking` (a parser panic fails
-//! that feed only) and hands the result back here, where the one writer saves it
-//! in one transaction and reports [`Progress::FeedDone`]. Articles never travel
-//! in messages: the UI re-reads the store.
+//! that feed only) and hands the result to the one writer, a thread that owns
+//! the store for the run, saves each feed in one transaction and reports
+//! [`Progress::FeedDone`]. Articles never travel in messages: the UI re-reads
+//! the store.
 //!
 //! Politeness: validators are sent back; a 304 still takes over a new ETag; a
 //! permanent redirect moves `fetch_url`; 410 marks the feed gone; 429/503 set a
 //! `retry_after_until` that even an explicit refresh respects; `<ttl>` and
 //! `max-age` give a lower bound for the next periodic fetch.
 //!
-//! The worker needs a multi-threaded tokio runtime: the writes block in place.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -27,7 +27,7 @@ use crate::config::Config;
 use crate::fetch::{FetchError, Fetcher, Validators, decode_body, looks_like_html};
 use crate::model::{FeedId, FetchRecord, RunStats};
 use crate::parse::{ParseError, parse_feed};
-use crate::store::{FeedUpdate, FetchTarget, Store, StoreError};
+use crate::store::{FeedUpdate, FetchTarget, FetchToSave, Store, StoreError};
 
 /// What the front ends ask of the worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,7 +130,8 @@ pub fn spawn(
 }
 
 pub struct Refresher {
-    store: Store,
+    /// Lent to the run's writer thread while a run is in progress.
+    store: Option<Store>,
     fetcher: Fetcher,
     config: Config,
     /// Documents being parsed or waiting to be saved: two per core keep the
@@ -155,7 +156,7 @@ impl Refresher {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Refresher {
             fetcher: Fetcher::new(&config.refresh)?,
-            store,
+            store: Some(store),
             config,
             parsers: Arc::new(Semaphore::new(2 * cores)),
         })
@@ -181,7 +182,10 @@ impl Refresher {
             Command::Refresh(named) => (named.clone(), false),
             Command::RefreshDue => (None, true),
         };
-        let all = self.store.fetch_targets(named.as_deref())?;
+        let mut store = self.store.take().ok_or_else(|| {
+            StoreError::Other("an earlier refresh ended without returning its store".into())
+        })?;
+        let all = store.fetch_targets(named.as_deref())?;
         let considered = all.len();
         let targets: Vec<FetchTarget> = all
             .into_iter()
@@ -193,8 +197,18 @@ impl Refresher {
             total: targets.len(),
             skipped: considered - targets.len(),
         });
-        let run_id = self.store.begin_run(started_at_ms)?;
-        let checkpoints = self.store.background_checkpoints()?;
+        let run_id = store.begin_run(started_at_ms)?;
+
+        // The writer gets the store for the run and gives it back at the end.
+        let (to_writer, queue) = mpsc::unbounded_channel();
+        let writer = {
+            let retention = self.config.retention.clone();
+            let progress = progress.clone();
+            tokio::task::spawn_blocking(move || {
+                let result = write_fetched(&mut store, run_id, &retention, queue, &progress);
+                (store, result)
+            })
+        };
 
         let mut scheduler = Scheduler::new(targets, &self.config.refresh);
         let interval = self.config.refresh.interval_minutes as i64 * 60;
@@ -205,10 +219,6 @@ impl Refresher {
         let mut fetches = JoinSet::new();
         let mut fetch_hosts: HashMap<tokio::task::Id, String> = HashMap::new();
         let mut parses = JoinSet::new();
-        let mut stats = RunStats {
-            started_at_ms,
-            ..RunStats::default()
-        };
         loop {
             while let Some((host, target)) = scheduler.next() {
                 let fetcher = self.fetcher.clone();
@@ -238,26 +248,65 @@ impl Refresher {
                 Some(joined) = parses.join_next(), if !parses.is_empty() => joined,
                 else => break,
             };
-            // The stages catch their own failures; a panic here is a bug, not a feed problem.
-            let mut fetched = match finished {
-                Ok(fetched) => fetched,
-                Err(e) => {
-                    tracing::error!("a feed task panicked: {e}");
-                    continue;
+            match finished {
+                // A closed queue means the writer stopped on an error: it is reported below.
+                Ok(fetched) => {
+                    if to_writer.send(fetched).is_err() {
+                        break;
+                    }
                 }
-            };
-            let retention = &self.config.retention;
-            let store = &mut self.store;
-            write_blocking(|| {
-                store.save_fetch(
-                    fetched.target.id,
-                    Some(run_id),
-                    &fetched.update,
-                    &mut fetched.record,
-                    now_ms() / 1000,
-                    retention,
-                )
-            })?;
+                // The stages catch their own failures; a panic here is a bug, not a feed problem.
+                Err(e) => tracing::error!("a feed task panicked: {e}"),
+            }
+        }
+        drop(to_writer);
+        let (mut store, written) = writer
+            .await
+            .map_err(|e| StoreError::Other(format!("the writer thread failed: {e}")))?;
+        let outcome = written.and_then(|mut stats| {
+            stats.started_at_ms = started_at_ms;
+            stats.wall_ms = started.elapsed().as_millis() as u64;
+            store.finish_run(run_id, &stats)?;
+            Ok(stats)
+        });
+        self.store = Some(store);
+        let _ = progress.send(Progress::Finished(outcome?));
+        Ok(())
+    }
+}
+
+/// The one writer of a run, on a thread of its own so that the dispatch loop
+/// never waits for SQLite: saves each fetched feed in its own transaction, in
+/// the order they come, reports it, and counts the run's totals. WAL
+/// checkpoints run beside it on another thread.
+fn write_fetched(
+    store: &mut Store,
+    run_id: i64,
+    retention: &crate::config::RetentionConfig,
+    mut queue: mpsc::UnboundedReceiver<Fetched>,
+    progress: &mpsc::UnboundedSender<Progress>,
+) -> Result<RunStats, StoreError> {
+    let _checkpoints = store.background_checkpoints()?;
+    let mut stats = RunStats::default();
+    let mut batch: Vec<Fetched> = Vec::new();
+    while let Some(first) = queue.blocking_recv() {
+        // Whatever queued up while the last batch was being written goes in this one.
+        batch.push(first);
+        while batch.len() < MAX_BATCH
+            && let Ok(next) = queue.try_recv()
+        {
+            batch.push(next);
+        }
+        let mut to_save: Vec<FetchToSave> = batch
+            .iter_mut()
+            .map(|f| FetchToSave {
+                feed: f.target.id,
+                update: &f.update,
+                record: &mut f.record,
+            })
+            .collect();
+        store.save_fetches(&mut to_save, Some(run_id), now_ms() / 1000, retention)?;
+        for fetched in batch.drain(..) {
             let r = &fetched.record;
             stats.feeds += 1;
             stats.bytes_wire += r.bytes_wire;
@@ -274,13 +323,12 @@ impl Refresher {
                 record: fetched.record,
             }));
         }
-        drop(checkpoints);
-        stats.wall_ms = started.elapsed().as_millis() as u64;
-        self.store.finish_run(run_id, &stats)?;
-        let _ = progress.send(Progress::Finished(stats));
-        Ok(())
     }
+    Ok(stats)
 }
+
+/// Most feeds saved in one transaction.
+const MAX_BATCH: usize = 16;
 
 /// Decides which feed to fetch next: the one whose host has the most feeds
 /// still waiting (the busiest host is the critical path of a refresh), among
@@ -336,14 +384,6 @@ impl Scheduler {
             *n -= 1;
             self.total_in_flight -= 1;
         }
-    }
-}
-
-/// Runs a short store write without stalling the runtime's other tasks.
-fn write_blocking<T>(write: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(write),
-        _ => write(),
     }
 }
 
@@ -503,7 +543,6 @@ async fn parse_blocking(
                     "the address serves a web page, not a feed".into(),
                 ))
             }
-            Err(ParseError::Encoding(e)) => Err(FetchError::Encoding(e)),
             Err(e) => Err(FetchError::Parse(e.to_string())),
         }
     })

@@ -462,3 +462,67 @@ fn a_reader_keeps_reading_while_the_worker_writes() {
     assert!(matches!(progress.last(), Some(Progress::Finished(s)) if s.ok == 20));
     assert!(reads.join().unwrap() > 0);
 }
+
+#[test]
+fn killing_a_refresh_midway_leaves_each_feed_as_before_or_fully_updated() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tidings.db");
+    {
+        let mut store = Store::open(&db).unwrap();
+        for i in 0..12 {
+            let url = format!("{}?n={i}", server.url("/slow.xml"));
+            store
+                .add_feed(&NewSubscription {
+                    url,
+                    ..Default::default()
+                })
+                .unwrap();
+        }
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["refresh", "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it as soon as the first feed is saved: 2 at a time, 300 ms each, the rest is pending.
+    let reader = Store::open(&db).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while reader
+        .feed_list()
+        .unwrap()
+        .iter()
+        .all(|r| r.last_fetch.is_none())
+    {
+        assert!(std::time::Instant::now() < deadline, "no feed was saved");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let store = Store::open(&db).unwrap();
+    let rows = store.feed_list().unwrap();
+    let done = rows.iter().filter(|r| r.last_fetch.is_some()).count();
+    assert!(
+        (1..12).contains(&done),
+        "{done} of 12 feeds were saved before the kill"
+    );
+    for row in &rows {
+        let saved = row.last_fetch.is_some();
+        assert_eq!(
+            row.total > 0,
+            saved,
+            "articles and fetch record land together: {row:?}"
+        );
+        assert_eq!(
+            row.feed.title.is_some(),
+            saved,
+            "the feed's title lands with them: {row:?}"
+        );
+        if saved {
+            assert_eq!(row.total, 2);
+        }
+    }
+}

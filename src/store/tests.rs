@@ -2,7 +2,8 @@
 //! unread counts, retention, search and the statistics derived from fetches.
 
 use super::*;
-use crate::model::ParsedArticle;
+use crate::config::RetentionConfig;
+use crate::model::{ErrorKind, FetchRecord, ParsedArticle};
 
 fn sub(url: &str) -> NewSubscription {
     NewSubscription {

@@ -229,16 +229,23 @@ async fn flaky_feed(State(state): State<Arc<ServerState>>) -> Response {
     }
 }
 
-/// 16 MiB of spaces inside a feed, gzip-compressed to a few dozen KiB.
+/// 16 MiB of spaces inside a feed, gzip-compressed to a few dozen KiB: one
+/// compressed MiB repeated as 16 gzip members (which a decoder must read as one
+/// stream), so the test server does not spend seconds compressing.
 fn gzip_bomb() -> Response {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let zeros = vec![b' '; 1 << 20];
-    enc.write_all(b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>")
+    static MEMBER: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let member = MEMBER.get_or_init(|| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&vec![b' '; 1 << 20]).unwrap();
+        enc.finish().unwrap()
+    });
+    let mut head = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    head.write_all(b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>")
         .unwrap();
+    let mut body = head.finish().unwrap();
     for _ in 0..16 {
-        enc.write_all(&zeros).unwrap();
+        body.extend_from_slice(member);
     }
-    let body = enc.finish().unwrap();
     (
         [
             (header::CONTENT_TYPE, "application/rss+xml"),

@@ -1,0 +1,383 @@
+//! The store's article side: saving a fetched feed (articles, HTTP state and
+//! fetch record in one transaction), retention, reading articles a page at a
+//! time without bodies, read/starred state, and full-text search.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::stats::insert_fetch_record;
+use super::{FeedUpdate, FetchToSave, Result, SaveCounts, Store};
+use crate::config::RetentionConfig;
+use crate::model::{
+    Article, ArticleId, ArticleSummary, FeedId, FetchRecord, ParsedFeed, SearchHit,
+};
+
+impl Store {
+    /// Saves one fetch of one feed in one transaction: its articles (when it
+    /// brought a document), its new HTTP state and its fetch record (with
+    /// `ms_store` and the article counts filled in here). `now` is in seconds.
+    pub fn save_fetch(
+        &mut self,
+        feed: FeedId,
+        run_id: Option<i64>,
+        update: &FeedUpdate,
+        record: &mut FetchRecord,
+        now: i64,
+        retention: &RetentionConfig,
+    ) -> Result<SaveCounts> {
+        let mut batch = [FetchToSave {
+            feed,
+            update,
+            record,
+        }];
+        Ok(self.save_fetches(&mut batch, run_id, now, retention)?[0])
+    }
+
+    /// Saves several fetches in one transaction (group commit): each feed is
+    /// still all or nothing, and so is the batch. The refresh writer batches
+    /// the feeds that queued up while it was committing the last ones, so a
+    /// busy refresh pays for one commit (search index flush, WAL append) per
+    /// batch instead of one per feed.
+    pub fn save_fetches(
+        &mut self,
+        batch: &mut [FetchToSave<'_>],
+        run_id: Option<i64>,
+        now: i64,
+        retention: &RetentionConfig,
+    ) -> Result<Vec<SaveCounts>> {
+        let tx = self.conn.transaction()?;
+        let mut all = Vec::with_capacity(batch.len());
+        for item in batch.iter_mut() {
+            all.push(save_one(
+                &tx,
+                item.feed,
+                run_id,
+                item.update,
+                item.record,
+                now,
+                retention,
+            )?);
+        }
+        tx.commit()?;
+        Ok(all)
+    }
+
+    /// A page of a feed's articles, newest first, without bodies.
+    pub fn articles(&self, feed: FeedId, offset: u64, limit: u64) -> Result<Vec<ArticleSummary>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, feed_id, title, link, author, sort_time, read, starred FROM articles
+             WHERE feed_id = ?1 ORDER BY sort_time DESC, id DESC LIMIT ?2 OFFSET ?3",
+        )?;
+        let rows = stmt.query_map(params![feed.0, limit, offset], summary_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub fn article(&self, id: ArticleId) -> Result<Option<Article>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{ARTICLE_SELECT} WHERE id = ?1"))?;
+        Ok(stmt.query_row([id.0], article_from_row).optional()?)
+    }
+
+    /// Every article of a feed with its body, newest first (for the export).
+    pub fn feed_articles(&self, feed: FeedId) -> Result<Vec<Article>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{ARTICLE_SELECT} WHERE feed_id = ?1 ORDER BY sort_time DESC, id DESC"
+        ))?;
+        let rows = stmt.query_map([feed.0], article_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub fn set_read(&mut self, id: ArticleId, read: bool) -> Result<()> {
+        self.conn.execute(
+            "UPDATE articles SET read = ?2 WHERE id = ?1",
+            params![id.0, read],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_starred(&mut self, id: ArticleId, starred: bool) -> Result<()> {
+        self.conn.execute(
+            "UPDATE articles SET starred = ?2 WHERE id = ?1",
+            params![id.0, starred],
+        )?;
+        Ok(())
+    }
+
+    pub fn mark_feed_read(&mut self, feed: FeedId) -> Result<u64> {
+        Ok(self.conn.execute(
+            "UPDATE articles SET read = 1 WHERE feed_id = ?1 AND read = 0",
+            [feed.0],
+        )? as u64)
+    }
+
+    /// Full-text search over titles and bodies: every word of the query must
+    /// appear; articles with all of them in the title come first, then the
+    /// newest. Words are quoted, so FTS syntax in the query is inert.
+    pub fn search(&self, query: &str, limit: u64) -> Result<Vec<SearchHit>> {
+        let Some(words) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let in_title = format!("{{title}} : ({words})");
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT a.id, a.feed_id, a.title, a.link, a.author, a.sort_time, a.read, a.starred,
+                    coalesce(f.custom_title, f.feed_title, f.url),
+                    a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?2) AS in_title
+             FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+             JOIN feeds f ON f.id = a.feed_id
+             WHERE articles_fts MATCH ?1
+             ORDER BY in_title DESC, a.sort_time DESC, a.id DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![words, in_title, limit], |r| {
+            Ok(SearchHit {
+                article: summary_from_row(r)?,
+                feed_title: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+const ARTICLE_SELECT: &str = "SELECT id, feed_id, guid, title, link, author, published, updated,
+    first_seen, summary, content, categories, enclosures, read, starred FROM articles";
+
+fn article_from_row(r: &rusqlite::Row) -> rusqlite::Result<Article> {
+    let categories: String = r.get(11)?;
+    let enclosures: String = r.get(12)?;
+    Ok(Article {
+        id: ArticleId(r.get(0)?),
+        feed_id: FeedId(r.get(1)?),
+        guid: r.get(2)?,
+        title: r.get(3)?,
+        link: r.get(4)?,
+        author: r.get(5)?,
+        published: r.get(6)?,
+        updated: r.get(7)?,
+        first_seen: r.get(8)?,
+        summary: r.get(9)?,
+        content: r.get(10)?,
+        categories: serde_json::from_str(&categories).unwrap_or_default(),
+        enclosures: serde_json::from_str(&enclosures).unwrap_or_default(),
+        read: r.get(13)?,
+        starred: r.get(14)?,
+    })
+}
+
+pub(super) fn summary_from_row(r: &rusqlite::Row) -> rusqlite::Result<ArticleSummary> {
+    Ok(ArticleSummary {
+        id: ArticleId(r.get(0)?),
+        feed_id: FeedId(r.get(1)?),
+        title: r.get(2)?,
+        link: r.get(3)?,
+        author: r.get(4)?,
+        date: r.get(5)?,
+        read: r.get(6)?,
+        starred: r.get(7)?,
+    })
+}
+
+/// One fetch of one feed, inside the caller's transaction.
+fn save_one(
+    tx: &Transaction,
+    feed: FeedId,
+    run_id: Option<i64>,
+    update: &FeedUpdate,
+    record: &mut FetchRecord,
+    now: i64,
+    retention: &RetentionConfig,
+) -> Result<SaveCounts> {
+    let started = Instant::now();
+    let mut counts = SaveCounts::default();
+    if let Some(parsed) = &update.parsed {
+        counts = upsert_articles(tx, feed, parsed, now)?;
+        counts.removed = apply_retention(tx, feed, now, retention)?;
+        tx.execute(
+            "UPDATE feeds SET feed_title = coalesce(?2, feed_title), site_url = coalesce(?3, site_url),
+                    description = coalesce(?4, description) WHERE id = ?1",
+            params![feed.0, parsed.title, parsed.site_url, parsed.description],
+        )?;
+    }
+    tx.execute(
+        "UPDATE feeds SET etag = coalesce(?2, etag), last_modified = coalesce(?3, last_modified),
+                fetch_url = coalesce(?4, fetch_url), gone = ?5, retry_after_until = ?6,
+                next_fetch_at = coalesce(?7, next_fetch_at),
+                min_interval_secs = coalesce(?8, min_interval_secs)
+         WHERE id = ?1",
+        params![
+            feed.0,
+            update.etag,
+            update.last_modified,
+            update.moved_to,
+            update.gone,
+            update.retry_after_until,
+            update.next_fetch_at,
+            update.min_interval_secs
+        ],
+    )?;
+    counts.total = tx.query_row(
+        "SELECT count(*) FROM articles WHERE feed_id = ?1",
+        [feed.0],
+        |r| r.get(0),
+    )?;
+    record.new_articles = counts.new;
+    record.updated_articles = counts.updated;
+    record.unchanged_articles = counts.unchanged;
+    record.total_articles = counts.total;
+    record.ms_store = started.elapsed().as_millis() as u64;
+    record.ms_total += record.ms_store;
+    insert_fetch_record(tx, feed, run_id, record)?;
+    if retention.fetch_history > 0 {
+        tx.execute(
+            "DELETE FROM fetches WHERE feed_id = ?1 AND id NOT IN
+               (SELECT id FROM fetches WHERE feed_id = ?1 ORDER BY id DESC LIMIT ?2)",
+            params![feed.0, retention.fetch_history],
+        )?;
+    }
+    Ok(counts)
+}
+
+/// Inserts new articles, rewrites changed ones (keeping read/starred), and marks
+/// every article of the document as seen now. The feed's existing keys are read
+/// once, so each article costs one statement, not a lookup and a write.
+fn upsert_articles(
+    tx: &Transaction,
+    feed: FeedId,
+    parsed: &ParsedFeed,
+    now: i64,
+) -> rusqlite::Result<SaveCounts> {
+    let mut existing: HashMap<String, (i64, String)> = HashMap::new();
+    {
+        let mut stmt = tx
+            .prepare_cached("SELECT guid_key, id, content_hash FROM articles WHERE feed_id = ?1")?;
+        let rows = stmt.query_map([feed.0], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
+        for row in rows {
+            let (key, value) = row?;
+            existing.insert(key, value);
+        }
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO articles (feed_id, guid_key, guid, title, link, author, published, updated,
+            first_seen, last_seen, sort_time, summary, content, categories, enclosures, content_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE articles SET guid = ?2, title = ?3, link = ?4, author = ?5, published = ?6,
+            updated = ?7, last_seen = ?8, sort_time = coalesce(?6, ?7, first_seen), summary = ?9,
+            content = ?10, categories = ?11, enclosures = ?12, content_hash = ?13
+         WHERE id = ?1",
+    )?;
+    let mut touch = tx.prepare_cached("UPDATE articles SET last_seen = ?2 WHERE id = ?1")?;
+    let mut fts_delete = tx.prepare_cached("DELETE FROM articles_fts WHERE rowid = ?1")?;
+    let mut fts_insert =
+        tx.prepare_cached("INSERT INTO articles_fts (rowid, title, body) VALUES (?1, ?2, ?3)")?;
+
+    let mut counts = SaveCounts::default();
+    for a in &parsed.articles {
+        let categories = serde_json::to_string(&a.categories).unwrap_or_else(|_| "[]".into());
+        let enclosures = serde_json::to_string(&a.enclosures).unwrap_or_else(|_| "[]".into());
+        let hash = &a.fingerprint;
+        let id = match existing.get(&a.guid_key) {
+            Some((id, old_hash)) if old_hash == hash => {
+                touch.execute(params![id, now])?;
+                counts.unchanged += 1;
+                continue;
+            }
+            Some((id, _)) => {
+                update.execute(params![
+                    id,
+                    a.guid,
+                    a.title,
+                    a.link,
+                    a.author,
+                    a.published,
+                    a.updated,
+                    now,
+                    a.summary,
+                    a.content,
+                    categories,
+                    enclosures,
+                    hash
+                ])?;
+                fts_delete.execute([id])?;
+                counts.updated += 1;
+                *id
+            }
+            None => {
+                let sort_time = a.published.or(a.updated).unwrap_or(now);
+                insert.execute(params![
+                    feed.0,
+                    a.guid_key,
+                    a.guid,
+                    a.title,
+                    a.link,
+                    a.author,
+                    a.published,
+                    a.updated,
+                    now,
+                    sort_time,
+                    a.summary,
+                    a.content,
+                    categories,
+                    enclosures,
+                    hash
+                ])?;
+                counts.new += 1;
+                tx.last_insert_rowid()
+            }
+        };
+        fts_insert.execute(params![id, a.title, a.search_text])?;
+    }
+    Ok(counts)
+}
+
+/// Drops the feed's articles that retention no longer keeps: only read, unstarred
+/// ones that the latest document no longer lists (or they would come back as new).
+fn apply_retention(
+    tx: &Transaction,
+    feed: FeedId,
+    now: i64,
+    retention: &RetentionConfig,
+) -> rusqlite::Result<u64> {
+    if retention.keep_articles == 0 && retention.keep_days == 0 {
+        return Ok(0);
+    }
+    let oldest_kept = if retention.keep_days > 0 {
+        now - retention.keep_days as i64 * 86_400
+    } else {
+        i64::MIN
+    };
+    let keep = if retention.keep_articles > 0 {
+        retention.keep_articles as i64
+    } else {
+        -1
+    };
+    let mut stmt = tx.prepare_cached(
+        "DELETE FROM articles WHERE feed_id = ?1 AND read = 1 AND starred = 0 AND last_seen < ?2
+           AND (sort_time < ?3 OR (?4 >= 0 AND id NOT IN
+                (SELECT id FROM articles WHERE feed_id = ?1 ORDER BY sort_time DESC, id DESC LIMIT ?4)))
+         RETURNING id",
+    )?;
+    let ids = stmt
+        .query_map(params![feed.0, now, oldest_kept, keep], |r| {
+            r.get::<_, i64>(0)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut fts_delete = tx.prepare_cached("DELETE FROM articles_fts WHERE rowid = ?1")?;
+    for id in &ids {
+        fts_delete.execute([id])?;
+    }
+    Ok(ids.len() as u64)
+}
+
+/// The words of the user's query (letters and digits), each quoted and AND-ed,
+/// so operators and quotes in the query are searched for, never interpreted.
+fn fts_query(query: &str) -> Option<String> {
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
