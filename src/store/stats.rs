@@ -39,7 +39,7 @@ impl Store {
     /// A feed's kept fetch records, newest first.
     pub fn fetch_history(&self, feed: FeedId, limit: u64) -> Result<Vec<FetchRecord>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "{FETCH_SELECT} WHERE feed_id = ?1 ORDER BY id DESC LIMIT ?2"
+            "SELECT {FETCH_COLUMNS} FROM fetches WHERE feed_id = ?1 ORDER BY id DESC LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![feed.0, limit], fetch_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -170,9 +170,6 @@ fn derive_feed_stats(
 const FETCH_COLUMNS: &str = "started_at_ms, http_status, content_type, bytes_wire, bytes_decoded,
     ms_headers, ms_body, ms_parse, ms_store, ms_total, new_articles, updated_articles,
     unchanged_articles, total_articles, not_modified, redirect_to, error_kind, error_message";
-const FETCH_SELECT: &str = "SELECT started_at_ms, http_status, content_type, bytes_wire, bytes_decoded,
-    ms_headers, ms_body, ms_parse, ms_store, ms_total, new_articles, updated_articles,
-    unchanged_articles, total_articles, not_modified, redirect_to, error_kind, error_message FROM fetches";
 
 fn fetch_from_row(r: &rusqlite::Row) -> rusqlite::Result<FetchRecord> {
     fetch_from_row_at(r, 0)
