@@ -187,6 +187,12 @@ impl Store {
         Ok(())
     }
 
+    /// How long a statement waits for another process's write before it fails
+    /// with [`StoreError::Locked`] (10 s unless set).
+    pub fn set_busy_timeout(&self, wait: Duration) -> Result<()> {
+        Ok(self.conn.busy_timeout(wait)?)
+    }
+
     /// SQLite's own consistency check of the whole file: slow on a big cache.
     pub fn check_integrity(&self) -> Result<()> {
         let verdict: String = self

@@ -372,3 +372,54 @@ fn a_second_connection_reads_while_the_first_writes() {
     tx.commit().unwrap();
     assert_eq!(reader.feeds().unwrap()[0].title.as_deref(), Some("pending"));
 }
+
+#[test]
+fn a_write_held_by_another_process_fails_clearly_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let mut store = Store::open(&path).unwrap();
+    store.add_feed(&sub("http://a.test/first")).unwrap();
+    let other = Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    store.set_busy_timeout(Duration::from_millis(50)).unwrap();
+    let err = store.add_feed(&sub("http://a.test/second")).unwrap_err();
+    assert!(matches!(err, StoreError::Locked), "{err:?}");
+    assert!(err.to_string().contains("locked by another process"));
+    other.execute_batch("ROLLBACK").unwrap();
+    store.add_feed(&sub("http://a.test/second")).unwrap();
+    let urls: Vec<_> = store.feeds().unwrap().into_iter().map(|f| f.url).collect();
+    assert_eq!(urls, ["http://a.test/first", "http://a.test/second"]);
+    assert!(store.check_integrity().is_ok());
+}
+
+#[test]
+fn a_damaged_page_is_reported_as_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    {
+        let mut store = Store::open(&path).unwrap();
+        let (feed, _) = store.add_feed(&sub("http://a.test/f")).unwrap();
+        let many: Vec<_> = (0..300)
+            .map(|i| article(&i.to_string(), &format!("Title {i}"), i))
+            .collect();
+        save(
+            &mut store,
+            feed,
+            &feed_of(many),
+            10,
+            &RetentionConfig::default(),
+        );
+        store
+            .conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+    }
+    // Scribble over the middle of the file, where the article pages are.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle..middle + 8192].fill(0xAB);
+    std::fs::write(&path, bytes).unwrap();
+    let outcome = Store::open(&path).and_then(|s| s.check_integrity());
+    let err = outcome.expect_err("damage must be found");
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+}
