@@ -117,20 +117,23 @@ impl Store {
     /// appear; articles with all of them in the title come first, then the
     /// newest. Words are quoted, so FTS syntax in the query is inert.
     pub fn search(&self, query: &str, limit: u64) -> Result<Vec<SearchHit>> {
-        let Some(words) = fts_query(query) else {
+        let words = query_words(query);
+        if words.is_empty() {
             return Ok(Vec::new());
-        };
-        let in_title = format!("{{title}} : ({words})");
+        }
+        let fts_query: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+        let title_words = serde_json::to_string(&words).unwrap_or_else(|_| "[]".into());
         let mut stmt = self.conn.prepare_cached(
             "SELECT a.id, a.feed_id, a.title, a.link, a.author, a.sort_time, a.read, a.starred,
                     coalesce(f.custom_title, f.feed_title, f.url),
-                    a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?2) AS in_title
+                    NOT EXISTS (SELECT 1 FROM json_each(?2) w
+                                WHERE instr(lower(coalesce(a.title, '')), w.value) = 0) AS in_title
              FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
              JOIN feeds f ON f.id = a.feed_id
              WHERE articles_fts MATCH ?1
              ORDER BY in_title DESC, a.sort_time DESC, a.id DESC LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![words, in_title, limit], |r| {
+        let rows = stmt.query_map(params![fts_query.join(" "), title_words, limit], |r| {
             Ok(SearchHit {
                 article: summary_from_row(r)?,
                 feed_title: r.get(8)?,
@@ -371,13 +374,13 @@ fn apply_retention(
     Ok(ids.len() as u64)
 }
 
-/// The words of the user's query (letters and digits), each quoted and AND-ed,
-/// so operators and quotes in the query are searched for, never interpreted.
-fn fts_query(query: &str) -> Option<String> {
-    let words: Vec<String> = query
+/// The words of the user's query: runs of letters and digits, lowercased
+/// (the index folds case). Everything else separates words, so operators and
+/// quotes in a query are never interpreted.
+fn query_words(query: &str) -> Vec<String> {
+    query
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{w}\""))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
+        .map(str::to_lowercase)
+        .collect()
 }
