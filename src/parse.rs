@@ -57,7 +57,7 @@ pub fn parse_feed(
         let repaired = repair(&text, &error);
         first_error.get_or_insert(error);
         match repaired {
-            Some(fixed) => text = fixed,
+            Some(fixed) => text = Cow::Owned(fixed),
             None => break,
         }
     }
@@ -97,26 +97,27 @@ static DECL_ENCODING: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Decodes a document to UTF-8 and makes its XML declaration (if any) agree.
-pub fn to_utf8(bytes: &[u8], http_charset: Option<&str>) -> String {
+/// A document that is UTF-8 already and says so (or says nothing) is not copied.
+pub fn to_utf8<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Cow<'a, str> {
     let encoding = detect_encoding(bytes, http_charset);
     let (decoded, _, had_errors) = encoding.decode(bytes);
-    let decoded = if had_errors && encoding == encoding_rs::UTF_8 {
+    let mut text = if had_errors && encoding == encoding_rs::UTF_8 {
         // Undeclared legacy bytes: the common case is windows-1252.
         encoding_rs::WINDOWS_1252.decode(bytes).0
     } else {
         decoded
     };
-    let mut text = decoded.into_owned();
     if text.starts_with('\u{feff}') {
-        text.remove(0);
+        text.to_mut().remove(0);
     }
     // The text is UTF-8 now: say so, or feed-rs would decode it again.
-    if let Some(decl) = XML_DECL.find(&text) {
-        let range = decl.range();
-        let fixed = DECL_ENCODING
-            .replace(decl.as_str(), r#"encoding="utf-8""#)
-            .into_owned();
-        text.replace_range(range, &fixed);
+    let declared = XML_DECL.find(&text).and_then(|decl| {
+        let label = DECL_ENCODING.captures(decl.as_str())?;
+        let says_utf8 = label[1].eq_ignore_ascii_case("utf-8") || label[1].eq_ignore_ascii_case("utf8");
+        (!says_utf8).then(|| (decl.range(), DECL_ENCODING.replace(decl.as_str(), r#"encoding="utf-8""#).into_owned()))
+    });
+    if let Some((range, fixed)) = declared {
+        text.to_mut().replace_range(range, &fixed);
     }
     text
 }
@@ -456,22 +457,18 @@ pub fn sanitize_owned(text: String) -> String {
 /// controls are E2 80 AA–AE and E2 81 A6–A9.
 fn has_forbidden(text: &str) -> bool {
     let bytes = text.as_bytes();
-    // A cheap pass first (the compiler vectorises it); most text has no such byte.
-    if !bytes
-        .iter()
-        .any(|&b| b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xe2)
-    {
-        return false;
+    // Control bytes: a branch-free pass over 64-byte blocks, which the compiler vectorises.
+    let control = |b: u8| (b < 0x20 && b != b'\t' && b != b'\n') | (b == 0x7f);
+    if bytes.chunks(64).any(|block| block.iter().fold(false, |seen, &b| seen | control(b))) {
+        return true;
     }
-    bytes.iter().enumerate().any(|(i, &b)| match b {
-        b'\t' | b'\n' => false,
-        0..=0x1f | 0x7f => true,
+    // C1 and bidi controls start with 0xc2 or 0xe2: look only where those bytes are.
+    memchr::memchr2_iter(0xc2, 0xe2, bytes).any(|i| match bytes[i] {
         0xc2 => matches!(bytes.get(i + 1), Some(0x80..=0x9f)),
-        0xe2 => matches!(
+        _ => matches!(
             (bytes.get(i + 1), bytes.get(i + 2)),
             (Some(0x80), Some(0xaa..=0xae)) | (Some(0x81), Some(0xa6..=0xa9))
         ),
-        _ => false,
     })
 }
 
