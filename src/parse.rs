@@ -113,8 +113,16 @@ pub fn to_utf8<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Cow<'a, str> 
     // The text is UTF-8 now: say so, or feed-rs would decode it again.
     let declared = XML_DECL.find(&text).and_then(|decl| {
         let label = DECL_ENCODING.captures(decl.as_str())?;
-        let says_utf8 = label[1].eq_ignore_ascii_case("utf-8") || label[1].eq_ignore_ascii_case("utf8");
-        (!says_utf8).then(|| (decl.range(), DECL_ENCODING.replace(decl.as_str(), r#"encoding="utf-8""#).into_owned()))
+        let says_utf8 =
+            label[1].eq_ignore_ascii_case("utf-8") || label[1].eq_ignore_ascii_case("utf8");
+        (!says_utf8).then(|| {
+            (
+                decl.range(),
+                DECL_ENCODING
+                    .replace(decl.as_str(), r#"encoding="utf-8""#)
+                    .into_owned(),
+            )
+        })
     });
     if let Some((range, fixed)) = declared {
         text.to_mut().replace_range(range, &fixed);
@@ -459,7 +467,10 @@ fn has_forbidden(text: &str) -> bool {
     let bytes = text.as_bytes();
     // Control bytes: a branch-free pass over 64-byte blocks, which the compiler vectorises.
     let control = |b: u8| (b < 0x20 && b != b'\t' && b != b'\n') | (b == 0x7f);
-    if bytes.chunks(64).any(|block| block.iter().fold(false, |seen, &b| seen | control(b))) {
+    if bytes
+        .chunks(64)
+        .any(|block| block.iter().fold(false, |seen, &b| seen | control(b)))
+    {
         return true;
     }
     // C1 and bidi controls start with 0xc2 or 0xe2: look only where those bytes are.

@@ -6,9 +6,9 @@
 //! (busiest host first, within the per-host and global limits); each task
 //! fetches, then decodes and parses in `spawn_blocking` (a parser panic fails
 //! that feed only) and hands the result to the one writer, a thread that owns
-//! the store for the run, saves each feed in one transaction and reports
-//! [`Progress::FeedDone`]. Articles never travel in messages: the UI re-reads
-//! the store.
+//! the store for the run, saves each feed with its articles, HTTP state and
+//! fetch record atomically, and reports [`Progress::FeedDone`]. Articles never
+//! travel in messages: the UI re-reads the store.
 //!
 //! Politeness: validators are sent back; a 304 still takes over a new ETag; a
 //! permanent redirect moves `fetch_url`; 410 marks the feed gone; 429/503 set a
@@ -276,9 +276,12 @@ impl Refresher {
 }
 
 /// The one writer of a run, on a thread of its own so that the dispatch loop
-/// never waits for SQLite: saves each fetched feed in its own transaction, in
-/// the order they come, reports it, and counts the run's totals. WAL
-/// checkpoints run beside it on another thread.
+/// never waits for SQLite: saves the fetched feeds in the order they come,
+/// reports each, and counts the run's totals. Feeds that queued up while it
+/// was writing go into one transaction together (group commit: each feed, and
+/// the batch, is all or nothing), since a commit's fixed cost (the search
+/// index flush) is most of a small feed's. WAL checkpoints run beside it on
+/// another thread.
 fn write_fetched(
     store: &mut Store,
     run_id: i64,
