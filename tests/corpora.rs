@@ -284,7 +284,10 @@ fn every_corpus_document_parses_or_fails_cleanly_and_stores_clean_text() {
         }
         articles += parsed.articles.len();
         let bytes = document_bytes(path);
-        if tidings::parse::to_utf8(&bytes, None).chars().any(is_forbidden) {
+        if tidings::parse::to_utf8(&bytes, None)
+            .chars()
+            .any(is_forbidden)
+        {
             hostile += 1;
         }
         parsed_ok.insert(path.clone(), parsed);
