@@ -135,7 +135,12 @@ pub fn open_store(paths: &Paths) -> anyhow::Result<Store> {
 
 /// What an address turned out to be.
 enum Probe {
-    Feed { url: String, title: Option<String> },
+    /// A feed, with the answer that brought it (saved without asking again).
+    Feed {
+        url: String,
+        title: Option<String>,
+        answer: Box<crate::fetch::Response>,
+    },
     Page(Vec<crate::fetch::DiscoveredFeed>),
 }
 
@@ -149,18 +154,18 @@ async fn add(
     no_fetch: bool,
 ) -> anyhow::Result<()> {
     let url = subscription_url(input)?;
-    let (url, feed_title) = if no_fetch {
-        (url, None)
+    let (url, feed_title, answer) = if no_fetch {
+        (url, None, None)
     } else {
         let fetcher = Fetcher::new(&config.refresh)?;
         match probe(&fetcher, &url).await? {
-            Probe::Feed { url, title } => (url, title),
+            Probe::Feed { url, title, answer } => (url, title, Some(*answer)),
             Probe::Page(found) => match found.as_slice() {
                 [] => bail!("{url} is a web page that announces no feed"),
                 [one] => {
                     println!("found feed {}", one.url);
                     match probe(&fetcher, &one.url).await? {
-                        Probe::Feed { url, title } => (url, title),
+                        Probe::Feed { url, title, answer } => (url, title, Some(*answer)),
                         Probe::Page(_) => bail!("{} is a web page, not a feed", one.url),
                     }
                 }
@@ -197,8 +202,8 @@ async fn add(
         return Ok(());
     }
     println!("subscribed to {url} (feed {id})");
-    if !no_fetch {
-        refresh_quietly(paths, config, vec![id]).await?;
+    if let Some(answer) = answer {
+        save_answer(paths, config, id, answer).await?;
         if let Some(row) = store.feed_list()?.into_iter().find(|r| r.feed.id == id) {
             println!("{}: {} articles", row.feed.display_name(), row.total);
         }
@@ -267,6 +272,7 @@ async fn probe(fetcher: &Fetcher, url: &str) -> anyhow::Result<Probe> {
         Ok(feed) => Ok(Probe::Feed {
             url: final_url,
             title: feed.title,
+            answer: Box::new(response),
         }),
         // Discovery only for pages from the web: a local file never leads elsewhere.
         Err(ParseError::NotAFeed(_))
@@ -367,11 +373,16 @@ fn resolve_feed(store: &Store, name: &str) -> anyhow::Result<crate::model::Feed>
     }
 }
 
-/// Fetches the given feeds now, reporting only failures.
-async fn refresh_quietly(paths: &Paths, config: Config, ids: Vec<FeedId>) -> anyhow::Result<()> {
+/// Saves a new feed from the answer `add` already has, reporting only failures.
+async fn save_answer(
+    paths: &Paths,
+    config: Config,
+    feed: FeedId,
+    answer: crate::fetch::Response,
+) -> anyhow::Result<()> {
     let mut refresher = Refresher::new(Store::open(&paths.database)?, config)?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    refresher.run(WorkerCommand::Refresh(Some(ids)), &tx).await;
+    refresher.ingest(feed, answer, &tx).await;
     drop(tx);
     while let Some(p) = rx.recv().await {
         match p {

@@ -164,7 +164,23 @@ impl Refresher {
 
     /// Runs one command to its end, reporting as it goes.
     pub async fn run(&mut self, command: Command, progress: &mpsc::UnboundedSender<Progress>) {
-        if let Err(e) = self.try_run(command, progress).await {
+        if let Err(e) = self.try_run(command, None, progress).await {
+            tracing::error!("refresh aborted: {e}");
+            let _ = progress.send(Progress::Aborted(e.to_string()));
+        }
+    }
+
+    /// A run of one feed whose answer is already in hand (`add` fetched the
+    /// address to learn what it is): parsed and saved like any fetch, without
+    /// asking the server a second time.
+    pub async fn ingest(
+        &mut self,
+        feed: FeedId,
+        answer: crate::fetch::Response,
+        progress: &mpsc::UnboundedSender<Progress>,
+    ) {
+        let command = Command::Refresh(Some(vec![feed]));
+        if let Err(e) = self.try_run(command, Some((feed, answer)), progress).await {
             tracing::error!("refresh aborted: {e}");
             let _ = progress.send(Progress::Aborted(e.to_string()));
         }
@@ -173,6 +189,7 @@ impl Refresher {
     async fn try_run(
         &mut self,
         command: Command,
+        mut answered: Option<(FeedId, crate::fetch::Response)>,
         progress: &mpsc::UnboundedSender<Progress>,
     ) -> Result<(), StoreError> {
         let started = Instant::now();
@@ -222,8 +239,11 @@ impl Refresher {
         loop {
             while let Some((host, target)) = scheduler.next() {
                 let fetcher = self.fetcher.clone();
-                let task =
-                    fetches.spawn(async move { fetch_feed(&fetcher, target, interval).await });
+                let answer = answered
+                    .take_if(|(id, _)| *id == target.id)
+                    .map(|(_, answer)| answer);
+                let task = fetches
+                    .spawn(async move { fetch_feed(&fetcher, target, answer, interval).await });
                 fetch_hosts.insert(task.id(), host);
             }
             let finished = tokio::select! {
@@ -390,9 +410,15 @@ impl Scheduler {
     }
 }
 
-/// The network stage of one feed: the request and what its answer means for
-/// the feed. A document to parse is left in `document` for the parse stage.
-async fn fetch_feed(fetcher: &Fetcher, target: FetchTarget, interval_secs: i64) -> Fetched {
+/// The network stage of one feed: the request (unless its `answer` is in hand
+/// already) and what the answer means for the feed. A document to parse is
+/// left in `document` for the parse stage.
+async fn fetch_feed(
+    fetcher: &Fetcher,
+    target: FetchTarget,
+    answer: Option<crate::fetch::Response>,
+    interval_secs: i64,
+) -> Fetched {
     let started = Instant::now();
     let mut fetched = Fetched {
         target,
@@ -408,7 +434,10 @@ async fn fetch_feed(fetcher: &Fetcher, target: FetchTarget, interval_secs: i64) 
         etag: fetched.target.etag.clone(),
         last_modified: fetched.target.last_modified.clone(),
     };
-    let outcome = fetcher.get(&fetched.target.fetch_url, &validators).await;
+    let outcome = match answer {
+        Some(answer) => Ok(answer),
+        None => fetcher.get(&fetched.target.fetch_url, &validators).await,
+    };
     let now = now_ms() / 1000;
     let (record, update) = (&mut fetched.record, &mut fetched.update);
     let result: Result<(), FetchError> = match outcome {

@@ -137,6 +137,11 @@ fn adding_a_feed_fetches_it_and_list_shows_its_counts() {
     let out = t.ok(&["add", &url, "--tag", "news"]);
     assert!(out.contains(&format!("subscribed to {url}")), "{out}");
     assert!(out.contains("Local News: 2 articles"), "{out}");
+    assert_eq!(
+        server.requests_for("/etag.xml").len(),
+        1,
+        "the answer that showed the address is a feed is the one saved"
+    );
 
     let list = t.ok(&["list"]);
     let row = list_row(&list, "Local News");
@@ -157,6 +162,8 @@ fn adding_a_web_page_subscribes_to_the_feed_it_announces() {
     let feed = server.url("/etag.xml");
     assert!(out.contains(&format!("found feed {feed}")), "{out}");
     assert!(out.contains(&format!("subscribed to {feed}")), "{out}");
+    assert_eq!(server.requests_for("/page.html").len(), 1);
+    assert_eq!(server.requests_for("/etag.xml").len(), 1);
     let export = t.export_json();
     assert_eq!(feeds(&export).len(), 1);
     assert_eq!(
