@@ -782,3 +782,37 @@ fn a_missing_local_path_is_reported_as_a_missing_file() {
         run.stderr
     );
 }
+
+#[test]
+fn output_cut_short_by_the_reader_is_not_an_error() {
+    let t = Tidings::new();
+    let welcome = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/welcome.xml");
+    t.ok(&["add", welcome.to_str().unwrap()]);
+    for args in [
+        &["stats", "--format", "json"][..],
+        &["export", "--format", "json"],
+        &["list"],
+    ] {
+        // The reading end is closed before tidings writes: its writes fail with EPIPE.
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .arg("--data-dir")
+            .arg(t.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "tidings {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "tidings {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
