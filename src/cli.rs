@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{Config, Paths};
 use crate::fetch::{Fetcher, Validators, decode_body, discover_feeds, looks_like_html};
-use crate::model::{FeedId, FeedListRow};
+use crate::model::{FeedId, FeedListRow, RunStats};
 use crate::parse::{ParseError, parse_feed, sanitize_text};
 use crate::refresh::{Command as WorkerCommand, Progress, RefreshStats, Refresher};
 use crate::stats_report;
@@ -260,14 +260,18 @@ async fn probe(fetcher: &Fetcher, url: &str) -> anyhow::Result<Probe> {
         .moved_permanently_to
         .clone()
         .unwrap_or_else(|| url.to_string());
-    let parsed = {
-        let body = body.clone();
-        let charset = response.charset().map(str::to_string);
-        let base = response.final_url.clone();
-        tokio::task::spawn_blocking(move || parse_feed(&body, charset.as_deref(), &base))
+    let charset = response.charset().map(str::to_string);
+    let base = response.final_url.clone();
+    // The body comes back for discovery, should it be a web page.
+    let (parsed, body) =
+        tokio::task::spawn_blocking(move || (parse_feed(&body, charset.as_deref(), &base), body))
             .await
-            .unwrap_or_else(|_| Err(ParseError::Malformed("the feed parser crashed".into())))
-    };
+            .unwrap_or_else(|_| {
+                (
+                    Err(ParseError::Malformed("the feed parser crashed".into())),
+                    Vec::new(),
+                )
+            });
     match parsed {
         Ok(feed) => Ok(Probe::Feed {
             url: final_url,
@@ -299,8 +303,12 @@ fn import(store: &mut Store, file: &Path) -> anyhow::Result<()> {
             added += 1;
         }
     }
-    for reason in &list.skipped {
-        eprintln!("skipped {reason}");
+    for skipped in &list.skipped {
+        eprintln!(
+            "skipped {}: {}",
+            truncate(&skipped.entry, 80),
+            skipped.reason
+        );
     }
     println!(
         "imported {} feeds from {} ({} already subscribed, {} skipped)",
@@ -463,12 +471,8 @@ async fn refresh(
             writeln!(stdout, "{line}")?;
         }
     }
-    let wall = stats
-        .finished
-        .as_ref()
-        .map(|f| f.wall_ms)
-        .unwrap_or_default();
-    writeln!(stdout, "{}", summary_line(&stats, wall))?;
+    let run = stats.finished.clone().unwrap_or_else(|| stats.totals());
+    writeln!(stdout, "{}", summary_line(&run))?;
     Ok(())
 }
 
@@ -491,16 +495,16 @@ fn feed_line(done: &crate::refresh::FeedDone) -> String {
 }
 
 /// `300 feeds · 297 ok (41 not modified) · 3 failed · 1,204 new articles · 18.4 MB · 6.2 s`
-pub fn summary_line(stats: &RefreshStats, wall_ms: u64) -> String {
+pub fn summary_line(run: &RunStats) -> String {
     format!(
         "{} feeds · {} ok ({} not modified) · {} failed · {} new articles · {} · {:.1} s",
-        thousands(stats.done as u64),
-        thousands(stats.ok),
-        thousands(stats.not_modified),
-        thousands(stats.failed),
-        thousands(stats.new_articles),
-        megabytes(stats.bytes_wire),
-        wall_ms as f64 / 1000.0
+        thousands(run.feeds),
+        thousands(run.ok),
+        thousands(run.not_modified),
+        thousands(run.failed),
+        thousands(run.new_articles),
+        megabytes(run.bytes_wire),
+        run.wall_ms as f64 / 1000.0
     )
 }
 
@@ -632,17 +636,18 @@ mod tests {
 
     #[test]
     fn summary_reads_like_the_spec() {
-        let stats = RefreshStats {
-            done: 300,
+        let run = RunStats {
+            feeds: 300,
             ok: 297,
             not_modified: 41,
             failed: 3,
             new_articles: 1204,
             bytes_wire: 18_400_000,
+            wall_ms: 6200,
             ..Default::default()
         };
         assert_eq!(
-            summary_line(&stats, 6200),
+            summary_line(&run),
             "300 feeds · 297 ok (41 not modified) · 3 failed · 1,204 new articles · 18.4 MB · 6.2 s"
         );
     }

@@ -168,7 +168,6 @@ impl Fetcher {
             .user_agent(config.user_agent())
             .connect_timeout(config.connect_timeout())
             .read_timeout(config.read_timeout())
-            .timeout(config.total_timeout())
             .redirect(reqwest::redirect::Policy::none())
             .referer(false)
             .pool_max_idle_per_host(config.per_host.max(1))

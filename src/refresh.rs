@@ -103,6 +103,19 @@ impl RefreshStats {
         }
     }
 
+    /// The totals so far, as the store keeps them for a run (times left to the caller).
+    pub fn totals(&self) -> RunStats {
+        RunStats {
+            feeds: self.done as u64,
+            ok: self.ok,
+            not_modified: self.not_modified,
+            failed: self.failed,
+            new_articles: self.new_articles,
+            bytes_wire: self.bytes_wire,
+            ..RunStats::default()
+        }
+    }
+
     pub fn running(&self) -> bool {
         self.finished.is_none() && self.aborted.is_none() && self.total > 0
     }
@@ -310,7 +323,7 @@ fn write_fetched(
     progress: &mpsc::UnboundedSender<Progress>,
 ) -> Result<RunStats, StoreError> {
     let _checkpoints = store.background_checkpoints()?;
-    let mut stats = RunStats::default();
+    let mut totals = RefreshStats::default();
     let mut batch: Vec<Fetched> = Vec::new();
     while let Some(first) = queue.blocking_recv() {
         // Whatever queued up while the last batch was being written goes in this one.
@@ -330,24 +343,16 @@ fn write_fetched(
             .collect();
         store.save_fetches(&mut to_save, Some(run_id), now_ms() / 1000, retention)?;
         for fetched in batch.drain(..) {
-            let r = &fetched.record;
-            stats.feeds += 1;
-            stats.bytes_wire += r.bytes_wire;
-            stats.new_articles += r.new_articles;
-            if r.failed() {
-                stats.failed += 1;
-            } else {
-                stats.ok += 1;
-                stats.not_modified += r.not_modified as u64;
-            }
-            let _ = progress.send(Progress::FeedDone(FeedDone {
+            let done = Progress::FeedDone(FeedDone {
                 feed_id: fetched.target.id,
                 title: fetched.target.title.clone(),
                 record: fetched.record,
-            }));
+            });
+            totals.apply(&done);
+            let _ = progress.send(done);
         }
     }
-    Ok(stats)
+    Ok(totals.totals())
 }
 
 /// Most feeds saved in one transaction.
@@ -356,8 +361,8 @@ const MAX_BATCH: usize = 16;
 /// Decides which feed to fetch next: the one whose host has the most feeds
 /// still waiting (the busiest host is the critical path of a refresh), among
 /// hosts below `per_host` requests in flight, while fewer than `concurrency`
-/// feeds are in flight overall. A feed stays "in flight" until it is saved,
-/// so fetched but unsaved documents never pile up in memory.
+/// requests are in flight overall. A slot frees when its answer arrives;
+/// documents waiting to be parsed or saved are bounded by the parser permits.
 struct Scheduler {
     waiting: HashMap<String, VecDeque<FetchTarget>>,
     in_flight: HashMap<String, usize>,

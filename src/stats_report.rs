@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::cli::{megabytes, thousands, truncate};
+use crate::cli::{summary_line, truncate};
 use crate::model::{FeedStats, RunStats, SlowFetch};
 use crate::subscriptions::rfc3339;
 
@@ -56,15 +56,9 @@ pub fn write_text(
         Some((run, slowest)) => {
             writeln!(
                 out,
-                "Last refresh {}: {} feeds · {} ok ({} not modified) · {} failed · {} new articles · {} · {:.1} s",
+                "Last refresh {}: {}",
                 ago(run.started_at_ms / 1000, now),
-                thousands(run.feeds),
-                thousands(run.ok),
-                thousands(run.not_modified),
-                thousands(run.failed),
-                thousands(run.new_articles),
-                megabytes(run.bytes_wire),
-                run.wall_ms as f64 / 1000.0
+                summary_line(run)
             )?;
             if !slowest.is_empty() {
                 let list: Vec<String> = slowest

@@ -21,7 +21,14 @@ use crate::store::NewSubscription;
 pub struct ImportList {
     pub subscriptions: Vec<NewSubscription>,
     /// Entries left out, each with the reason.
-    pub skipped: Vec<String>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// An entry of an import file that was not subscribed to.
+#[derive(Debug, PartialEq)]
+pub struct Skipped {
+    pub entry: String,
+    pub reason: &'static str,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -173,8 +180,7 @@ fn push_subscription(
         None
     };
     if let Some(reason) = reason {
-        list.skipped
-            .push(format!("{}: {reason}", shorten(&url, 80)));
+        list.skipped.push(Skipped { entry: url, reason });
         return;
     }
     if let Some(existing) = list.subscriptions.iter_mut().find(|s| s.url == url) {
@@ -191,14 +197,6 @@ fn push_subscription(
         feed_title,
         tags,
     });
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(max - 1).collect();
-    format!("{cut}…")
 }
 
 /// Splits a urls line into words: whitespace separates, double quotes group.

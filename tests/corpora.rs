@@ -7,8 +7,9 @@
 //! serve as an oracle for titles, links, ids, dates and item counts. Gzip files
 //! are decoded first, as a `Content-Encoding: gzip` response would be.
 //!
-//! Without `../shared` every test says it was skipped and passes. The ignored
-//! tests at the end show bugs found here; they pass once those are fixed.
+//! Without `../shared` every test says it was skipped and passes. The tests at
+//! the end pin bugs found here (rejected RSS versions, odd `type` attributes,
+//! entries merged by their keys).
 
 mod support;
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Transaction, params};
 
 use super::stats::insert_fetch_record;
 use super::{FeedUpdate, FetchToSave, Result, SaveCounts, Store};
@@ -74,13 +74,6 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    pub fn article(&self, id: ArticleId) -> Result<Option<Article>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("{ARTICLE_SELECT} WHERE id = ?1"))?;
-        Ok(stmt.query_row([id.0], article_from_row).optional()?)
-    }
-
     /// Every article of a feed with its body, newest first (for the export).
     pub fn feed_articles(&self, feed: FeedId) -> Result<Vec<Article>> {
         let mut stmt = self.conn.prepare_cached(&format!(
@@ -104,13 +97,6 @@ impl Store {
             params![id.0, starred],
         )?;
         Ok(())
-    }
-
-    pub fn mark_feed_read(&mut self, feed: FeedId) -> Result<u64> {
-        Ok(self.conn.execute(
-            "UPDATE articles SET read = 1 WHERE feed_id = ?1 AND read = 0",
-            [feed.0],
-        )? as u64)
     }
 
     /// Full-text search over titles and bodies: every word of the query must
