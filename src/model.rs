@@ -127,6 +127,15 @@ pub struct ArticleSummary {
     pub starred: bool,
 }
 
+/// Which articles a list shows: the virtual entries at the top of the feed
+/// list, or one feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArticleSource {
+    Unread,
+    Starred,
+    Feed(FeedId),
+}
+
 /// A search hit: the article and the feed it belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchHit {

@@ -22,7 +22,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::model::{ErrorKind, Feed, FeedId, FeedListRow, FetchRecord, LastFetch, ParsedFeed};
 
-const MIGRATIONS: &[&str] = &[include_str!("store/migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("store/migrations/0001_init.sql"),
+    include_str!("store/migrations/0002_reader.sql"),
+];
 
 /// What went wrong with the database, in terms a user can act on.
 #[derive(Debug, thiserror::Error)]
@@ -343,63 +346,54 @@ impl Store {
             .collect())
     }
 
-    /// Every feed with its unread and total counts and its last fetch.
+    /// Every feed with its unread and total counts and its last fetch. The
+    /// counts are kept by triggers and the last fetch is one index lookup per
+    /// feed, so this costs the same at a thousand articles as at a million.
     pub fn feed_list(&self) -> Result<Vec<FeedListRow>> {
-        let mut counts: HashMap<i64, (u64, u64)> = HashMap::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT feed_id, count(*) FROM articles GROUP BY feed_id")?;
-            for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, u64>(1)?)))? {
-                let (id, n) = row?;
-                counts.entry(id).or_default().1 = n;
-            }
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT feed_id, count(*) FROM articles WHERE read = 0 GROUP BY feed_id",
-            )?;
-            for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, u64>(1)?)))? {
-                let (id, n) = row?;
-                counts.entry(id).or_default().0 = n;
-            }
-        }
-        let mut last: HashMap<i64, LastFetch> = HashMap::new();
-        {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT f.feed_id, f.started_at_ms, f.http_status, f.not_modified, f.error_kind, f.error_message
-                 FROM fetches f
-                 JOIN (SELECT feed_id, max(id) AS id FROM fetches GROUP BY feed_id) m ON m.id = f.id",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    LastFetch {
-                        started_at_ms: r.get(1)?,
-                        http_status: r.get(2)?,
-                        not_modified: r.get(3)?,
-                        error_kind: r.get::<_, Option<String>>(4)?.map(|k| ErrorKind::parse(&k)),
-                        error_message: r.get(5)?,
-                    },
-                ))
-            })?;
-            for row in rows {
-                let (id, fetch) = row?;
-                last.insert(id, fetch);
-            }
-        }
-        Ok(self
-            .feeds()?
-            .into_iter()
-            .map(|feed| {
-                let (unread, total) = counts.get(&feed.id.0).copied().unwrap_or_default();
-                let last_fetch = last.remove(&feed.id.0);
-                FeedListRow {
-                    feed,
-                    unread,
-                    total,
-                    last_fetch,
-                }
+        let mut tags = self.all_tags()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.id, f.url, f.fetch_url, coalesce(f.custom_title, f.feed_title), f.site_url,
+                    f.description, f.gone, f.unread_count, f.article_count,
+                    l.started_at_ms, l.http_status, l.not_modified, l.error_kind, l.error_message
+             FROM feeds f
+             LEFT JOIN fetches l ON l.id =
+                 (SELECT id FROM fetches WHERE feed_id = f.id ORDER BY id DESC LIMIT 1)
+             ORDER BY f.position",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let last_fetch = match r.get::<_, Option<i64>>(9)? {
+                Some(started_at_ms) => Some(LastFetch {
+                    started_at_ms,
+                    http_status: r.get(10)?,
+                    not_modified: r.get(11)?,
+                    error_kind: r
+                        .get::<_, Option<String>>(12)?
+                        .map(|k| ErrorKind::parse(&k)),
+                    error_message: r.get(13)?,
+                }),
+                None => None,
+            };
+            Ok(FeedListRow {
+                feed: Feed {
+                    id: FeedId(r.get(0)?),
+                    url: r.get(1)?,
+                    fetch_url: r.get(2)?,
+                    title: r.get(3)?,
+                    site_url: r.get(4)?,
+                    description: r.get(5)?,
+                    tags: Vec::new(),
+                    gone: r.get(6)?,
+                },
+                unread: r.get(7)?,
+                total: r.get(8)?,
+                last_fetch,
             })
-            .collect())
+        })?;
+        let mut list = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        for row in &mut list {
+            row.feed.tags = tags.remove(&row.feed.id).unwrap_or_default();
+        }
+        Ok(list)
     }
 
     /// The feeds to consider for a refresh (all, or those named).
@@ -475,6 +469,7 @@ impl Store {
 }
 
 mod articles;
+mod reader;
 mod stats;
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ impl Store {
 const ARTICLE_SELECT: &str = "SELECT id, feed_id, guid, title, link, author, published, updated,
     first_seen, summary, content, categories, enclosures, read, starred FROM articles";
 
-fn article_from_row(r: &rusqlite::Row) -> rusqlite::Result<Article> {
+pub(super) fn article_from_row(r: &rusqlite::Row) -> rusqlite::Result<Article> {
     let categories: String = r.get(11)?;
     let enclosures: String = r.get(12)?;
     Ok(Article {

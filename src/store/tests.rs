@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::config::RetentionConfig;
-use crate::model::{ErrorKind, FetchRecord, ParsedArticle};
+use crate::model::{
+    ArticleId, ArticleSource, ArticleSummary, ErrorKind, FetchRecord, ParsedArticle,
+};
 
 fn sub(url: &str) -> NewSubscription {
     NewSubscription {
@@ -422,4 +424,156 @@ fn a_damaged_page_is_reported_as_damage() {
     let outcome = Store::open(&path).and_then(|s| s.check_integrity());
     let err = outcome.expect_err("damage must be found");
     assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+}
+
+/// A feed of `n` articles published one minute apart (article 0 the oldest).
+fn feed_with(store: &mut Store, url: &str, n: i64) -> FeedId {
+    let (id, _) = store.add_feed(&sub(url)).unwrap();
+    let articles = (0..n)
+        .map(|i| {
+            article(
+                &format!("{url}/{i}"),
+                &format!("{url} #{i}"),
+                1_000_000 + i * 60,
+            )
+        })
+        .collect();
+    save(
+        store,
+        id,
+        &feed_of(articles),
+        2_000_000,
+        &RetentionConfig::default(),
+    );
+    id
+}
+
+fn titles(page: &[ArticleSummary]) -> Vec<String> {
+    page.iter().map(|a| a.title.clone().unwrap()).collect()
+}
+
+#[test]
+fn unread_counts_follow_inserts_reads_and_deletes() {
+    let mut store = Store::open_in_memory().unwrap();
+    let a = feed_with(&mut store, "a", 5);
+    let b = feed_with(&mut store, "b", 3);
+    let counts = |store: &Store| {
+        store
+            .feed_list()
+            .unwrap()
+            .iter()
+            .map(|r| (r.unread, r.total))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(counts(&store), [(5, 5), (3, 3)]);
+    let first = store.articles(a, 0, 1).unwrap()[0].id;
+    store.set_read(first, true).unwrap();
+    store.set_read(first, true).unwrap(); // twice: counted once
+    assert_eq!(counts(&store), [(4, 5), (3, 3)]);
+    assert_eq!(
+        store.count_articles(ArticleSource::Unread, false).unwrap(),
+        7
+    );
+    let marked = store.mark_all_read(ArticleSource::Feed(b)).unwrap();
+    assert_eq!(marked.len(), 3);
+    assert_eq!(counts(&store), [(4, 5), (0, 3)]);
+    store.set_read_many(&marked, false).unwrap();
+    assert_eq!(counts(&store), [(4, 5), (3, 3)]);
+    store.remove_feed(a).unwrap();
+    assert_eq!(counts(&store), [(3, 3)]);
+    assert_eq!(
+        store.count_articles(ArticleSource::Unread, false).unwrap(),
+        3
+    );
+}
+
+#[test]
+fn pages_read_from_either_end_give_the_same_rows() {
+    let mut store = Store::open_in_memory().unwrap();
+    let a = feed_with(&mut store, "a", 50);
+    feed_with(&mut store, "b", 20);
+    for (source, total) in [(ArticleSource::Feed(a), 50), (ArticleSource::Unread, 70)] {
+        for newest_first in [true, false] {
+            let all = store
+                .article_page(source, false, newest_first, (0, total), total)
+                .unwrap();
+            assert_eq!(all.len() as u64, total);
+            let dates: Vec<i64> = all.iter().map(|a| a.date).collect();
+            let mut sorted = dates.clone();
+            sorted.sort();
+            if newest_first {
+                sorted.reverse();
+            }
+            assert_eq!(dates, sorted, "{source:?} in date order");
+            for offset in [0, 10, total / 2, total / 2 + 1, total - 7] {
+                let page = store
+                    .article_page(source, false, newest_first, (offset, 10), total)
+                    .unwrap();
+                let end = (offset + 10).min(total) as usize;
+                assert_eq!(titles(&page), titles(&all[offset as usize..end]));
+                let here = &page[0];
+                let position = store
+                    .article_position(source, false, newest_first, here)
+                    .unwrap();
+                assert_eq!(position, offset, "{source:?} newest_first={newest_first}");
+            }
+        }
+    }
+}
+
+#[test]
+fn unread_only_lists_and_starred_list() {
+    let mut store = Store::open_in_memory().unwrap();
+    let a = feed_with(&mut store, "a", 4);
+    let page = store.articles(a, 0, 4).unwrap();
+    store.set_read(page[0].id, true).unwrap();
+    store.set_starred(page[1].id, true).unwrap();
+    store.set_starred(page[0].id, true).unwrap();
+    let source = ArticleSource::Feed(a);
+    assert_eq!(store.count_articles(source, true).unwrap(), 3);
+    let unread = store.article_page(source, true, true, (0, 10), 3).unwrap();
+    assert_eq!(titles(&unread), ["a #2", "a #1", "a #0"]);
+    let starred = ArticleSource::Starred;
+    assert_eq!(store.count_articles(starred, false).unwrap(), 2);
+    assert_eq!(store.count_articles(starred, true).unwrap(), 1);
+    let rows = store
+        .article_page(starred, false, true, (0, 10), 2)
+        .unwrap();
+    assert_eq!(titles(&rows), ["a #3", "a #2"]);
+}
+
+#[test]
+fn titles_tags_settings_and_one_article_with_its_body() {
+    let mut store = Store::open_in_memory().unwrap();
+    let a = feed_with(&mut store, "a", 1);
+    store.set_feed_title(a, Some("Mine")).unwrap();
+    store
+        .set_feed_tags(a, &["news".to_string(), "tech".to_string()])
+        .unwrap();
+    let row = &store.feed_list().unwrap()[0];
+    assert_eq!(row.feed.display_name(), "Mine");
+    assert_eq!(row.feed.tags, ["news", "tech"]);
+    store.set_feed_title(a, None).unwrap();
+    assert_eq!(store.feed_list().unwrap()[0].feed.display_name(), "Example");
+
+    let id = store.articles(a, 0, 1).unwrap()[0].id;
+    let body = store.article(id).unwrap().unwrap();
+    assert_eq!(body.content.as_deref(), Some("<p>Body of <b>a #0</b></p>"));
+    assert!(store.article(ArticleId(9999)).unwrap().is_none());
+
+    assert_eq!(store.setting("welcome").unwrap(), None);
+    store.set_setting("welcome", "added").unwrap();
+    store.set_setting("welcome", "again").unwrap();
+    assert_eq!(store.setting("welcome").unwrap().as_deref(), Some("again"));
+}
+
+#[test]
+fn data_version_moves_when_another_connection_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let reader = Store::open(&path).unwrap();
+    let before = reader.data_version().unwrap();
+    let mut writer = Store::open(&path).unwrap();
+    writer.add_feed(&sub("http://a.test/feed")).unwrap();
+    assert_ne!(reader.data_version().unwrap(), before);
 }

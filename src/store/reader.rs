@@ -1,0 +1,251 @@
+//! The store's reader side: what the TUI asks while a person reads. Article
+//! lists come a page at a time from an index in the order shown (a page deep in
+//! a long list is read from the nearer end), counts come from the per-feed
+//! counters, and the few writes (read, starred, a feed's title and tags) are
+//! single statements. Nothing here reads more rows than the screen needs.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::articles::{article_from_row, summary_from_row};
+use super::{Result, Store};
+use crate::model::{Article, ArticleId, ArticleSource, ArticleSummary, FeedId};
+
+/// The SQL of one list query, for every source and filter, as constants: the
+/// WHERE clause picks the index (`articles_unread_by_time`, `articles_starred`,
+/// `articles_unread`, `articles_by_feed_time`).
+macro_rules! for_each_filter {
+    ($make:ident) => {
+        [
+            $make!("read = 0 AND ?1 IS NOT NULL"),
+            $make!("starred = 1 AND ?1 IS NOT NULL"),
+            $make!("starred = 1 AND read = 0 AND ?1 IS NOT NULL"),
+            $make!("feed_id = ?1"),
+            $make!("feed_id = ?1 AND read = 0"),
+        ]
+    };
+}
+
+macro_rules! page_newest {
+    ($filter:expr) => {
+        concat!(
+            "SELECT id, feed_id, title, link, author, sort_time, read, starred FROM articles WHERE ",
+            $filter,
+            " ORDER BY sort_time DESC, id DESC LIMIT ?2 OFFSET ?3"
+        )
+    };
+}
+macro_rules! page_oldest {
+    ($filter:expr) => {
+        concat!(
+            "SELECT id, feed_id, title, link, author, sort_time, read, starred FROM articles WHERE ",
+            $filter,
+            " ORDER BY sort_time, id LIMIT ?2 OFFSET ?3"
+        )
+    };
+}
+macro_rules! count_newer {
+    ($filter:expr) => {
+        concat!(
+            "SELECT count(*) FROM articles WHERE ",
+            $filter,
+            " AND (sort_time > ?2 OR (sort_time = ?2 AND id > ?3))"
+        )
+    };
+}
+macro_rules! mark_read {
+    ($filter:expr) => {
+        concat!(
+            "UPDATE articles SET read = 1 WHERE ",
+            $filter,
+            " AND read = 0 RETURNING id"
+        )
+    };
+}
+
+const PAGE_NEWEST: [&str; 5] = for_each_filter!(page_newest);
+const PAGE_OLDEST: [&str; 5] = for_each_filter!(page_oldest);
+const COUNT_NEWER: [&str; 5] = for_each_filter!(count_newer);
+const MARK_READ: [&str; 5] = for_each_filter!(mark_read);
+
+/// Which statement of the tables above, and its feed parameter.
+fn filter_of(source: ArticleSource, unread_only: bool) -> (usize, i64) {
+    match (source, unread_only) {
+        (ArticleSource::Unread, _) => (0, 0),
+        (ArticleSource::Starred, false) => (1, 0),
+        (ArticleSource::Starred, true) => (2, 0),
+        (ArticleSource::Feed(feed), false) => (3, feed.0),
+        (ArticleSource::Feed(feed), true) => (4, feed.0),
+    }
+}
+
+impl Store {
+    /// How many articles a list holds.
+    pub fn count_articles(&self, source: ArticleSource, unread_only: bool) -> Result<u64> {
+        let n = match (source, unread_only) {
+            (ArticleSource::Unread, _) => self.conn.query_row(
+                "SELECT coalesce(sum(unread_count), 0) FROM feeds",
+                [],
+                |r| r.get(0),
+            )?,
+            (ArticleSource::Starred, false) => {
+                self.conn
+                    .query_row("SELECT count(*) FROM articles WHERE starred = 1", [], |r| {
+                        r.get(0)
+                    })?
+            }
+            (ArticleSource::Starred, true) => self.conn.query_row(
+                "SELECT count(*) FROM articles WHERE starred = 1 AND read = 0",
+                [],
+                |r| r.get(0),
+            )?,
+            (ArticleSource::Feed(feed), unread) => self
+                .conn
+                .query_row(
+                    "SELECT CASE WHEN ?2 THEN unread_count ELSE article_count END
+                     FROM feeds WHERE id = ?1",
+                    params![feed.0, unread],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(0),
+        };
+        Ok(n)
+    }
+
+    /// Rows `offset..offset + limit` of a list of `total` articles, newest (or
+    /// oldest) first. A page in the far half is read backwards from the other
+    /// end, so the bottom of a million-article list costs what its top does.
+    pub fn article_page(
+        &self,
+        source: ArticleSource,
+        unread_only: bool,
+        newest_first: bool,
+        (offset, limit): (u64, u64),
+        total: u64,
+    ) -> Result<Vec<ArticleSummary>> {
+        let (which, feed) = filter_of(source, unread_only);
+        let offset = offset.min(total);
+        let limit = limit.min(total - offset);
+        let from_far_end = offset > total / 2;
+        let (sql, start) = match (newest_first, from_far_end) {
+            (true, false) => (PAGE_NEWEST[which], offset),
+            (false, false) => (PAGE_OLDEST[which], offset),
+            (true, true) => (PAGE_OLDEST[which], total - offset - limit),
+            (false, true) => (PAGE_NEWEST[which], total - offset - limit),
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut rows = stmt
+            .query_map(params![feed, limit, start], summary_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if from_far_end {
+            rows.reverse();
+        }
+        Ok(rows)
+    }
+
+    /// Where an article stands in a list: how many rows come before it.
+    pub fn article_position(
+        &self,
+        source: ArticleSource,
+        unread_only: bool,
+        newest_first: bool,
+        article: &ArticleSummary,
+    ) -> Result<u64> {
+        let (which, feed) = filter_of(source, unread_only);
+        let mut stmt = self.conn.prepare_cached(COUNT_NEWER[which])?;
+        let newer: u64 = stmt.query_row(params![feed, article.date, article.id.0], |r| r.get(0))?;
+        if newest_first {
+            Ok(newer)
+        } else {
+            let total = self.count_articles(source, unread_only)?;
+            // Everything not newer, minus the article itself (when it is in the list).
+            Ok(total.saturating_sub(newer + 1))
+        }
+    }
+
+    /// One article with its body.
+    pub fn article(&self, id: ArticleId) -> Result<Option<Article>> {
+        let mut stmt = self.conn.prepare_cached(concat!(
+            "SELECT id, feed_id, guid, title, link, author, published, updated, first_seen,",
+            " summary, content, categories, enclosures, read, starred FROM articles WHERE id = ?1"
+        ))?;
+        Ok(stmt.query_row([id.0], article_from_row).optional()?)
+    }
+
+    /// Marks every unread article of a list read; returns them, for an undo.
+    pub fn mark_all_read(&mut self, source: ArticleSource) -> Result<Vec<ArticleId>> {
+        let (which, feed) = filter_of(source, false);
+        let tx = self.conn.transaction()?;
+        let ids = {
+            let mut stmt = tx.prepare_cached(MARK_READ[which])?;
+            stmt.query_map([feed], |r| Ok(ArticleId(r.get(0)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// Sets the read state of many articles at once (an undo of a bulk change).
+    pub fn set_read_many(&mut self, ids: &[ArticleId], read: bool) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("UPDATE articles SET read = ?2 WHERE id = ?1")?;
+            for id in ids {
+                stmt.execute(params![id.0, read])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The user's own name for a feed (`None` goes back to the feed's title).
+    pub fn set_feed_title(&mut self, feed: FeedId, title: Option<&str>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE feeds SET custom_title = ?2 WHERE id = ?1",
+            params![feed.0, title],
+        )?;
+        Ok(())
+    }
+
+    /// Replaces a feed's tags, keeping the order given.
+    pub fn set_feed_tags(&mut self, feed: FeedId, tags: &[String]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM feed_tags WHERE feed_id = ?1", [feed.0])?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR IGNORE INTO feed_tags (feed_id, tag, position) VALUES (?1, ?2, ?3)",
+            )?;
+            for (position, tag) in tags.iter().enumerate() {
+                stmt.execute(params![feed.0, tag, position as i64])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// A number that changes whenever another connection (a refresh in the
+    /// background or in another process) commits to the database.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+}
