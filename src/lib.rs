@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod model;
 pub mod parse;
 pub mod refresh;
+pub mod render;
 pub mod stats_report;
 pub mod store;
 pub mod subscriptions;
