@@ -13,12 +13,13 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{Config, Paths};
-use crate::fetch::{Fetcher, Validators, decode_body, discover_feeds, looks_like_html};
+use crate::fetch::Fetcher;
 use crate::model::{FeedId, FeedListRow, RunStats};
-use crate::parse::{ParseError, parse_feed, sanitize_text};
-use crate::refresh::{Command as WorkerCommand, Progress, RefreshStats, Refresher};
+use crate::parse::sanitize_text;
+use crate::refresh::{Command as WorkerCommand, Progress, RefreshStats};
 use crate::stats_report;
 use crate::store::{NewSubscription, Store};
+use crate::subscribe::{Probe, probe, save_answer, subscription_url};
 use crate::subscriptions::{self, ExportFeed};
 
 #[derive(Debug, Parser)]
@@ -31,6 +32,10 @@ pub struct Cli {
     /// Keep the database, caches, config and log in DIR.
     #[arg(long, global = true, env = "TIDINGS_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// Read the configuration from FILE instead of config.toml in the config directory.
+    #[arg(long, global = true, env = "TIDINGS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<CliCommand>,
@@ -133,17 +138,6 @@ pub fn open_store(paths: &Paths) -> anyhow::Result<Store> {
 
 // ---- add -------------------------------------------------------------------------
 
-/// What an address turned out to be.
-enum Probe {
-    /// A feed, with the answer that brought it (saved without asking again).
-    Feed {
-        url: String,
-        title: Option<String>,
-        answer: Box<crate::fetch::Response>,
-    },
-    Page(Vec<crate::fetch::DiscoveredFeed>),
-}
-
 async fn add(
     store: &mut Store,
     paths: &Paths,
@@ -159,13 +153,13 @@ async fn add(
     } else {
         let fetcher = Fetcher::new(&config.refresh)?;
         match probe(&fetcher, &url).await? {
-            Probe::Feed { url, title, answer } => (url, title, Some(*answer)),
+            Probe::Feed(feed) => (feed.url, feed.title, Some(*feed.answer)),
             Probe::Page(found) => match found.as_slice() {
                 [] => bail!("{url} is a web page that announces no feed"),
                 [one] => {
                     println!("found feed {}", one.url);
                     match probe(&fetcher, &one.url).await? {
-                        Probe::Feed { url, title, answer } => (url, title, Some(*answer)),
+                        Probe::Feed(feed) => (feed.url, feed.title, Some(*feed.answer)),
                         Probe::Page(_) => bail!("{} is a web page, not a feed", one.url),
                     }
                 }
@@ -203,91 +197,14 @@ async fn add(
     }
     println!("subscribed to {url} (feed {id})");
     if let Some(answer) = answer {
-        save_answer(paths, config, id, answer).await?;
+        if let Some(error) = save_answer(paths, config, id, answer).await? {
+            eprintln!("fetch failed: {error}");
+        }
         if let Some(row) = store.feed_list()?.into_iter().find(|r| r.feed.id == id) {
             println!("{}: {} articles", row.feed.display_name(), row.total);
         }
     }
     Ok(())
-}
-
-/// The address to subscribe to: an http(s) or file URL, or a path made into one.
-fn subscription_url(input: &str) -> anyhow::Result<String> {
-    let input = input.trim();
-    if let Ok(url) = url::Url::parse(input) {
-        match url.scheme() {
-            "http" | "https" | "file" => return Ok(url.to_string()),
-            // A one-letter "scheme" is a Windows drive; fall through to the path case.
-            s if s.len() > 1 => {
-                bail!("tidings subscribes to http(s) addresses and local files, not {s}:")
-            }
-            _ => {}
-        }
-    }
-    let path = Path::new(input);
-    let looks_like_path = ["/", "./", "../", "~"].iter().any(|p| input.starts_with(p));
-    if looks_like_path && !path.exists() {
-        bail!("{input}: no such file");
-    }
-    if path.exists() {
-        let absolute = path
-            .canonicalize()
-            .with_context(|| format!("cannot read {input}"))?;
-        return url::Url::from_file_path(&absolute)
-            .map(|u| u.to_string())
-            .map_err(|_| anyhow::anyhow!("cannot make an address of {}", absolute.display()));
-    }
-    if !input.contains("://") && input.contains('.') && !input.contains(' ') {
-        return Ok(format!("https://{input}"));
-    }
-    bail!("{input} is neither a web address nor an existing file")
-}
-
-async fn probe(fetcher: &Fetcher, url: &str) -> anyhow::Result<Probe> {
-    let response = fetcher
-        .get(url, &Validators::default())
-        .await
-        .with_context(|| format!("cannot fetch {url}"))?;
-    if let Some(status) = response.status.filter(|s| !(200..300).contains(s)) {
-        bail!("{url} answered HTTP {status}");
-    }
-    let body = decode_body(
-        &response.body,
-        response.content_encoding.as_deref(),
-        fetcher.max_body(),
-    )?;
-    let final_url = response
-        .moved_permanently_to
-        .clone()
-        .unwrap_or_else(|| url.to_string());
-    let charset = response.charset().map(str::to_string);
-    let base = response.final_url.clone();
-    // The body comes back for discovery, should it be a web page.
-    let (parsed, body) =
-        tokio::task::spawn_blocking(move || (parse_feed(&body, charset.as_deref(), &base), body))
-            .await
-            .unwrap_or_else(|_| {
-                (
-                    Err(ParseError::Malformed("the feed parser crashed".into())),
-                    Vec::new(),
-                )
-            });
-    match parsed {
-        Ok(feed) => Ok(Probe::Feed {
-            url: final_url,
-            title: feed.title,
-            answer: Box::new(response),
-        }),
-        // Discovery only for pages from the web: a local file never leads elsewhere.
-        Err(ParseError::NotAFeed(_))
-            if response.status.is_some()
-                && looks_like_html(&body, response.content_type.as_deref()) =>
-        {
-            let html = String::from_utf8_lossy(&body);
-            Ok(Probe::Page(discover_feeds(&html, &response.final_url)))
-        }
-        Err(e) => bail!("{url} is not a readable feed: {e}"),
-    }
 }
 
 // ---- import / export --------------------------------------------------------------
@@ -382,31 +299,6 @@ fn resolve_feed(store: &Store, name: &str) -> anyhow::Result<crate::model::Feed>
 }
 
 /// Saves a new feed from the answer `add` already has, reporting only failures.
-async fn save_answer(
-    paths: &Paths,
-    config: Config,
-    feed: FeedId,
-    answer: crate::fetch::Response,
-) -> anyhow::Result<()> {
-    let mut refresher = Refresher::new(Store::open(&paths.database)?, config)?;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    refresher.ingest(feed, answer, &tx).await;
-    drop(tx);
-    while let Some(p) = rx.recv().await {
-        match p {
-            Progress::FeedDone(done) if done.record.failed() => {
-                eprintln!(
-                    "fetch failed: {}",
-                    done.record.error_message.unwrap_or_default()
-                )
-            }
-            Progress::Aborted(reason) => bail!("refresh failed: {reason}"),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 async fn refresh(
     store: Store,
     config: Config,
@@ -497,8 +389,9 @@ fn feed_line(done: &crate::refresh::FeedDone) -> String {
 /// `300 feeds · 297 ok (41 not modified) · 3 failed · 1,204 new articles · 18.4 MB · 6.2 s`
 pub fn summary_line(run: &RunStats) -> String {
     format!(
-        "{} feeds · {} ok ({} not modified) · {} failed · {} new articles · {} · {:.1} s",
+        "{} feed{} · {} ok ({} not modified) · {} failed · {} new articles · {} · {:.1} s",
         thousands(run.feeds),
+        if run.feeds == 1 { "" } else { "s" },
         thousands(run.ok),
         thousands(run.not_modified),
         thousands(run.failed),
@@ -650,27 +543,5 @@ mod tests {
             summary_line(&run),
             "300 feeds · 297 ok (41 not modified) · 3 failed · 1,204 new articles · 18.4 MB · 6.2 s"
         );
-    }
-
-    #[test]
-    fn addresses_and_paths_become_subscription_urls() {
-        assert_eq!(
-            subscription_url("http://a.test/feed").unwrap(),
-            "http://a.test/feed"
-        );
-        assert_eq!(
-            subscription_url("example.org/feed.xml").unwrap(),
-            "https://example.org/feed.xml"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("f.xml");
-        std::fs::write(&file, "<rss/>").unwrap();
-        assert!(
-            subscription_url(file.to_str().unwrap())
-                .unwrap()
-                .starts_with("file:///")
-        );
-        assert!(subscription_url("ftp://a.test/x").is_err());
-        assert!(subscription_url("exec:rm -rf").is_err());
     }
 }

@@ -7,6 +7,7 @@
 //! A config file with an unknown key is an error that names the file and the key,
 //! so a typo never silently does nothing.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -61,6 +62,72 @@ impl Paths {
 pub struct Config {
     pub refresh: RefreshConfig,
     pub retention: RetentionConfig,
+    pub ui: UiConfig,
+    pub theme: ThemeConfig,
+    /// Action name → keys, replacing that action's default keys (see `keys.rs`).
+    pub keys: HashMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiConfig {
+    /// Widest the article text is set, in columns; 0 fills the pane.
+    pub article_width: u16,
+    pub mark_read: MarkRead,
+    pub sort: SortOrder,
+    /// Start with only unread articles in the lists (`U` toggles).
+    pub unread_only: bool,
+    /// The program that opens links, with its arguments; the URL is added last.
+    /// Empty: `$BROWSER`, else `xdg-open` (`open` on macOS).
+    pub browser: Vec<String>,
+    pub mouse: bool,
+}
+
+/// When an article counts as read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MarkRead {
+    OnOpen,
+    OnLeave,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SortOrder {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// Colours by role: a name (`cyan`, `lightblue`, `darkgray`), `#rrggbb`, an
+/// index `0`–`255`, or `default`. With `NO_COLOR` set, only bold, dim,
+/// italic and reverse are used.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThemeConfig {
+    pub accent: Colour,
+    pub selection: Colour,
+    pub unread: Colour,
+    pub dim: Colour,
+    pub error: Colour,
+    pub heading: Colour,
+    pub link: Colour,
+    pub code: Colour,
+    pub quote: Colour,
+}
+
+/// A colour as the config names it, checked when the file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Colour(pub ratatui::style::Color);
+
+impl TryFrom<String> for Colour {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        name.parse::<ratatui::style::Color>()
+            .map(Colour)
+            .map_err(|_| format!("unknown colour `{name}`"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -79,6 +146,8 @@ pub struct RefreshConfig {
     pub max_body_bytes: u64,
     /// Minutes between periodic refreshes in the TUI; 0 turns them off.
     pub interval_minutes: u64,
+    /// Refresh everything when the TUI starts.
+    pub on_start: bool,
     pub user_agent: Option<String>,
 }
 
@@ -103,7 +172,38 @@ impl Default for RefreshConfig {
             total_timeout_secs: 60,
             max_body_bytes: 32 * 1024 * 1024,
             interval_minutes: 60,
+            on_start: true,
             user_agent: None,
+        }
+    }
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            article_width: 100,
+            mark_read: MarkRead::OnOpen,
+            sort: SortOrder::NewestFirst,
+            unread_only: false,
+            browser: Vec::new(),
+            mouse: true,
+        }
+    }
+}
+
+impl Default for ThemeConfig {
+    fn default() -> Self {
+        use ratatui::style::Color;
+        ThemeConfig {
+            accent: Colour(Color::Cyan),
+            selection: Colour(Color::Indexed(237)),
+            unread: Colour(Color::White),
+            dim: Colour(Color::DarkGray),
+            error: Colour(Color::LightRed),
+            heading: Colour(Color::LightYellow),
+            link: Colour(Color::LightBlue),
+            code: Colour(Color::LightGreen),
+            quote: Colour(Color::Gray),
         }
     }
 }
@@ -146,7 +246,11 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
         };
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))
+        let config: Config = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+        crate::keys::Keymap::new(&config.keys)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(config)
     }
 }
 
@@ -162,6 +266,53 @@ mod tests {
         let err = Config::load(&path).unwrap_err().to_string();
         assert!(
             err.contains("config.toml") && err.contains("per_hots"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_annotated_example_is_valid_and_states_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/config.toml");
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.refresh, RefreshConfig::default());
+        assert_eq!(config.retention, RetentionConfig::default());
+        assert_eq!(config.ui, UiConfig::default());
+        assert_eq!(config.theme, ThemeConfig::default());
+        // Every action is listed with its default keys.
+        for binding in crate::keys::BINDINGS {
+            let keys: Vec<&str> = binding.keys.to_vec();
+            assert_eq!(
+                config
+                    .keys
+                    .get(binding.name)
+                    .map(|k| k.iter().map(String::as_str).collect::<Vec<_>>()),
+                Some(keys),
+                "{}",
+                binding.name
+            );
+        }
+    }
+
+    #[test]
+    fn bad_colours_and_keys_name_the_file_and_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[theme]\naccent = \"mauve-ish\"\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("config.toml") && err.contains("mauve-ish"),
+            "{err}"
+        );
+        std::fs::write(&path, "[keys]\nrefresh_everything = [\"x\"]\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("config.toml") && err.contains("refresh_everything"),
+            "{err}"
+        );
+        std::fs::write(&path, "[ui]\nmark_read = \"sometimes\"\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("config.toml") && err.contains("sometimes"),
             "{err}"
         );
     }

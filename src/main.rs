@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tidings::cli::{Cli, CliCommand, run};
+use tidings::cli::{Cli, run};
 use tidings::config::{Config, Paths};
 
 fn main() -> ExitCode {
@@ -36,15 +36,21 @@ fn try_main(cli: Cli) -> anyhow::Result<()> {
         Some(dir) => Paths::in_dir(dir),
         None => Paths::platform()?,
     };
-    let config = Config::load(&paths.config_file)?;
+    let config_file = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| paths.config_file.clone());
+    let config = Config::load(&config_file)?;
     paths.create_dirs()?;
     let _log_guard = init_logging(&paths);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    // Without a subcommand: the feed list, until the TUI takes this place.
-    let command = cli.command.unwrap_or(CliCommand::List);
-    runtime.block_on(run(command, &paths, config))
+    match cli.command {
+        Some(command) => runtime.block_on(run(command, &paths, config)),
+        // Without a subcommand: the reader.
+        None => runtime.block_on(tidings::tui::run(&paths, config)),
+    }
 }
 
 /// Logs go to `logs/tidings.log` in the data dir, never to the terminal.
@@ -65,7 +71,8 @@ fn init_logging(paths: &Paths) -> tracing_appender::non_blocking::WorkerGuard {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         tracing::error!("panic: {info}");
-        if std::thread::current().name() == Some("main") {
+        let on_main = std::thread::current().name() == Some("main");
+        if on_main && !tidings::render::recovering_from_panic() {
             default_hook(info);
         }
     }));

@@ -25,7 +25,7 @@
 
 mod prepare;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
@@ -421,24 +421,34 @@ fn truncate(text: &str, columns: usize) -> String {
     out
 }
 
-/// html2text's lines for `html`, or `None` when it fails or panics. A panic
-/// still goes through the panic hook first, and a hook that restores the
-/// terminal would do so here too.
+thread_local! {
+    static RECOVERING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a panic on this thread happens inside html2text, where rendering
+/// recovers from it: the panic hooks then neither print nor restore the
+/// terminal (the reader goes on).
+pub fn recovering_from_panic() -> bool {
+    RECOVERING.with(Cell::get)
+}
+
+/// html2text's lines for `html`, or `None` when it fails or panics.
 fn lay_out(html: &str, width: usize) -> Option<(Vec<TaggedLine<Vec<Mark>>>, Found)> {
     let found = Rc::new(RefCell::new(Found::default()));
     let decorator = Decorator {
         found: Rc::clone(&found),
         width,
     };
+    RECOVERING.with(|r| r.set(true));
     let lines = panic::catch_unwind(AssertUnwindSafe(|| {
         html2text::config::with_decorator(decorator)
             .allow_width_overflow()
             .unicode_strikeout(false)
             .empty_img_mode(ImageRenderMode::ShowAlways)
             .lines_from_read(html.as_bytes(), width)
-    }))
-    .ok()?
-    .ok()?;
+    }));
+    RECOVERING.with(|r| r.set(false));
+    let lines = lines.ok()?.ok()?;
     Some((lines, found.take()))
 }
 

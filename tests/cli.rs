@@ -123,7 +123,7 @@ fn list_row<'a>(list: &'a str, needle: &str) -> &'a str {
 
 fn summary_line(out: &str) -> &str {
     out.lines()
-        .find(|l| l.contains(" feeds · "))
+        .find(|l| l.contains(" feeds · ") || l.contains(" feed · "))
         .unwrap_or_else(|| panic!("no summary line in:\n{out}"))
 }
 
@@ -240,7 +240,7 @@ fn a_local_file_can_be_added_by_path_or_file_url() {
     let refresh = t.ok(&["refresh"]);
     assert!(
         summary_line(&refresh)
-            .starts_with("1 feeds · 1 ok (0 not modified) · 0 failed · 0 new articles"),
+            .starts_with("1 feed · 1 ok (0 not modified) · 0 failed · 0 new articles"),
         "{refresh}"
     );
 }
@@ -378,7 +378,7 @@ fn refresh_reports_each_feed_and_a_summary_and_survives_failures() {
     // Named feeds: only those are fetched.
     let named = t.ok(&["refresh", "Local News"]);
     assert!(
-        summary_line(&named).starts_with("1 feeds · 1 ok (1 not modified)"),
+        summary_line(&named).starts_with("1 feed · 1 ok (1 not modified)"),
         "{named}"
     );
 }
@@ -815,4 +815,17 @@ fn output_cut_short_by_the_reader_is_not_an_error() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+#[test]
+fn the_reader_without_a_terminal_says_so_instead_of_garbling_a_pipe() {
+    let t = Tidings::new();
+    let run = t.run(&[]);
+    assert!(!run.ok);
+    assert!(run.stderr.contains("needs a terminal"), "{}", run.stderr);
+    assert!(
+        !run.stdout.contains('\u{1b}'),
+        "no escape sequences: {:?}",
+        run.stdout
+    );
 }

@@ -528,7 +528,7 @@ fn seed_articles() -> Option<String> {
 #[test]
 fn real_articles_render_with_all_their_links_and_images() {
     let Some(json) = seed_articles() else {
-        println!("skipped: ../shared/fixtures/seed/articles.json not found");
+        eprintln!("SKIPPED render seed articles: ../shared/fixtures/seed/articles.json not found");
         return;
     };
     let seed: serde_json::Value = serde_json::from_str(&json).unwrap();

@@ -83,20 +83,22 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    pub fn set_read(&mut self, id: ArticleId, read: bool) -> Result<()> {
-        self.conn.execute(
-            "UPDATE articles SET read = ?2 WHERE id = ?1",
-            params![id.0, read],
-        )?;
-        Ok(())
+    /// Returns whether the state changed.
+    pub fn set_read(&mut self, id: ArticleId, read: bool) -> Result<bool> {
+        let changed = self
+            .conn
+            .prepare_cached("UPDATE articles SET read = ?2 WHERE id = ?1 AND read != ?2")?
+            .execute(params![id.0, read])?;
+        Ok(changed > 0)
     }
 
-    pub fn set_starred(&mut self, id: ArticleId, starred: bool) -> Result<()> {
-        self.conn.execute(
-            "UPDATE articles SET starred = ?2 WHERE id = ?1",
-            params![id.0, starred],
-        )?;
-        Ok(())
+    /// Returns whether the state changed.
+    pub fn set_starred(&mut self, id: ArticleId, starred: bool) -> Result<bool> {
+        let changed = self
+            .conn
+            .prepare_cached("UPDATE articles SET starred = ?2 WHERE id = ?1 AND starred != ?2")?
+            .execute(params![id.0, starred])?;
+        Ok(changed > 0)
     }
 
     /// Full-text search over titles and bodies: every word of the query must

@@ -1,0 +1,235 @@
+//! What can sit over the three panes: the help, the statistics view, a
+//! one-line prompt (search, subscribe, a feed's title and tags) and the
+//! question before unsubscribing. Each is plain state; `App::update` feeds
+//! it keys and `ui` draws it.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::fetch::DiscoveredFeed;
+use crate::model::{FeedId, FeedStats, FetchRecord};
+use crate::store::{Result, Store};
+use crate::subscribe::FeedPreview;
+
+pub enum Overlay {
+    Help {
+        scroll: usize,
+    },
+    Stats(StatsView),
+    Prompt(Prompt),
+    ConfirmUnsubscribe(FeedId, String),
+    /// A web page announced several feeds: which one?
+    Pick {
+        found: Vec<DiscoveredFeed>,
+        cursor: usize,
+    },
+    /// A feed's title and newest items, before subscribing.
+    Preview(FeedPreview),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Search,
+    Subscribe,
+    EditTitle(FeedId),
+    EditTags(FeedId),
+}
+
+impl PromptKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            PromptKind::Search => "Search: ",
+            PromptKind::Subscribe => "Subscribe to (feed or web page URL): ",
+            PromptKind::EditTitle(_) => "Title (empty: the feed's own): ",
+            PromptKind::EditTags(_) => "Tags (comma separated): ",
+        }
+    }
+}
+
+/// A line of input; the cursor is a character index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+    pub cursor: usize,
+}
+
+impl Prompt {
+    pub fn new(kind: PromptKind) -> Prompt {
+        Prompt::with_text(kind, String::new())
+    }
+
+    pub fn with_text(kind: PromptKind, input: String) -> Prompt {
+        let cursor = input.chars().count();
+        Prompt {
+            kind,
+            input,
+            cursor,
+        }
+    }
+
+    fn byte_at(&self, chars: usize) -> usize {
+        self.input
+            .char_indices()
+            .nth(chars)
+            .map_or(self.input.len(), |(i, _)| i)
+    }
+
+    /// Line editing: characters, Backspace, Delete, arrows, Home/End, Ctrl-u
+    /// (clear to the start) and Ctrl-w (delete a word).
+    pub fn edit(&mut self, key: KeyEvent) {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let len = self.input.chars().count();
+        match key.code {
+            KeyCode::Char('u') if ctrl => {
+                let at = self.byte_at(self.cursor);
+                self.input.replace_range(..at, "");
+                self.cursor = 0;
+            }
+            KeyCode::Char('w') if ctrl => {
+                let chars: Vec<char> = self.input.chars().collect();
+                let mut start = self.cursor;
+                while start > 0 && chars[start - 1] == ' ' {
+                    start -= 1;
+                }
+                while start > 0 && chars[start - 1] != ' ' {
+                    start -= 1;
+                }
+                let (from, to) = (self.byte_at(start), self.byte_at(self.cursor));
+                self.input.replace_range(from..to, "");
+                self.cursor = start;
+            }
+            KeyCode::Char(c) if !ctrl && !c.is_control() => {
+                let at = self.byte_at(self.cursor);
+                self.input.insert(at, c);
+                self.cursor += 1;
+            }
+            KeyCode::Backspace if self.cursor > 0 => {
+                let at = self.byte_at(self.cursor - 1);
+                self.input.remove(at);
+                self.cursor -= 1;
+            }
+            KeyCode::Delete if self.cursor < len => {
+                let at = self.byte_at(self.cursor);
+                self.input.remove(at);
+            }
+            KeyCode::Left => self.cursor = self.cursor.saturating_sub(1),
+            KeyCode::Right => self.cursor = (self.cursor + 1).min(len),
+            KeyCode::Home => self.cursor = 0,
+            KeyCode::End => self.cursor = len,
+            _ => {}
+        }
+    }
+}
+
+/// The columns of the statistics table, in order; the view sorts by one.
+pub const STATS_COLUMNS: &[&str] = &[
+    "feed",
+    "last attempt",
+    "last success",
+    "status",
+    "streak",
+    "median",
+    "304s",
+    "per week",
+    "idle",
+];
+
+/// Every feed's derived statistics, sorted by a column, and the fetch
+/// history of the selected one.
+pub struct StatsView {
+    pub rows: Vec<FeedStats>,
+    /// The HTTP status of each feed's last fetch, by row.
+    pub cursor: usize,
+    pub sort_column: usize,
+    pub descending: bool,
+    pub history: Vec<FetchRecord>,
+    pub now_ms: i64,
+}
+
+impl StatsView {
+    pub fn load(store: &Store, now_ms: i64, feed: Option<FeedId>) -> Result<StatsView> {
+        let rows = store.feed_stats(now_ms)?;
+        let mut view = StatsView {
+            rows,
+            cursor: 0,
+            sort_column: 0,
+            descending: false,
+            history: Vec::new(),
+            now_ms,
+        };
+        view.sort();
+        if let Some(feed) = feed {
+            view.cursor = view
+                .rows
+                .iter()
+                .position(|r| r.feed_id == feed)
+                .unwrap_or(0);
+        }
+        view.load_history(store)?;
+        Ok(view)
+    }
+
+    fn load_history(&mut self, store: &Store) -> Result<()> {
+        self.history = match self.rows.get(self.cursor) {
+            Some(row) => store.fetch_history(row.feed_id, 50)?,
+            None => Vec::new(),
+        };
+        Ok(())
+    }
+
+    pub fn move_by(&mut self, store: &Store, delta: isize) -> Result<()> {
+        let last = self.rows.len().saturating_sub(1) as isize;
+        self.cursor = (self.cursor as isize + delta).clamp(0, last.max(0)) as usize;
+        self.load_history(store)
+    }
+
+    pub fn sort_by_offset(&mut self, delta: isize) {
+        let n = STATS_COLUMNS.len() as isize;
+        self.sort_column = ((self.sort_column as isize + delta).rem_euclid(n)) as usize;
+        // Numbers read best largest first; names from A.
+        self.descending = self.sort_column != 0;
+        self.sort();
+    }
+
+    pub fn reverse(&mut self) {
+        self.descending = !self.descending;
+        self.sort();
+    }
+
+    fn sort(&mut self) {
+        let selected = self.rows.get(self.cursor).map(|r| r.feed_id);
+        let column = self.sort_column;
+        self.rows.sort_by(|a, b| {
+            use std::cmp::Ordering;
+            let key = |r: &FeedStats| -> (f64, String) {
+                match column {
+                    1 => (r.last_attempt_ms.unwrap_or(0) as f64, String::new()),
+                    2 => (r.last_success_ms.unwrap_or(0) as f64, String::new()),
+                    3 => (
+                        if r.last_error.is_some() { 1.0 } else { 0.0 },
+                        r.last_error.clone().unwrap_or_default(),
+                    ),
+                    4 => (r.failure_streak as f64, String::new()),
+                    5 => (r.median_latency_ms.unwrap_or(0) as f64, String::new()),
+                    6 => (r.not_modified_share.unwrap_or(0.0), String::new()),
+                    7 => (r.articles_per_week, String::new()),
+                    8 => (-(r.last_new_article.unwrap_or(0) as f64), String::new()),
+                    _ => (0.0, r.title.to_lowercase()),
+                }
+            };
+            let (ka, kb) = (key(a), key(b));
+            let order =
+                ka.0.partial_cmp(&kb.0)
+                    .unwrap_or(Ordering::Equal)
+                    .then_with(|| ka.1.cmp(&kb.1));
+            if self.descending {
+                order.reverse()
+            } else {
+                order
+            }
+        });
+        if let Some(id) = selected {
+            self.cursor = self.rows.iter().position(|r| r.feed_id == id).unwrap_or(0);
+        }
+    }
+}

@@ -1,0 +1,559 @@
+//! `update` tests: keys (and progress, ticks, mouse) in, state and returned
+//! effects out, over a real in-memory cache.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+use super::testing::{NOW_MS, article, three_feeds};
+use super::*;
+use crate::model::{ErrorKind, FetchRecord};
+use crate::refresh::FeedDone;
+
+fn key(code: KeyCode) -> Msg {
+    let modifiers = match code {
+        KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
+        _ => KeyModifiers::NONE,
+    };
+    Msg::Key(KeyEvent::new(code, modifiers))
+}
+
+/// Sends keys written as text (`"jjl"`; `⏎` is Enter), returning every effect.
+fn keys(app: &mut App, text: &str) -> Vec<Effect> {
+    text.chars()
+        .flat_map(|c| {
+            let code = match c {
+                '⏎' => KeyCode::Enter,
+                '⎋' => KeyCode::Esc,
+                c => KeyCode::Char(c),
+            };
+            app.update(key(code))
+        })
+        .collect()
+}
+
+fn selected_title(app: &App) -> String {
+    app.articles
+        .selected()
+        .and_then(|a| a.title.clone())
+        .unwrap_or_default()
+}
+
+fn unread_of(app: &App, name: &str) -> u64 {
+    app.feeds
+        .entries
+        .iter()
+        .find_map(|e| match e {
+            FeedEntry::Feed(r) if r.feed.display_name() == name => Some(r.unread),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn the_first_screen_shows_all_unread_newest_first() {
+    let (f, _) = three_feeds();
+    let app = f.app(120, 40);
+    assert_eq!(app.focus, Focus::Feeds);
+    assert!(matches!(
+        app.feeds.entries[0],
+        FeedEntry::Unread { count: 6 }
+    ));
+    assert_eq!(app.articles.source, ArticleSource::Unread);
+    assert_eq!(app.articles.total, 6);
+    assert_eq!(selected_title(&app), "Evening edition");
+    // Untagged feeds first, then each tag's heading and feeds.
+    let names: Vec<String> = app
+        .feeds
+        .entries
+        .iter()
+        .map(|e| match e {
+            FeedEntry::Unread { .. } => "All unread".into(),
+            FeedEntry::Starred { .. } => "Starred".into(),
+            FeedEntry::Tag(t) => format!("#{t}"),
+            FeedEntry::Feed(r) => r.feed.display_name().into(),
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "All unread",
+            "Starred",
+            "Rust Blog",
+            "Quiet",
+            "#news",
+            "Daily"
+        ]
+    );
+}
+
+#[test]
+fn moving_in_the_feed_list_skips_headings_and_follows_with_the_article_list() {
+    let (f, [rust, _, daily]) = three_feeds();
+    let mut app = f.app(120, 40);
+    let cases: &[(&str, ArticleSource, u64)] = &[
+        ("j", ArticleSource::Starred, 0),
+        ("j", ArticleSource::Feed(rust), 3),
+        ("jj", ArticleSource::Feed(daily), 2), // over the "news" heading
+        ("j", ArticleSource::Feed(daily), 2),  // the end: stays
+        ("g", ArticleSource::Unread, 6),
+        ("G", ArticleSource::Feed(daily), 2),
+        ("k", ArticleSource::Feed(_quiet(&app)), 1),
+    ];
+    for (typed, source, total) in cases {
+        assert!(keys(&mut app, typed).is_empty());
+        assert_eq!(
+            (app.articles.source, app.articles.total),
+            (*source, *total),
+            "after {typed}"
+        );
+    }
+}
+
+fn _quiet(app: &App) -> FeedId {
+    app.feeds
+        .feed_ids()
+        .map(|(_, id, _)| id)
+        .find(|id| app.feed_name(*id) == "Quiet")
+        .unwrap()
+}
+
+#[test]
+fn opening_an_article_marks_it_read_and_q_steps_back_then_quits() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jj"); // Rust Blog
+    keys(&mut app, "l");
+    assert_eq!(app.focus, Focus::Articles);
+    keys(&mut app, "j⏎");
+    assert_eq!(app.focus, Focus::Article);
+    let open = app.open.as_ref().unwrap();
+    assert_eq!(
+        open.article.title.as_deref(),
+        Some("Inside Rust: the compiler")
+    );
+    assert_eq!(open.feed_title, "Rust Blog");
+    assert!(
+        open.rendered
+            .lines
+            .iter()
+            .any(|l| l.to_string().contains("The body of"))
+    );
+    assert_eq!(unread_of(&app, "Rust Blog"), 2);
+    assert!(app.articles.selected().unwrap().read);
+
+    assert!(keys(&mut app, "q").is_empty());
+    assert_eq!(app.focus, Focus::Articles);
+    assert!(app.open.is_none());
+    let effects = keys(&mut app, "q");
+    assert!(matches!(effects.as_slice(), [Effect::Quit]));
+    assert!(app.quit);
+}
+
+#[test]
+fn under_the_on_leave_policy_an_article_is_read_when_left() {
+    let (f, _) = three_feeds();
+    let mut config = Config::default();
+    config.ui.mark_read = MarkRead::OnLeave;
+    let mut app = f.app_with(&config, 120, 40);
+    keys(&mut app, "jjl⏎");
+    assert_eq!(unread_of(&app, "Rust Blog"), 3);
+    keys(&mut app, "h");
+    assert_eq!(unread_of(&app, "Rust Blog"), 2);
+}
+
+#[test]
+fn refresh_keys_return_worker_commands() {
+    let (f, [rust, ..]) = three_feeds();
+    let mut app = f.app(120, 40);
+    assert!(matches!(
+        keys(&mut app, "R").as_slice(),
+        [Effect::Worker(Command::Refresh(None))]
+    ));
+    keys(&mut app, "jj");
+    match keys(&mut app, "r").as_slice() {
+        [Effect::Worker(Command::Refresh(Some(ids)))] => assert_eq!(ids, &[rust]),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn read_star_mark_all_and_undo() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jjl"); // Rust Blog's list
+    keys(&mut app, "m");
+    assert_eq!(unread_of(&app, "Rust Blog"), 2);
+    keys(&mut app, "m");
+    assert_eq!(unread_of(&app, "Rust Blog"), 3);
+    keys(&mut app, "s");
+    assert!(app.articles.selected().unwrap().starred);
+    assert!(matches!(
+        app.feeds.entries[1],
+        FeedEntry::Starred { count: 1 }
+    ));
+
+    keys(&mut app, "M");
+    assert_eq!(unread_of(&app, "Rust Blog"), 0);
+    assert!(
+        app.notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("marked 3 articles read")
+    );
+    keys(&mut app, "u");
+    assert_eq!(unread_of(&app, "Rust Blog"), 3);
+    keys(&mut app, "u");
+    assert_eq!(app.notice.as_ref().unwrap().text, "nothing to undo");
+}
+
+#[test]
+fn unread_only_hides_read_articles_and_toggles_back() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jjl⏎h"); // read the newest Rust article
+    keys(&mut app, "U");
+    assert_eq!(app.articles.total, 2);
+    assert!(app.articles.unread_only);
+    keys(&mut app, "U");
+    assert_eq!(app.articles.total, 3);
+}
+
+#[test]
+fn n_walks_unread_articles_across_feeds() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jjl⏎"); // reading the first of Rust Blog
+    let mut seen = vec![app.open.as_ref().unwrap().article.title.clone().unwrap()];
+    for _ in 0..5 {
+        keys(&mut app, "n");
+        seen.push(app.open.as_ref().unwrap().article.title.clone().unwrap());
+    }
+    assert_eq!(
+        seen,
+        [
+            "Announcing Rust 1.95",
+            "Inside Rust: the compiler",
+            "This week in Rust",
+            "A quiet note",
+            "Evening edition",
+            "Morning edition",
+        ]
+    );
+    keys(&mut app, "n");
+    assert_eq!(app.notice.as_ref().unwrap().text, "no unread articles left");
+    assert!(matches!(
+        app.feeds.entries[0],
+        FeedEntry::Unread { count: 0 }
+    ));
+}
+
+#[test]
+fn space_pages_the_article_then_moves_to_the_next_unread() {
+    let mut f = super::testing::Fixture::new();
+    let long = format!("<p>{}</p>", "word ".repeat(3000));
+    f.feed(
+        "Long",
+        &[],
+        vec![
+            super::testing::article_with_body("l1", "Long read", 10, &long),
+            article("l2", "Short one", 20),
+        ],
+    );
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jjl⏎");
+    keys(&mut app, " ");
+    assert!(app.open.as_ref().unwrap().scroll > 0);
+    assert_eq!(
+        app.open.as_ref().unwrap().article.title.as_deref(),
+        Some("Long read")
+    );
+    for _ in 0..100 {
+        keys(&mut app, " ");
+    }
+    assert_eq!(
+        app.open.as_ref().unwrap().article.title.as_deref(),
+        Some("Short one")
+    );
+}
+
+#[test]
+fn new_articles_from_a_refresh_keep_the_cursor_and_the_view_on_its_article() {
+    let mut f = super::testing::Fixture::new();
+    let articles = (0..40)
+        .map(|i| article(&format!("a{i}"), &format!("Article {i}"), 10 + i * 10))
+        .collect();
+    let feed = f.feed("Busy", &[], articles);
+    let mut app = f.app(80, 24);
+    keys(&mut app, "jjl");
+    for _ in 0..15 {
+        keys(&mut app, "j");
+    }
+    assert_eq!(selected_title(&app), "Article 15");
+    let row_on_screen = app.articles.cursor - app.articles.offset;
+
+    // The worker saved two new articles (through the App's own connection here).
+    let mut writer = super::testing::Fixture {
+        store: std::mem::replace(
+            &mut app.store,
+            crate::store::Store::open_in_memory().unwrap(),
+        ),
+    };
+    writer.fetch(
+        feed,
+        "Busy",
+        vec![
+            article("n1", "Brand new", 1),
+            article("n2", "Newer still", 0),
+        ],
+        0,
+    );
+    app.store = writer.store;
+    let effects = app.update(Msg::Progress(Progress::FeedDone(FeedDone {
+        feed_id: feed,
+        title: "Busy".into(),
+        record: FetchRecord {
+            new_articles: 2,
+            ..Default::default()
+        },
+    })));
+    assert!(effects.is_empty());
+    assert_eq!(app.articles.total, 42);
+    assert_eq!(selected_title(&app), "Article 15");
+    assert_eq!(app.articles.cursor, 17);
+    assert_eq!(app.articles.cursor - app.articles.offset, row_on_screen);
+    assert_eq!(unread_of(&app, "Busy"), 42);
+}
+
+#[test]
+fn progress_is_folded_into_the_status_and_offline_is_noticed() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    app.update(Msg::Progress(Progress::Started {
+        total: 3,
+        skipped: 0,
+    }));
+    assert!(app.refresh.running());
+    let failed = FetchRecord {
+        error_kind: Some(ErrorKind::Connect),
+        ..Default::default()
+    };
+    for feed_id in app
+        .feeds
+        .feed_ids()
+        .map(|(_, id, _)| id)
+        .collect::<Vec<_>>()
+    {
+        app.update(Msg::Progress(Progress::FeedDone(FeedDone {
+            feed_id,
+            title: String::new(),
+            record: failed.clone(),
+        })));
+    }
+    assert_eq!((app.refresh.done, app.refresh.failed), (3, 3));
+    app.update(Msg::Progress(Progress::Finished(RunStats {
+        feeds: 3,
+        failed: 3,
+        ..Default::default()
+    })));
+    assert!(!app.refresh.running());
+    assert!(app.offline);
+}
+
+#[test]
+fn search_lists_matches_and_opens_them() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    keys(&mut app, "/");
+    assert!(matches!(app.overlay, Some(Overlay::Prompt(_))));
+    keys(&mut app, "edition⏎");
+    assert!(app.overlay.is_none());
+    assert_eq!(app.articles.search.as_deref(), Some("edition"));
+    assert_eq!(app.articles.total, 2);
+    assert_eq!(app.focus, Focus::Articles);
+    keys(&mut app, "⏎");
+    assert!(
+        app.open
+            .as_ref()
+            .unwrap()
+            .article
+            .title
+            .as_deref()
+            .unwrap()
+            .contains("edition")
+    );
+}
+
+#[test]
+fn links_open_and_copy_through_effects() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    keys(&mut app, "l");
+    match keys(&mut app, "o").as_slice() {
+        [Effect::OpenUrl(url)] => assert_eq!(url, "https://example.org/d2"),
+        other => panic!("{other:?}"),
+    }
+    match keys(&mut app, "y").as_slice() {
+        [Effect::Copy(url)] => assert_eq!(url, "https://example.org/d2"),
+        other => panic!("{other:?}"),
+    }
+    keys(&mut app, "⏎");
+    assert!(keys(&mut app, "1").is_empty());
+    assert!(app.notice.as_ref().unwrap().error);
+}
+
+#[test]
+fn unsubscribing_asks_first() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jjjd");
+    assert!(matches!(&app.overlay, Some(Overlay::ConfirmUnsubscribe(_, name)) if name == "Quiet"));
+    keys(&mut app, "x");
+    assert_eq!(app.feeds.feed_ids().count(), 3);
+    keys(&mut app, "dy");
+    assert_eq!(app.feeds.feed_ids().count(), 2);
+    assert_eq!(app.notice.as_ref().unwrap().text, "unsubscribed from Quiet");
+}
+
+#[test]
+fn editing_a_feed_sets_its_title_then_its_tags() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    let quiet = _quiet(&app);
+    keys(&mut app, "jjje");
+    // The prompt starts with the current title; Ctrl-u clears it.
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    keys(&mut app, "Calm⏎");
+    assert!(
+        matches!(&app.overlay, Some(Overlay::Prompt(p)) if p.kind == PromptKind::EditTags(quiet))
+    );
+    keys(&mut app, "later, slow⏎");
+    let row = app.feeds.selected_feed().unwrap();
+    assert_eq!(row.feed.display_name(), "Calm");
+    assert_eq!(row.feed.tags, ["later", "slow"]);
+}
+
+#[test]
+fn ctrl_c_quits_from_anywhere() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    keys(&mut app, "?");
+    let effects = app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(matches!(effects.as_slice(), [Effect::Quit]));
+}
+
+#[test]
+fn the_periodic_refresh_comes_when_due() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    app.now_ms = NOW_MS + 59 * 60_000;
+    assert!(app.update(Msg::Tick).is_empty());
+    app.now_ms = NOW_MS + 60 * 60_000;
+    assert!(matches!(
+        app.update(Msg::Tick).as_slice(),
+        [Effect::Worker(Command::RefreshDue)]
+    ));
+    assert!(app.update(Msg::Tick).is_empty());
+}
+
+#[test]
+fn a_refresh_by_another_process_shows_up_on_the_next_tick() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let mut writer = super::testing::Fixture {
+        store: crate::store::Store::open(&path).unwrap(),
+    };
+    let feed = writer.feed("Cron", &[], vec![article("c1", "First", 10)]);
+    let mut app = super::testing::Fixture {
+        store: crate::store::Store::open(&path).unwrap(),
+    }
+    .app(120, 40);
+    assert_eq!(app.articles.total, 1);
+    app.needs_redraw = false;
+    writer.fetch(feed, "Cron", vec![article("c2", "Second", 1)], 0);
+    app.update(Msg::Tick);
+    assert_eq!(app.articles.total, 2);
+    assert!(app.needs_redraw);
+}
+
+#[test]
+fn clicks_select_and_the_wheel_scrolls() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    let panes = ui::layout(app.size, app.focus);
+    let feeds = panes.feeds.unwrap();
+    let click = |column, row| {
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // The fourth row of the feed list: Quiet.
+    app.update(click(feeds.x + 2, feeds.y + 4));
+    assert_eq!(
+        app.feeds.selected_feed().unwrap().feed.display_name(),
+        "Quiet"
+    );
+    let list = panes.articles.unwrap();
+    app.update(click(list.x + 5, list.y + 1));
+    assert_eq!(app.focus, Focus::Articles);
+    app.update(click(list.x + 5, list.y + 1));
+    assert_eq!(app.focus, Focus::Article);
+    assert_eq!(
+        app.open.as_ref().unwrap().article.title.as_deref(),
+        Some("A quiet note")
+    );
+}
+
+#[test]
+fn a_burst_of_finished_feeds_is_read_once_and_a_tick_catches_up() {
+    let (f, [rust, quiet, _]) = three_feeds();
+    let mut app = f.app(120, 40);
+    let mut writer = super::testing::Fixture {
+        store: std::mem::replace(
+            &mut app.store,
+            crate::store::Store::open_in_memory().unwrap(),
+        ),
+    };
+    writer.fetch(rust, "Rust Blog", vec![article("r9", "Fresh", 0)], 0);
+    writer.fetch(quiet, "Quiet", vec![article("q9", "Also fresh", 0)], 0);
+    app.store = writer.store;
+    let done = |feed_id| {
+        Msg::Progress(Progress::FeedDone(FeedDone {
+            feed_id,
+            title: String::new(),
+            record: FetchRecord {
+                new_articles: 1,
+                ..Default::default()
+            },
+        }))
+    };
+    app.update(done(rust));
+    assert_eq!(app.articles.total, 8, "the first one is read at once");
+    app.update(done(quiet));
+    app.update(Msg::Progress(Progress::FeedDone(FeedDone {
+        feed_id: quiet,
+        title: String::new(),
+        record: FetchRecord {
+            error_kind: Some(ErrorKind::Timeout),
+            ..Default::default()
+        },
+    })));
+    // The failure mark shows at once, without a re-read.
+    let quiet_row = app.feeds.entries.iter().find_map(|e| match e {
+        FeedEntry::Feed(r) if r.feed.id == quiet => Some(r.clone()),
+        _ => None,
+    });
+    assert!(quiet_row.unwrap().last_fetch.unwrap().error_kind.is_some());
+    app.needs_redraw = false;
+    app.update(Msg::Tick);
+    assert!(app.needs_redraw);
+    assert_eq!(unread_of(&app, "Quiet"), 2);
+}

@@ -1,0 +1,280 @@
+//! The reader's event loop and its terminal. [`run`] opens the store (adding
+//! the welcome feed on a first start), starts the refresh worker, takes over
+//! the terminal and loops: draw if something changed → wait for one message
+//! (a terminal event, the worker's progress, a background result, a tick) →
+//! `App::update` → drain what else is queued → carry out the effects. The
+//! terminal is restored on every way out: q, Ctrl-c, SIGTERM, an error, a
+//! panic (ratatui's hook restores it before the panic is reported).
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::Context;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use crossterm::execute;
+use crossterm::terminal::EnterAlternateScreen;
+use futures_util::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use ratatui::{DefaultTerminal, Terminal};
+use tokio::sync::mpsc;
+
+use crate::app::{App, Effect, Msg};
+use crate::config::{Config, Paths};
+use crate::refresh::{self, Command};
+use crate::store::{NewSubscription, Store};
+
+/// Ticks while a refresh runs (its clock moves), and when idle (auto refresh,
+/// a cron refresh by another process, notices that expire).
+const BUSY_TICK: Duration = Duration::from_millis(250);
+const IDLE_TICK: Duration = Duration::from_secs(2);
+
+pub async fn run(paths: &Paths, config: Config) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        anyhow::bail!("the reader needs a terminal; for scripts use the commands (tidings --help)");
+    }
+    let mut store = crate::cli::open_store(paths)?;
+    let welcome = add_welcome_feed(&mut store)?;
+    let worker_store = Store::open(&paths.database)
+        .with_context(|| format!("cannot open {}", paths.database.display()))?;
+    let (commands, mut progress, worker) = refresh::spawn(worker_store, config.clone())?;
+
+    let mut terminal = init_terminal(config.ui.mouse)?;
+    let result = async {
+        let size = terminal.size()?;
+        let mut app = App::new(
+            store,
+            &config,
+            now_ms(),
+            Rect::new(0, 0, size.width, size.height),
+        )?;
+        app.utc_offset_secs = local_offset_secs();
+        if let Some(feed) = welcome {
+            commands.send(Command::Refresh(Some(vec![feed])))?;
+        }
+        let start = app.on_start(config.refresh.on_start);
+        let (results_tx, mut results) = mpsc::unbounded_channel();
+        let runner = Runner {
+            paths,
+            config: &config,
+            commands: &commands,
+            results: &results_tx,
+        };
+        runner.carry_out(start);
+        event_loop(
+            &mut terminal,
+            &mut app,
+            &mut progress,
+            &mut results,
+            &runner,
+        )
+        .await
+    }
+    .await;
+    restore_terminal();
+    drop(commands);
+    // A refresh in progress stops at its next feed; what was saved stays.
+    worker.abort();
+    result
+}
+
+/// Raw mode, the alternate screen and (when wanted) the mouse, with a panic
+/// hook that puts the terminal back before the panic is reported. Panics on
+/// other threads (a feed parser in `spawn_blocking`) and those the renderer
+/// recovers from leave the screen alone: the reader goes on.
+fn init_terminal(mouse: bool) -> anyhow::Result<DefaultTerminal> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let on_main = std::thread::current().name() == Some("main");
+        if on_main && !crate::render::recovering_from_panic() {
+            restore_terminal();
+        }
+        previous(info);
+    }));
+    crossterm::terminal::enable_raw_mode()?;
+    execute!(std::io::stdout(), EnterAlternateScreen)?;
+    if mouse {
+        execute!(std::io::stdout(), EnableMouseCapture)?;
+    }
+    Ok(Terminal::new(CrosstermBackend::new(std::io::stdout()))?)
+}
+
+fn restore_terminal() {
+    let _ = execute!(std::io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+}
+
+/// On the very first start (no feeds, never welcomed), subscribes to the
+/// built-in welcome feed; it is fetched from the binary like any feed.
+pub fn add_welcome_feed(store: &mut Store) -> anyhow::Result<Option<crate::model::FeedId>> {
+    if store.setting("welcomed")?.is_some() || !store.feeds()?.is_empty() {
+        return Ok(None);
+    }
+    let (feed, _) = store.add_feed(&NewSubscription {
+        url: crate::WELCOME_URL.into(),
+        feed_title: Some("Welcome to tidings".into()),
+        ..Default::default()
+    })?;
+    store.set_setting("welcomed", "yes")?;
+    Ok(Some(feed))
+}
+
+/// What the loop needs to carry out effects.
+struct Runner<'a> {
+    paths: &'a Paths,
+    config: &'a Config,
+    commands: &'a mpsc::UnboundedSender<Command>,
+    results: &'a mpsc::UnboundedSender<Msg>,
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    progress: &mut mpsc::UnboundedReceiver<refresh::Progress>,
+    results: &mut mpsc::UnboundedReceiver<Msg>,
+    runner: &Runner<'_>,
+) -> anyhow::Result<()> {
+    let mut events = EventStream::new();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        if app.needs_redraw {
+            terminal.draw(|frame| crate::ui::draw(frame, app))?;
+            app.needs_redraw = false;
+        }
+        let tick = if app.refresh.running() {
+            BUSY_TICK
+        } else {
+            IDLE_TICK
+        };
+        let msg = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => match message_of(event) {
+                    Some(msg) => msg,
+                    None => continue,
+                },
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            Some(p) = progress.recv() => Msg::Progress(p),
+            Some(msg) = results.recv() => msg,
+            _ = tokio::time::sleep(tick) => Msg::Tick,
+            _ = terminate.recv() => return Ok(()),
+        };
+        app.now_ms = now_ms();
+        let mut effects = app.update(msg);
+        // Everything the worker reported meanwhile, in one redraw.
+        while let Ok(p) = progress.try_recv() {
+            effects.extend(app.update(Msg::Progress(p)));
+        }
+        runner.carry_out(effects);
+        if app.quit {
+            return Ok(());
+        }
+    }
+}
+
+fn message_of(event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(key) if key.kind != crossterm::event::KeyEventKind::Release => {
+            Some(Msg::Key(key))
+        }
+        Event::Mouse(mouse) => Some(Msg::Mouse(mouse)),
+        Event::Resize(width, height) => Some(Msg::Resize(width, height)),
+        _ => None,
+    }
+}
+
+impl Runner<'_> {
+    fn carry_out(&self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Worker(command) => {
+                    let _ = self.commands.send(command);
+                }
+                Effect::OpenUrl(url) => {
+                    if let Err(e) = open_in_browser(&self.config.ui.browser, &url) {
+                        let _ = self.results.send(Msg::Failed(format!("{e:#}")));
+                    }
+                }
+                Effect::Copy(text) => copy_osc52(&text),
+                Effect::Probe(input) => {
+                    let (config, results) = (self.config.clone(), self.results.clone());
+                    tokio::spawn(async move {
+                        let outcome = probe(&input, &config).await.map_err(|e| format!("{e:#}"));
+                        let _ = results.send(Msg::Probed(outcome));
+                    });
+                }
+                Effect::SaveAnswer { feed, answer } => {
+                    let (paths, config) = (self.paths.clone(), self.config.clone());
+                    let results = self.results.clone();
+                    tokio::spawn(async move {
+                        let failure = match crate::subscribe::save_answer(
+                            &paths, config, feed, *answer,
+                        )
+                        .await
+                        {
+                            Ok(failure) => failure,
+                            Err(e) => Some(format!("{e:#}")),
+                        };
+                        let _ = results.send(Msg::Subscribed(feed, failure));
+                    });
+                }
+                Effect::Quit => {}
+            }
+        }
+    }
+}
+
+async fn probe(input: &str, config: &Config) -> anyhow::Result<crate::subscribe::Probe> {
+    let url = crate::subscribe::subscription_url(input)?;
+    let fetcher = crate::fetch::Fetcher::new(&config.refresh)?;
+    crate::subscribe::probe(&fetcher, &url).await
+}
+
+/// Opens an http(s) address with the configured program, `$BROWSER`, or the
+/// desktop's opener. The address is one argument: no shell ever sees it.
+fn open_in_browser(configured: &[String], url: &str) -> anyhow::Result<()> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        anyhow::bail!("only http(s) links are opened");
+    }
+    let program: Vec<String> = if !configured.is_empty() {
+        configured.to_vec()
+    } else if let Some(browser) = std::env::var_os("BROWSER").filter(|b| !b.is_empty()) {
+        vec![browser.to_string_lossy().into_owned()]
+    } else if cfg!(target_os = "macos") {
+        vec!["open".into()]
+    } else {
+        vec!["xdg-open".into()]
+    };
+    let mut child = std::process::Command::new(&program[0])
+        .args(&program[1..])
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {}", program[0]))?;
+    // Reap it whenever it ends, without waiting here.
+    std::thread::spawn(move || child.wait());
+    Ok(())
+}
+
+/// Copies through the terminal (OSC 52): works over ssh and, with
+/// `set-clipboard on`, in tmux.
+fn copy_osc52(text: &str) {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+    let _ = out.flush();
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn local_offset_secs() -> i32 {
+    chrono::Local::now().offset().local_minus_utc()
+}

@@ -1,0 +1,87 @@
+//! The article pane: a header (title, feed, author, date, link) above the
+//! body that `render` set for this width, scrolled to where the reader is.
+//! With no article open it says how to open one.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{fit, long_date, pane_block};
+use crate::app::{App, Focus};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let focused = app.focus == Focus::Article;
+    let Some(open) = &app.open else {
+        let block = pane_block(app, " Article ".into(), focused);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let hint = if app.articles.total > 0 {
+            "Enter opens the selected article · ? shows every key"
+        } else {
+            "R refreshes every feed · a subscribes · ? shows every key"
+        };
+        frame.render_widget(Paragraph::new(Span::styled(hint, theme.dim)), inner);
+        return;
+    };
+    let article = &open.article;
+    let total = open.rendered.lines.len() + crate::app::ARTICLE_HEADER_LINES;
+    let block = pane_block(app, " Article ".into(), focused);
+    let inner = block.inner(area);
+    let shown_end = (open.scroll + inner.height as usize).min(total);
+    let position = if total <= inner.height as usize {
+        String::new()
+    } else {
+        format!(" {}% ", shown_end * 100 / total.max(1))
+    };
+    let block = block.title_bottom(Line::from(position).right_aligned());
+    frame.render_widget(block, area);
+    // A column of air on each side of the text.
+    let inner = Rect {
+        x: inner.x + 1,
+        width: inner.width.saturating_sub(2),
+        ..inner
+    };
+
+    let width = inner.width as usize;
+    let title = article
+        .title
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .unwrap_or("(untitled)");
+    let mut meta = vec![open.feed_title.clone()];
+    if let Some(author) = article.author.as_deref().filter(|a| !a.is_empty()) {
+        meta.push(author.to_string());
+    }
+    let date = article
+        .published
+        .or(article.updated)
+        .unwrap_or(article.first_seen);
+    meta.push(long_date(date, app.utc_offset_secs));
+    let mut flags = String::new();
+    if article.starred {
+        flags.push_str(" ★");
+    }
+    let header = [
+        Line::from(vec![
+            Span::styled(fit(title, width.saturating_sub(2)), theme.accent),
+            Span::styled(flags, theme.accent),
+        ]),
+        Line::from(Span::styled(fit(&meta.join(" · "), width), theme.dim)),
+        Line::from(Span::styled(
+            fit(article.link.as_deref().unwrap_or(""), width),
+            theme.dim.add_modifier(Modifier::UNDERLINED),
+        )),
+        Line::from(Span::styled("─".repeat(width), theme.border)),
+        Line::default(),
+    ];
+    let lines: Vec<Line> = header
+        .into_iter()
+        .chain(open.rendered.lines.iter().cloned())
+        .skip(open.scroll)
+        .take(inner.height as usize)
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}

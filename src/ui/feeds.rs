@@ -1,0 +1,85 @@
+//! The feed list pane: *All unread* and *Starred*, then the feeds outside any
+//! tag, then each tag's heading with its feeds; unread counts on the right, a
+//! mark on feeds whose last fetch failed (`!`) or that are gone (`✗`).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{fit, pane_block, width_of};
+use crate::app::{App, FeedEntry, Focus};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let unread_total = match app.feeds.entries.first() {
+        Some(FeedEntry::Unread { count }) => *count,
+        _ => 0,
+    };
+    let title = format!(" Feeds · {} unread ", crate::cli::thousands(unread_total));
+    let focused = app.focus == Focus::Feeds;
+    let block = pane_block(app, title, focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let lines: Vec<Line> = app
+        .feeds
+        .entries
+        .iter()
+        .enumerate()
+        .skip(app.feeds.offset)
+        .take(inner.height as usize)
+        .map(|(i, entry)| {
+            let (mark, name, count) = match entry {
+                FeedEntry::Unread { count } => (Span::raw(" "), "All unread".to_string(), *count),
+                FeedEntry::Starred { count } => (Span::raw(" "), "Starred".to_string(), *count),
+                FeedEntry::Tag(tag) => {
+                    return Line::from(Span::styled(fit(&format!("▾ {tag}"), width), theme.accent));
+                }
+                FeedEntry::Feed(row) => {
+                    let failed = row
+                        .last_fetch
+                        .as_ref()
+                        .is_some_and(|f| f.error_kind.is_some());
+                    let mark = if row.feed.gone {
+                        Span::styled("✗", theme.error)
+                    } else if failed {
+                        Span::styled("!", theme.error)
+                    } else {
+                        Span::raw(" ")
+                    };
+                    (mark, row.feed.display_name().to_string(), row.unread)
+                }
+            };
+            let count_text = if count > 0 {
+                crate::cli::thousands(count)
+            } else {
+                String::new()
+            };
+            let name_width = width.saturating_sub(width_of(&count_text) + 3);
+            let name = fit(&name, name_width);
+            let pad = width.saturating_sub(2 + width_of(&name) + width_of(&count_text));
+            let style = if count > 0 { theme.unread } else { theme.dim };
+            let mut line = Line::from(vec![
+                mark,
+                Span::raw(" "),
+                Span::styled(name, style),
+                Span::raw(" ".repeat(pad)),
+                Span::styled(count_text, style),
+            ]);
+            if i == app.feeds.cursor {
+                line = line.patch_style(if focused {
+                    theme.selection
+                } else {
+                    theme.selection.add_modifier(ratatui::style::Modifier::DIM)
+                });
+                line.spans.push(Span::styled(
+                    " ".repeat(width.saturating_sub(line.width())),
+                    theme.selection,
+                ));
+            }
+            line
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,322 @@
+//! What is drawn over the panes: the key help (from the key table, so it
+//! shows the keys actually bound), the statistics view, the prompt line and
+//! the unsubscribe question.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Row, Table};
+
+use super::{fit, pane_block, short_date, width_of};
+use crate::app::{App, Prompt, STATS_COLUMNS, StatsView};
+use crate::fetch::DiscoveredFeed;
+use crate::keys::BINDINGS;
+use crate::stats_report::ago;
+use crate::subscribe::FeedPreview;
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    )
+}
+
+pub fn help(frame: &mut Frame, app: &App, scroll: usize) {
+    let theme = &app.theme;
+    let rows: Vec<(String, &str)> = BINDINGS
+        .iter()
+        .filter(|b| !matches!(b.action, crate::keys::Action::OpenLink(2..=9)))
+        .map(|b| {
+            let keys = app.keymap.keys_for(b.action).join(" ");
+            let keys = if matches!(b.action, crate::keys::Action::OpenLink(1)) {
+                "1 … 9".to_string()
+            } else {
+                keys
+            };
+            let help = if matches!(b.action, crate::keys::Action::OpenLink(1)) {
+                "open link N of the article"
+            } else {
+                b.help
+            };
+            (keys, help)
+        })
+        .collect();
+    let key_width = rows
+        .iter()
+        .map(|(k, _)| width_of(k))
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    let area = centered(frame.area(), 64, rows.len() as u16 + 6);
+    let block = pane_block(app, " Keys · q or ? closes ".into(), true);
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    let mut lines: Vec<Line> = rows
+        .into_iter()
+        .map(|(keys, help)| {
+            let pad = key_width.saturating_sub(width_of(&keys));
+            Line::from(vec![
+                Span::styled(format!(" {keys}{} ", " ".repeat(pad)), theme.accent),
+                Span::raw(help),
+            ])
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        " Mouse: click selects (again opens), the wheel scrolls.",
+        theme.dim,
+    )));
+    lines.push(Line::from(Span::styled(
+        " Keys are set in config.toml, [keys] (see assets/config.toml).",
+        theme.dim,
+    )));
+    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+}
+
+pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
+    let theme = &app.theme;
+    let area = frame.area();
+    frame.render_widget(Clear, area);
+    let [table_area, history_area] =
+        Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
+    let arrow = if view.descending { "↓" } else { "↑" };
+    let title = format!(
+        " Statistics · {} feeds · sorted by {} {arrow} · h/l column, Enter reverses, q closes ",
+        view.rows.len(),
+        STATS_COLUMNS[view.sort_column]
+    );
+    let block = pane_block(app, title, true);
+    let inner = block.inner(table_area);
+    frame.render_widget(block, table_area);
+    let now = view.now_ms / 1000;
+    let when = |ms: Option<i64>| {
+        ms.map(|ms| ago(ms / 1000, now))
+            .unwrap_or_else(|| "never".into())
+    };
+    let header = Row::new(STATS_COLUMNS.iter().enumerate().map(|(i, name)| {
+        if i == view.sort_column {
+            Span::styled(format!("{name}{arrow}"), theme.accent)
+        } else {
+            Span::styled(name.to_string(), theme.dim.add_modifier(Modifier::BOLD))
+        }
+    }));
+    let height = inner.height.saturating_sub(1) as usize;
+    let first = view.cursor.saturating_sub(height.saturating_sub(1));
+    let rows = view
+        .rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(height)
+        .map(|(i, r)| {
+            let status = if r.gone {
+                "gone".to_string()
+            } else if let Some(e) = &r.last_error {
+                fit(e, 18)
+            } else if r.fetches == 0 {
+                "-".into()
+            } else {
+                "ok".into()
+            };
+            let row = Row::new(vec![
+                r.title.clone(),
+                when(r.last_attempt_ms),
+                when(r.last_success_ms),
+                status,
+                r.failure_streak.to_string(),
+                r.median_latency_ms
+                    .map(|m| format!("{m} ms"))
+                    .unwrap_or_else(|| "-".into()),
+                r.not_modified_share
+                    .map(|s| format!("{:.0}%", s * 100.0))
+                    .unwrap_or_else(|| "-".into()),
+                format!("{:.1}", r.articles_per_week),
+                r.last_new_article
+                    .map(|t| ago(t, now))
+                    .unwrap_or_else(|| "-".into()),
+            ]);
+            let row = if r.last_error.is_some() || r.gone {
+                row.style(theme.error)
+            } else {
+                row
+            };
+            if i == view.cursor {
+                row.style(theme.selection)
+            } else {
+                row
+            }
+        });
+    let widths = [
+        Constraint::Fill(3),
+        Constraint::Length(12),
+        Constraint::Length(12),
+        Constraint::Fill(1),
+        Constraint::Length(6),
+        Constraint::Length(8),
+        Constraint::Length(5),
+        Constraint::Length(8),
+        Constraint::Length(10),
+    ];
+    frame.render_widget(Table::new(rows, widths).header(header), inner);
+
+    let name = view
+        .rows
+        .get(view.cursor)
+        .map(|r| r.title.as_str())
+        .unwrap_or("");
+    let block = pane_block(app, format!(" Recent fetches of {} ", fit(name, 50)), false);
+    let inner = block.inner(history_area);
+    frame.render_widget(block, history_area);
+    let header = Row::new(
+        [
+            "when", "status", "bytes", "headers", "body", "parse", "store", "total", "new", "error",
+        ]
+        .map(|h| Span::styled(h, theme.dim.add_modifier(Modifier::BOLD))),
+    );
+    let rows = view
+        .history
+        .iter()
+        .take(inner.height.saturating_sub(1) as usize)
+        .map(|f| {
+            let status = match (f.http_status, f.not_modified) {
+                (_, true) => "304".to_string(),
+                (Some(s), _) => s.to_string(),
+                (None, _) => "-".into(),
+            };
+            let error = match (&f.error_kind, &f.error_message) {
+                (Some(kind), Some(message)) => format!("{}: {message}", kind.as_str()),
+                (Some(kind), None) => kind.as_str().to_string(),
+                _ => String::new(),
+            };
+            let row = Row::new(vec![
+                short_date(f.started_at_ms / 1000, view.now_ms, app.utc_offset_secs),
+                status,
+                f.bytes_wire.to_string(),
+                format!("{} ms", f.ms_headers),
+                format!("{} ms", f.ms_body),
+                format!("{} ms", f.ms_parse),
+                format!("{} ms", f.ms_store),
+                format!("{} ms", f.ms_total),
+                f.new_articles.to_string(),
+                error,
+            ]);
+            if f.error_kind.is_some() {
+                row.style(theme.error)
+            } else {
+                row
+            }
+        });
+    let widths = [
+        Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(9),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(4),
+        Constraint::Fill(1),
+    ];
+    frame.render_widget(Table::new(rows, widths).header(header), inner);
+}
+
+pub fn prompt(frame: &mut Frame, status: Rect, app: &App, prompt: &Prompt) {
+    let area = Rect::new(status.x, status.y, status.width, 1);
+    frame.render_widget(Clear, area);
+    let label = prompt.kind.label();
+    let line = Line::from(vec![
+        Span::styled(label, app.theme.accent),
+        Span::raw(prompt.input.clone()),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+    let before: String = prompt.input.chars().take(prompt.cursor).collect();
+    let x = area.x + (width_of(label) + width_of(&before)) as u16;
+    frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
+}
+
+pub fn confirm(frame: &mut Frame, app: &App, name: &str) {
+    let area = centered(frame.area(), 60, 5);
+    let block = pane_block(app, " Unsubscribe ".into(), true);
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    let lines = vec![
+        Line::from(format!("Unsubscribe from {}?", fit(name, 38))),
+        Line::from(Span::styled(
+            "Its cached articles go too.  y / Enter: yes · any other key: no",
+            app.theme.dim,
+        )),
+    ];
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+pub fn pick(frame: &mut Frame, app: &App, found: &[DiscoveredFeed], cursor: usize) {
+    let theme = &app.theme;
+    let area = centered(frame.area(), 76, found.len() as u16 + 4);
+    let block = pane_block(
+        app,
+        " This page announces several feeds · Enter picks, Esc cancels ".into(),
+        true,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let lines: Vec<Line> = found
+        .iter()
+        .enumerate()
+        .map(|(i, feed)| {
+            let name = feed.title.as_deref().unwrap_or(&feed.mime_type);
+            let text = fit(&format!("{name} · {}", feed.url), width);
+            let line = Line::from(text);
+            if i == cursor {
+                line.style(theme.selection)
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+pub fn preview(frame: &mut Frame, app: &App, preview: &FeedPreview) {
+    let theme = &app.theme;
+    let area = centered(frame.area(), 80, preview.newest.len() as u16 + 8);
+    let block = pane_block(
+        app,
+        " Subscribe? · Enter or y: yes · Esc or n: no ".into(),
+        true,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let title = preview.title.as_deref().unwrap_or("(untitled feed)");
+    let mut lines = vec![
+        Line::from(Span::styled(fit(title, width), theme.accent)),
+        Line::from(Span::styled(fit(&preview.url, width), theme.dim)),
+        Line::from(Span::styled(
+            format!("{} articles; the newest:", preview.articles),
+            theme.dim,
+        )),
+    ];
+    for (item, date) in &preview.newest {
+        let date = date
+            .map(|d| short_date(d, app.now_ms, app.utc_offset_secs))
+            .unwrap_or_default();
+        let item = if item.is_empty() { "(untitled)" } else { item };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {date:<7}"), theme.dim),
+            Span::raw(fit(item, width.saturating_sub(8))),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,294 @@
+//! Screen snapshots: the real App over an in-memory cache, drawn into
+//! ratatui's `TestBackend` at fixed sizes and a fixed clock, compared with
+//! insta. The real-world article of `../shared/fixtures/seed/` is checked by
+//! what the screen shows (its text is not copied into a snapshot here).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::app::testing::{Fixture, NOW_MS, article, article_with_body, three_feeds};
+use crate::app::{App, Msg};
+use crate::model::{ErrorKind, FetchRecord};
+use crate::refresh::{FeedDone, Progress};
+
+fn screen(app: &App) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
+    terminal.draw(|frame| super::draw(frame, app)).unwrap();
+    terminal
+}
+
+fn text_of(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn press(app: &mut App, text: &str) {
+    for c in text.chars() {
+        let code = match c {
+            '⏎' => KeyCode::Enter,
+            c => KeyCode::Char(c),
+        };
+        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+}
+
+/// A first start: only the built-in welcome feed, as the worker saves it.
+fn first_run() -> Fixture {
+    let mut f = Fixture::new();
+    let feed = crate::tui::add_welcome_feed(&mut f.store).unwrap().unwrap();
+    let parsed = crate::parse::parse_feed(crate::WELCOME_FEED, None, crate::WELCOME_URL).unwrap();
+    f.fetch(feed, "Welcome to tidings", parsed.articles, 0);
+    f
+}
+
+#[test]
+fn first_run_shows_the_welcome_feed() {
+    let app = first_run().app(120, 40);
+    insta::assert_snapshot!(screen(&app).backend());
+}
+
+#[test]
+fn first_run_reads_the_welcome_tour() {
+    let mut app = first_run().app(120, 40);
+    press(&mut app, "jjl⏎");
+    insta::assert_snapshot!(screen(&app).backend());
+}
+
+#[test]
+fn feed_and_article_lists() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    press(&mut app, "jjl");
+    insta::assert_snapshot!(screen(&app).backend());
+}
+
+const RICH_ARTICLE: &str = r#"
+<h2>Why a cache</h2>
+<p>A reader that <em>never waits</em> keeps <strong>everything</strong> it fetched in
+<a href="https://sqlite.org/">SQLite</a>, and searches it with
+<a href="https://sqlite.org/fts5.html">FTS5</a>.</p>
+<blockquote><p>Offline is a feature, not an error.</p></blockquote>
+<h3>Setup</h3>
+<ol><li>Install it.</li><li>Import your <code>urls</code> file.</li></ol>
+<pre><code>tidings import ~/.newsboat/urls --and-a-very-long-option-that-keeps-going-past-the-edge-of-the-pane
+tidings refresh</code></pre>
+<table>
+  <tr><th>Reader</th><th>First screen</th></tr>
+  <tr><td>tidings</td><td>fast</td></tr>
+  <tr><td>others</td><td>slower</td></tr>
+</table>
+<p>More at <a href="https://sqlite.org/">the SQLite site</a>.</p>
+"#;
+
+#[test]
+fn an_article_with_headings_code_table_and_links() {
+    let mut f = Fixture::new();
+    f.feed(
+        "Notes",
+        &[],
+        vec![article_with_body(
+            "n1",
+            "Caching for readers",
+            45,
+            RICH_ARTICLE,
+        )],
+    );
+    let mut app = f.app(120, 40);
+    press(&mut app, "jjl⏎");
+    insta::assert_snapshot!(screen(&app).backend());
+}
+
+#[test]
+fn the_seed_blog_article_reads_with_headings_code_and_numbered_links() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/seed/articles.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!(
+            "SKIPPED the_seed_blog_article_reads_with_headings_code_and_numbered_links: {} not found",
+            path.display()
+        );
+        return;
+    };
+    let seed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let posts = seed["articles"].as_array().unwrap();
+    // The FHIR post has headings, code blocks and many links.
+    let post = posts
+        .iter()
+        .find(|p| p["description"].as_str().unwrap().contains("<pre"))
+        .unwrap();
+    let title = post["title"].as_str().unwrap();
+    let html = post["description"].as_str().unwrap();
+    let mut f = Fixture::new();
+    f.feed(
+        "AWS Open Source Blog",
+        &[],
+        vec![article_with_body("seed", title, 60, html)],
+    );
+    let mut app = f.app(200, 50);
+    press(&mut app, "jjl⏎");
+    let open = app.open.as_ref().unwrap();
+    let first_words: String = title.chars().take(30).collect();
+    let shown = text_of(&screen(&app));
+    assert!(
+        shown.contains(&first_words),
+        "the title is on screen:\n{shown}"
+    );
+    let body: Vec<String> = open.rendered.lines.iter().map(|l| l.to_string()).collect();
+    assert!(body.iter().any(|l| l.contains("[1]")), "links are numbered");
+    let link_count = open.rendered.links.len();
+    assert!(link_count >= 10, "{link_count} links listed");
+    let heading_style = app.theme.article.heading;
+    assert!(
+        open.rendered.lines.iter().any(|l| l
+            .spans
+            .iter()
+            .any(|s| s.style == heading_style || l.style == heading_style)),
+        "a heading carries the heading style"
+    );
+    // Scroll through the whole article: every screen draws.
+    for _ in 0..200 {
+        press(&mut app, " ");
+        screen(&app);
+    }
+}
+
+#[test]
+fn refresh_in_progress_shows_running_totals() {
+    let (f, [rust, quiet, _]) = three_feeds();
+    let mut app = f.app(120, 40);
+    app.update(Msg::Progress(Progress::Started {
+        total: 120,
+        skipped: 0,
+    }));
+    for (feed_id, record) in [
+        (
+            rust,
+            FetchRecord {
+                new_articles: 41,
+                bytes_wire: 1_800_000,
+                ..Default::default()
+            },
+        ),
+        (
+            quiet,
+            FetchRecord {
+                error_kind: Some(ErrorKind::Timeout),
+                ..Default::default()
+            },
+        ),
+    ] {
+        app.update(Msg::Progress(Progress::FeedDone(FeedDone {
+            feed_id,
+            title: String::new(),
+            record,
+        })));
+    }
+    app.now_ms = NOW_MS + 3_200;
+    insta::assert_snapshot!(screen(&app).backend());
+}
+
+#[test]
+fn a_failed_feed_is_marked_and_says_why() {
+    let (mut f, [_, quiet, _]) = three_feeds();
+    f.fail(
+        quiet,
+        ErrorKind::Http,
+        Some(503),
+        "HTTP 503 Service Unavailable",
+    );
+    let mut app = f.app(120, 40);
+    press(&mut app, "jjj");
+    insta::assert_snapshot!(screen(&app).backend());
+}
+
+#[test]
+fn the_statistics_view() {
+    let (mut f, [rust, quiet, _]) = three_feeds();
+    f.fetch(rust, "Rust Blog", vec![article("r4", "Later", 1)], 1);
+    f.fail(quiet, ErrorKind::Timeout, None, "no answer within 20 s");
+    let mut app = f.app(160, 40);
+    press(&mut app, "jjS");
+    insta::assert_snapshot!(screen(&app).backend());
+}
+
+#[test]
+fn the_help_overlay() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 50);
+    press(&mut app, "?");
+    insta::assert_snapshot!(screen(&app).backend());
+}
+
+#[test]
+fn small_terminal_80_by_24() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(80, 24);
+    press(&mut app, "jjl");
+    insta::assert_snapshot!("80x24_lists", screen(&app).backend());
+    press(&mut app, "⏎");
+    insta::assert_snapshot!("80x24_reading", screen(&app).backend());
+}
+
+#[test]
+fn wide_terminal_200_by_50() {
+    let mut f = Fixture::new();
+    f.feed(
+        "Notes",
+        &["tech"],
+        vec![article_with_body(
+            "n1",
+            "Caching for readers",
+            45,
+            RICH_ARTICLE,
+        )],
+    );
+    f.feed(
+        "Daily",
+        &["news"],
+        vec![article("d1", "Morning edition", 60)],
+    );
+    let mut app = f.app(200, 50);
+    press(&mut app, "jjl⏎");
+    insta::assert_snapshot!(screen(&app).backend());
+}
+
+#[test]
+fn unread_articles_are_bold_and_read_ones_are_not() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    press(&mut app, "jjl⏎h");
+    let terminal = screen(&app);
+    let buffer = terminal.backend().buffer();
+    let list = super::layout(app.size, app.focus).articles.unwrap();
+    let bold_at = |row: u16| {
+        buffer[(list.x + 12, list.y + 1 + row)]
+            .modifier
+            .contains(ratatui::style::Modifier::BOLD)
+    };
+    assert!(!bold_at(0), "the article just read");
+    assert!(bold_at(1), "an unread one");
+}
+
+#[test]
+fn escape_sequences_in_titles_never_reach_the_screen() {
+    let mut f = Fixture::new();
+    // Ingestion strips control characters; the screen must hold none either.
+    let hostile = crate::parse::sanitize_text("Hi\u{1b}[2J\u{1b}]52;c;aGk=\u{7}there\u{202e}");
+    f.feed("Odd", &[], vec![article("o1", &hostile, 5)]);
+    let mut app = f.app(120, 40);
+    press(&mut app, "jjl⏎");
+    let shown = text_of(&screen(&app));
+    assert!(
+        !shown.chars().any(|c| c.is_control() && c != '\n'),
+        "{shown:?}"
+    );
+    assert!(shown.contains("Hi[2J]52;c;aGk=there"));
+}
