@@ -221,6 +221,22 @@ impl Runner<'_> {
                         let _ = results.send(Msg::Subscribed(feed, failure));
                     });
                 }
+                Effect::Render {
+                    article,
+                    width,
+                    html,
+                    styles,
+                } => {
+                    let results = self.results.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let rendered = crate::render::render_article(&html, width, &styles);
+                        let _ = results.send(Msg::Rendered {
+                            article,
+                            width,
+                            rendered,
+                        });
+                    });
+                }
                 Effect::Quit => {}
             }
         }

@@ -1,14 +1,17 @@
 //! What can sit over the three panes: the help, the statistics view, a
-//! one-line prompt (search, subscribe, a feed's title and tags) and the
-//! question before unsubscribing. Each is plain state; `App::update` feeds
-//! it keys and `ui` draws it.
+//! one-line prompt (search, subscribe, a feed's title and tags), the
+//! question before unsubscribing, and the steps of subscribing (pick one of
+//! a page's feeds, preview it, say yes). Each is plain state; the keys that
+//! reach an open overlay are handled here, and `ui` draws it.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::{App, ArticleList, Effect, Focus};
 use crate::fetch::DiscoveredFeed;
-use crate::model::{FeedId, FeedStats, FetchRecord};
-use crate::store::{Result, Store};
-use crate::subscribe::FeedPreview;
+use crate::keys::Action;
+use crate::model::{ArticleSource, FeedId, FeedStats, FetchRecord};
+use crate::store::{NewSubscription, Result, Store};
+use crate::subscribe::{FeedPreview, Probe};
 
 pub enum Overlay {
     Help {
@@ -230,6 +233,209 @@ impl StatsView {
         });
         if let Some(id) = selected {
             self.cursor = self.rows.iter().position(|r| r.feed_id == id).unwrap_or(0);
+        }
+    }
+}
+
+/// Keys while an overlay is open, and the steps of subscribing.
+impl App {
+    // ---- overlays ------------------------------------------------------------
+
+    pub(super) fn on_overlay_key(&mut self, key: KeyEvent) -> anyhow::Result<Vec<Effect>> {
+        let action = self.keymap.action(&key);
+        let Some(overlay) = self.overlay.take() else {
+            return Ok(Vec::new());
+        };
+        match overlay {
+            Overlay::Help { scroll } => {
+                let scroll = match action {
+                    Some(Action::Down) => scroll + 1,
+                    Some(Action::Up) => scroll.saturating_sub(1),
+                    Some(Action::Help | Action::Quit) => return Ok(Vec::new()),
+                    _ if key.code == KeyCode::Esc => return Ok(Vec::new()),
+                    _ => scroll,
+                };
+                self.overlay = Some(Overlay::Help { scroll });
+            }
+            Overlay::Stats(mut view) => {
+                match action {
+                    Some(Action::Statistics | Action::Quit) => return Ok(Vec::new()),
+                    _ if key.code == KeyCode::Esc => return Ok(Vec::new()),
+                    Some(Action::Down) => view.move_by(&self.store, 1)?,
+                    Some(Action::Up) => view.move_by(&self.store, -1)?,
+                    Some(Action::PageDown) => view.move_by(&self.store, 10)?,
+                    Some(Action::PageUp) => view.move_by(&self.store, -10)?,
+                    Some(Action::NextPane) => view.sort_by_offset(1),
+                    Some(Action::PrevPane) => view.sort_by_offset(-1),
+                    Some(Action::Open) => view.reverse(),
+                    _ => {}
+                }
+                self.overlay = Some(Overlay::Stats(view));
+            }
+            Overlay::ConfirmUnsubscribe(feed, name) => {
+                if matches!(
+                    key.code,
+                    KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter
+                ) {
+                    self.store.remove_feed(feed)?;
+                    self.open = None;
+                    self.focus = Focus::Feeds;
+                    self.feeds.reload(&self.store)?;
+                    self.show_selected_source()?;
+                    self.notify(format!("unsubscribed from {name}"), false);
+                } else {
+                    self.notify("kept the subscription".into(), false);
+                }
+            }
+            Overlay::Pick { found, cursor } => match (key.code, action) {
+                (KeyCode::Enter, _) => {
+                    let url = found[cursor].url.clone();
+                    self.notify(format!("looking at {url}…"), false);
+                    return Ok(vec![Effect::Probe(url)]);
+                }
+                (KeyCode::Esc, _) | (_, Some(Action::Quit)) => {}
+                (_, Some(Action::Down)) => {
+                    let cursor = (cursor + 1).min(found.len() - 1);
+                    self.overlay = Some(Overlay::Pick { found, cursor });
+                }
+                (_, Some(Action::Up)) => {
+                    let cursor = cursor.saturating_sub(1);
+                    self.overlay = Some(Overlay::Pick { found, cursor });
+                }
+                _ => self.overlay = Some(Overlay::Pick { found, cursor }),
+            },
+            Overlay::Preview(preview) => match key.code {
+                KeyCode::Enter | KeyCode::Char('y') => return self.subscribe(preview),
+                KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {
+                    self.notify("not subscribed".into(), false)
+                }
+                _ => self.overlay = Some(Overlay::Preview(preview)),
+            },
+            Overlay::Prompt(mut prompt) => match key.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter => return self.submit(prompt),
+                _ => {
+                    prompt.edit(key);
+                    self.overlay = Some(Overlay::Prompt(prompt));
+                }
+            },
+        }
+        Ok(Vec::new())
+    }
+
+    pub(super) fn submit(&mut self, prompt: Prompt) -> anyhow::Result<Vec<Effect>> {
+        let text = prompt.input.trim().to_string();
+        match prompt.kind {
+            PromptKind::Search => {
+                if text.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let hits = self.store.search(&text, 1000)?;
+                let rows = hits.into_iter().map(|h| h.article).collect::<Vec<_>>();
+                self.notify(format!("{} articles match “{text}”", rows.len()), false);
+                self.articles = ArticleList::of_search(text, rows);
+                self.focus = Focus::Articles;
+                self.relayout();
+            }
+            PromptKind::Subscribe => {
+                if !text.is_empty() {
+                    self.notify(format!("looking at {text}…"), false);
+                    return Ok(vec![Effect::Probe(text)]);
+                }
+            }
+            PromptKind::EditTitle(feed) => {
+                self.store
+                    .set_feed_title(feed, Some(text.as_str()).filter(|t| !t.is_empty()))?;
+                let tags = self
+                    .feeds
+                    .selected_feed()
+                    .map(|r| r.feed.tags.join(", "))
+                    .unwrap_or_default();
+                self.feeds.reload(&self.store)?;
+                self.overlay = Some(Overlay::Prompt(Prompt::with_text(
+                    PromptKind::EditTags(feed),
+                    tags,
+                )));
+            }
+            PromptKind::EditTags(feed) => {
+                let tags: Vec<String> = text
+                    .split(',')
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty())
+                    .collect();
+                self.store.set_feed_tags(feed, &tags)?;
+                self.feeds.reload(&self.store)?;
+                self.feeds.select_feed(feed);
+                self.notify("saved the feed's title and tags".into(), false);
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    pub(super) fn on_probed(
+        &mut self,
+        result: std::result::Result<Probe, String>,
+    ) -> anyhow::Result<Vec<Effect>> {
+        match result {
+            Err(e) => self.notify(e, true),
+            Ok(Probe::Feed(preview)) => {
+                self.notice = None;
+                self.overlay = Some(Overlay::Preview(preview));
+            }
+            Ok(Probe::Page(found)) => match found.len() {
+                0 => self.notify("that page announces no feed".into(), true),
+                1 => {
+                    let url = found[0].url.clone();
+                    self.notify(format!("found {url}…"), false);
+                    return Ok(vec![Effect::Probe(url)]);
+                }
+                _ => {
+                    self.notice = None;
+                    self.overlay = Some(Overlay::Pick { found, cursor: 0 });
+                }
+            },
+        }
+        Ok(Vec::new())
+    }
+
+    /// The user said yes to a previewed feed: subscribe, and save the answer
+    /// already in hand as its first fetch.
+    pub(super) fn subscribe(&mut self, preview: FeedPreview) -> anyhow::Result<Vec<Effect>> {
+        let (feed, new) = self.store.add_feed(&NewSubscription {
+            url: preview.url.clone(),
+            feed_title: preview.title.clone(),
+            ..Default::default()
+        })?;
+        self.feeds.reload(&self.store)?;
+        self.feeds.select_feed(feed);
+        self.focus = Focus::Feeds;
+        self.show_selected_source()?;
+        if !new {
+            self.notify(format!("already subscribed to {}", preview.url), false);
+            return Ok(Vec::new());
+        }
+        let name = preview.title.as_deref().unwrap_or(&preview.url);
+        self.notify(format!("subscribed to {name}"), false);
+        Ok(vec![Effect::SaveAnswer {
+            feed,
+            answer: preview.answer,
+        }])
+    }
+
+    /// A new subscription's first fetch has been saved.
+    pub(super) fn subscribed(&mut self, feed: FeedId, failure: Option<String>) {
+        if let Err(e) = self.reload_lists() {
+            self.notify(e.to_string(), true);
+            return;
+        }
+        if let Some(error) = failure {
+            self.notify(
+                format!("subscribed, but the first fetch failed: {error}"),
+                true,
+            );
+        } else if self.articles.source == ArticleSource::Feed(feed) {
+            let n = self.articles.total;
+            self.notify(format!("{} · {n} articles", self.feed_name(feed)), false);
         }
     }
 }

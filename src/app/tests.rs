@@ -5,6 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 
 use super::testing::{NOW_MS, article, three_feeds};
 use super::*;
+use crate::config::MarkRead;
 use crate::model::{ErrorKind, FetchRecord};
 use crate::refresh::FeedDone;
 
@@ -556,4 +557,53 @@ fn a_burst_of_finished_feeds_is_read_once_and_a_tick_catches_up() {
     app.update(Msg::Tick);
     assert!(app.needs_redraw);
     assert_eq!(unread_of(&app, "Quiet"), 2);
+}
+
+#[test]
+fn a_long_article_is_set_on_another_thread_and_shown_when_ready() {
+    let mut f = super::testing::Fixture::new();
+    let long = format!(
+        "<h2>Long</h2>{}",
+        "<p>A paragraph of a long article.</p>".repeat(3000)
+    );
+    f.feed(
+        "Big",
+        &[],
+        vec![super::testing::article_with_body(
+            "b1",
+            "Very long",
+            10,
+            &long,
+        )],
+    );
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jjl");
+    let effects = keys(&mut app, "⏎");
+    let Some(Effect::Render {
+        article,
+        width,
+        html,
+        styles,
+    }) = effects.into_iter().next()
+    else {
+        panic!("a long article is rendered off the UI thread");
+    };
+    let waiting = app.open.as_ref().unwrap().rendered.lines[0].to_string();
+    assert!(
+        waiting.starts_with("Setting this long article"),
+        "{waiting}"
+    );
+    // What the loop does with the effect:
+    let rendered = crate::render::render_article(&html, width, &styles);
+    app.update(Msg::Rendered {
+        article,
+        width,
+        rendered,
+    });
+    let lines = &app.open.as_ref().unwrap().rendered.lines;
+    assert!(lines.len() > 3000, "{} lines", lines.len());
+    // Opened again: from the cache, at once.
+    keys(&mut app, "q");
+    assert!(keys(&mut app, "⏎").is_empty());
+    assert!(app.open.as_ref().unwrap().rendered.lines.len() > 3000);
 }

@@ -102,8 +102,9 @@ impl Store {
     }
 
     /// Full-text search over titles and bodies: every word of the query must
-    /// appear; articles with all of them in the title come first, then the
-    /// newest. Words are quoted, so FTS syntax in the query is inert.
+    /// appear; among the newest [`SEARCH_WINDOW`] matches, articles with all
+    /// of them in the title come first, then the newest. Words are quoted, so
+    /// FTS syntax in the query is inert.
     pub fn search(&self, query: &str, limit: u64) -> Result<Vec<SearchHit>> {
         let words = query_words(query);
         if words.is_empty() {
@@ -111,25 +112,36 @@ impl Store {
         }
         let fts_query: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
         let title_words = serde_json::to_string(&words).unwrap_or_else(|_| "[]".into());
+        // The index yields matches newest-stored first without sorting; only
+        // the newest SEARCH_WINDOW of them are ranked, so a word that is in
+        // half of a million articles costs what a rare one does.
         let mut stmt = self.conn.prepare_cached(
             "SELECT a.id, a.feed_id, a.title, a.link, a.author, a.sort_time, a.read, a.starred,
                     coalesce(f.custom_title, f.feed_title, f.url),
                     NOT EXISTS (SELECT 1 FROM json_each(?2) w
                                 WHERE instr(lower(coalesce(a.title, '')), w.value) = 0) AS in_title
-             FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+             FROM (SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH ?1
+                   ORDER BY rowid DESC LIMIT ?4) m
+             JOIN articles a ON a.id = m.id
              JOIN feeds f ON f.id = a.feed_id
-             WHERE articles_fts MATCH ?1
              ORDER BY in_title DESC, a.sort_time DESC, a.id DESC LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![fts_query.join(" "), title_words, limit], |r| {
-            Ok(SearchHit {
-                article: summary_from_row(r)?,
-                feed_title: r.get(8)?,
-            })
-        })?;
+        let window = limit.max(SEARCH_WINDOW);
+        let rows = stmt.query_map(
+            params![fts_query.join(" "), title_words, limit, window],
+            |r| {
+                Ok(SearchHit {
+                    article: summary_from_row(r)?,
+                    feed_title: r.get(8)?,
+                })
+            },
+        )?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 }
+
+/// Matches ranked per search: the newest this many (by when they were stored).
+pub const SEARCH_WINDOW: u64 = 5_000;
 
 const ARTICLE_SELECT: &str = "SELECT id, feed_id, guid, title, link, author, published, updated,
     first_seen, summary, content, categories, enclosures, read, starred FROM articles";
