@@ -131,6 +131,10 @@ pub struct App {
     /// New articles arrived that the lists have not re-read yet.
     lists_stale: bool,
     lists_read_ms: i64,
+    /// The status panel shows recent fetches and failures (`!`).
+    pub status_expanded: bool,
+    /// The latest fetches of the running (or last) refresh, newest first.
+    pub recent: std::collections::VecDeque<crate::refresh::FeedDone>,
     /// The last bulk "mark read", for `u`.
     undo: Option<Vec<ArticleId>>,
     pub size: Rect,
@@ -178,6 +182,8 @@ impl App {
             utc_offset_secs: 0,
             needs_redraw: true,
             lists_stale: false,
+            status_expanded: false,
+            recent: std::collections::VecDeque::new(),
             lists_read_ms: i64::MIN / 2,
             undo: None,
             size,
@@ -262,6 +268,8 @@ impl App {
         match progress {
             Progress::Started { .. } => {}
             Progress::FeedDone(done) => {
+                self.recent.push_front(done.clone());
+                self.recent.truncate(RECENT_FETCHES);
                 // The feed's mark (failed or not) follows at once, from the message.
                 self.feeds.set_last_fetch(done.feed_id, &done.record);
                 if self
@@ -401,12 +409,25 @@ impl App {
             .unwrap_or_default()
     }
 
+    /// Where the panes are now.
+    pub fn panes(&self) -> ui::Panes {
+        ui::layout(self.size, self.focus, self.status_height())
+    }
+
+    pub fn status_height(&self) -> u16 {
+        if self.status_expanded {
+            ui::STATUS_EXPANDED_HEIGHT
+        } else {
+            ui::STATUS_HEIGHT
+        }
+    }
+
     fn relayout(&mut self) {
         self.scroll_lists();
     }
 
     fn scroll_lists(&mut self) {
-        let panes = ui::layout(self.size, self.focus);
+        let panes = self.panes();
         let inner = |r: Option<Rect>| r.map_or(1, |r| r.height.saturating_sub(2) as usize);
         self.feeds.scroll_to_cursor(inner(panes.feeds));
         self.articles.scroll_to_cursor(inner(panes.articles));
@@ -414,7 +435,7 @@ impl App {
 
     /// Rows a page key moves in the focused pane.
     fn page_height(&self) -> usize {
-        let panes = ui::layout(self.size, self.focus);
+        let panes = self.panes();
         let pane = match self.focus {
             Focus::Feeds => panes.feeds,
             Focus::Articles => panes.articles,
@@ -424,14 +445,14 @@ impl App {
     }
 
     fn article_height(&self) -> usize {
-        ui::layout(self.size, Focus::Article)
+        ui::layout(self.size, Focus::Article, self.status_height())
             .article
             .map_or(10, |r| r.height.saturating_sub(2) as usize)
     }
 
     /// The width the article's text is set to: the pane, up to the configured maximum.
     pub fn text_width(&self) -> u16 {
-        let pane = ui::layout(self.size, Focus::Article)
+        let pane = ui::layout(self.size, Focus::Article, self.status_height())
             .article
             .map_or(80, |r| r.width.saturating_sub(4));
         match self.ui.article_width {
@@ -502,6 +523,9 @@ pub const ARTICLE_HEADER_LINES: usize = 5;
 /// Bodies up to this size are set at once on the UI thread (a 5 KB article
 /// takes ~0.3 ms; 64 KB a few ms); longer ones on another thread.
 const RENDER_NOW_BYTES: usize = 64 * 1024;
+
+/// Fetches the expanded status panel can list.
+const RECENT_FETCHES: usize = 50;
 
 /// Shortest time between two re-reads of the lists during a refresh.
 const RELOAD_MS: i64 = 200;

@@ -26,7 +26,8 @@ use crate::subscriptions::{self, ExportFeed};
 #[command(
     name = "tidings",
     version,
-    about = "A fast, keyboard-first terminal feed reader"
+    about = "A fast, keyboard-first terminal feed reader",
+    after_help = "Without a command, tidings opens the reader (press ? in it for the keys)."
 )]
 pub struct Cli {
     /// Keep the database, caches, config and log in DIR.

@@ -42,6 +42,7 @@ pub enum Action {
     OpenLink(u8),
     CopyLink,
     Statistics,
+    ToggleStatus,
     Help,
     Quit,
 }
@@ -202,6 +203,12 @@ pub const BINDINGS: &[Binding] = &[
         "copy the article's link (OSC 52)",
     ),
     bind(Action::Statistics, "statistics", &["S"], "fetch statistics"),
+    bind(
+        Action::ToggleStatus,
+        "toggle_status",
+        &["!"],
+        "expand the status panel: recent fetches, failures",
+    ),
     bind(Action::Help, "help", &["?", "F1"], "this help"),
     bind(Action::Quit, "quit", &["q"], "close the article, or quit"),
 ];

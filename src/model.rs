@@ -247,6 +247,9 @@ pub struct FeedStats {
     pub last_attempt_ms: Option<i64>,
     pub last_success_ms: Option<i64>,
     pub failure_streak: u64,
+    /// The HTTP status of the last fetch (304 when unchanged; none for a file
+    /// or when no answer came).
+    pub last_status: Option<u16>,
     pub median_latency_ms: Option<u64>,
     pub not_modified_share: Option<f64>,
     pub articles_per_week: f64,

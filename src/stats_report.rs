@@ -35,6 +35,7 @@ pub fn json(
             "last_attempt": f.last_attempt_ms.and_then(|ms| rfc3339(ms / 1000)),
             "last_success": f.last_success_ms.and_then(|ms| rfc3339(ms / 1000)),
             "failure_streak": f.failure_streak,
+            "last_status": f.last_status,
             "median_latency_ms": f.median_latency_ms,
             "not_modified_share": f.not_modified_share,
             "articles_per_week": f.articles_per_week,

@@ -13,7 +13,6 @@ use crate::config::MarkRead;
 use crate::keys::Action;
 use crate::model::{ArticleId, FeedId};
 use crate::refresh::Command;
-use crate::ui;
 
 impl App {
     // ---- keys ----------------------------------------------------------------
@@ -139,6 +138,10 @@ impl App {
                 )?))
             }
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::ToggleStatus => {
+                self.status_expanded = !self.status_expanded;
+                self.relayout();
+            }
             Action::Quit => {
                 if self.focus == Focus::Article {
                     self.back();
@@ -383,7 +386,7 @@ impl App {
         if self.overlay.is_some() || !self.ui.mouse {
             return Ok(());
         }
-        let panes = ui::layout(self.size, self.focus);
+        let panes = self.panes();
         let at = Position::new(mouse.column, mouse.row);
         let pane = [
             (panes.feeds, Focus::Feeds),
@@ -393,6 +396,11 @@ impl App {
         .into_iter()
         .find_map(|(rect, focus)| rect.filter(|r| r.contains(at)).map(|r| (r, focus)));
         let Some((rect, pane)) = pane else {
+            // A click on the status panel expands or folds it.
+            if panes.status.contains(at) && mouse.kind == MouseEventKind::Down(MouseButton::Left) {
+                self.status_expanded = !self.status_expanded;
+                self.relayout();
+            }
             return Ok(());
         };
         match mouse.kind {

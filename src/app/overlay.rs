@@ -135,6 +135,7 @@ pub const STATS_COLUMNS: &[&str] = &[
     "304s",
     "per week",
     "idle",
+    "last error",
 ];
 
 /// Every feed's derived statistics, sorted by a column, and the fetch
@@ -151,7 +152,7 @@ pub struct StatsView {
 
 impl StatsView {
     pub fn load(store: &Store, now_ms: i64, feed: Option<FeedId>) -> Result<StatsView> {
-        let rows = store.feed_stats(now_ms)?;
+        let rows = store.feed_stats(now_ms / 1000)?;
         let mut view = StatsView {
             rows,
             cursor: 0,
@@ -208,15 +209,13 @@ impl StatsView {
                 match column {
                     1 => (r.last_attempt_ms.unwrap_or(0) as f64, String::new()),
                     2 => (r.last_success_ms.unwrap_or(0) as f64, String::new()),
-                    3 => (
-                        if r.last_error.is_some() { 1.0 } else { 0.0 },
-                        r.last_error.clone().unwrap_or_default(),
-                    ),
+                    3 => (r.last_status.unwrap_or(0) as f64, String::new()),
                     4 => (r.failure_streak as f64, String::new()),
                     5 => (r.median_latency_ms.unwrap_or(0) as f64, String::new()),
                     6 => (r.not_modified_share.unwrap_or(0.0), String::new()),
                     7 => (r.articles_per_week, String::new()),
                     8 => (-(r.last_new_article.unwrap_or(0) as f64), String::new()),
+                    9 => (0.0, r.last_error.clone().unwrap_or_default()),
                     _ => (0.0, r.title.to_lowercase()),
                 }
             };

@@ -486,7 +486,7 @@ fn a_refresh_by_another_process_shows_up_on_the_next_tick() {
 fn clicks_select_and_the_wheel_scrolls() {
     let (f, _) = three_feeds();
     let mut app = f.app(120, 40);
-    let panes = ui::layout(app.size, app.focus);
+    let panes = app.panes();
     let feeds = panes.feeds.unwrap();
     let click = |column, row| {
         Msg::Mouse(MouseEvent {

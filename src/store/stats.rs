@@ -61,8 +61,13 @@ impl Store {
         }
         let mut activity: HashMap<i64, (u64, Option<i64>)> = HashMap::new();
         {
+            // Two index seeks per feed (articles_by_feed_time), not a pass over
+            // every article.
             let mut stmt = self.conn.prepare_cached(
-                "SELECT feed_id, sum(sort_time > ?1), max(sort_time) FROM articles GROUP BY feed_id",
+                "SELECT f.id,
+                        (SELECT count(*) FROM articles a WHERE a.feed_id = f.id AND a.sort_time > ?1),
+                        (SELECT max(sort_time) FROM articles a WHERE a.feed_id = f.id)
+                 FROM feeds f",
             )?;
             let rows = stmt.query_map([now - 28 * 86_400], |r| {
                 Ok((
@@ -152,6 +157,13 @@ fn derive_feed_stats(
         last_attempt_ms: records.first().map(|r| r.started_at_ms),
         last_success_ms: successes.first().map(|r| r.started_at_ms),
         failure_streak: records.iter().take_while(|r| r.failed()).count() as u64,
+        last_status: records.first().and_then(|r| {
+            if r.not_modified {
+                Some(304)
+            } else {
+                r.http_status
+            }
+        }),
         median_latency_ms,
         not_modified_share,
         articles_per_week: recent_articles as f64 / 4.0,

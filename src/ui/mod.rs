@@ -30,11 +30,16 @@ pub struct Panes {
     pub status: Rect,
 }
 
-/// Rows of the status panel at the bottom.
+/// Rows of the status panel at the bottom, and when expanded (`!`).
 pub const STATUS_HEIGHT: u16 = 2;
+pub const STATUS_EXPANDED_HEIGHT: u16 = 10;
 
-pub fn layout(area: Rect, focus: Focus) -> Panes {
-    let status_height = STATUS_HEIGHT.min(area.height);
+/// The panes for a terminal of `area`, the focus, and a status panel of
+/// `status_height` rows (never more than half the screen).
+pub fn layout(area: Rect, focus: Focus, status_height: u16) -> Panes {
+    let status_height = status_height
+        .min(area.height / 2)
+        .max(STATUS_HEIGHT.min(area.height));
     let status = Rect::new(
         area.x,
         area.bottom() - status_height,
@@ -161,7 +166,7 @@ fn pane_block<'a>(app: &App, title: String, focused: bool) -> Block<'a> {
 }
 
 pub fn draw(frame: &mut Frame, app: &App) {
-    let panes = layout(frame.area(), app.focus);
+    let panes = layout(frame.area(), app.focus, app.status_height());
     if let Some(area) = panes.feeds {
         feeds::draw(frame, area, app);
     }

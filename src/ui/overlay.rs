@@ -116,14 +116,12 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
         .skip(first)
         .take(height)
         .map(|(i, r)| {
-            let status = if r.gone {
-                "gone".to_string()
-            } else if let Some(e) = &r.last_error {
-                fit(e, 18)
-            } else if r.fetches == 0 {
-                "-".into()
-            } else {
-                "ok".into()
+            let status = match (r.gone, r.last_status, &r.last_error) {
+                (true, _, _) => "gone".to_string(),
+                (_, Some(code), _) => code.to_string(),
+                (_, None, Some(_)) => "failed".into(),
+                (_, None, None) if r.fetches > 0 => "ok".into(),
+                _ => "-".into(),
             };
             let row = Row::new(vec![
                 r.title.clone(),
@@ -141,6 +139,7 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
                 r.last_new_article
                     .map(|t| ago(t, now))
                     .unwrap_or_else(|| "-".into()),
+                r.last_error.clone().unwrap_or_default(),
             ]);
             let row = if r.last_error.is_some() || r.gone {
                 row.style(theme.error)
@@ -154,15 +153,16 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
             }
         });
     let widths = [
-        Constraint::Fill(3),
+        Constraint::Fill(2),
         Constraint::Length(12),
         Constraint::Length(12),
-        Constraint::Fill(1),
+        Constraint::Length(6),
         Constraint::Length(6),
         Constraint::Length(8),
         Constraint::Length(5),
         Constraint::Length(8),
         Constraint::Length(10),
+        Constraint::Fill(3),
     ];
     frame.render_widget(Table::new(rows, widths).header(header), inner);
 

@@ -2,6 +2,8 @@
 //! fresh, else the refresh in progress (`refreshing 37/120 · 2 failed · 41 new
 //! · 1.8 MB · 3.2 s`), else the last run's summary, marked when nothing could
 //! be reached (offline). The second: the selected feed's last fetch.
+//! Expanded (`!`), it goes on with the latest fetches of the refresh, or the
+//! feeds whose last fetch failed and why.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -113,8 +115,97 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         second.push(Span::raw(" ".repeat(room + 1)));
     }
     second.push(Span::styled(help, theme.dim));
-    let lines = vec![first, Line::from(second)];
+    let mut lines = vec![first, Line::from(second)];
+    let room = (area.height as usize).saturating_sub(lines.len() + 1);
+    if room > 0 {
+        lines.extend(expanded(app, width, room));
+    }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The expanded panel (`!`): the latest fetches of this refresh, or else the
+/// feeds whose last fetch failed.
+fn expanded(app: &App, width: usize, room: usize) -> Vec<Line<'static>> {
+    let theme = &app.theme;
+    let now_secs = app.now_ms / 1000;
+    let mut lines = Vec::new();
+    if !app.recent.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "─ latest fetches ".to_string() + &"─".repeat(width.saturating_sub(17)),
+            theme.border,
+        )));
+        for done in app.recent.iter().take(room) {
+            let r = &done.record;
+            let (mark, text, style) = match &r.error_kind {
+                Some(kind) => (
+                    "✗",
+                    format!(
+                        "{} · {}",
+                        done.title,
+                        r.error_message.as_deref().unwrap_or(kind.as_str())
+                    ),
+                    theme.error,
+                ),
+                None if r.not_modified => (
+                    "✓",
+                    format!("{} · 304 not modified · {} ms", done.title, r.ms_headers),
+                    theme.dim,
+                ),
+                None => (
+                    "✓",
+                    format!(
+                        "{} · {} · {} ms · {} · {} new",
+                        done.title,
+                        r.http_status
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|| "ok".into()),
+                        r.ms_headers + r.ms_body,
+                        kilobytes(r.bytes_wire),
+                        r.new_articles
+                    ),
+                    theme.dim,
+                ),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{mark} "), style),
+                Span::styled(fit(&text, width.saturating_sub(2)), style),
+            ]));
+        }
+        return lines;
+    }
+    let failing: Vec<_> = app
+        .feeds
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            crate::app::FeedEntry::Feed(row) => row
+                .last_fetch
+                .as_ref()
+                .filter(|f| f.error_kind.is_some())
+                .map(|f| (row.feed.display_name().to_string(), f.clone())),
+            _ => None,
+        })
+        .collect();
+    let title = format!("─ {} feeds failed their last fetch ", failing.len());
+    let rule = "─".repeat(width.saturating_sub(width_of(&title)));
+    lines.push(Line::from(Span::styled(title + &rule, theme.border)));
+    let mut seen = std::collections::HashSet::new();
+    for (name, fetch) in failing
+        .into_iter()
+        .filter(|(name, _)| seen.insert(name.clone()))
+        .take(room)
+    {
+        let why = fetch.error_message.unwrap_or_default();
+        let text = format!(
+            "{name} · {} · {why}",
+            ago(fetch.started_at_ms / 1000, now_secs)
+        );
+        lines.push(Line::from(Span::styled(
+            fit(&format!("✗ {text}"), width),
+            theme.error,
+        )));
+    }
+    lines
 }
 
 fn kilobytes(bytes: u64) -> String {

@@ -267,7 +267,7 @@ fn unread_articles_are_bold_and_read_ones_are_not() {
     press(&mut app, "jjl⏎h");
     let terminal = screen(&app);
     let buffer = terminal.backend().buffer();
-    let list = super::layout(app.size, app.focus).articles.unwrap();
+    let list = app.panes().articles.unwrap();
     let bold_at = |row: u16| {
         buffer[(list.x + 12, list.y + 1 + row)]
             .modifier
@@ -291,4 +291,58 @@ fn escape_sequences_in_titles_never_reach_the_screen() {
         "{shown:?}"
     );
     assert!(shown.contains("Hi[2J]52;c;aGk=there"));
+}
+
+#[test]
+fn the_expanded_status_panel_lists_the_latest_fetches() {
+    let (f, [rust, quiet, daily]) = three_feeds();
+    let mut app = f.app(120, 40);
+    app.update(Msg::Progress(Progress::Started {
+        total: 3,
+        skipped: 0,
+    }));
+    let fetches = [
+        (
+            rust,
+            "Rust Blog",
+            FetchRecord {
+                http_status: Some(200),
+                ms_headers: 90,
+                ms_body: 30,
+                bytes_wire: 48_000,
+                new_articles: 2,
+                ..Default::default()
+            },
+        ),
+        (
+            quiet,
+            "Quiet",
+            FetchRecord {
+                error_kind: Some(ErrorKind::Dns),
+                error_message: Some("no such host: quiet.example".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            daily,
+            "Daily",
+            FetchRecord {
+                http_status: Some(200),
+                not_modified: true,
+                ms_headers: 45,
+                ..Default::default()
+            },
+        ),
+    ];
+    for (feed_id, title, record) in fetches {
+        app.update(Msg::Progress(Progress::FeedDone(FeedDone {
+            feed_id,
+            title: title.into(),
+            record,
+        })));
+    }
+    press(&mut app, "!");
+    insta::assert_snapshot!(screen(&app).backend());
+    press(&mut app, "!");
+    assert_eq!(app.panes().status.height, 2);
 }
