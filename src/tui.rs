@@ -257,21 +257,39 @@ fn open_in_browser(configured: &[String], url: &str) -> anyhow::Result<()> {
     }
     let program: Vec<String> = if !configured.is_empty() {
         configured.to_vec()
-    } else if let Some(browser) = std::env::var_os("BROWSER").filter(|b| !b.is_empty()) {
-        vec![browser.to_string_lossy().into_owned()]
+    } else if let Some(browser) = std::env::var("BROWSER").ok().and_then(|list| {
+        list.split(':')
+            .find(|b| !b.trim().is_empty())
+            .map(str::to_string)
+    }) {
+        // $BROWSER may list several programs (the first is used) and may
+        // carry arguments; "%s" marks where the address goes.
+        let mut words: Vec<String> = browser.split_whitespace().map(str::to_string).collect();
+        if let Some(at) = words.iter().position(|w| w.contains("%s")) {
+            words[at] = words[at].replace("%s", url);
+            return spawn_detached(&words);
+        }
+        words
     } else if cfg!(target_os = "macos") {
         vec!["open".into()]
     } else {
         vec!["xdg-open".into()]
     };
-    let mut child = std::process::Command::new(&program[0])
-        .args(&program[1..])
-        .arg(url)
+    let mut words = program;
+    words.push(url.to_string());
+    spawn_detached(&words)
+}
+
+/// Starts a program with its arguments (no shell), its output discarded.
+fn spawn_detached(words: &[String]) -> anyhow::Result<()> {
+    let program = &words[0];
+    let mut child = std::process::Command::new(program)
+        .args(&words[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .with_context(|| format!("cannot start {}", program[0]))?;
+        .with_context(|| format!("cannot start {program}"))?;
     // Reap it whenever it ends, without waiting here.
     std::thread::spawn(move || child.wait());
     Ok(())

@@ -21,7 +21,11 @@ struct Reader {
 }
 
 impl Reader {
-    fn start(data_dir: &std::path::Path, config: &std::path::Path) -> Reader {
+    fn start(
+        data_dir: &std::path::Path,
+        config: &std::path::Path,
+        browser: &std::path::Path,
+    ) -> Reader {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 40,
@@ -37,6 +41,7 @@ impl Reader {
         command.arg(config);
         command.env("TERM", "xterm-256color");
         command.env_remove("NO_COLOR");
+        command.env("BROWSER", format!("{} %s", browser.display()));
         let child = pty.slave.spawn_command(command).unwrap();
         drop(pty.slave);
         let mut output = pty.master.try_clone_reader().unwrap();
@@ -115,7 +120,20 @@ fn subscribe_by_keyboard_see_the_articles_arrive_open_one_and_quit() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "[refresh]\nconnect_timeout_secs = 5\n").unwrap();
-    let mut reader = Reader::start(&dir.path().join("data"), &config);
+    // A "browser" that writes down the arguments it was given.
+    let opened = dir.path().join("opened.txt");
+    let browser = dir.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > {}\n", opened.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let mut reader = Reader::start(&dir.path().join("data"), &config, &browser);
 
     // First start: the built-in welcome feed, with no network needed.
     reader.expect("Welcome to tidings");
@@ -142,6 +160,18 @@ fn subscribe_by_keyboard_see_the_articles_arrive_open_one_and_quit() {
     reader.keys("j");
     reader.keys("\r");
     reader.expect("body about zeppelins");
+
+    // o hands the article's address to the browser, as one argument.
+    reader.keys("o");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !opened.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        std::fs::read_to_string(&opened).unwrap(),
+        "http://local.test/1\n"
+    );
 
     // q closes the article, q again quits; the terminal is restored.
     reader.keys("q");

@@ -434,7 +434,11 @@ impl App {
             );
         } else if self.articles.source == ArticleSource::Feed(feed) {
             let n = self.articles.total;
-            self.notify(format!("{} · {n} articles", self.feed_name(feed)), false);
+            let noun = if n == 1 { "article" } else { "articles" };
+            self.notify(
+                format!("subscribed to {}: {n} {noun}", self.feed_name(feed)),
+                false,
+            );
         }
     }
 }

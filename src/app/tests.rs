@@ -607,3 +607,68 @@ fn a_long_article_is_set_on_another_thread_and_shown_when_ready() {
     assert!(keys(&mut app, "⏎").is_empty());
     assert!(app.open.as_ref().unwrap().rendered.lines.len() > 3000);
 }
+
+#[test]
+fn subscribing_picks_among_a_pages_feeds_previews_then_saves_the_answer() {
+    use crate::fetch::{DiscoveredFeed, Response};
+    use crate::subscribe::{FeedPreview, Probe};
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    let effects = keys(&mut app, "aexample.org⏎");
+    assert!(matches!(effects.as_slice(), [Effect::Probe(input)] if input == "example.org"));
+
+    let found = ["posts", "comments"].map(|name| DiscoveredFeed {
+        url: format!("https://example.org/{name}.xml"),
+        title: Some(name.into()),
+        mime_type: "application/rss+xml".into(),
+    });
+    app.update(Msg::Probed(Ok(Probe::Page(found.to_vec()))));
+    assert!(matches!(
+        &app.overlay,
+        Some(Overlay::Pick { cursor: 0, .. })
+    ));
+    let effects = keys(&mut app, "j⏎");
+    assert!(
+        matches!(effects.as_slice(), [Effect::Probe(url)] if url == "https://example.org/comments.xml")
+    );
+
+    app.update(Msg::Probed(Ok(Probe::Feed(FeedPreview {
+        url: "https://example.org/comments.xml".into(),
+        title: Some("Comments".into()),
+        newest: vec![("Nice post".into(), Some(super::testing::NOW))],
+        articles: 1,
+        answer: Box::new(Response::default()),
+    }))));
+    assert!(matches!(&app.overlay, Some(Overlay::Preview(_))));
+    let effects = keys(&mut app, "y");
+    let [Effect::SaveAnswer { feed, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(app.feeds.selected_feed().unwrap().feed.id, *feed);
+    assert_eq!(
+        app.feeds.selected_feed().unwrap().feed.display_name(),
+        "Comments"
+    );
+    assert_eq!(app.feeds.feed_ids().count(), 4);
+
+    app.update(Msg::Subscribed(*feed, Some("HTTP 500".into())));
+    let notice = app.notice.as_ref().unwrap();
+    assert!(
+        notice.error && notice.text.contains("HTTP 500"),
+        "{notice:?}"
+    );
+
+    // A page that announces nothing says so; Esc leaves a preview without subscribing.
+    app.update(Msg::Probed(Ok(Probe::Page(Vec::new()))));
+    assert!(
+        app.notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("announces no feed")
+    );
+    app.update(Msg::Probed(
+        Err("cannot fetch https://nowhere.test/".into()),
+    ));
+    assert!(app.notice.as_ref().unwrap().error);
+}

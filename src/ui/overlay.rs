@@ -53,7 +53,7 @@ pub fn help(frame: &mut Frame, app: &App, scroll: usize) {
         .unwrap_or(0)
         .min(24);
     let area = centered(frame.area(), 64, rows.len() as u16 + 6);
-    let block = pane_block(app, " Keys · q or ? closes ".into(), true);
+    let block = pane_block(app, " Keys · j/k scroll · q or ? closes ".into(), true);
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
@@ -260,7 +260,7 @@ pub fn confirm(frame: &mut Frame, app: &App, name: &str) {
 
 pub fn pick(frame: &mut Frame, app: &App, found: &[DiscoveredFeed], cursor: usize) {
     let theme = &app.theme;
-    let area = centered(frame.area(), 76, found.len() as u16 + 4);
+    let area = centered(frame.area(), 76, found.len() as u16 + 2);
     let block = pane_block(
         app,
         " This page announces several feeds · Enter picks, Esc cancels ".into(),
@@ -289,7 +289,7 @@ pub fn pick(frame: &mut Frame, app: &App, found: &[DiscoveredFeed], cursor: usiz
 
 pub fn preview(frame: &mut Frame, app: &App, preview: &FeedPreview) {
     let theme = &app.theme;
-    let area = centered(frame.area(), 80, preview.newest.len() as u16 + 8);
+    let area = centered(frame.area(), 80, preview.newest.len() as u16 + 5);
     let block = pane_block(
         app,
         " Subscribe? · Enter or y: yes · Esc or n: no ".into(),
@@ -314,8 +314,8 @@ pub fn preview(frame: &mut Frame, app: &App, preview: &FeedPreview) {
             .unwrap_or_default();
         let item = if item.is_empty() { "(untitled)" } else { item };
         lines.push(Line::from(vec![
-            Span::styled(format!(" {date:<7}"), theme.dim),
-            Span::raw(fit(item, width.saturating_sub(8))),
+            Span::styled(format!(" {date:<9}"), theme.dim),
+            Span::raw(fit(item, width.saturating_sub(10))),
         ]));
     }
     frame.render_widget(Paragraph::new(lines), inner);
