@@ -279,18 +279,7 @@ impl Store {
             "SELECT id, url, fetch_url, coalesce(custom_title, feed_title), site_url, description, gone
              FROM feeds ORDER BY position",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Feed {
-                id: FeedId(r.get(0)?),
-                url: r.get(1)?,
-                fetch_url: r.get(2)?,
-                title: r.get(3)?,
-                site_url: r.get(4)?,
-                description: r.get(5)?,
-                tags: Vec::new(),
-                gone: r.get(6)?,
-            })
-        })?;
+        let rows = stmt.query_map([], feed_from_row)?;
         let mut feeds = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         for feed in &mut feeds {
             feed.tags = tags.remove(&feed.id).unwrap_or_default();
@@ -374,16 +363,7 @@ impl Store {
                 None => None,
             };
             Ok(FeedListRow {
-                feed: Feed {
-                    id: FeedId(r.get(0)?),
-                    url: r.get(1)?,
-                    fetch_url: r.get(2)?,
-                    title: r.get(3)?,
-                    site_url: r.get(4)?,
-                    description: r.get(5)?,
-                    tags: Vec::new(),
-                    gone: r.get(6)?,
-                },
+                feed: feed_from_row(r)?,
                 unread: r.get(7)?,
                 total: r.get(8)?,
                 last_fetch,
@@ -466,6 +446,21 @@ impl Store {
             thread: Some(thread),
         })
     }
+}
+
+/// A feed from the first seven columns of a row: id, url, fetch_url, title,
+/// site_url, description, gone (tags are added by the caller).
+fn feed_from_row(r: &rusqlite::Row) -> rusqlite::Result<Feed> {
+    Ok(Feed {
+        id: FeedId(r.get(0)?),
+        url: r.get(1)?,
+        fetch_url: r.get(2)?,
+        title: r.get(3)?,
+        site_url: r.get(4)?,
+        description: r.get(5)?,
+        tags: Vec::new(),
+        gone: r.get(6)?,
+    })
 }
 
 mod articles;
