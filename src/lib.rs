@@ -3,6 +3,8 @@
 //! worker (`refresh`), and managed from the command line (`cli`) or read in
 //! the TUI (`tui` runs the loop, `app` holds the state, `ui` draws it,
 //! `render` sets article HTML as styled text, `keys` maps keys to actions).
+//! `images` finds the images articles show and checks, names and writes the
+//! files the refresher caches for them.
 //! Front ends only read the store and send the worker commands; see
 //! `../shared/design.md` for the architecture.
 
@@ -10,6 +12,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod fetch;
+pub mod images;
 pub mod keys;
 pub mod model;
 pub mod parse;

@@ -1,0 +1,296 @@
+//! Which images an article shows: the `<img>` and `<picture>` elements of its
+//! body, and the image enclosures of its entry. This owns the choice among
+//! responsive candidates (`srcset`, `<source>`), and must never let a URL
+//! through that is not http(s): what comes out here is downloaded.
+
+use scraper::{ElementRef, Html, Selector};
+
+use super::DEFAULT_MAX_WIDTH;
+use crate::parse::{resolve_url, sanitize_text};
+
+/// An image an article (or feed) shows, before it is downloaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundImage {
+    pub url: String,
+    pub alt: String,
+}
+
+/// An article showing more images than this is a gallery or an attack; the
+/// rest are not cached.
+const MAX_IMAGES_PER_ARTICLE: usize = 200;
+
+/// The largest pixel density worth downloading for a `srcset` of `x` descriptors.
+const MAX_DENSITY: f64 = 2.0;
+
+/// The `type`s of a `<source>` whose images [`super::check`] can store.
+const STORED_TYPES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/jpg",
+    "image/gif",
+    "image/webp",
+    "image/svg+xml",
+];
+
+/// Images in an article body, in document order, deduplicated by URL.
+///
+/// An `<img>` gives its `src`, or when it has a `srcset`, its best candidate:
+/// the largest `w` descriptor not above [`DEFAULT_MAX_WIDTH`], else the
+/// smallest above; for `x` descriptors the largest up to 2x, else the smallest.
+/// A `<picture>` gives one image: the best candidate of its first `<source>`
+/// that has no `media` query and a `type` we can store (or none), else its
+/// `<img>`. URLs are resolved against `base` (the article's link or the feed
+/// URL), and only http(s) survive: data: URIs, javascript: and empty sources
+/// are skipped, and so are 1×1 tracking pixels (by their `width` and `height`
+/// attributes). Alt text is sanitised and its white space collapsed. At most
+/// 200 images per article; images past the size at which `render` cuts a body
+/// are never shown, so they are not looked for.
+pub fn find_in_html(html: &str, base: &str) -> Vec<FoundImage> {
+    let html = cut_at_char_boundary(html, crate::render::MAX_HTML_BYTES);
+    let document = Html::parse_fragment(html);
+    let selector = Selector::parse("img, picture").expect("valid selector");
+    let mut found: Vec<FoundImage> = Vec::new();
+    for element in document.select(&selector) {
+        let image = match element.value().name() {
+            "picture" => from_picture(element, base),
+            // The picture around it has spoken for it.
+            _ if parent_is_picture(element) => None,
+            _ => from_img(element, base),
+        };
+        let Some(image) = image else { continue };
+        if found.iter().any(|f| f.url == image.url) {
+            continue;
+        }
+        found.push(image);
+        if found.len() == MAX_IMAGES_PER_ARTICLE {
+            break;
+        }
+    }
+    found
+}
+
+/// Images a feed shows outside its articles' bodies: of an entry's enclosures
+/// (url, MIME type), those of an `image/*` type, and those without a type whose
+/// URL's path ends in an image extension. Only absolute http(s) URLs are kept.
+pub fn from_enclosures<'a>(
+    enclosures: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+) -> Vec<FoundImage> {
+    const EXTENSIONS: &[&str] = &[".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"];
+    let mut found: Vec<FoundImage> = Vec::new();
+    for (url, mime_type) in enclosures {
+        let Some(url) = url::Url::parse(url.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+        else {
+            continue;
+        };
+        let is_image = match mime_type.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(mime_type) => mime_type.to_ascii_lowercase().starts_with("image/"),
+            None => {
+                let path = url.path().to_ascii_lowercase();
+                EXTENSIONS.iter().any(|ext| path.ends_with(ext))
+            }
+        };
+        let url = url.to_string();
+        if is_image && !found.iter().any(|f| f.url == url) {
+            found.push(FoundImage {
+                url,
+                alt: String::new(),
+            });
+        }
+    }
+    found
+}
+
+fn from_img(img: ElementRef, base: &str) -> Option<FoundImage> {
+    if is_tracking_pixel(img) {
+        return None;
+    }
+    let url = img_url(img, base)?;
+    Some(FoundImage {
+        url,
+        alt: alt_text(img),
+    })
+}
+
+/// The image's URL: the best `srcset` candidate, else `src`.
+fn img_url(img: ElementRef, base: &str) -> Option<String> {
+    let src = img.attr("src").map(str::trim).filter(|s| !s.is_empty());
+    let mut candidates = parse_srcset(img.attr("srcset").unwrap_or_default());
+    // Without a 1x candidate, `src` is the 1x one (the HTML standard's rule).
+    let has_widths = candidates
+        .iter()
+        .any(|c| matches!(c.descriptor, Descriptor::Width(_)));
+    let has_1x = candidates
+        .iter()
+        .any(|c| c.descriptor == Descriptor::Density(1.0));
+    if let Some(src) = src.filter(|_| !candidates.is_empty() && !has_widths && !has_1x) {
+        candidates.push(Candidate {
+            url: src,
+            descriptor: Descriptor::Density(1.0),
+        });
+    }
+    best_candidate(&candidates)
+        .and_then(|url| web_url(url, base))
+        .or_else(|| web_url(src?, base))
+}
+
+fn from_picture(picture: ElementRef, base: &str) -> Option<FoundImage> {
+    let img = picture.child_elements().find(|e| e.value().name() == "img");
+    if img.is_some_and(is_tracking_pixel) {
+        return None;
+    }
+    let from_source = picture
+        .child_elements()
+        .filter(|e| e.value().name() == "source")
+        .find(|source| source_is_usable(*source))
+        .and_then(|source| best_candidate(&parse_srcset(source.attr("srcset")?)))
+        .and_then(|url| web_url(url, base));
+    let url = from_source.or_else(|| img_url(img?, base))?;
+    Some(FoundImage {
+        url,
+        alt: img.map(alt_text).unwrap_or_default(),
+    })
+}
+
+/// A `<source>` we would pick: it has candidates, no `media` query (which a
+/// terminal cannot answer; the `<img>` is the author's default then), and an
+/// image type we can store, when it names one.
+fn source_is_usable(source: ElementRef) -> bool {
+    let has_srcset = source.attr("srcset").is_some_and(|s| !s.trim().is_empty());
+    let type_ok = source.attr("type").is_none_or(|t| {
+        let t = t.trim().to_ascii_lowercase();
+        t.is_empty() || STORED_TYPES.contains(&t.as_str())
+    });
+    has_srcset && type_ok && source.attr("media").is_none()
+}
+
+fn parent_is_picture(element: ElementRef) -> bool {
+    element
+        .parent()
+        .and_then(ElementRef::wrap)
+        .is_some_and(|p| p.value().name() == "picture")
+}
+
+/// `width` and `height` attributes of at most 1 pixel: a tracking pixel.
+fn is_tracking_pixel(img: ElementRef) -> bool {
+    let tiny = |name| {
+        img.attr(name)
+            .and_then(|v| v.trim().trim_end_matches("px").parse::<u32>().ok())
+            .is_some_and(|v| v <= 1)
+    };
+    tiny("width") && tiny("height")
+}
+
+fn alt_text(img: ElementRef) -> String {
+    let alt = sanitize_text(img.attr("alt").unwrap_or_default());
+    alt.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `href` resolved against `base`, when the result is an http(s) URL.
+fn web_url(href: &str, base: &str) -> Option<String> {
+    resolve_url(href, base).filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Descriptor {
+    Width(u32),
+    Density(f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Candidate<'a> {
+    url: &'a str,
+    descriptor: Descriptor,
+}
+
+/// The candidates of a `srcset`, in order, as the HTML standard splits them: a
+/// URL runs to white space (so it may hold commas), a trailing comma ends it,
+/// and its descriptor runs to the next comma. Candidates with a descriptor we
+/// cannot read are left out.
+fn parse_srcset(srcset: &str) -> Vec<Candidate<'_>> {
+    let mut candidates = Vec::new();
+    let mut rest = srcset;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',');
+        if rest.is_empty() {
+            return candidates;
+        }
+        let url_end = rest
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        let (url, after) = rest.split_at(url_end);
+        let descriptor_text;
+        if url.ends_with(',') {
+            descriptor_text = "";
+            rest = after;
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            descriptor_text = &after[..end];
+            rest = &after[end..];
+        }
+        let url = url.trim_end_matches(',');
+        if let Some(descriptor) = parse_descriptor(descriptor_text) {
+            candidates.push(Candidate { url, descriptor });
+        }
+    }
+}
+
+fn parse_descriptor(text: &str) -> Option<Descriptor> {
+    let Some(first) = text.split_ascii_whitespace().next() else {
+        return Some(Descriptor::Density(1.0));
+    };
+    if let Some(width) = first.strip_suffix('w') {
+        return width
+            .parse::<u32>()
+            .ok()
+            .filter(|w| *w > 0)
+            .map(Descriptor::Width);
+    }
+    let density = first.strip_suffix('x')?.parse::<f64>().ok()?;
+    (density.is_finite() && density > 0.0).then_some(Descriptor::Density(density))
+}
+
+/// The candidate to download: by width when any candidate gives one (a
+/// `srcset` should not mix the two), else by density.
+fn best_candidate<'a>(candidates: &[Candidate<'a>]) -> Option<&'a str> {
+    let widths: Vec<(f64, &str)> = candidates
+        .iter()
+        .filter_map(|c| match c.descriptor {
+            Descriptor::Width(w) => Some((f64::from(w), c.url)),
+            Descriptor::Density(_) => None,
+        })
+        .collect();
+    if !widths.is_empty() {
+        return largest_up_to(&widths, f64::from(DEFAULT_MAX_WIDTH));
+    }
+    let densities: Vec<(f64, &str)> = candidates
+        .iter()
+        .filter_map(|c| match c.descriptor {
+            Descriptor::Density(d) => Some((d, c.url)),
+            Descriptor::Width(_) => None,
+        })
+        .collect();
+    largest_up_to(&densities, MAX_DENSITY)
+}
+
+/// The largest size not above `limit`, else the smallest above it.
+fn largest_up_to<'a>(sized: &[(f64, &'a str)], limit: f64) -> Option<&'a str> {
+    let within = sized
+        .iter()
+        .filter(|(size, _)| *size <= limit)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let smallest = || sized.iter().min_by(|a, b| a.0.total_cmp(&b.0));
+    within.or_else(smallest).map(|(_, url)| *url)
+}
+
+fn cut_at_char_boundary(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
