@@ -1,13 +1,14 @@
 //! The pure half of the image cache: which images an article shows
 //! ([`find_in_html`], [`from_enclosures`]), whether downloaded bytes are an
-//! image worth keeping and what to store for them (`sniff`, `check`), and
+//! image worth keeping and what to store for them ([`sniff`], [`check`]), and
 //! how a stored file is named and written ([`file_name`], [`write_atomic`]).
 //! It does no network, SQLite or terminal work: the refresher downloads and
 //! records, the TUI draws. Invariants: a stored file's name is a hash of its
 //! URL and an extension from the sniffed type, never text from the URL; a
 //! file is written whole or not at all; nothing is decoded before its header
-//! has shown its pixel count to be within `ImageLimits`.
+//! has shown its pixel count to be within [`ImageLimits`].
 
+mod check;
 mod find;
 #[cfg(test)]
 mod tests;
@@ -17,6 +18,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use check::{Checked, ImageLimits, Refused, check, sniff};
 pub use find::{FoundImage, find_in_html, from_enclosures};
 
 /// Images wider than this are downscaled to it, and a `srcset` candidate up to

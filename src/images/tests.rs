@@ -2,7 +2,10 @@
 //! images found in real and hostile article bodies, the bytes accepted,
 //! downscaled or refused, and the files written.
 
+use std::io::{Cursor, Write};
 use std::path::Path;
+
+use image::{DynamicImage, ImageFormat, RgbImage, RgbaImage};
 
 use super::*;
 
@@ -10,6 +13,18 @@ const BASE: &str = "https://blog.example/posts/hello/";
 
 fn urls(found: &[FoundImage]) -> Vec<&str> {
     found.iter().map(|f| f.url.as_str()).collect()
+}
+
+fn gradient(width: u32, height: u32) -> DynamicImage {
+    DynamicImage::ImageRgb8(RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+    }))
+}
+
+fn encoded(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Vec::new();
+    image.write_to(&mut Cursor::new(&mut out), format).unwrap();
+    out
 }
 
 // ---- find_in_html ----
@@ -234,6 +249,210 @@ fn image_enclosures_are_kept_and_others_dropped() {
             "https://cdn.example/logo"
         ]
     );
+}
+
+// ---- sniff ----
+
+#[test]
+fn sniff_knows_each_kind_from_real_bytes() {
+    let small = gradient(8, 6);
+    let rgba = DynamicImage::ImageRgba8(RgbaImage::from_pixel(8, 6, image::Rgba([1, 2, 3, 4])));
+    assert_eq!(
+        sniff(&encoded(&small, ImageFormat::Png)),
+        Some(ImageKind::Png)
+    );
+    assert_eq!(
+        sniff(&encoded(&small, ImageFormat::Jpeg)),
+        Some(ImageKind::Jpeg)
+    );
+    assert_eq!(
+        sniff(&encoded(&rgba, ImageFormat::Gif)),
+        Some(ImageKind::Gif)
+    );
+    assert_eq!(
+        sniff(&encoded(&small, ImageFormat::WebP)),
+        Some(ImageKind::Webp)
+    );
+}
+
+#[test]
+fn sniff_finds_svg_after_a_prolog() {
+    let svg = "\u{feff}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- Made by hand -->\n\
+               <!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n\
+               <!-- another -->\n  <svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>";
+    assert_eq!(sniff(svg.as_bytes()), Some(ImageKind::Svg));
+    assert_eq!(
+        sniff(b"<svg viewBox=\"0 0 1 1\"></svg>"),
+        Some(ImageKind::Svg)
+    );
+}
+
+#[test]
+fn sniff_refuses_what_is_not_an_image() {
+    let page =
+        b"<!DOCTYPE html>\n<html><head><title>404</title></head><body><svg></svg></body></html>";
+    assert_eq!(sniff(page), None);
+    assert_eq!(
+        sniff(b"<?xml version=\"1.0\"?><rss version=\"2.0\"/>"),
+        None
+    );
+    assert_eq!(sniff(b"Not found, but here is <svg>"), None);
+    assert_eq!(sniff(b""), None);
+    assert_eq!(sniff(b"\x89PN"), None);
+    assert_eq!(sniff(&[0, 159, 146, 150, 255, 0, 1]), None);
+}
+
+// ---- check ----
+
+#[test]
+fn a_wide_png_is_downscaled_to_1600_keeping_its_shape() {
+    let png = encoded(&gradient(3000, 2000), ImageFormat::Png);
+    let checked = check(&png, &ImageLimits::default()).unwrap();
+    assert_eq!(checked.kind, ImageKind::Png);
+    assert_eq!((checked.width, checked.height), (3000, 2000));
+    assert_eq!((checked.stored_width, checked.stored_height), (1600, 1067));
+    let stored = image::load_from_memory_with_format(&checked.bytes, ImageFormat::Png).unwrap();
+    assert_eq!((stored.width(), stored.height()), (1600, 1067));
+}
+
+#[test]
+fn a_wide_gif_is_stored_as_a_png_and_a_wide_jpeg_stays_a_jpeg() {
+    let limits = ImageLimits {
+        max_width: 40,
+        ..ImageLimits::default()
+    };
+    let gif = encoded(&gradient(100, 50).into_rgba8().into(), ImageFormat::Gif);
+    let checked = check(&gif, &limits).unwrap();
+    assert_eq!(checked.kind, ImageKind::Png);
+    assert_eq!(sniff(&checked.bytes), Some(ImageKind::Png));
+    assert_eq!((checked.stored_width, checked.stored_height), (40, 20));
+
+    let jpeg = encoded(&gradient(100, 50), ImageFormat::Jpeg);
+    let checked = check(&jpeg, &limits).unwrap();
+    assert_eq!(checked.kind, ImageKind::Jpeg);
+    assert_eq!(sniff(&checked.bytes), Some(ImageKind::Jpeg));
+    assert_eq!((checked.stored_width, checked.stored_height), (40, 20));
+
+    let webp = encoded(&gradient(100, 50), ImageFormat::WebP);
+    let checked = check(&webp, &limits).unwrap();
+    assert_eq!(checked.kind, ImageKind::Webp);
+    assert_eq!(sniff(&checked.bytes), Some(ImageKind::Webp));
+    assert_eq!((checked.stored_width, checked.stored_height), (40, 20));
+}
+
+#[test]
+fn a_small_jpeg_is_stored_unchanged() {
+    let jpeg = encoded(&gradient(200, 150), ImageFormat::Jpeg);
+    let checked = check(&jpeg, &ImageLimits::default()).unwrap();
+    assert_eq!(checked.kind, ImageKind::Jpeg);
+    assert_eq!(checked.bytes, jpeg);
+    assert_eq!((checked.width, checked.height), (200, 150));
+    assert_eq!((checked.stored_width, checked.stored_height), (200, 150));
+}
+
+/// A PNG chunk: length, type, data, and the CRC-32 of type and data.
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut crc = flate2::Crc::new();
+    crc.update(kind);
+    crc.update(data);
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(kind);
+    chunk.extend_from_slice(data);
+    chunk.extend_from_slice(&crc.sum().to_be_bytes());
+    chunk
+}
+
+/// A PNG whose header claims `width`×`height` RGB pixels but whose data is a
+/// few bytes: what a decompression bomb's header looks like.
+fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut header = Vec::new();
+    header.extend_from_slice(&width.to_be_bytes());
+    header.extend_from_slice(&height.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    zlib.write_all(&[0; 64]).unwrap();
+    let data = zlib.finish().unwrap();
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(png_chunk(b"IHDR", &header));
+    png.extend(png_chunk(b"IDAT", &data));
+    png.extend(png_chunk(b"IEND", &[]));
+    png
+}
+
+#[test]
+fn a_png_claiming_100000_by_100000_is_refused_without_decoding() {
+    // Decoding would need 30 GB, and its data is 64 bytes: a refusal that names
+    // the size (not Damaged, not an allocation failure) came from the header.
+    assert_eq!(
+        check(&png_claiming(100_000, 100_000), &ImageLimits::default()),
+        Err(Refused::TooManyPixels {
+            width: 100_000,
+            height: 100_000
+        })
+    );
+    // Few pixels, but one side past the limit.
+    assert_eq!(
+        check(&png_claiming(30_000, 10), &ImageLimits::default()),
+        Err(Refused::TooManyPixels {
+            width: 30_000,
+            height: 10
+        })
+    );
+}
+
+#[test]
+fn truncated_pngs() {
+    let png = encoded(&gradient(300, 200), ImageFormat::Png);
+    // The header itself cut: nothing can be said of it.
+    assert!(matches!(
+        check(&png[..20], &ImageLimits::default()),
+        Err(Refused::Damaged(_))
+    ));
+    // The header is whole and no downscale is needed: stored as downloaded,
+    // without a decode (the viewer says it cannot show it).
+    let cut = &png[..png.len() / 2];
+    let checked = check(cut, &ImageLimits::default()).unwrap();
+    assert_eq!(checked.bytes, cut);
+    assert_eq!((checked.width, checked.height), (300, 200));
+    // A downscale decodes it, and finds it damaged.
+    let narrow = ImageLimits {
+        max_width: 100,
+        ..ImageLimits::default()
+    };
+    assert!(matches!(check(cut, &narrow), Err(Refused::Damaged(_))));
+}
+
+#[test]
+fn text_is_not_an_image() {
+    assert_eq!(
+        check(
+            b"<html><body>Access denied</body></html>",
+            &ImageLimits::default()
+        ),
+        Err(Refused::NotAnImage)
+    );
+    assert_eq!(
+        check(b"", &ImageLimits::default()),
+        Err(Refused::NotAnImage)
+    );
+}
+
+#[test]
+fn an_svg_is_stored_unchanged_with_its_declared_size() {
+    let sized = b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900px\" height=\"566\" viewBox=\"0 0 90 56.6\"><rect width=\"9\" height=\"9\"/></svg>";
+    let checked = check(sized, &ImageLimits::default()).unwrap();
+    assert_eq!(checked.kind, ImageKind::Svg);
+    assert_eq!(checked.bytes, sized);
+    assert_eq!((checked.width, checked.height), (900, 566));
+    assert_eq!((checked.stored_width, checked.stored_height), (900, 566));
+
+    let view_box_only = b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" viewBox=\"0,0,320.4,200\"></svg>";
+    let checked = check(view_box_only, &ImageLimits::default()).unwrap();
+    assert_eq!((checked.width, checked.height), (320, 200));
+
+    let no_size = b"<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>";
+    let checked = check(no_size, &ImageLimits::default()).unwrap();
+    assert_eq!((checked.width, checked.height), (0, 0));
 }
 
 // ---- files ----
