@@ -293,6 +293,8 @@ impl App {
                 self.last_run = Some(run);
                 self.reload_lists()?;
             }
+            // The article pane asks the store for its images when it draws them.
+            Progress::ImagesDone { .. } => {}
             Progress::Aborted(reason) => self.notify(format!("refresh stopped: {reason}"), true),
         }
         self.data_version = self.store.data_version()?;

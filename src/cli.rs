@@ -92,6 +92,23 @@ pub enum CliCommand {
         #[arg(long, value_enum, default_value_t = StatsFormat::Text)]
         format: StatsFormat,
     },
+    /// The image cache: its size and contents, or make it fit its limit.
+    Images {
+        #[command(subcommand)]
+        action: ImagesAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImagesAction {
+    /// How many images are cached, failed, refused or pending, and the cache's size.
+    Stats,
+    /// Delete the least recently shown images until the cache fits
+    /// `images.cache_limit_mb` (or --limit-mb); images of starred articles stay.
+    Prune {
+        #[arg(long)]
+        limit_mb: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -120,12 +137,13 @@ pub async fn run(command: CliCommand, paths: &Paths, config: Config) -> anyhow::
         CliCommand::Export { format, output } => export(&store, format, output.as_deref()),
         CliCommand::Refresh { feeds, quiet } => {
             let ids = resolve_feeds(&store, &feeds)?;
-            refresh(store, config, ids, quiet).await
+            refresh(store, paths, config, ids, quiet).await
         }
         CliCommand::List => list(&store),
         CliCommand::Remove { feed } => remove(&mut store, &feed),
         CliCommand::Search { query, limit } => search(&store, &query.join(" "), limit),
         CliCommand::Stats { format } => stats(&store, format),
+        CliCommand::Images { action } => images(&mut store, paths, &config, action),
     }
 }
 
@@ -302,11 +320,13 @@ fn resolve_feed(store: &Store, name: &str) -> anyhow::Result<crate::model::Feed>
 /// Saves a new feed from the answer `add` already has, reporting only failures.
 async fn refresh(
     store: Store,
+    paths: &Paths,
     config: Config,
     ids: Option<Vec<FeedId>>,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let (commands, mut progress, worker) = crate::refresh::spawn(store, config)?;
+    let images = crate::refresh::ImagePlan::from_config(paths, &config);
+    let (commands, mut progress, worker) = crate::refresh::spawn(store, config, images)?;
     commands.send(WorkerCommand::Refresh(ids)).ok();
     drop(commands);
     let interactive = std::io::stderr().is_terminal();
@@ -349,7 +369,7 @@ async fn refresh(
                     None => {}
                 }
             }
-            Progress::Finished(_) | Progress::Aborted(_) => {}
+            Progress::ImagesDone { .. } | Progress::Finished(_) | Progress::Aborted(_) => {}
         }
     }
     if let Some(b) = bar {
@@ -366,6 +386,71 @@ async fn refresh(
     }
     let run = stats.finished.clone().unwrap_or_else(|| stats.totals());
     writeln!(stdout, "{}", summary_line(&run))?;
+    let images = &stats.images;
+    if images.cached + images.failed + images.refused > 0 {
+        writeln!(
+            stdout,
+            "{} images cached · {} failed · {} refused · {}",
+            thousands(images.cached),
+            thousands(images.failed),
+            thousands(images.refused),
+            megabytes(images.bytes_wire)
+        )?;
+    }
+    Ok(())
+}
+
+// ---- images ----------------------------------------------------------------------
+
+fn images(
+    store: &mut Store,
+    paths: &Paths,
+    config: &Config,
+    action: ImagesAction,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match action {
+        ImagesAction::Stats => {
+            let totals = store.image_totals()?;
+            let count = |status| {
+                totals
+                    .by_status
+                    .iter()
+                    .find(|(s, _)| *s == status)
+                    .map_or(0, |(_, n)| *n)
+            };
+            use crate::model::ImageStatus::*;
+            writeln!(out, "{}", paths.image_dir().display())?;
+            writeln!(
+                out,
+                "{} cached ({} on disk, {} as downloaded; limit {} MB)",
+                thousands(count(Cached)),
+                megabytes(totals.stored_bytes),
+                megabytes(totals.source_bytes),
+                config.images.cache_limit_mb
+            )?;
+            writeln!(
+                out,
+                "{} failed (retried later) · {} refused · {} not downloaded yet · {} evicted",
+                thousands(count(Failed)),
+                thousands(count(Refused)),
+                thousands(count(Pending)),
+                thousands(count(Evicted))
+            )?;
+        }
+        ImagesAction::Prune { limit_mb } => {
+            let limit = limit_mb
+                .unwrap_or(config.images.cache_limit_mb)
+                .saturating_mul(1_000_000);
+            let (files, bytes) = crate::refresh::evict(store, &paths.image_dir(), limit)?;
+            writeln!(
+                out,
+                "removed {} images ({})",
+                thousands(files as u64),
+                megabytes(bytes)
+            )?;
+        }
+    }
     Ok(())
 }
 
@@ -406,7 +491,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -49,6 +49,11 @@ impl Paths {
         })
     }
 
+    /// Where cached images live.
+    pub fn image_dir(&self) -> PathBuf {
+        self.cache_dir.join("images")
+    }
+
     pub fn create_dirs(&self) -> std::io::Result<()> {
         for dir in [&self.data_dir, &self.cache_dir, &self.log_dir] {
             std::fs::create_dir_all(dir)?;
@@ -63,6 +68,7 @@ pub struct Config {
     pub refresh: RefreshConfig,
     pub retention: RetentionConfig,
     pub ui: UiConfig,
+    pub images: ImagesConfig,
     pub theme: ThemeConfig,
     /// Action name → keys, replacing that action's default keys (see `keys.rs`).
     pub keys: HashMap<String, Vec<String>>,
@@ -81,6 +87,53 @@ pub struct UiConfig {
     /// Empty: `$BROWSER`, else `xdg-open` (`open` on macOS).
     pub browser: Vec<String>,
     pub mouse: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImagesConfig {
+    /// Download the images articles show with every refresh.
+    pub cache: bool,
+    /// Show them in the article (`I` toggles); off shows one-line placeholders.
+    pub show: bool,
+    /// How to draw them: "auto" (detect kitty, iTerm2 or sixel; half-blocks
+    /// otherwise and inside tmux or screen), "kitty", "iterm2", "sixel",
+    /// "halfblocks", or "off" (placeholders).
+    pub protocol: ImageProtocol,
+    /// Image downloads in flight at once (each host's limit is `refresh.per_host`).
+    pub concurrency: usize,
+    /// Largest image accepted, in bytes (the download stops there).
+    pub max_bytes: u64,
+    /// Wider images are scaled down to this many pixels before they are stored.
+    pub max_width: u32,
+    /// The image cache's size, in MB; the least recently shown go first
+    /// (images of starred articles stay).
+    pub cache_limit_mb: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageProtocol {
+    Auto,
+    Kitty,
+    Iterm2,
+    Sixel,
+    Halfblocks,
+    Off,
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        ImagesConfig {
+            cache: true,
+            show: true,
+            protocol: ImageProtocol::Auto,
+            concurrency: 16,
+            max_bytes: 10 * 1000 * 1000,
+            max_width: 1600,
+            cache_limit_mb: 500,
+        }
+    }
 }
 
 /// When an article counts as read.
@@ -277,6 +330,7 @@ mod tests {
         assert_eq!(config.refresh, RefreshConfig::default());
         assert_eq!(config.retention, RetentionConfig::default());
         assert_eq!(config.ui, UiConfig::default());
+        assert_eq!(config.images, ImagesConfig::default());
         assert_eq!(config.theme, ThemeConfig::default());
         // Every action is listed with its default keys.
         for binding in crate::keys::BINDINGS {

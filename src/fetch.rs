@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
+pub mod address;
+
 use crate::config::RefreshConfig;
 use crate::model::ErrorKind;
 
@@ -59,6 +61,8 @@ pub enum FetchError {
     Encoding(String),
     #[error("cannot read: {0}")]
     Io(String),
+    #[error("refused: {0}")]
+    Forbidden(String),
     #[error("{0}")]
     Other(String),
 }
@@ -78,6 +82,7 @@ impl FetchError {
             FetchError::Parse(_) => ErrorKind::Parse,
             FetchError::Encoding(_) => ErrorKind::Encoding,
             FetchError::Io(_) => ErrorKind::Io,
+            FetchError::Forbidden(_) => ErrorKind::Forbidden,
             FetchError::Other(_) => ErrorKind::Other,
         }
     }
@@ -158,22 +163,39 @@ pub fn charset_of(content_type: &str) -> Option<&str> {
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    /// For the images of public feeds: its resolver answers only public addresses.
+    public_client: reqwest::Client,
     max_body: u64,
     total_timeout: Duration,
 }
 
+/// What one HTTP GET may do: which client, what it accepts, how much it reads.
+struct GetSpec<'a> {
+    client: &'a reqwest::Client,
+    accept: &'static str,
+    max_body: u64,
+    /// Every hop (the first request and each redirect) must be a public address.
+    public_only: bool,
+}
+
 impl Fetcher {
     pub fn new(config: &RefreshConfig) -> anyhow::Result<Fetcher> {
-        let client = reqwest::Client::builder()
-            .user_agent(config.user_agent())
-            .connect_timeout(config.connect_timeout())
-            .read_timeout(config.read_timeout())
-            .redirect(reqwest::redirect::Policy::none())
-            .referer(false)
-            .pool_max_idle_per_host(config.per_host.max(1))
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(config.user_agent())
+                .connect_timeout(config.connect_timeout())
+                .read_timeout(config.read_timeout())
+                .redirect(reqwest::redirect::Policy::none())
+                .referer(false)
+                .pool_max_idle_per_host(config.per_host.max(1))
+        };
+        let client = builder().build()?;
+        let public_client = builder()
+            .dns_resolver(std::sync::Arc::new(address::PublicOnly))
             .build()?;
         Ok(Fetcher {
             client,
+            public_client,
             max_body: config.max_body_bytes,
             total_timeout: config.total_timeout(),
         })
@@ -201,14 +223,13 @@ impl Fetcher {
                 ..Response::default()
             }),
             "http" | "https" => {
-                tokio::time::timeout(self.total_timeout, self.get_http(url, validators))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(FetchError::Timeout(format!(
-                            "no complete answer within {} s",
-                            self.total_timeout.as_secs()
-                        )))
-                    })
+                let spec = GetSpec {
+                    client: &self.client,
+                    accept: ACCEPT_FEEDS,
+                    max_body: self.max_body,
+                    public_only: false,
+                };
+                self.get_http_within_time(spec, url, validators).await
             }
             other => Err(FetchError::Other(format!(
                 "unsupported address scheme {other}:"
@@ -216,8 +237,53 @@ impl Fetcher {
         }
     }
 
+    /// GETs an image (http(s) only) with its own size cap. For a public feed
+    /// (`public_only`), every hop must be a public address. The body is not
+    /// content-decoded: images are sent as they are.
+    pub async fn get_image(
+        &self,
+        address: &str,
+        validators: &Validators,
+        max_bytes: u64,
+        public_only: bool,
+    ) -> Result<Response, FetchError> {
+        let url = Url::parse(address)
+            .map_err(|e| FetchError::Other(format!("bad address {address}: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchError::BadRedirect(address.to_string()));
+        }
+        let spec = GetSpec {
+            client: if public_only {
+                &self.public_client
+            } else {
+                &self.client
+            },
+            accept: ACCEPT_IMAGES,
+            max_body: max_bytes,
+            public_only,
+        };
+        self.get_http_within_time(spec, url, validators).await
+    }
+
+    async fn get_http_within_time(
+        &self,
+        spec: GetSpec<'_>,
+        url: Url,
+        validators: &Validators,
+    ) -> Result<Response, FetchError> {
+        tokio::time::timeout(self.total_timeout, self.get_http(spec, url, validators))
+            .await
+            .unwrap_or_else(|_| {
+                Err(FetchError::Timeout(format!(
+                    "no complete answer within {} s",
+                    self.total_timeout.as_secs()
+                )))
+            })
+    }
+
     async fn get_http(
         &self,
+        spec: GetSpec<'_>,
         mut url: Url,
         validators: &Validators,
     ) -> Result<Response, FetchError> {
@@ -225,10 +291,13 @@ impl Fetcher {
         let mut all_permanent = true;
         let mut redirects = 0;
         let response = loop {
-            let mut request = self
+            if spec.public_only {
+                address::check_public(&url).map_err(FetchError::Forbidden)?;
+            }
+            let mut request = spec
                 .client
                 .get(url.clone())
-                .header(header::ACCEPT, ACCEPT_FEEDS)
+                .header(header::ACCEPT, spec.accept)
                 .header(header::ACCEPT_ENCODING, "gzip, br, deflate");
             if let Some(etag) = &validators.etag {
                 request = request.header(header::IF_NONE_MATCH, etag);
@@ -277,28 +346,10 @@ impl Fetcher {
         };
         if (200..300).contains(&status) {
             let body_started = Instant::now();
-            out.body = self.read_body(response).await?;
+            out.body = read_body(response, spec.max_body).await?;
             out.ms_body = body_started.elapsed().as_millis() as u64;
         }
         Ok(out)
-    }
-
-    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
-        if response.content_length().is_some_and(|n| n > self.max_body) {
-            return Err(FetchError::TooLarge {
-                limit: self.max_body,
-            });
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(FetchError::from_reqwest)? {
-            if body.len() as u64 + chunk.len() as u64 > self.max_body {
-                return Err(FetchError::TooLarge {
-                    limit: self.max_body,
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
     }
 
     async fn read_file(&self, url: &Url) -> Result<Response, FetchError> {
@@ -326,6 +377,25 @@ impl Fetcher {
         })
     }
 }
+
+/// Reads a body up to `max_body` bytes, stopping (and failing) as soon as
+/// the announced length or the bytes received pass it.
+async fn read_body(mut response: reqwest::Response, max_body: u64) -> Result<Vec<u8>, FetchError> {
+    if response.content_length().is_some_and(|n| n > max_body) {
+        return Err(FetchError::TooLarge { limit: max_body });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(FetchError::from_reqwest)? {
+        if body.len() as u64 + chunk.len() as u64 > max_body {
+            return Err(FetchError::TooLarge { limit: max_body });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+const ACCEPT_IMAGES: &str =
+    "image/png, image/jpeg, image/gif, image/webp, image/svg+xml;q=0.9, image/*;q=0.5";
 
 const ACCEPT_FEEDS: &str = "application/rss+xml, application/atom+xml, application/feed+json, \
     application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5";

@@ -34,7 +34,82 @@ pub struct ParsedFeed {
     pub description: Option<String>,
     /// `<ttl>` in minutes, a lower bound for the next fetch.
     pub ttl_minutes: Option<u32>,
+    /// The feed's icon or logo, an absolute http(s) URL.
+    pub icon: Option<String>,
     pub articles: Vec<ParsedArticle>,
+}
+
+/// An image an article (or feed) shows, before it is downloaded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FoundImage {
+    pub url: String,
+    pub alt: String,
+}
+
+/// What became of an image: found but not downloaded yet, in the cache,
+/// failed (retried later), refused (not an image, too big, a private address),
+/// or evicted from the cache (downloaded again when an article shows it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageStatus {
+    Pending,
+    Cached,
+    Failed,
+    Refused,
+    Evicted,
+}
+
+impl ImageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageStatus::Pending => "pending",
+            ImageStatus::Cached => "cached",
+            ImageStatus::Failed => "failed",
+            ImageStatus::Refused => "refused",
+            ImageStatus::Evicted => "evicted",
+        }
+    }
+
+    pub fn parse(text: &str) -> ImageStatus {
+        match text {
+            "cached" => ImageStatus::Cached,
+            "failed" => ImageStatus::Failed,
+            "refused" => ImageStatus::Refused,
+            "evicted" => ImageStatus::Evicted,
+            _ => ImageStatus::Pending,
+        }
+    }
+}
+
+/// An image as an article shows it: its place, alt text, and what the cache
+/// holds for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleImage {
+    pub position: u32,
+    pub alt: String,
+    pub id: i64,
+    pub url: String,
+    pub status: ImageStatus,
+    /// File name in the image cache directory (when cached).
+    pub file: Option<String>,
+    pub http_status: Option<u16>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub source_bytes: Option<u64>,
+    pub error: Option<String>,
+}
+
+/// What a fetch did about images: found in its articles, and what became of
+/// those it downloaded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImageStats {
+    pub found: u64,
+    pub cached: u64,
+    pub failed: u64,
+    pub refused: u64,
+    pub bytes_wire: u64,
+    pub bytes_stored: u64,
+    pub ms: u64,
 }
 
 /// One entry of a feed document, ready to be stored.
@@ -54,6 +129,8 @@ pub struct ParsedArticle {
     pub content: Option<String>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
+    /// The images the article shows (body, image enclosures, thumbnails), in order.
+    pub images: Vec<FoundImage>,
     /// The readable text of the body, for the search index.
     pub search_text: String,
     /// A hash of every stored field: tells an updated entry from an unchanged one.
@@ -159,6 +236,8 @@ pub enum ErrorKind {
     Gone,
     RateLimited,
     Io,
+    /// An address tidings will not ask (a private one, for a public feed).
+    Forbidden,
     Other,
 }
 
@@ -177,6 +256,7 @@ impl ErrorKind {
             ErrorKind::Gone => "gone",
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::Io => "io",
+            ErrorKind::Forbidden => "forbidden",
             ErrorKind::Other => "other",
         }
     }
@@ -195,6 +275,7 @@ impl ErrorKind {
             ErrorKind::Gone,
             ErrorKind::RateLimited,
             ErrorKind::Io,
+            ErrorKind::Forbidden,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)
@@ -229,6 +310,7 @@ pub struct FetchRecord {
     pub redirect_to: Option<String>,
     pub error_kind: Option<ErrorKind>,
     pub error_message: Option<String>,
+    pub images: ImageStats,
 }
 
 impl FetchRecord {

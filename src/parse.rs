@@ -223,6 +223,11 @@ fn repair(text: &str, error: &feed_rs::parser::ParseFeedError) -> Option<String>
 // ---- conversion and sanitising ------------------------------------------------------
 
 fn convert(feed: feed_rs::model::Feed, base_url: &str) -> ParsedFeed {
+    let icon = [feed.logo.as_ref(), feed.icon.as_ref()]
+        .into_iter()
+        .flatten()
+        .find_map(|image| resolve_url(&image.uri, base_url))
+        .filter(|url| url.starts_with("http://") || url.starts_with("https://"));
     let site_url = pick_link(&feed.links, base_url)
         .filter(|l| !l.ends_with(".xml") && !l.ends_with(".rss") && !l.ends_with(".atom"));
     let mut articles = Vec::with_capacity(feed.entries.len().min(MAX_ITEMS_PER_FEED));
@@ -245,6 +250,7 @@ fn convert(feed: feed_rs::model::Feed, base_url: &str) -> ParsedFeed {
             .map(|d| sanitize_text(d.content.trim()))
             .filter(|d| !d.is_empty()),
         ttl_minutes: feed.ttl,
+        icon,
         articles,
     }
 }
@@ -293,6 +299,30 @@ fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle 
             })
         })
         .collect();
+    // The images it shows: its body's (relative ones against xml:base, else
+    // the article's own address), then image enclosures and thumbnails.
+    let image_base = entry.base.as_deref().or(link.as_deref()).unwrap_or(base);
+    let mut images = crate::images::find_in_html(
+        content.as_deref().or(summary.as_deref()).unwrap_or(""),
+        image_base,
+    );
+    let thumbnails: Vec<String> = entry
+        .media
+        .iter()
+        .flat_map(|m| m.thumbnails.iter())
+        .map(|t| sanitize_text(&t.image.uri))
+        .collect();
+    let extra = crate::images::from_enclosures(
+        enclosures
+            .iter()
+            .map(|e| (e.url.as_str(), e.mime_type.as_deref()))
+            .chain(thumbnails.iter().map(|t| (t.as_str(), Some("image/*")))),
+    );
+    for image in extra {
+        if !images.iter().any(|i| i.url == image.url) {
+            images.push(image);
+        }
+    }
     let published = entry.published.map(|d| d.timestamp());
     let updated = entry.updated.map(|d| d.timestamp());
     // Without id, link, title or date, everything the entry carries tells it apart.
@@ -319,6 +349,7 @@ fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle 
         content,
         categories,
         enclosures,
+        images,
         ..ParsedArticle::default()
     })
 }

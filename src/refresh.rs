@@ -23,11 +23,16 @@ use std::time::Instant;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
+mod images;
+
+pub use images::{ImagePlan, evict};
+
 use crate::config::Config;
 use crate::fetch::{FetchError, Fetcher, Validators, decode_body, looks_like_html};
-use crate::model::{FeedId, FetchRecord, RunStats};
+use crate::model::{FeedId, FetchRecord, ImageStats, RunStats};
 use crate::parse::{ParseError, parse_feed};
 use crate::store::{FeedUpdate, FetchTarget, FetchToSave, Store, StoreError};
+use images::{ImageBatch, ImageDone, ImageLedger, ImageTask};
 
 /// What the front ends ask of the worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +52,11 @@ pub enum Progress {
         skipped: usize,
     },
     FeedDone(FeedDone),
+    /// A feed's images (found in the fetch just reported) are downloaded.
+    ImagesDone {
+        feed_id: FeedId,
+        stats: ImageStats,
+    },
     Finished(RunStats),
     /// The run could not go on (the database failed); what was saved stays.
     Aborted(String),
@@ -70,6 +80,8 @@ pub struct RefreshStats {
     pub failed: u64,
     pub new_articles: u64,
     pub bytes_wire: u64,
+    /// What the run's image downloads came to so far.
+    pub images: ImageStats,
     pub finished: Option<RunStats>,
     pub aborted: Option<String>,
 }
@@ -97,6 +109,15 @@ impl RefreshStats {
                         self.not_modified += 1;
                     }
                 }
+            }
+            Progress::ImagesDone { stats, .. } => {
+                let sum = &mut self.images;
+                sum.found += stats.found;
+                sum.cached += stats.cached;
+                sum.failed += stats.failed;
+                sum.refused += stats.refused;
+                sum.bytes_wire += stats.bytes_wire;
+                sum.bytes_stored += stats.bytes_stored;
             }
             Progress::Finished(stats) => self.finished = Some(stats.clone()),
             Progress::Aborted(reason) => self.aborted = Some(reason.clone()),
@@ -126,12 +147,13 @@ impl RefreshStats {
 pub fn spawn(
     store: Store,
     config: Config,
+    images: Option<ImagePlan>,
 ) -> anyhow::Result<(
     mpsc::UnboundedSender<Command>,
     mpsc::UnboundedReceiver<Progress>,
     tokio::task::JoinHandle<()>,
 )> {
-    let mut worker = Refresher::new(store, config)?;
+    let mut worker = Refresher::new(store, config)?.with_images(images);
     let (command_tx, mut command_rx) = mpsc::unbounded_channel();
     let (progress_tx, progress_rx) = mpsc::unbounded_channel();
     let handle = tokio::spawn(async move {
@@ -150,6 +172,14 @@ pub struct Refresher {
     /// Documents being parsed or waiting to be saved: two per core keep the
     /// cores and the writer busy; more would only hold more documents in memory.
     parsers: Arc<Semaphore>,
+    /// Where to cache the images articles show (none: images are not downloaded).
+    images: Option<Arc<ImagePlan>>,
+}
+
+/// What the writer is handed: a fetched feed, or finished image downloads.
+enum WriterJob {
+    Feed(Box<Fetched>),
+    Image(Box<ImageDone>),
 }
 
 /// What a feed task hands back to the writer.
@@ -172,7 +202,14 @@ impl Refresher {
             store: Some(store),
             config,
             parsers: Arc::new(Semaphore::new(2 * cores)),
+            images: None,
         })
+    }
+
+    /// Caches the images of every refreshed feed as `plan` says.
+    pub fn with_images(mut self, plan: Option<ImagePlan>) -> Refresher {
+        self.images = plan.map(Arc::new);
+        self
     }
 
     /// Runs one command to its end, reporting as it goes.
@@ -230,17 +267,23 @@ impl Refresher {
         let run_id = store.begin_run(started_at_ms)?;
 
         // The writer gets the store for the run and gives it back at the end.
+        // For each feed it saves, it answers with the images to download.
         let (to_writer, queue) = mpsc::unbounded_channel();
+        let (to_loop, mut image_batches) = mpsc::unbounded_channel::<ImageBatch>();
         let writer = {
             let retention = self.config.retention.clone();
             let progress = progress.clone();
+            let plan_images = self.images.is_some();
             tokio::task::spawn_blocking(move || {
-                let result = write_fetched(&mut store, run_id, &retention, queue, &progress);
+                let images = plan_images.then_some(&to_loop);
+                let result =
+                    write_fetched(&mut store, run_id, &retention, queue, &progress, images);
                 (store, result)
             })
         };
 
-        let mut scheduler = Scheduler::new(targets, &self.config.refresh);
+        let image_limit = self.images.as_ref().map_or(0, |plan| plan.concurrency);
+        let mut scheduler = Scheduler::new(targets, &self.config.refresh, image_limit);
         let interval = self.config.refresh.interval_minutes as i64 * 60;
         let max_body = self.fetcher.max_body();
         // Two stages, so that the network never waits for the parser or the writer:
@@ -249,24 +292,82 @@ impl Refresher {
         let mut fetches = JoinSet::new();
         let mut fetch_hosts: HashMap<tokio::task::Id, String> = HashMap::new();
         let mut parses = JoinSet::new();
+        // Image downloads, and the feeds whose images the writer has not listed yet.
+        let mut downloads = JoinSet::new();
+        let mut download_hosts: HashMap<tokio::task::Id, String> = HashMap::new();
+        let mut feeds_unplanned = 0usize;
+        let mut private_hosts: HashMap<String, bool> = HashMap::new();
         loop {
-            while let Some((host, target)) = scheduler.next() {
+            while let Some((host, job)) = scheduler.next() {
                 let fetcher = self.fetcher.clone();
-                let answer = answered
-                    .take_if(|(id, _)| *id == target.id)
-                    .map(|(_, answer)| answer);
-                let task = fetches
-                    .spawn(async move { fetch_feed(&fetcher, target, answer, interval).await });
-                fetch_hosts.insert(task.id(), host);
+                match job {
+                    Job::Feed(target) => {
+                        let answer = answered
+                            .take_if(|(id, _)| *id == target.id)
+                            .map(|(_, answer)| answer);
+                        let task = fetches.spawn(async move {
+                            fetch_feed(&fetcher, target, answer, interval).await
+                        });
+                        fetch_hosts.insert(task.id(), host);
+                    }
+                    Job::Image(image) => {
+                        let plan = self
+                            .images
+                            .clone()
+                            .expect("images are planned only with a plan");
+                        let task = downloads.spawn(images::download(fetcher, plan, *image));
+                        download_hosts.insert(task.id(), host);
+                    }
+                }
             }
             let finished = tokio::select! {
+                Some(batch) = image_batches.recv(), if feeds_unplanned > 0 => {
+                    feeds_unplanned -= 1;
+                    let host = host_key(&batch.feed_url);
+                    let private = match private_hosts.get(&host) {
+                        Some(known) => *known,
+                        None => {
+                            let found = crate::fetch::address::feed_is_private(&batch.feed_url).await;
+                            private_hosts.insert(host, found);
+                            found
+                        }
+                    };
+                    for job in batch.jobs {
+                        let host = host_key(&job.url);
+                        scheduler.push_image(host, ImageTask {
+                            fetch_id: batch.fetch_id,
+                            job,
+                            public_only: !private,
+                        });
+                    }
+                    continue;
+                }
+                Some(joined) = downloads.join_next_with_id(), if !downloads.is_empty() => {
+                    match joined {
+                        Ok((id, done)) => {
+                            if let Some(host) = download_hosts.remove(&id) {
+                                scheduler.finished(&host, true);
+                            }
+                            if to_writer.send(WriterJob::Image(Box::new(done))).is_err() {
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            if let Some(host) = download_hosts.remove(&e.id()) {
+                                scheduler.finished(&host, true);
+                            }
+                            tracing::error!("an image task panicked: {e}");
+                        }
+                    }
+                    continue;
+                }
                 Some(joined) = fetches.join_next_with_id(), if !fetches.is_empty() => {
                     let id = match &joined {
                         Ok((id, _)) => *id,
                         Err(e) => e.id(),
                     };
                     if let Some(host) = fetch_hosts.remove(&id) {
-                        scheduler.finished(&host);
+                        scheduler.finished(&host, false);
                     }
                     match joined {
                         Ok((_, fetched)) if fetched.document.is_some() => {
@@ -279,12 +380,17 @@ impl Refresher {
                     }
                 }
                 Some(joined) = parses.join_next(), if !parses.is_empty() => joined,
+                // Nothing in flight, nothing left to list: the run is done (or
+                // the writer stopped on an error, reported below).
                 else => break,
             };
             match finished {
                 // A closed queue means the writer stopped on an error: it is reported below.
                 Ok(fetched) => {
-                    if to_writer.send(fetched).is_err() {
+                    if self.images.is_some() {
+                        feeds_unplanned += 1;
+                    }
+                    if to_writer.send(WriterJob::Feed(Box::new(fetched))).is_err() {
                         break;
                     }
                 }
@@ -302,6 +408,11 @@ impl Refresher {
             store.finish_run(run_id, &stats)?;
             Ok(stats)
         });
+        if let Some(plan) = &self.images
+            && let Err(e) = evict(&mut store, &plan.dir, plan.cache_limit_bytes)
+        {
+            tracing::warn!("image cache eviction failed: {e}");
+        }
         self.store = Some(store);
         let _ = progress.send(Progress::Finished(outcome?));
         Ok(())
@@ -319,21 +430,41 @@ fn write_fetched(
     store: &mut Store,
     run_id: i64,
     retention: &crate::config::RetentionConfig,
-    mut queue: mpsc::UnboundedReceiver<Fetched>,
+    mut queue: mpsc::UnboundedReceiver<WriterJob>,
     progress: &mpsc::UnboundedSender<Progress>,
+    image_batches: Option<&mpsc::UnboundedSender<ImageBatch>>,
 ) -> Result<RunStats, StoreError> {
     let _checkpoints = store.background_checkpoints()?;
     let mut totals = RefreshStats::default();
-    let mut batch: Vec<Fetched> = Vec::new();
+    let mut ledger = ImageLedger::default();
+    let mut feeds: Vec<Fetched> = Vec::new();
+    let mut images: Vec<ImageDone> = Vec::new();
     while let Some(first) = queue.blocking_recv() {
         // Whatever queued up while the last batch was being written goes in this one.
-        batch.push(first);
-        while batch.len() < MAX_BATCH
-            && let Ok(next) = queue.try_recv()
-        {
-            batch.push(next);
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                WriterJob::Feed(fetched) => feeds.push(*fetched),
+                WriterJob::Image(done) => images.push(*done),
+            }
+            if feeds.len() + images.len() < MAX_BATCH {
+                next = queue.try_recv().ok();
+            }
         }
-        let mut to_save: Vec<FetchToSave> = batch
+        let now = now_ms() / 1000;
+        if !images.is_empty() {
+            let outcomes: Vec<&crate::store::ImageOutcome> =
+                images.iter().map(|d| &d.outcome).collect();
+            store.save_images(&outcomes, now)?;
+            for done in ledger.record(store, &images)? {
+                let _ = progress.send(done);
+            }
+            images.clear();
+        }
+        if feeds.is_empty() {
+            continue;
+        }
+        let mut to_save: Vec<FetchToSave> = feeds
             .iter_mut()
             .map(|f| FetchToSave {
                 feed: f.target.id,
@@ -341,8 +472,18 @@ fn write_fetched(
                 record: &mut f.record,
             })
             .collect();
-        store.save_fetches(&mut to_save, Some(run_id), now_ms() / 1000, retention)?;
-        for fetched in batch.drain(..) {
+        let counts = store.save_fetches(&mut to_save, Some(run_id), now, retention)?;
+        for (fetched, counts) in feeds.drain(..).zip(counts) {
+            let batch = match image_batches {
+                Some(_) => Some(ledger.plan(
+                    store,
+                    fetched.target.id,
+                    Some(counts.fetch_id),
+                    &fetched.target.fetch_url,
+                    fetched.update.parsed.as_ref(),
+                )?),
+                None => None,
+            };
             let done = Progress::FeedDone(FeedDone {
                 feed_id: fetched.target.id,
                 title: fetched.target.title.clone(),
@@ -350,6 +491,9 @@ fn write_fetched(
             });
             totals.apply(&done);
             let _ = progress.send(done);
+            if let (Some(to_loop), Some(batch)) = (image_batches, batch) {
+                let _ = to_loop.send(batch);
+            }
         }
     }
     Ok(totals.totals())
@@ -358,59 +502,103 @@ fn write_fetched(
 /// Most feeds saved in one transaction.
 const MAX_BATCH: usize = 16;
 
-/// Decides which feed to fetch next: the one whose host has the most feeds
-/// still waiting (the busiest host is the critical path of a refresh), among
-/// hosts below `per_host` requests in flight, while fewer than `concurrency`
-/// requests are in flight overall. A slot frees when its answer arrives;
-/// documents waiting to be parsed or saved are bounded by the parser permits.
+/// What the scheduler hands out: a feed to fetch, or an image to download.
+enum Job {
+    Feed(FetchTarget),
+    Image(Box<ImageTask>),
+}
+
+/// Decides what to fetch next: the feed whose host has the most feeds still
+/// waiting (the busiest host is the critical path of a refresh), among hosts
+/// below `per_host` requests in flight, while fewer than `concurrency` feed
+/// requests are in flight overall. Images come only when no feed can start,
+/// with a global limit of their own, and share each host's limit with the
+/// feeds: the articles of a refresh come first, and no host gets more than
+/// `per_host` requests at once. A slot frees when its answer arrives.
 struct Scheduler {
-    waiting: HashMap<String, VecDeque<FetchTarget>>,
+    feeds: HashMap<String, VecDeque<FetchTarget>>,
+    images: HashMap<String, VecDeque<ImageTask>>,
     in_flight: HashMap<String, usize>,
-    total_in_flight: usize,
+    feeds_in_flight: usize,
+    images_in_flight: usize,
     per_host: usize,
     concurrency: usize,
+    image_concurrency: usize,
 }
 
 impl Scheduler {
-    fn new(targets: Vec<FetchTarget>, config: &crate::config::RefreshConfig) -> Scheduler {
-        let mut waiting: HashMap<String, VecDeque<FetchTarget>> = HashMap::new();
+    fn new(
+        targets: Vec<FetchTarget>,
+        config: &crate::config::RefreshConfig,
+        image_concurrency: usize,
+    ) -> Scheduler {
+        let mut feeds: HashMap<String, VecDeque<FetchTarget>> = HashMap::new();
         for target in targets {
-            waiting
+            feeds
                 .entry(host_key(&target.fetch_url))
                 .or_default()
                 .push_back(target);
         }
         Scheduler {
-            waiting,
+            feeds,
+            images: HashMap::new(),
             in_flight: HashMap::new(),
-            total_in_flight: 0,
+            feeds_in_flight: 0,
+            images_in_flight: 0,
             per_host: config.per_host.max(1),
             concurrency: config.concurrency.max(1),
+            image_concurrency,
         }
     }
 
-    fn next(&mut self) -> Option<(String, FetchTarget)> {
-        if self.total_in_flight >= self.concurrency {
-            return None;
-        }
-        let host = self
-            .waiting
+    fn push_image(&mut self, host: String, task: ImageTask) {
+        self.images.entry(host).or_default().push_back(task);
+    }
+
+    /// The waiting queue to serve next: the longest on a host with a free slot.
+    fn pick<T>(
+        queues: &HashMap<String, VecDeque<T>>,
+        in_flight: &HashMap<String, usize>,
+        per_host: usize,
+    ) -> Option<String> {
+        queues
             .iter()
             .filter(|(host, queue)| {
-                !queue.is_empty() && self.in_flight.get(*host).copied().unwrap_or(0) < self.per_host
+                !queue.is_empty() && in_flight.get(*host).copied().unwrap_or(0) < per_host
             })
             .max_by_key(|(host, queue)| (queue.len(), std::cmp::Reverse(host.as_str())))
-            .map(|(host, _)| host.clone())?;
-        let target = self.waiting.get_mut(&host)?.pop_front()?;
-        *self.in_flight.entry(host.clone()).or_default() += 1;
-        self.total_in_flight += 1;
-        Some((host, target))
+            .map(|(host, _)| host.clone())
     }
 
-    fn finished(&mut self, host: &str) {
+    fn next(&mut self) -> Option<(String, Job)> {
+        if self.feeds_in_flight < self.concurrency
+            && let Some(host) = Self::pick(&self.feeds, &self.in_flight, self.per_host)
+        {
+            let target = self.feeds.get_mut(&host)?.pop_front()?;
+            *self.in_flight.entry(host.clone()).or_default() += 1;
+            self.feeds_in_flight += 1;
+            return Some((host, Job::Feed(target)));
+        }
+        // Images wait while any feed is still waiting for a slot.
+        let feeds_waiting = self.feeds.values().any(|q| !q.is_empty());
+        if feeds_waiting || self.images_in_flight >= self.image_concurrency {
+            return None;
+        }
+        let host = Self::pick(&self.images, &self.in_flight, self.per_host)?;
+        let task = self.images.get_mut(&host)?.pop_front()?;
+        *self.in_flight.entry(host.clone()).or_default() += 1;
+        self.images_in_flight += 1;
+        Some((host, Job::Image(Box::new(task))))
+    }
+
+    fn finished(&mut self, host: &str, image: bool) {
         if let Some(n) = self.in_flight.get_mut(host) {
             *n -= 1;
-            self.total_in_flight -= 1;
+            if image {
+                self.images_in_flight -= 1;
+            } else {
+                self.feeds_in_flight -= 1;
+            }
         }
     }
 }

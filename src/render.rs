@@ -574,16 +574,15 @@ fn rows_from(
         let continued = strings
             .iter()
             .position(|ts| ts.tag.contains(&Mark::Pre { continued: true }));
-        if let (Some(start), Some(_)) = (continued, rows.last()) {
-            if strings[start..]
+        if let (Some(start), Some(_)) = (continued, rows.last())
+            && strings[start..]
                 .iter()
                 .all(|ts| ts.tag.iter().any(Mark::is_pre))
-            {
-                // Put it back on its line, without the quote or list prefix
-                // that html2text repeated in front of it.
-                row = rows.pop().unwrap_or_default();
-                strings.drain(..start);
-            }
+        {
+            // Put it back on its line, without the quote or list prefix
+            // that html2text repeated in front of it.
+            row = rows.pop().unwrap_or_default();
+            strings.drain(..start);
         }
         let mut heading = false;
         for ts in strings {

@@ -21,10 +21,12 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::model::{ErrorKind, Feed, FeedId, FeedListRow, FetchRecord, LastFetch, ParsedFeed};
+pub use images::{Evictable, ImageJob, ImageOutcome, ImageTotals};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0001_init.sql"),
     include_str!("store/migrations/0002_reader.sql"),
+    include_str!("store/migrations/0003_images.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.
@@ -107,6 +109,8 @@ pub struct SaveCounts {
     pub unchanged: u64,
     pub total: u64,
     pub removed: u64,
+    /// The fetch record's row, for the image statistics that follow.
+    pub fetch_id: i64,
 }
 
 /// A subscription to add: what `add` and the importers know about it.
@@ -464,6 +468,7 @@ fn feed_from_row(r: &rusqlite::Row) -> rusqlite::Result<Feed> {
 }
 
 mod articles;
+mod images;
 mod reader;
 mod stats;
 

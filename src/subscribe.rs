@@ -153,7 +153,8 @@ pub async fn save_answer(
     feed: FeedId,
     answer: Response,
 ) -> anyhow::Result<Option<String>> {
-    let mut refresher = Refresher::new(Store::open(&paths.database)?, config)?;
+    let images = crate::refresh::ImagePlan::from_config(paths, &config);
+    let mut refresher = Refresher::new(Store::open(&paths.database)?, config)?.with_images(images);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     refresher.ingest(feed, answer, &tx).await;
     drop(tx);

@@ -39,7 +39,8 @@ pub async fn run(paths: &Paths, config: Config) -> anyhow::Result<()> {
     let welcome = add_welcome_feed(&mut store)?;
     let worker_store = Store::open(&paths.database)
         .with_context(|| format!("cannot open {}", paths.database.display()))?;
-    let (commands, mut progress, worker) = refresh::spawn(worker_store, config.clone())?;
+    let images = refresh::ImagePlan::from_config(paths, &config);
+    let (commands, mut progress, worker) = refresh::spawn(worker_store, config.clone(), images)?;
 
     let mut terminal = init_terminal(config.ui.mouse)?;
     let result = async {

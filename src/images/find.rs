@@ -8,12 +8,7 @@ use scraper::{ElementRef, Html, Selector};
 use super::DEFAULT_MAX_WIDTH;
 use crate::parse::{resolve_url, sanitize_text};
 
-/// An image an article (or feed) shows, before it is downloaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FoundImage {
-    pub url: String,
-    pub alt: String,
-}
+pub use crate::model::FoundImage;
 
 /// An article showing more images than this is a gallery or an attack; the
 /// rest are not cached.

@@ -336,10 +336,10 @@ impl<'a> Iterator for Tokens<'a> {
             _ => markup(rest),
         };
         self.html = &rest[len..];
-        if let Token::Start { name, .. } = token {
-            if RAW_TEXT.iter().any(|r| r.eq_ignore_ascii_case(name)) {
-                self.raw_text_of = Some(name);
-            }
+        if let Token::Start { name, .. } = token
+            && RAW_TEXT.iter().any(|r| r.eq_ignore_ascii_case(name))
+        {
+            self.raw_text_of = Some(name);
         }
         Some(token)
     }

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use rusqlite::{Transaction, params};
 
+use super::images::{link_images, upsert_image};
 use super::stats::insert_fetch_record;
 use super::{FeedUpdate, FetchToSave, Result, SaveCounts, Store};
 use crate::config::RetentionConfig;
@@ -196,6 +197,11 @@ fn save_one(
     if let Some(parsed) = &update.parsed {
         counts = upsert_articles(tx, feed, parsed, now)?;
         counts.removed = apply_retention(tx, feed, now, retention)?;
+        if let Some(icon) = &parsed.icon {
+            let image = upsert_image(tx, icon, now)?;
+            tx.prepare_cached("UPDATE feeds SET image_id = ?2 WHERE id = ?1")?
+                .execute(params![feed.0, image])?;
+        }
         tx.execute(
             "UPDATE feeds SET feed_title = coalesce(?2, feed_title), site_url = coalesce(?3, site_url),
                     description = coalesce(?4, description) WHERE id = ?1",
@@ -220,7 +226,7 @@ fn save_one(
         ],
     )?;
     counts.total = tx.query_row(
-        "SELECT count(*) FROM articles WHERE feed_id = ?1",
+        "SELECT article_count FROM feeds WHERE id = ?1",
         [feed.0],
         |r| r.get(0),
     )?;
@@ -230,7 +236,7 @@ fn save_one(
     record.total_articles = counts.total;
     record.ms_store = started.elapsed().as_millis() as u64;
     record.ms_total += record.ms_store;
-    insert_fetch_record(tx, feed, run_id, record)?;
+    counts.fetch_id = insert_fetch_record(tx, feed, run_id, record)?;
     if retention.fetch_history > 0 {
         tx.execute(
             "DELETE FROM fetches WHERE feed_id = ?1 AND id NOT IN
@@ -304,6 +310,7 @@ fn upsert_articles(
                     hash
                 ])?;
                 fts_delete.execute([id])?;
+                link_images(tx, *id, &a.images, now, true)?;
                 counts.updated += 1;
                 *id
             }
@@ -327,7 +334,9 @@ fn upsert_articles(
                     hash
                 ])?;
                 counts.new += 1;
-                tx.last_insert_rowid()
+                let id = tx.last_insert_rowid();
+                link_images(tx, id, &a.images, now, false)?;
+                id
             }
         };
         fts_insert.execute(params![id, a.title, a.search_text])?;

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Result, Store};
-use crate::model::{ErrorKind, Feed, FeedId, FeedStats, FetchRecord, RunStats, SlowFetch};
+use crate::model::{
+    ErrorKind, Feed, FeedId, FeedStats, FetchRecord, ImageStats, RunStats, SlowFetch,
+};
 
 impl Store {
     pub fn begin_run(&mut self, started_at_ms: i64) -> Result<i64> {
@@ -181,7 +183,9 @@ fn derive_feed_stats(
 
 const FETCH_COLUMNS: &str = "started_at_ms, http_status, content_type, bytes_wire, bytes_decoded,
     ms_headers, ms_body, ms_parse, ms_store, ms_total, new_articles, updated_articles,
-    unchanged_articles, total_articles, not_modified, redirect_to, error_kind, error_message";
+    unchanged_articles, total_articles, not_modified, redirect_to, error_kind, error_message,
+    images_found, images_cached, images_failed, images_refused, image_bytes_wire,
+    image_bytes_stored, ms_images";
 
 fn fetch_from_row(r: &rusqlite::Row) -> rusqlite::Result<FetchRecord> {
     fetch_from_row_at(r, 0)
@@ -209,6 +213,15 @@ fn fetch_from_row_at(r: &rusqlite::Row, at: usize) -> rusqlite::Result<FetchReco
             .get::<_, Option<String>>(at + 16)?
             .map(|k| ErrorKind::parse(&k)),
         error_message: r.get(at + 17)?,
+        images: ImageStats {
+            found: r.get(at + 18)?,
+            cached: r.get(at + 19)?,
+            failed: r.get(at + 20)?,
+            refused: r.get(at + 21)?,
+            bytes_wire: r.get(at + 22)?,
+            bytes_stored: r.get(at + 23)?,
+            ms: r.get(at + 24)?,
+        },
     })
 }
 
@@ -217,7 +230,7 @@ pub(super) fn insert_fetch_record(
     feed: FeedId,
     run_id: Option<i64>,
     rec: &FetchRecord,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<i64> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO fetches (feed_id, run_id, started_at_ms, http_status, content_type, bytes_wire,
             bytes_decoded, ms_headers, ms_body, ms_parse, ms_store, ms_total, new_articles,
@@ -247,7 +260,7 @@ pub(super) fn insert_fetch_record(
         rec.error_kind.map(|k| k.as_str()),
         rec.error_message
     ])?;
-    Ok(())
+    Ok(tx.last_insert_rowid())
 }
 
 #[cfg(test)]

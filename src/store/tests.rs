@@ -416,10 +416,10 @@ fn a_damaged_page_is_reported_as_damage() {
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
             .unwrap();
     }
-    // Scribble over the middle of the file, where the article pages are.
+    // Scribble over the middle third of the file, where the article pages are.
     let mut bytes = std::fs::read(&path).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle..middle + 8192].fill(0xAB);
+    let third = bytes.len() / 3;
+    bytes[third..2 * third].fill(0xAB);
     std::fs::write(&path, bytes).unwrap();
     let outcome = Store::open(&path).and_then(|s| s.check_integrity());
     let err = outcome.expect_err("damage must be found");

@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     } else if app.refresh.running() {
         let r = &app.refresh;
         let secs = (app.now_ms - app.refresh_started_ms).max(0) as f64 / 1000.0;
-        let text = format!(
+        let mut text = format!(
             "refreshing {}/{} · {} failed · {} new · {} · {secs:.1} s",
             r.done,
             r.total,
@@ -37,6 +37,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             thousands(r.new_articles),
             megabytes(r.bytes_wire),
         );
+        if r.images.cached + r.images.failed + r.images.refused > 0 {
+            text.push_str(&format!(" · {} images", thousands(r.images.cached)));
+        }
         Line::from(Span::styled(fit(&text, width), theme.accent))
     } else if let Some(run) = &app.last_run {
         let when = ago(run.started_at_ms / 1000, now_secs);

@@ -18,6 +18,7 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures_util::StreamExt;
 
 pub const FEED_V1: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Local News</title><link>http://local.test/</link><ttl>5</ttl>
@@ -46,6 +47,8 @@ pub struct ServerState {
     pub hits: Mutex<HashMap<String, u32>>,
     /// Requests being answered right now, and the most there ever were.
     pub in_flight: AtomicUsize,
+    /// Bytes the streaming routes have handed to the connection.
+    pub streamed_bytes: AtomicUsize,
     pub max_in_flight: AtomicUsize,
 }
 
@@ -107,6 +110,15 @@ impl TestServer {
             }))
             .route("/no-feed.html", get(|| async { html("<!DOCTYPE html><html><body>nothing</body></html>") }))
             .route("/files/{*path}", get(serve_file))
+            // Hostile images.
+            .route("/img/huge.png", get(huge_image))
+            .route("/img/bomb.png", get(|| async { png_response(png_claiming(100_000, 100_000)) }))
+            .route("/img/fake.png", get(|| async { png_response(b"<!DOCTYPE html><html>not an image</html>".to_vec()) }))
+            .route("/img/loop.png", get(|| async { redirect(StatusCode::FOUND, "/img/loop.png") }))
+            .route("/img/hang.png", get(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                png_response(png_claiming(1, 1))
+            }))
             .layer(axum::middleware::from_fn_with_state(state.clone(), record))
             .with_state(state.clone());
         let listener = runtime
@@ -170,6 +182,61 @@ async fn record(
     let response = next.run(request).await;
     state.in_flight.fetch_sub(1, Ordering::SeqCst);
     response
+}
+
+/// A gigabyte of "image" sent in chunks with no Content-Length: only counting
+/// the bytes as they come can stop it (the stream ends when the client hangs up).
+async fn huge_image(State(state): State<Arc<ServerState>>) -> Response {
+    let sent = state.clone();
+    let chunks = futures_util::stream::iter(0..16 * 1024).map(move |_| {
+        sent.streamed_bytes.fetch_add(64 * 1024, Ordering::SeqCst);
+        Ok::<_, std::io::Error>(vec![0x89u8; 64 * 1024])
+    });
+    let body = axum::body::Body::from_stream(chunks);
+    ([(header::CONTENT_TYPE, "image/png")], body).into_response()
+}
+
+fn png_response(bytes: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "image/png")], bytes).into_response()
+}
+
+/// A PNG whose header claims `width` × `height` pixels, with one tiny data
+/// chunk: what a decompression bomb looks like before it is decoded.
+pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in bytes {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let mut crc_input = kind.to_vec();
+        crc_input.extend_from_slice(data);
+        out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+        out
+    }
+    let mut header = width.to_be_bytes().to_vec();
+    header.extend_from_slice(&height.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &header));
+    png.extend(chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    ));
+    png.extend(chunk(b"IEND", &[]));
+    png
 }
 
 fn xml(body: &str) -> Response {

@@ -1,0 +1,322 @@
+//! The image stage of a refresh. When the writer has saved a feed, it lists
+//! the feed's images that need a download ([`ImageLedger::plan`]) and hands
+//! them to the dispatch loop, which schedules them behind the feeds (same
+//! per-host limit, a global limit of their own) so that a refresh's articles
+//! come first. Each download ([`download`]) is checked and converted off the
+//! async threads (`images::check`) and written to the cache atomically; the
+//! writer records it and, when a feed's last image is in, adds the image
+//! statistics to that fetch's record and reports [`Progress::ImagesDone`].
+//!
+//! An image of a feed on the open internet is fetched only from public
+//! addresses (see `fetch::address`).
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{Progress, now_ms};
+use crate::fetch::{FetchError, Fetcher, Validators};
+use crate::images::{ImageLimits, check, file_name, write_atomic};
+use crate::model::{FeedId, ImageStats, ImageStatus, ParsedFeed};
+use crate::store::{ImageJob, ImageOutcome, Store, StoreError};
+
+/// Where and how a refresh caches images.
+#[derive(Debug, Clone)]
+pub struct ImagePlan {
+    pub dir: PathBuf,
+    pub limits: ImageLimits,
+    pub max_bytes: u64,
+    pub concurrency: usize,
+    pub cache_limit_bytes: u64,
+}
+
+impl ImagePlan {
+    /// The plan for this data directory, or none when image caching is off.
+    pub fn from_config(
+        paths: &crate::config::Paths,
+        config: &crate::config::Config,
+    ) -> Option<ImagePlan> {
+        config
+            .images
+            .cache
+            .then(|| ImagePlan::new(paths.image_dir(), &config.images))
+    }
+
+    pub fn new(dir: PathBuf, config: &crate::config::ImagesConfig) -> ImagePlan {
+        ImagePlan {
+            dir,
+            limits: ImageLimits {
+                max_width: config.max_width.max(16),
+                ..ImageLimits::default()
+            },
+            max_bytes: config.max_bytes,
+            concurrency: config.concurrency.max(1),
+            cache_limit_bytes: config.cache_limit_mb.saturating_mul(1_000_000),
+        }
+    }
+}
+
+/// The images of one saved feed to download (possibly none: the loop counts
+/// every feed's batch to know when the writer is through).
+#[derive(Debug)]
+pub(super) struct ImageBatch {
+    pub fetch_id: Option<i64>,
+    pub feed_url: String,
+    pub jobs: Vec<ImageJob>,
+}
+
+/// One image download and the feed fetch it counts towards.
+#[derive(Debug, Clone)]
+pub(super) struct ImageTask {
+    pub fetch_id: Option<i64>,
+    pub job: ImageJob,
+    pub public_only: bool,
+}
+
+#[derive(Debug)]
+pub(super) struct ImageDone {
+    pub task: ImageTask,
+    pub outcome: ImageOutcome,
+    pub bytes_wire: u64,
+}
+
+/// Downloads, checks, converts and stores one image. Never fails: what went
+/// wrong is in the outcome (failed: retried later; refused: not again).
+pub(super) async fn download(fetcher: Fetcher, plan: Arc<ImagePlan>, task: ImageTask) -> ImageDone {
+    let started = Instant::now();
+    let job = &task.job;
+    let validators = match &job.file {
+        // Ask conditionally only when the file is still there to keep.
+        Some(file) if plan.dir.join(file).exists() => Validators {
+            etag: job.etag.clone(),
+            last_modified: job.last_modified.clone(),
+        },
+        _ => Validators::default(),
+    };
+    let mut outcome = ImageOutcome {
+        id: job.id,
+        status: ImageStatus::Failed,
+        file: None,
+        http_status: None,
+        content_type: None,
+        source_bytes: 0,
+        stored_bytes: 0,
+        width: 0,
+        height: 0,
+        stored_width: 0,
+        stored_height: 0,
+        fetch_ms: 0,
+        convert_ms: 0,
+        error: None,
+        etag: None,
+        last_modified: None,
+        not_modified: false,
+    };
+    let answer = fetcher
+        .get_image(&job.url, &validators, plan.max_bytes, task.public_only)
+        .await;
+    outcome.fetch_ms = started.elapsed().as_millis() as u64;
+    let response = match answer {
+        Ok(response) => response,
+        Err(e) => {
+            // An address tidings will not ask, or a body over the cap, will not change.
+            if matches!(e, FetchError::Forbidden(_) | FetchError::TooLarge { .. }) {
+                outcome.status = ImageStatus::Refused;
+            }
+            outcome.error = Some(crate::parse::sanitize_text(&e.to_string()));
+            return ImageDone {
+                task,
+                outcome,
+                bytes_wire: 0,
+            };
+        }
+    };
+    let bytes_wire = response.body.len() as u64;
+    outcome.http_status = response.status;
+    outcome.content_type = response.content_type.clone();
+    outcome.etag = response.etag.clone();
+    outcome.last_modified = response.last_modified.clone();
+    match response.status {
+        Some(304) => {
+            outcome.not_modified = true;
+            outcome.status = ImageStatus::Cached;
+        }
+        Some(200..=299) => {
+            let (dir, limits) = (plan.dir.clone(), plan.limits);
+            let url = job.url.clone();
+            let body = response.body;
+            let stored = tokio::task::spawn_blocking(move || {
+                let checked =
+                    check(&body, &limits).map_err(|e| (ImageStatus::Refused, e.to_string()))?;
+                let name = file_name(&url, checked.kind);
+                write_atomic(&dir, &name, &checked.bytes)
+                    .map_err(|e| (ImageStatus::Failed, format!("cannot write the image: {e}")))?;
+                Ok::<_, (ImageStatus, String)>((name, body.len() as u64, checked))
+            })
+            .await
+            .unwrap_or_else(|_| Err((ImageStatus::Refused, "the image decoder crashed".into())));
+            match stored {
+                Ok((name, source_bytes, checked)) => {
+                    outcome.status = ImageStatus::Cached;
+                    outcome.file = Some(name);
+                    outcome.source_bytes = source_bytes;
+                    outcome.stored_bytes = checked.bytes.len() as u64;
+                    outcome.width = checked.width;
+                    outcome.height = checked.height;
+                    outcome.stored_width = checked.stored_width;
+                    outcome.stored_height = checked.stored_height;
+                    outcome.convert_ms = checked.convert_ms;
+                }
+                Err((status, error)) => {
+                    outcome.status = status;
+                    outcome.error = Some(error);
+                }
+            }
+        }
+        Some(status) => {
+            outcome.error = Some(format!("HTTP {status}"));
+        }
+        None => outcome.error = Some("no HTTP answer".into()),
+    }
+    ImageDone {
+        task,
+        outcome,
+        bytes_wire,
+    }
+}
+
+/// The writer's bookkeeping of a run's images: what each feed fetch is
+/// still waiting for, and which images this run has sent for already (an
+/// image that several feeds show is downloaded once).
+#[derive(Default)]
+pub(super) struct ImageLedger {
+    waiting: HashMap<i64, Waiting>,
+    dispatched: HashSet<i64>,
+}
+
+struct Waiting {
+    feed: FeedId,
+    outstanding: usize,
+    stats: ImageStats,
+    started: Instant,
+}
+
+impl ImageLedger {
+    /// The downloads a just-saved feed needs. `found` counts the distinct
+    /// images its document shows.
+    pub fn plan(
+        &mut self,
+        store: &mut Store,
+        feed: FeedId,
+        fetch_id: Option<i64>,
+        feed_url: &str,
+        parsed: Option<&ParsedFeed>,
+    ) -> Result<ImageBatch, StoreError> {
+        let found = parsed.map_or(0, |p| {
+            let mut urls: HashSet<&str> = p
+                .articles
+                .iter()
+                .flat_map(|a| a.images.iter().map(|i| i.url.as_str()))
+                .collect();
+            urls.extend(p.icon.as_deref());
+            urls.len() as u64
+        });
+        let jobs: Vec<ImageJob> = store
+            .images_to_fetch(feed, now_ms() / 1000)?
+            .into_iter()
+            .filter(|job| self.dispatched.insert(job.id))
+            .collect();
+        if let Some(fetch_id) = fetch_id {
+            let stats = ImageStats {
+                found,
+                ..ImageStats::default()
+            };
+            if jobs.is_empty() {
+                if found > 0 {
+                    store.save_image_stats(fetch_id, &stats)?;
+                }
+            } else {
+                self.waiting.insert(
+                    fetch_id,
+                    Waiting {
+                        feed,
+                        outstanding: jobs.len(),
+                        stats,
+                        started: Instant::now(),
+                    },
+                );
+            }
+        }
+        Ok(ImageBatch {
+            fetch_id,
+            feed_url: feed_url.to_string(),
+            jobs,
+        })
+    }
+
+    /// Counts finished downloads (already saved) towards their fetches;
+    /// returns the progress of fetches whose images are now all in.
+    pub fn record(
+        &mut self,
+        store: &mut Store,
+        done: &[ImageDone],
+    ) -> Result<Vec<Progress>, StoreError> {
+        let mut finished = Vec::new();
+        for d in done {
+            let Some(fetch_id) = d.task.fetch_id else {
+                continue;
+            };
+            let Some(waiting) = self.waiting.get_mut(&fetch_id) else {
+                continue;
+            };
+            let stats = &mut waiting.stats;
+            stats.bytes_wire += d.bytes_wire;
+            match d.outcome.status {
+                ImageStatus::Cached => {
+                    stats.cached += 1;
+                    stats.bytes_stored += d.outcome.stored_bytes;
+                }
+                ImageStatus::Refused => stats.refused += 1,
+                _ => stats.failed += 1,
+            }
+            waiting.outstanding -= 1;
+            if waiting.outstanding == 0 {
+                let mut waiting = self.waiting.remove(&fetch_id).expect("present");
+                waiting.stats.ms = waiting.started.elapsed().as_millis() as u64;
+                store.save_image_stats(fetch_id, &waiting.stats)?;
+                finished.push(Progress::ImagesDone {
+                    feed_id: waiting.feed,
+                    stats: waiting.stats,
+                });
+            }
+        }
+        Ok(finished)
+    }
+}
+
+/// Deletes the least recently shown cached images until the cache fits its
+/// limit (never those of starred articles). Returns files and bytes removed.
+pub fn evict(
+    store: &mut Store,
+    dir: &std::path::Path,
+    limit_bytes: u64,
+) -> Result<(usize, u64), StoreError> {
+    let chosen = store.images_to_evict(limit_bytes)?;
+    let mut removed = Vec::with_capacity(chosen.len());
+    let mut bytes = 0;
+    for image in &chosen {
+        match std::fs::remove_file(dir.join(&image.file)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!("cannot delete cached image {}: {e}", image.file);
+                continue;
+            }
+        }
+        bytes += image.stored_bytes;
+        removed.push(image.id);
+    }
+    store.mark_evicted(&removed)?;
+    Ok((removed.len(), bytes))
+}

@@ -1,0 +1,367 @@
+//! Image caching end to end against a local HTTP server: the seed blog's
+//! images downloaded with every refresh and recorded per image, nothing
+//! downloaded twice, everything readable with the server gone; hostile images
+//! (too large, a decompression bomb, not an image, a redirect loop, a hang)
+//! refused or failed without harm; a public feed's image on a private address
+//! never asked for; eviction that keeps starred articles' images.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::TestServer;
+use tidings::config::Config;
+use tidings::fetch::Response;
+use tidings::model::{FeedId, ImageStatus};
+use tidings::refresh::{Command, ImagePlan, Progress, Refresher};
+use tidings::store::{NewSubscription, Store};
+
+struct Harness {
+    dir: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
+    config: Config,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let mut config = Config::default();
+        config.refresh.connect_timeout_secs = 1;
+        config.refresh.read_timeout_secs = 1;
+        config.refresh.total_timeout_secs = 2;
+        config.images.max_bytes = 1 << 20;
+        Harness {
+            dir: tempfile::tempdir().unwrap(),
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap(),
+            config,
+        }
+    }
+
+    fn store(&self) -> Store {
+        Store::open(&self.dir.path().join("tidings.db")).unwrap()
+    }
+
+    fn image_dir(&self) -> PathBuf {
+        self.dir.path().join("images")
+    }
+
+    fn subscribe(&self, url: &str) -> FeedId {
+        let sub = NewSubscription {
+            url: url.into(),
+            ..Default::default()
+        };
+        self.store().add_feed(&sub).unwrap().0
+    }
+
+    fn refresher(&self) -> Refresher {
+        let plan = ImagePlan::new(self.image_dir(), &self.config.images);
+        Refresher::new(self.store(), self.config.clone())
+            .unwrap()
+            .with_images(Some(plan))
+    }
+
+    fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Progress>) -> Vec<Progress> {
+        let mut out = Vec::new();
+        while let Ok(p) = rx.try_recv() {
+            out.push(p);
+        }
+        out
+    }
+
+    fn refresh_all(&self) -> Vec<Progress> {
+        let mut refresher = self.refresher();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        self.runtime
+            .block_on(refresher.run(Command::Refresh(None), &tx));
+        Self::collect(&mut rx)
+    }
+
+    /// Stores `answer` as the feed's fetch (as `add` does) and caches its images.
+    fn ingest(&self, feed: FeedId, answer: Response) -> Vec<Progress> {
+        let mut refresher = self.refresher();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        self.runtime.block_on(refresher.ingest(feed, answer, &tx));
+        Self::collect(&mut rx)
+    }
+
+    /// Every image of every article of a feed, in order.
+    fn images_of(&self, feed: FeedId) -> Vec<tidings::model::ArticleImage> {
+        let store = self.store();
+        store
+            .feed_articles(feed)
+            .unwrap()
+            .iter()
+            .flat_map(|a| store.article_images(a.id).unwrap())
+            .collect()
+    }
+}
+
+fn image_requests(server: &TestServer) -> usize {
+    server
+        .state
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.path.contains("/img/"))
+        .count()
+}
+
+#[test]
+fn the_seed_blogs_images_are_cached_recorded_and_readable_offline() {
+    let server = TestServer::start();
+    let test = "the_seed_blogs_images_are_cached_recorded_and_readable_offline";
+    let Some(site) = support::seed_blog(&server.url("/files"), test) else {
+        return;
+    };
+    server.serve_dir(site.path());
+    let h = Harness::new();
+    let feed = h.subscribe(&server.url("/files/aws-opensource.xml"));
+
+    let progress = h.refresh_all();
+    let images = h.images_of(feed);
+    assert_eq!(images.len(), 29, "29 images in 6 articles");
+    let cached: Vec<_> = images
+        .iter()
+        .filter(|i| i.status == ImageStatus::Cached)
+        .collect();
+    let failed: Vec<_> = images
+        .iter()
+        .filter(|i| i.status == ImageStatus::Failed)
+        .collect();
+    assert_eq!((cached.len(), failed.len()), (28, 1), "{images:#?}");
+    assert_eq!(failed[0].http_status, Some(404));
+    assert!(failed[0].url.ends_with(".gif"));
+
+    // The recorded sizes are the served images' own (make_feed.py writes each
+    // at the original's width and height, as articles.json lists them).
+    let seed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            support::shared_dir()
+                .unwrap()
+                .join("fixtures/seed/articles.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let listed = seed["images"].as_object().unwrap();
+    for image in &cached {
+        let stem = image
+            .url
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".png");
+        let (_, dims) = listed
+            .iter()
+            .find(|(src, _)| {
+                src.rsplit('/')
+                    .next()
+                    .unwrap()
+                    .starts_with(&format!("{stem}."))
+            })
+            .unwrap_or_else(|| panic!("{stem} is one of the seed's images"));
+        let listed_size = (
+            dims["width"].as_u64().unwrap() as u32,
+            dims["height"].as_u64().unwrap() as u32,
+        );
+        assert_eq!(
+            (image.width, image.height),
+            (Some(listed_size.0), Some(listed_size.1)),
+            "{stem}"
+        );
+        // What is on disk is that image, scaled to 1600 px wide when wider.
+        let file = h.image_dir().join(image.file.as_deref().unwrap());
+        let (w, _) = image_dimensions(&file);
+        assert_eq!(w, listed_size.0.min(1600), "{stem}");
+    }
+
+    // The fetch record counts them, and the run reported them.
+    let record = h.store().fetch_history(feed, 1).unwrap().remove(0);
+    assert_eq!(
+        (
+            record.images.found,
+            record.images.cached,
+            record.images.failed
+        ),
+        (29, 28, 1)
+    );
+    assert!(record.images.bytes_stored > 0);
+    assert!(
+        progress
+            .iter()
+            .any(|p| matches!(p, Progress::ImagesDone { stats, .. } if stats.cached == 28))
+    );
+
+    // A second refresh downloads nothing new (the failed one waits for its retry).
+    let before = image_requests(&server);
+    h.refresh_all();
+    assert_eq!(image_requests(&server), before);
+
+    // With the server gone, every cached image is still there and decodes.
+    drop(server);
+    for image in h
+        .images_of(feed)
+        .iter()
+        .filter(|i| i.status == ImageStatus::Cached)
+    {
+        let file = h.image_dir().join(image.file.as_deref().unwrap());
+        let (w, _) = image_dimensions(&file);
+        assert!(w > 0);
+    }
+}
+
+/// Width and height read from a stored PNG/JPEG file's header.
+fn image_dimensions(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    match tidings::images::check(&bytes, &tidings::images::ImageLimits::default()) {
+        Ok(checked) => (checked.width, checked.height),
+        Err(e) => panic!("{} does not read as an image: {e}", path.display()),
+    }
+}
+
+/// A one-item RSS feed whose body shows these image URLs.
+fn feed_showing(images: &[String]) -> String {
+    let imgs: String = images
+        .iter()
+        .map(|u| format!("&lt;img src=\"{u}\" alt=\"x\"&gt;"))
+        .collect();
+    format!(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Pictures</title><link>http://pictures.test/</link>
+<item><title>Look</title><guid>look-1</guid><description>&lt;p&gt;Hello&lt;/p&gt;{imgs}</description></item>
+</channel></rss>"#
+    )
+}
+
+#[test]
+fn hostile_images_are_refused_or_failed_and_nothing_bad_is_stored() {
+    let server = TestServer::start();
+    let site = tempfile::tempdir().unwrap();
+    let urls: Vec<String> = ["huge", "bomb", "fake", "loop", "hang"]
+        .iter()
+        .map(|n| server.url(&format!("/img/{n}.png")))
+        .collect();
+    std::fs::write(site.path().join("pictures.xml"), feed_showing(&urls)).unwrap();
+    server.serve_dir(site.path());
+    let h = Harness::new();
+    let feed = h.subscribe(&server.url("/files/pictures.xml"));
+    let started = std::time::Instant::now();
+    h.refresh_all();
+    let images = h.images_of(feed);
+    let status_of = |name: &str| {
+        let image = images.iter().find(|i| i.url.contains(name)).unwrap();
+        (image.status, image.error.clone().unwrap_or_default())
+    };
+    let (huge, why) = status_of("huge");
+    assert_eq!(huge, ImageStatus::Refused, "{why}");
+    assert!(why.contains("larger than"), "{why}");
+    // Stopped at the cap: a client that read on would have hit its 2 s timeout
+    // long before a gigabyte, and said so instead.
+    let streamed = server
+        .state
+        .streamed_bytes
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(streamed < 256 << 20, "{streamed} bytes streamed");
+    let (bomb, why) = status_of("bomb");
+    assert_eq!(bomb, ImageStatus::Refused, "{why}");
+    assert!(why.contains("100000"), "{why}");
+    assert_eq!(status_of("fake").0, ImageStatus::Refused);
+    let (looped, why) = status_of("loop");
+    assert_eq!(looped, ImageStatus::Failed);
+    assert!(why.contains("redirect"), "{why}");
+    let (hang, why) = status_of("hang");
+    assert_eq!(hang, ImageStatus::Failed);
+    assert!(why.contains("timed out") || why.contains("time"), "{why}");
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "a hang costs its timeout, not more"
+    );
+    // Nothing was written for any of them.
+    let files = std::fs::read_dir(h.image_dir())
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(files, 0);
+    let record = h.store().fetch_history(feed, 1).unwrap().remove(0);
+    assert_eq!((record.images.refused, record.images.failed), (3, 2));
+}
+
+#[test]
+fn a_public_feed_cannot_make_tidings_fetch_from_a_private_address() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    // A feed on a public address (never contacted: its answer is in hand)
+    // that shows an image on this machine.
+    let feed = h.subscribe("http://93.184.216.34/feed.xml");
+    let body = feed_showing(&[server.url("/img/fake.png")]);
+    let answer = Response {
+        status: Some(200),
+        final_url: "http://93.184.216.34/feed.xml".into(),
+        body: body.into_bytes(),
+        ..Response::default()
+    };
+    h.ingest(feed, answer);
+    let images = h.images_of(feed);
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0].status, ImageStatus::Refused);
+    assert!(
+        images[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("private address")
+    );
+    assert_eq!(
+        image_requests(&server),
+        0,
+        "the local server was never asked"
+    );
+}
+
+#[test]
+fn eviction_frees_the_least_recently_shown_and_keeps_starred_articles_images() {
+    let server = TestServer::start();
+    let test = "eviction_frees_the_least_recently_shown_and_keeps_starred_articles_images";
+    let Some(site) = support::seed_blog(&server.url("/files"), test) else {
+        return;
+    };
+    server.serve_dir(site.path());
+    let h = Harness::new();
+    let feed = h.subscribe(&server.url("/files/aws-opensource.xml"));
+    h.refresh_all();
+    let mut store = h.store();
+    let articles = store.feed_articles(feed).unwrap();
+    let starred = articles
+        .iter()
+        .find(|a| !store.article_images(a.id).unwrap().is_empty())
+        .unwrap();
+    store.set_starred(starred.id, true).unwrap();
+    let kept: Vec<String> = store
+        .article_images(starred.id)
+        .unwrap()
+        .into_iter()
+        .filter_map(|i| i.file)
+        .collect();
+    assert!(!kept.is_empty());
+
+    let (removed, bytes) = tidings::refresh::evict(&mut store, &h.image_dir(), 0).unwrap();
+    assert!(removed > 0 && bytes > 0);
+    for file in &kept {
+        assert!(
+            h.image_dir().join(file).exists(),
+            "a starred article's image stays"
+        );
+    }
+    let totals = store.image_totals().unwrap();
+    let evicted = totals
+        .by_status
+        .iter()
+        .find(|(s, _)| *s == ImageStatus::Evicted)
+        .unwrap()
+        .1;
+    assert_eq!(evicted as usize, removed);
+    let on_disk = std::fs::read_dir(h.image_dir()).unwrap().count();
+    assert_eq!(on_disk, kept.len());
+}
