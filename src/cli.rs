@@ -334,7 +334,12 @@ async fn refresh(
     let mut bar: Option<indicatif::ProgressBar> = None;
     let mut failures: Vec<String> = Vec::new();
     let mut stdout = std::io::stdout().lock();
+    let started = std::time::Instant::now();
+    let mut articles_stored = std::time::Duration::ZERO;
     while let Some(p) = progress.recv().await {
+        if matches!(p, Progress::FeedDone(_)) {
+            articles_stored = started.elapsed();
+        }
         stats.apply(&p);
         match &p {
             Progress::Started { total, skipped } => {
@@ -390,11 +395,13 @@ async fn refresh(
     if images.cached + images.failed + images.refused > 0 {
         writeln!(
             stdout,
-            "{} images cached · {} failed · {} refused · {}",
+            "{} images cached · {} failed · {} refused · {} · articles stored at {:.2} s, images done at {:.2} s",
             thousands(images.cached),
             thousands(images.failed),
             thousands(images.refused),
-            megabytes(images.bytes_wire)
+            megabytes(images.bytes_wire),
+            articles_stored.as_secs_f64(),
+            started.elapsed().as_secs_f64(),
         )?;
     }
     Ok(())

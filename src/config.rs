@@ -128,7 +128,7 @@ impl Default for ImagesConfig {
             cache: true,
             show: true,
             protocol: ImageProtocol::Auto,
-            concurrency: 16,
+            concurrency: 64,
             max_bytes: 10 * 1000 * 1000,
             max_width: 1600,
             cache_limit_mb: 500,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::images::{link_images, upsert_image};
 use super::stats::insert_fetch_record;
@@ -86,11 +86,10 @@ impl Store {
 
     /// Returns whether the state changed.
     pub fn set_read(&mut self, id: ArticleId, read: bool) -> Result<bool> {
-        let changed = self
-            .conn
-            .prepare_cached("UPDATE articles SET read = ?2 WHERE id = ?1 AND read != ?2")?
-            .execute(params![id.0, read])?;
-        Ok(changed > 0)
+        let tx = self.conn.transaction()?;
+        let changed = set_read_in(&tx, id, read)?;
+        tx.commit()?;
+        Ok(changed)
     }
 
     /// Returns whether the state changed.
@@ -182,6 +181,34 @@ pub(super) fn summary_from_row(r: &rusqlite::Row) -> rusqlite::Result<ArticleSum
     })
 }
 
+/// Sets one article's read state and its feed's unread count, inside the
+/// caller's transaction; returns whether the state changed.
+pub(super) fn set_read_in(tx: &Transaction, id: ArticleId, read: bool) -> rusqlite::Result<bool> {
+    let feed: Option<i64> = tx
+        .prepare_cached(
+            "UPDATE articles SET read = ?2 WHERE id = ?1 AND read != ?2 RETURNING feed_id",
+        )?
+        .query_row(params![id.0, read], |r| r.get(0))
+        .optional()?;
+    if let Some(feed) = feed {
+        tx.prepare_cached("UPDATE feeds SET unread_count = unread_count + ?2 WHERE id = ?1")?
+            .execute(params![feed, if read { -1 } else { 1 }])?;
+    }
+    Ok(feed.is_some())
+}
+
+/// Recounts a feed's articles and unread articles (after its articles changed).
+pub(super) fn recount(tx: &Transaction, feed: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE feeds SET
+            article_count = (SELECT count(*) FROM articles WHERE feed_id = ?1),
+            unread_count = (SELECT count(*) FROM articles WHERE feed_id = ?1 AND read = 0)
+         WHERE id = ?1",
+    )?
+    .execute([feed])?;
+    Ok(())
+}
+
 /// One fetch of one feed, inside the caller's transaction.
 fn save_one(
     tx: &Transaction,
@@ -197,6 +224,9 @@ fn save_one(
     if let Some(parsed) = &update.parsed {
         counts = upsert_articles(tx, feed, parsed, now)?;
         counts.removed = apply_retention(tx, feed, now, retention)?;
+        if counts.new + counts.removed > 0 {
+            recount(tx, feed.0)?;
+        }
         if let Some(icon) = &parsed.icon {
             let image = upsert_image(tx, icon, now)?;
             tx.prepare_cached("UPDATE feeds SET image_id = ?2 WHERE id = ?1")?

@@ -6,7 +6,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::articles::{article_from_row, summary_from_row};
+use super::articles::{article_from_row, recount, set_read_in, summary_from_row};
 use super::{Result, Store};
 use crate::model::{Article, ArticleId, ArticleSource, ArticleSummary, FeedId};
 
@@ -57,7 +57,7 @@ macro_rules! mark_read {
         concat!(
             "UPDATE articles SET read = 1 WHERE ",
             $filter,
-            " AND read = 0 RETURNING id"
+            " AND read = 0 RETURNING id, feed_id"
         )
     };
 }
@@ -176,23 +176,24 @@ impl Store {
     pub fn mark_all_read(&mut self, source: ArticleSource) -> Result<Vec<ArticleId>> {
         let (which, feed) = filter_of(source, false);
         let tx = self.conn.transaction()?;
-        let ids = {
+        let marked = {
             let mut stmt = tx.prepare_cached(MARK_READ[which])?;
-            stmt.query_map([feed], |r| Ok(ArticleId(r.get(0)?)))?
+            stmt.query_map([feed], |r| Ok((ArticleId(r.get(0)?), r.get::<_, i64>(1)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?
         };
+        let feeds: std::collections::BTreeSet<i64> = marked.iter().map(|(_, f)| *f).collect();
+        for feed in feeds {
+            recount(&tx, feed)?;
+        }
         tx.commit()?;
-        Ok(ids)
+        Ok(marked.into_iter().map(|(id, _)| id).collect())
     }
 
     /// Sets the read state of many articles at once (an undo of a bulk change).
     pub fn set_read_many(&mut self, ids: &[ArticleId], read: bool) -> Result<()> {
         let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached("UPDATE articles SET read = ?2 WHERE id = ?1")?;
-            for id in ids {
-                stmt.execute(params![id.0, read])?;
-            }
+        for id in ids {
+            set_read_in(&tx, *id, read)?;
         }
         tx.commit()?;
         Ok(())
