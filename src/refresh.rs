@@ -447,11 +447,45 @@ fn write_fetched(
                 WriterJob::Feed(fetched) => feeds.push(*fetched),
                 WriterJob::Image(done) => images.push(*done),
             }
-            if feeds.len() + images.len() < MAX_BATCH {
+            if feeds.len() < MAX_BATCH && images.len() < MAX_IMAGE_BATCH {
                 next = queue.try_recv().ok();
             }
         }
         let now = now_ms() / 1000;
+        // Articles first: images never hold a feed back.
+        if !feeds.is_empty() {
+            let mut to_save: Vec<FetchToSave> = feeds
+                .iter_mut()
+                .map(|f| FetchToSave {
+                    feed: f.target.id,
+                    update: &f.update,
+                    record: &mut f.record,
+                })
+                .collect();
+            let counts = store.save_fetches(&mut to_save, Some(run_id), now, retention)?;
+            for (fetched, counts) in feeds.drain(..).zip(counts) {
+                let batch = match image_batches {
+                    Some(_) => Some(ledger.plan(
+                        store,
+                        fetched.target.id,
+                        Some(counts.fetch_id),
+                        &fetched.target.fetch_url,
+                        fetched.update.parsed.as_ref(),
+                    )?),
+                    None => None,
+                };
+                let done = Progress::FeedDone(FeedDone {
+                    feed_id: fetched.target.id,
+                    title: fetched.target.title.clone(),
+                    record: fetched.record,
+                });
+                totals.apply(&done);
+                let _ = progress.send(done);
+                if let (Some(to_loop), Some(batch)) = (image_batches, batch) {
+                    let _ = to_loop.send(batch);
+                }
+            }
+        }
         if !images.is_empty() {
             let outcomes: Vec<&crate::store::ImageOutcome> =
                 images.iter().map(|d| &d.outcome).collect();
@@ -461,46 +495,14 @@ fn write_fetched(
             }
             images.clear();
         }
-        if feeds.is_empty() {
-            continue;
-        }
-        let mut to_save: Vec<FetchToSave> = feeds
-            .iter_mut()
-            .map(|f| FetchToSave {
-                feed: f.target.id,
-                update: &f.update,
-                record: &mut f.record,
-            })
-            .collect();
-        let counts = store.save_fetches(&mut to_save, Some(run_id), now, retention)?;
-        for (fetched, counts) in feeds.drain(..).zip(counts) {
-            let batch = match image_batches {
-                Some(_) => Some(ledger.plan(
-                    store,
-                    fetched.target.id,
-                    Some(counts.fetch_id),
-                    &fetched.target.fetch_url,
-                    fetched.update.parsed.as_ref(),
-                )?),
-                None => None,
-            };
-            let done = Progress::FeedDone(FeedDone {
-                feed_id: fetched.target.id,
-                title: fetched.target.title.clone(),
-                record: fetched.record,
-            });
-            totals.apply(&done);
-            let _ = progress.send(done);
-            if let (Some(to_loop), Some(batch)) = (image_batches, batch) {
-                let _ = to_loop.send(batch);
-            }
-        }
     }
     Ok(totals.totals())
 }
 
 /// Most feeds saved in one transaction.
 const MAX_BATCH: usize = 16;
+/// Most image outcomes saved in one transaction (each is one small row).
+const MAX_IMAGE_BATCH: usize = 64;
 
 /// What the scheduler hands out: a feed to fetch, or an image to download.
 enum Job {

@@ -12,7 +12,7 @@ use super::stats::insert_fetch_record;
 use super::{FeedUpdate, FetchToSave, Result, SaveCounts, Store};
 use crate::config::RetentionConfig;
 use crate::model::{
-    Article, ArticleId, ArticleSummary, FeedId, FetchRecord, ParsedFeed, SearchHit,
+    Article, ArticleId, ArticleSummary, FeedId, FetchRecord, FoundImage, ParsedFeed, SearchHit,
 };
 
 impl Store {
@@ -50,8 +50,9 @@ impl Store {
     ) -> Result<Vec<SaveCounts>> {
         let tx = self.conn.transaction()?;
         let mut all = Vec::with_capacity(batch.len());
+        let mut to_link: Vec<ImageLinks> = Vec::new();
         for item in batch.iter_mut() {
-            all.push(save_one(
+            let (counts, links) = save_one(
                 &tx,
                 item.feed,
                 run_id,
@@ -59,7 +60,15 @@ impl Store {
                 item.record,
                 now,
                 retention,
-            )?);
+            )?;
+            all.push(counts);
+            to_link.extend(links);
+        }
+        // Images are linked after every feed's articles: a statement that opens
+        // a savepoint makes the search index flush what it holds, and one
+        // flush per batch costs far less than one per article (or per feed).
+        for links in to_link {
+            links.write(&tx, now)?;
         }
         tx.commit()?;
         Ok(all)
@@ -181,6 +190,31 @@ pub(super) fn summary_from_row(r: &rusqlite::Row) -> rusqlite::Result<ArticleSum
     })
 }
 
+/// An article's images, to link once the batch's articles are written:
+/// (article id, images, whether to replace what it showed before).
+type ArticleLinks<'a> = (i64, &'a [FoundImage], bool);
+
+/// What a saved feed still has to record about images.
+struct ImageLinks<'a> {
+    feed: FeedId,
+    articles: Vec<ArticleLinks<'a>>,
+    icon: Option<&'a str>,
+}
+
+impl ImageLinks<'_> {
+    fn write(&self, tx: &Transaction, now: i64) -> rusqlite::Result<()> {
+        for (article, images, replace) in &self.articles {
+            link_images(tx, *article, images, now, *replace)?;
+        }
+        if let Some(icon) = self.icon {
+            let image = upsert_image(tx, icon, now)?;
+            tx.prepare_cached("UPDATE feeds SET image_id = ?2 WHERE id = ?1")?
+                .execute(params![self.feed.0, image])?;
+        }
+        Ok(())
+    }
+}
+
 /// Sets one article's read state and its feed's unread count, inside the
 /// caller's transaction; returns whether the state changed.
 pub(super) fn set_read_in(tx: &Transaction, id: ArticleId, read: bool) -> rusqlite::Result<bool> {
@@ -210,32 +244,41 @@ pub(super) fn recount(tx: &Transaction, feed: i64) -> rusqlite::Result<()> {
 }
 
 /// One fetch of one feed, inside the caller's transaction.
-fn save_one(
+fn save_one<'a>(
     tx: &Transaction,
     feed: FeedId,
     run_id: Option<i64>,
-    update: &FeedUpdate,
+    update: &'a FeedUpdate,
     record: &mut FetchRecord,
     now: i64,
     retention: &RetentionConfig,
-) -> Result<SaveCounts> {
+) -> Result<(SaveCounts, Option<ImageLinks<'a>>)> {
     let started = Instant::now();
     let mut counts = SaveCounts::default();
+    let mut links = None;
     if let Some(parsed) = &update.parsed {
-        counts = upsert_articles(tx, feed, parsed, now)?;
+        let articles;
+        (counts, articles) = upsert_articles(tx, feed, parsed, now)?;
         counts.removed = apply_retention(tx, feed, now, retention)?;
-        if counts.new + counts.removed > 0 {
-            recount(tx, feed.0)?;
-        }
-        if let Some(icon) = &parsed.icon {
-            let image = upsert_image(tx, icon, now)?;
-            tx.prepare_cached("UPDATE feeds SET image_id = ?2 WHERE id = ?1")?
-                .execute(params![feed.0, image])?;
-        }
+        links = Some(ImageLinks {
+            feed,
+            articles,
+            icon: parsed.icon.as_deref(),
+        });
+        // Retention drops read articles only: the unread count grows by the new ones.
         tx.execute(
             "UPDATE feeds SET feed_title = coalesce(?2, feed_title), site_url = coalesce(?3, site_url),
-                    description = coalesce(?4, description) WHERE id = ?1",
-            params![feed.0, parsed.title, parsed.site_url, parsed.description],
+                    description = coalesce(?4, description),
+                    article_count = article_count + ?5 - ?6, unread_count = unread_count + ?5
+             WHERE id = ?1",
+            params![
+                feed.0,
+                parsed.title,
+                parsed.site_url,
+                parsed.description,
+                counts.new,
+                counts.removed
+            ],
         )?;
     }
     tx.execute(
@@ -274,18 +317,18 @@ fn save_one(
             params![feed.0, retention.fetch_history],
         )?;
     }
-    Ok(counts)
+    Ok((counts, links))
 }
 
 /// Inserts new articles, rewrites changed ones (keeping read/starred), and marks
 /// every article of the document as seen now. The feed's existing keys are read
 /// once, so each article costs one statement, not a lookup and a write.
-fn upsert_articles(
+fn upsert_articles<'a>(
     tx: &Transaction,
     feed: FeedId,
-    parsed: &ParsedFeed,
+    parsed: &'a ParsedFeed,
     now: i64,
-) -> rusqlite::Result<SaveCounts> {
+) -> rusqlite::Result<(SaveCounts, Vec<ArticleLinks<'a>>)> {
     let mut existing: HashMap<String, (i64, String)> = HashMap::new();
     {
         let mut stmt = tx
@@ -312,6 +355,7 @@ fn upsert_articles(
     let mut fts_insert =
         tx.prepare_cached("INSERT INTO articles_fts (rowid, title, body) VALUES (?1, ?2, ?3)")?;
 
+    let mut to_link: Vec<ArticleLinks> = Vec::new();
     let mut counts = SaveCounts::default();
     for a in &parsed.articles {
         let categories = serde_json::to_string(&a.categories).unwrap_or_else(|_| "[]".into());
@@ -340,7 +384,7 @@ fn upsert_articles(
                     hash
                 ])?;
                 fts_delete.execute([id])?;
-                link_images(tx, *id, &a.images, now, true)?;
+                to_link.push((*id, &a.images, true));
                 counts.updated += 1;
                 *id
             }
@@ -365,13 +409,15 @@ fn upsert_articles(
                 ])?;
                 counts.new += 1;
                 let id = tx.last_insert_rowid();
-                link_images(tx, id, &a.images, now, false)?;
+                if !a.images.is_empty() {
+                    to_link.push((id, &a.images, false));
+                }
                 id
             }
         };
         fts_insert.execute(params![id, a.title, a.search_text])?;
     }
-    Ok(counts)
+    Ok((counts, to_link))
 }
 
 /// Drops the feed's articles that retention no longer keeps: only read, unstarred
