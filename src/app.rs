@@ -28,7 +28,9 @@ pub use overlay::{Overlay, Prompt, PromptKind, STATS_COLUMNS, StatsView};
 use crate::config::{Config, SortOrder, UiConfig};
 use crate::fetch::Response;
 use crate::keys::Keymap;
-use crate::model::{Article, ArticleId, ArticleSource, FeedId, FetchRecord, RunStats};
+use crate::model::{
+    Article, ArticleId, ArticleImage, ArticleSource, FeedId, FetchRecord, RunStats,
+};
 use crate::refresh::{Command, Progress, RefreshStats};
 use crate::render::{ArticleStyles, Rendered, render_article};
 use crate::store::Store;
@@ -72,6 +74,8 @@ pub enum Effect {
         feed: FeedId,
         answer: Box<Response>,
     },
+    /// Open a cached image in the system's viewer.
+    OpenFile(std::path::PathBuf),
     /// Render a long article off the UI thread (answered by `Msg::Rendered`).
     Render {
         article: ArticleId,
@@ -95,6 +99,26 @@ pub struct OpenArticle {
     pub feed_title: String,
     pub rendered: Rc<Rendered>,
     pub scroll: usize,
+    /// The images it shows, as the cache knows them, in document order.
+    pub images: Vec<ArticleImage>,
+}
+
+impl OpenArticle {
+    /// What the cache holds for the rendered image `n` (0-based), matched by
+    /// its resolved address, else by its alt text.
+    pub fn image_for(&self, n: usize) -> Option<&ArticleImage> {
+        let shown = self.rendered.images.get(n)?;
+        let base = self.article.link.as_deref().unwrap_or_default();
+        let url = crate::parse::resolve_url(&shown.src, base);
+        self.images
+            .iter()
+            .find(|i| url.as_deref() == Some(i.url.as_str()))
+            .or_else(|| {
+                (!shown.alt.is_empty())
+                    .then(|| self.images.iter().find(|i| i.alt == shown.alt))
+                    .flatten()
+            })
+    }
 }
 
 /// A line at the bottom that says what just happened.
@@ -126,6 +150,9 @@ pub struct App {
     pub selected_fetch: Option<FetchRecord>,
     /// The local time zone, as an offset from UTC (0 in tests).
     pub utc_offset_secs: i32,
+    /// Where cached images are, and whether the worker caches them.
+    pub image_dir: std::path::PathBuf,
+    pub images_cached: bool,
     /// Set by every message that changed what is on screen.
     pub needs_redraw: bool,
     /// New articles arrived that the lists have not re-read yet.
@@ -180,6 +207,8 @@ impl App {
             notice: None,
             selected_fetch: None,
             utc_offset_secs: 0,
+            image_dir: std::path::PathBuf::new(),
+            images_cached: config.images.cache,
             needs_redraw: true,
             lists_stale: false,
             status_expanded: false,
@@ -293,8 +322,11 @@ impl App {
                 self.last_run = Some(run);
                 self.reload_lists()?;
             }
-            // The article pane asks the store for its images when it draws them.
-            Progress::ImagesDone { .. } => {}
+            Progress::ImagesDone { feed_id, .. } => {
+                if let Some(open) = self.open.as_mut().filter(|o| o.article.feed_id == feed_id) {
+                    open.images = self.store.article_images(open.article.id)?;
+                }
+            }
             Progress::Aborted(reason) => self.notify(format!("refresh stopped: {reason}"), true),
         }
         self.data_version = self.store.data_version()?;

@@ -41,6 +41,7 @@ pub enum Action {
     OpenInBrowser,
     OpenLink(u8),
     CopyLink,
+    OpenImage,
     Statistics,
     ToggleStatus,
     Help,
@@ -201,6 +202,12 @@ pub const BINDINGS: &[Binding] = &[
         "copy_link",
         &["y"],
         "copy the article's link (OSC 52)",
+    ),
+    bind(
+        Action::OpenImage,
+        "open_image",
+        &["i"],
+        "open the image on screen in the image viewer",
     ),
     bind(Action::Statistics, "statistics", &["S"], "fetch statistics"),
     bind(

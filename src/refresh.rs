@@ -42,6 +42,9 @@ pub enum Command {
     Refresh(Option<Vec<FeedId>>),
     /// The periodic refresh: only feeds whose next fetch time has come.
     RefreshDue,
+    /// Download the images an article shows that are not in the cache (new,
+    /// evicted, or failed and due for a retry): asked when it is opened.
+    CacheImages(crate::model::ArticleId),
 }
 
 /// What the worker reports, in the order it happens.
@@ -214,6 +217,12 @@ impl Refresher {
 
     /// Runs one command to its end, reporting as it goes.
     pub async fn run(&mut self, command: Command, progress: &mpsc::UnboundedSender<Progress>) {
+        if let Command::CacheImages(article) = command {
+            if let Err(e) = self.cache_article_images(article, progress).await {
+                tracing::warn!("caching an article's images failed: {e}");
+            }
+            return;
+        }
         if let Err(e) = self.try_run(command, None, progress).await {
             tracing::error!("refresh aborted: {e}");
             let _ = progress.send(Progress::Aborted(e.to_string()));
@@ -248,6 +257,7 @@ impl Refresher {
         let (named, due_only) = match &command {
             Command::Refresh(named) => (named.clone(), false),
             Command::RefreshDue => (None, true),
+            Command::CacheImages(_) => return Ok(()),
         };
         let mut store = self.store.take().ok_or_else(|| {
             StoreError::Other("an earlier refresh ended without returning its store".into())
@@ -415,6 +425,80 @@ impl Refresher {
         }
         self.store = Some(store);
         let _ = progress.send(Progress::Finished(outcome?));
+        Ok(())
+    }
+}
+
+impl Refresher {
+    /// Downloads one article's missing images (a handful; no scheduler needed:
+    /// they are fetched one host-limit's worth at a time) and reports them.
+    async fn cache_article_images(
+        &mut self,
+        article: crate::model::ArticleId,
+        progress: &mpsc::UnboundedSender<Progress>,
+    ) -> Result<(), StoreError> {
+        let (Some(plan), Some(store)) = (self.images.clone(), self.store.as_mut()) else {
+            return Ok(());
+        };
+        let now = now_ms() / 1000;
+        let jobs = store.article_images_to_fetch(article, now)?;
+        let Some(summary) = store.article(article)? else {
+            return Ok(());
+        };
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let feed_url = store
+            .fetch_targets(Some(&[summary.feed_id]))?
+            .first()
+            .map(|t| t.fetch_url.clone())
+            .unwrap_or_default();
+        let public_only = !crate::fetch::address::feed_is_private(&feed_url).await;
+        let started = Instant::now();
+        let mut downloads = JoinSet::new();
+        let mut outcomes = Vec::new();
+        for job in jobs {
+            while downloads.len() >= self.config.refresh.per_host.max(1) {
+                if let Some(Ok(done)) = downloads.join_next().await {
+                    outcomes.push(done);
+                }
+            }
+            let task = ImageTask {
+                fetch_id: None,
+                job,
+                public_only,
+            };
+            downloads.spawn(images::download(self.fetcher.clone(), plan.clone(), task));
+        }
+        while let Some(joined) = downloads.join_next().await {
+            if let Ok(done) = joined {
+                outcomes.push(done);
+            }
+        }
+        let store = self.store.as_mut().expect("still here");
+        let saved: Vec<&crate::store::ImageOutcome> =
+            outcomes.iter().map(|d: &ImageDone| &d.outcome).collect();
+        store.save_images(&saved, now_ms() / 1000)?;
+        let mut stats = ImageStats {
+            found: outcomes.len() as u64,
+            ms: started.elapsed().as_millis() as u64,
+            ..ImageStats::default()
+        };
+        for d in &outcomes {
+            stats.bytes_wire += d.bytes_wire;
+            match d.outcome.status {
+                crate::model::ImageStatus::Cached => {
+                    stats.cached += 1;
+                    stats.bytes_stored += d.outcome.stored_bytes;
+                }
+                crate::model::ImageStatus::Refused => stats.refused += 1,
+                _ => stats.failed += 1,
+            }
+        }
+        let _ = progress.send(Progress::ImagesDone {
+            feed_id: summary.feed_id,
+            stats,
+        });
         Ok(())
     }
 }

@@ -52,6 +52,7 @@ pub async fn run(paths: &Paths, config: Config) -> anyhow::Result<()> {
             Rect::new(0, 0, size.width, size.height),
         )?;
         app.utc_offset_secs = local_offset_secs();
+        app.image_dir = paths.image_dir();
         if let Some(feed) = welcome {
             commands.send(Command::Refresh(Some(vec![feed])))?;
         }
@@ -200,6 +201,17 @@ impl Runner<'_> {
                     }
                 }
                 Effect::Copy(text) => copy_osc52(&text),
+                Effect::OpenFile(path) => {
+                    let opener = if cfg!(target_os = "macos") {
+                        "open"
+                    } else {
+                        "xdg-open"
+                    };
+                    let words = [opener.to_string(), path.display().to_string()];
+                    if let Err(e) = spawn_detached(&words) {
+                        let _ = self.results.send(Msg::Failed(format!("{e:#}")));
+                    }
+                }
                 Effect::Probe(input) => {
                     let (config, results) = (self.config.clone(), self.results.clone());
                     tokio::spawn(async move {

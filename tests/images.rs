@@ -364,4 +364,24 @@ fn eviction_frees_the_least_recently_shown_and_keeps_starred_articles_images() {
     assert_eq!(evicted as usize, removed);
     let on_disk = std::fs::read_dir(h.image_dir()).unwrap().count();
     assert_eq!(on_disk, kept.len());
+
+    // Opening an article whose images were evicted asks for them again.
+    let other = articles
+        .iter()
+        .find(|a| a.id != starred.id && !store.article_images(a.id).unwrap().is_empty())
+        .unwrap();
+    let mut refresher = h.refresher();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    h.runtime
+        .block_on(refresher.run(Command::CacheImages(other.id), &tx));
+    let reported = Harness::collect(&mut rx);
+    assert!(
+        matches!(reported.as_slice(), [Progress::ImagesDone { stats, .. }] if stats.cached > 0),
+        "{reported:?}"
+    );
+    for image in store.article_images(other.id).unwrap() {
+        if image.status == ImageStatus::Cached {
+            assert!(h.image_dir().join(image.file.unwrap()).exists());
+        }
+    }
 }

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::config::MarkRead;
 use crate::keys::Action;
-use crate::model::{ArticleId, FeedId};
+use crate::model::{ArticleId, FeedId, ImageStatus};
 use crate::refresh::Command;
 
 impl App {
@@ -138,6 +138,10 @@ impl App {
                 )?))
             }
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::OpenImage => match self.image_on_screen() {
+                Some(path) => return Ok(vec![Effect::OpenFile(path)]),
+                None => self.notify("no cached image on screen".into(), true),
+            },
             Action::ToggleStatus => {
                 self.status_expanded = !self.status_expanded;
                 self.relayout();
@@ -175,6 +179,26 @@ impl App {
         }
         self.scroll_lists();
         Ok(())
+    }
+
+    /// The file of the first cached image whose place is on screen.
+    fn image_on_screen(&self) -> Option<std::path::PathBuf> {
+        let open = self.open.as_ref()?;
+        let top = open.scroll.saturating_sub(ARTICLE_HEADER_LINES);
+        let bottom = open.scroll + self.page_height();
+        open.rendered
+            .images
+            .iter()
+            .enumerate()
+            .filter(|(_, shown)| (top..bottom).contains(&shown.line))
+            .find_map(|(n, _)| {
+                let image = open.image_for(n)?;
+                let file = image
+                    .file
+                    .as_ref()
+                    .filter(|_| image.status == ImageStatus::Cached)?;
+                Some(self.image_dir.join(file))
+            })
     }
 
     pub(super) fn next_pane(&mut self) -> anyhow::Result<()> {
@@ -232,11 +256,23 @@ impl App {
         self.focus = Focus::Article;
         self.relayout();
         let rendered = self.rendered(&article);
+        let images = self.store.article_images(id)?;
+        if !images.is_empty() {
+            self.store.touch_images(id, self.now_ms / 1000)?;
+        }
+        // Images not in the cache (new, evicted, due for a retry) are asked for now.
+        let missing = images
+            .iter()
+            .any(|i| matches!(i.status, ImageStatus::Pending | ImageStatus::Evicted));
+        if missing && self.images_cached {
+            self.pending.push(Effect::Worker(Command::CacheImages(id)));
+        }
         self.open = Some(OpenArticle {
             article,
             feed_title,
             rendered,
             scroll: 0,
+            images,
         });
         Ok(())
     }

@@ -28,11 +28,13 @@ pub fn article(key: &str, title: &str, minutes_ago: i64) -> ParsedArticle {
 }
 
 pub fn article_with_body(key: &str, title: &str, minutes_ago: i64, html: &str) -> ParsedArticle {
+    let link = format!("https://example.org/{key}");
     crate::parse::finish_article(ParsedArticle {
         guid_key: format!("id:{key}"),
         guid: Some(key.into()),
         title: Some(title.into()),
-        link: Some(format!("https://example.org/{key}")),
+        images: crate::images::find_in_html(html, &link),
+        link: Some(link),
         author: Some("Ada".into()),
         published: Some(NOW - minutes_ago * 60),
         content: Some(html.into()),

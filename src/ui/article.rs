@@ -1,6 +1,7 @@
 //! The article pane: a header (title, feed, author, date, link) above the
 //! body that `render` set for this width, scrolled to where the reader is.
-//! With no article open it says how to open one.
+//! Each image's line says what the cache holds for it (size, or why it is
+//! missing). With no article open it says how to open one.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,7 +10,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{fit, long_date, pane_block};
-use crate::app::{App, Focus};
+use crate::app::{App, Focus, OpenArticle};
+use crate::model::ImageStatus;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
@@ -77,11 +79,73 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Line::from(Span::styled("─".repeat(width), theme.border)),
         Line::default(),
     ];
+    let placeholders: std::collections::HashMap<usize, usize> = open
+        .rendered
+        .images
+        .iter()
+        .enumerate()
+        .map(|(n, shown)| (shown.line, n))
+        .collect();
+    let body = open
+        .rendered
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| match placeholders.get(&i) {
+            Some(&n) => image_placeholder(app, open, n, width),
+            None => line.clone(),
+        });
     let lines: Vec<Line> = header
         .into_iter()
-        .chain(open.rendered.lines.iter().cloned())
+        .chain(body)
         .skip(open.scroll)
         .take(inner.height as usize)
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// An image's line: `[image 3: alt · 900×566 · 53 KB]`, or why it is not
+/// there (`· failed: HTTP 404`, `· not cached yet`, `· refused: …`).
+fn image_placeholder(app: &App, open: &OpenArticle, n: usize, width: usize) -> Line<'static> {
+    let shown = &open.rendered.images[n];
+    let style = app.theme.article.image;
+    let what = match open.image_for(n) {
+        None => String::new(),
+        Some(image) => match image.status {
+            ImageStatus::Cached => {
+                let mut parts = Vec::new();
+                if let (Some(w), Some(h)) = (image.width, image.height)
+                    && w > 0
+                {
+                    parts.push(format!("{w}×{h}"));
+                }
+                if let Some(bytes) = image.source_bytes {
+                    parts.push(kilobytes(bytes));
+                }
+                parts.iter().map(|p| format!(" · {p}")).collect()
+            }
+            ImageStatus::Failed => match (image.http_status, &image.error) {
+                (Some(status), _) if status >= 400 => format!(" · failed: {status}"),
+                (_, Some(error)) => format!(" · failed: {error}"),
+                _ => " · failed".to_string(),
+            },
+            ImageStatus::Refused => format!(" · refused: {}", image.error.as_deref().unwrap_or("")),
+            ImageStatus::Pending | ImageStatus::Evicted => " · not cached yet".to_string(),
+        },
+    };
+    let alt = if shown.alt.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", shown.alt)
+    };
+    let text = format!("[image {}{alt}{what}]", n + 1);
+    Line::from(Span::styled(fit(&text, width), style))
+}
+
+fn kilobytes(bytes: u64) -> String {
+    if bytes >= 1_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+    } else {
+        format!("{} KB", (bytes + 500) / 1000)
+    }
 }

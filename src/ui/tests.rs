@@ -349,3 +349,73 @@ fn the_expanded_status_panel_lists_the_latest_fetches() {
     press(&mut app, "!");
     assert_eq!(app.panes().status.height, 2);
 }
+
+#[test]
+fn image_lines_say_what_the_cache_holds() {
+    use crate::model::ImageStatus;
+    use crate::store::ImageOutcome;
+    let html = r#"<p>Three pictures.</p>
+        <img src="/diagram.png" alt="The architecture">
+        <p>Between them, text.</p>
+        <img src="https://cdn.example.org/gone.gif" alt="An old chart">
+        <img src="https://cdn.example.org/later.png" alt="">"#;
+    let mut f = Fixture::new();
+    f.feed(
+        "Pictures",
+        &[],
+        vec![article_with_body("p1", "With images", 30, html)],
+    );
+    let article = f
+        .store
+        .feed_articles(f.store.feeds().unwrap()[0].id)
+        .unwrap()[0]
+        .id;
+    let images = f.store.article_images(article).unwrap();
+    assert_eq!(images.len(), 3);
+    assert_eq!(images[0].url, "https://example.org/diagram.png");
+    let outcome = |id, status, http_status| ImageOutcome {
+        id,
+        status,
+        file: (status == ImageStatus::Cached).then(|| "x.png".to_string()),
+        http_status,
+        content_type: None,
+        source_bytes: 53_000,
+        stored_bytes: 53_000,
+        width: 900,
+        height: 566,
+        stored_width: 900,
+        stored_height: 566,
+        fetch_ms: 40,
+        convert_ms: 1,
+        error: (status == ImageStatus::Failed).then(|| "HTTP 404".to_string()),
+        etag: None,
+        last_modified: None,
+        not_modified: false,
+    };
+    let cached = outcome(images[0].id, ImageStatus::Cached, Some(200));
+    let failed = outcome(images[1].id, ImageStatus::Failed, Some(404));
+    f.store
+        .save_images(&[&cached, &failed], crate::app::testing::NOW)
+        .unwrap();
+    let mut app = f.app(120, 40);
+    let effects = {
+        let mut all = Vec::new();
+        for c in "jjl⏎".chars() {
+            let code = if c == '⏎' {
+                KeyCode::Enter
+            } else {
+                KeyCode::Char(c)
+            };
+            all.extend(app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))));
+        }
+        all
+    };
+    // The one not downloaded yet is asked for at once.
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, crate::app::Effect::Worker(crate::refresh::Command::CacheImages(id)) if *id == article)),
+        "{effects:?}"
+    );
+    insta::assert_snapshot!(screen(&app).backend());
+}
