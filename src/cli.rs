@@ -611,7 +611,10 @@ fn stats(store: &Store, format: StatsFormat) -> anyhow::Result<()> {
             serde_json::to_writer_pretty(&mut out, &stats_report::json(&feeds, last_run.as_ref()))?;
             writeln!(out)?;
         }
-        StatsFormat::Text => stats_report::write_text(&mut out, &feeds, last_run.as_ref(), now)?,
+        StatsFormat::Text => {
+            let cache = store.image_totals()?;
+            stats_report::write_text(&mut out, &feeds, last_run.as_ref(), &cache, now)?
+        }
     }
     Ok(())
 }

@@ -351,6 +351,8 @@ pub struct RunStats {
     pub failed: u64,
     pub new_articles: u64,
     pub bytes_wire: u64,
+    /// What the run's fetches did about images.
+    pub images: ImageStats,
 }
 
 /// The slowest fetches of a run, for `tidings stats`.

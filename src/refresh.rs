@@ -136,6 +136,7 @@ impl RefreshStats {
             failed: self.failed,
             new_articles: self.new_articles,
             bytes_wire: self.bytes_wire,
+            images: self.images,
             ..RunStats::default()
         }
     }

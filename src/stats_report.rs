@@ -7,8 +7,9 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::cli::{summary_line, truncate};
-use crate::model::{FeedStats, RunStats, SlowFetch};
+use crate::cli::{megabytes, summary_line, thousands, truncate};
+use crate::model::{FeedStats, ImageStatus, RunStats, SlowFetch};
+use crate::store::ImageTotals;
 use crate::subscriptions::rfc3339;
 
 pub fn json(
@@ -25,6 +26,7 @@ pub fn json(
             "failed": run.failed,
             "new_articles": run.new_articles,
             "bytes_wire": run.bytes_wire,
+            "images": run.images,
             "slowest": slowest,
         })),
         "feeds": feeds.iter().map(|f| json!({
@@ -50,6 +52,7 @@ pub fn write_text(
     out: &mut impl Write,
     feeds: &[FeedStats],
     last_run: Option<&(RunStats, Vec<SlowFetch>)>,
+    image_cache: &ImageTotals,
     now: i64,
 ) -> std::io::Result<()> {
     match last_run {
@@ -68,7 +71,33 @@ pub fn write_text(
                     .collect();
                 writeln!(out, "Slowest: {}", list.join(", "))?;
             }
+            let images = &run.images;
+            if images.found > 0 {
+                writeln!(
+                    out,
+                    "Images: {} found · {} cached · {} failed · {} refused · {} downloaded",
+                    thousands(images.found),
+                    thousands(images.cached),
+                    thousands(images.failed),
+                    thousands(images.refused),
+                    megabytes(images.bytes_wire)
+                )?;
+            }
         }
+    }
+    let cached: u64 = image_cache
+        .by_status
+        .iter()
+        .filter(|(s, _)| *s == ImageStatus::Cached)
+        .map(|(_, n)| *n)
+        .sum();
+    if cached > 0 {
+        writeln!(
+            out,
+            "Image cache: {} images, {} on disk",
+            thousands(cached),
+            megabytes(image_cache.stored_bytes)
+        )?;
     }
     if feeds.is_empty() {
         return Ok(());

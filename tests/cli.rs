@@ -829,3 +829,31 @@ fn the_reader_without_a_terminal_says_so_instead_of_garbling_a_pipe() {
         run.stdout
     );
 }
+
+#[test]
+fn images_come_with_add_and_show_in_stats_and_prune_frees_them() {
+    let test = "images_come_with_add_and_show_in_stats_and_prune_frees_them";
+    let server = TestServer::start();
+    let Some(dir) = support::seed_blog(&server.url("/files"), test) else {
+        return;
+    };
+    server.serve_dir(dir.path());
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/files/aws-opensource.xml")]);
+    let stats = t.ok(&["stats"]);
+    assert!(stats.contains("Image cache: 28 images"), "{stats}");
+    let images = t.ok(&["images", "stats"]);
+    assert!(images.contains("28 cached"), "{images}");
+    assert!(images.contains("1 failed"), "{images}");
+    let image_files = || std::fs::read_dir(t.path().join("cache/images")).map_or(0, |d| d.count());
+    assert_eq!(image_files(), 28);
+
+    // A refresh finds nothing new to download; stats report the run's images.
+    let out = t.ok(&["refresh"]);
+    assert!(!out.contains("images cached"), "{out}");
+    let pruned = t.ok(&["images", "prune", "--limit-mb", "0"]);
+    assert!(pruned.starts_with("removed 28 images"), "{pruned}");
+    assert_eq!(image_files(), 0);
+    let images = t.ok(&["images", "stats"]);
+    assert!(images.contains("28 evicted"), "{images}");
+}

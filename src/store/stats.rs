@@ -114,14 +114,34 @@ impl Store {
                             failed: r.get(6)?,
                             new_articles: r.get(7)?,
                             bytes_wire: r.get(8)?,
+                            images: ImageStats::default(),
                         },
                     ))
                 },
             )
             .optional()?;
-        let Some((run_id, stats)) = run else {
+        let Some((run_id, mut stats)) = run else {
             return Ok(None);
         };
+        stats.images = self.conn.query_row(
+            "SELECT coalesce(sum(images_found), 0), coalesce(sum(images_cached), 0),
+                    coalesce(sum(images_failed), 0), coalesce(sum(images_refused), 0),
+                    coalesce(sum(image_bytes_wire), 0), coalesce(sum(image_bytes_stored), 0),
+                    coalesce(max(ms_images), 0)
+             FROM fetches WHERE run_id = ?1",
+            [run_id],
+            |r| {
+                Ok(ImageStats {
+                    found: r.get(0)?,
+                    cached: r.get(1)?,
+                    failed: r.get(2)?,
+                    refused: r.get(3)?,
+                    bytes_wire: r.get(4)?,
+                    bytes_stored: r.get(5)?,
+                    ms: r.get(6)?,
+                })
+            },
+        )?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT f.feed_id, coalesce(d.custom_title, d.feed_title, d.url), f.ms_total
              FROM fetches f JOIN feeds d ON d.id = f.feed_id
