@@ -13,6 +13,7 @@
 mod actions;
 mod lists;
 mod overlay;
+mod pictures;
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -24,6 +25,7 @@ use ratatui::layout::Rect;
 
 pub use lists::{ArticleList, FeedEntry, FeedList};
 pub use overlay::{Overlay, Prompt, PromptKind, STATS_COLUMNS, StatsView};
+pub use pictures::{DisplayRow, PictureKey, Pictures};
 
 use crate::config::{Config, SortOrder, UiConfig};
 use crate::fetch::Response;
@@ -52,12 +54,27 @@ pub enum Msg {
     Subscribed(FeedId, Option<String>),
     /// Something the loop did for the App failed (a browser that would not start).
     Failed(String),
+    /// A picture is ready to draw (or could not be made).
+    PicturePrepared(PictureKey, Prepared),
     /// A long article, rendered on another thread.
     Rendered {
         article: ArticleId,
         width: u16,
         rendered: Rendered,
     },
+}
+
+/// A picture encoded for the terminal, if it could be.
+pub struct Prepared(pub Option<ratatui_image::protocol::Protocol>);
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Prepared(picture)"
+        } else {
+            "Prepared(none)"
+        })
+    }
 }
 
 /// What the event loop does for the App: the App itself touches no network,
@@ -76,6 +93,12 @@ pub enum Effect {
     },
     /// Open a cached image in the system's viewer.
     OpenFile(std::path::PathBuf),
+    /// Decode an image and encode it for the terminal at a block's size
+    /// (answered by `Msg::PicturePrepared`).
+    PreparePicture {
+        key: PictureKey,
+        path: std::path::PathBuf,
+    },
     /// Render a long article off the UI thread (answered by `Msg::Rendered`).
     Render {
         article: ArticleId,
@@ -101,6 +124,8 @@ pub struct OpenArticle {
     pub scroll: usize,
     /// The images it shows, as the cache knows them, in document order.
     pub images: Vec<ArticleImage>,
+    /// Its body as shown: text lines, and blocks of rows for pictures.
+    pub rows: Vec<DisplayRow>,
 }
 
 impl OpenArticle {
@@ -153,6 +178,10 @@ pub struct App {
     /// Where cached images are, and whether the worker caches them.
     pub image_dir: std::path::PathBuf,
     pub images_cached: bool,
+    /// How pictures are drawn (none: one-line placeholders only).
+    pub pictures: Option<Pictures>,
+    /// Pictures shown (`I` toggles), else placeholders.
+    pub show_images: bool,
     /// Set by every message that changed what is on screen.
     pub needs_redraw: bool,
     /// New articles arrived that the lists have not re-read yet.
@@ -209,6 +238,8 @@ impl App {
             utc_offset_secs: 0,
             image_dir: std::path::PathBuf::new(),
             images_cached: config.images.cache,
+            pictures: None,
+            show_images: config.images.show,
             needs_redraw: true,
             lists_stale: false,
             status_expanded: false,
@@ -279,6 +310,12 @@ impl App {
                 self.on_rendered(article, width, rendered);
                 Ok(Vec::new())
             }
+            Msg::PicturePrepared(key, Prepared(picture)) => {
+                if let (Some(pictures), Some(picture)) = (self.pictures.as_mut(), picture) {
+                    pictures.store(key, picture);
+                }
+                Ok(Vec::new())
+            }
             Msg::Failed(error) => {
                 self.notify(error, true);
                 Ok(Vec::new())
@@ -325,6 +362,7 @@ impl App {
             Progress::ImagesDone { feed_id, .. } => {
                 if let Some(open) = self.open.as_mut().filter(|o| o.article.feed_id == feed_id) {
                     open.images = self.store.article_images(open.article.id)?;
+                    self.layout_article();
                 }
             }
             Progress::Aborted(reason) => self.notify(format!("refresh stopped: {reason}"), true),
@@ -539,6 +577,7 @@ impl App {
             && width == current
         {
             open.rendered = rendered;
+            self.layout_article();
         }
     }
 
@@ -546,8 +585,46 @@ impl App {
         if let Some(mut open) = self.open.take() {
             open.rendered = self.rendered(&open.article);
             self.open = Some(open);
+            self.layout_article();
         }
         Ok(())
+    }
+
+    /// Lays out the open article's rows (text, and blocks for pictures when
+    /// they are shown) and asks for the pictures not made yet.
+    fn layout_article(&mut self) {
+        let width = self.text_width();
+        let Some(open) = self.open.as_mut() else {
+            return;
+        };
+        let plain = || {
+            (0..open.rendered.lines.len())
+                .map(DisplayRow::Line)
+                .collect()
+        };
+        open.rows = match self.pictures.as_mut() {
+            Some(pictures) if self.show_images => {
+                let images: Vec<Option<&ArticleImage>> = (0..open.rendered.images.len())
+                    .map(|n| open.image_for(n))
+                    .collect();
+                let rows = pictures.layout(&open.rendered, &images, width);
+                for row in &rows {
+                    if let DisplayRow::Image { n, row: 0, key, .. } = row
+                        && pictures.should_ask(*key)
+                        && let Some(file) = images[*n].and_then(|i| i.file.as_ref())
+                    {
+                        self.pending.push(Effect::PreparePicture {
+                            key: *key,
+                            path: self.image_dir.join(file),
+                        });
+                    }
+                }
+                rows
+            }
+            _ => plain(),
+        };
+        let last = open.rows.len() + ARTICLE_HEADER_LINES;
+        open.scroll = open.scroll.min(last.saturating_sub(1));
     }
 }
 

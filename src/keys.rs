@@ -42,6 +42,7 @@ pub enum Action {
     OpenLink(u8),
     CopyLink,
     OpenImage,
+    ToggleImages,
     Statistics,
     ToggleStatus,
     Help,
@@ -208,6 +209,12 @@ pub const BINDINGS: &[Binding] = &[
         "open_image",
         &["i"],
         "open the image on screen in the image viewer",
+    ),
+    bind(
+        Action::ToggleImages,
+        "toggle_images",
+        &["I"],
+        "show images / one-line placeholders",
     ),
     bind(Action::Statistics, "statistics", &["S"], "fetch statistics"),
     bind(

@@ -20,10 +20,12 @@ use ratatui::layout::Rect;
 use ratatui::{DefaultTerminal, Terminal};
 use tokio::sync::mpsc;
 
-use crate::app::{App, Effect, Msg};
+use crate::app::{App, Effect, Msg, PictureKey, Pictures, Prepared};
+use crate::config::ImageProtocol;
 use crate::config::{Config, Paths};
 use crate::refresh::{self, Command};
 use crate::store::{NewSubscription, Store};
+use ratatui_image::picker::{Picker, ProtocolType};
 
 /// Ticks while a refresh runs (its clock moves), and when idle (auto refresh,
 /// a cron refresh by another process, notices that expire).
@@ -58,7 +60,10 @@ pub async fn run(paths: &Paths, config: Config) -> anyhow::Result<()> {
         }
         let start = app.on_start(config.refresh.on_start);
         let (results_tx, mut results) = mpsc::unbounded_channel();
+        let picker = choose_picker(config.images.protocol);
+        app.pictures = picker.clone().map(Pictures::new);
         let runner = Runner {
+            picker,
             paths,
             config: &config,
             commands: &commands,
@@ -125,6 +130,8 @@ pub fn add_welcome_feed(store: &mut Store) -> anyhow::Result<Option<crate::model
 
 /// What the loop needs to carry out effects.
 struct Runner<'a> {
+    /// How pictures are made for this terminal (none: placeholders only).
+    picker: Option<Picker>,
     paths: &'a Paths,
     config: &'a Config,
     commands: &'a mpsc::UnboundedSender<Command>,
@@ -201,6 +208,16 @@ impl Runner<'_> {
                     }
                 }
                 Effect::Copy(text) => copy_osc52(&text),
+                Effect::PreparePicture { key, path } => {
+                    let Some(picker) = self.picker.clone() else {
+                        continue;
+                    };
+                    let results = self.results.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let picture = prepare_picture(&picker, &path, key);
+                        let _ = results.send(Msg::PicturePrepared(key, Prepared(picture)));
+                    });
+                }
                 Effect::OpenFile(path) => {
                     let opener = if cfg!(target_os = "macos") {
                         "open"
@@ -316,6 +333,68 @@ fn copy_osc52(text: &str) {
     let mut out = std::io::stdout();
     let _ = write!(out, "\x1b]52;c;{encoded}\x07");
     let _ = out.flush();
+}
+
+/// How to draw pictures here. Inside tmux or screen graphics protocols
+/// misbehave, so half-blocks unless the config names one; a terminal is asked
+/// what it supports only when it looks like one that has graphics (a terminal
+/// that does not answer would hold the start for the query's timeout).
+fn choose_picker(protocol: ImageProtocol) -> Option<Picker> {
+    let query = || {
+        let options = ratatui_image::picker::cap_parser::QueryStdioOptions {
+            timeout: Duration::from_millis(400),
+            ..Default::default()
+        };
+        Picker::from_query_stdio_with_options(options).unwrap_or_else(|_| Picker::halfblocks())
+    };
+    let forced = |kind| {
+        let mut picker = query();
+        picker.set_protocol_type(kind);
+        Some(picker)
+    };
+    match protocol {
+        ImageProtocol::Off => None,
+        ImageProtocol::Halfblocks => Some(Picker::halfblocks()),
+        ImageProtocol::Kitty => forced(ProtocolType::Kitty),
+        ImageProtocol::Iterm2 => forced(ProtocolType::Iterm2),
+        ImageProtocol::Sixel => forced(ProtocolType::Sixel),
+        ImageProtocol::Auto => {
+            let var = |name| std::env::var(name).unwrap_or_default();
+            let multiplexer =
+                std::env::var_os("TMUX").is_some() || std::env::var_os("STY").is_some();
+            let graphical = std::env::var_os("KITTY_WINDOW_ID").is_some()
+                || std::env::var_os("KONSOLE_VERSION").is_some()
+                || var("TERM").contains("kitty")
+                || var("TERM").starts_with("foot")
+                || var("TERM").contains("ghostty")
+                || ["iTerm.app", "WezTerm", "ghostty", "mlterm"]
+                    .contains(&var("TERM_PROGRAM").as_str());
+            Some(if graphical && !multiplexer {
+                query()
+            } else {
+                Picker::halfblocks()
+            })
+        }
+    }
+}
+
+/// Decodes a cached image and encodes it for the terminal at a block's size.
+pub(crate) fn prepare_picture(
+    picker: &Picker,
+    path: &std::path::Path,
+    key: PictureKey,
+) -> Option<ratatui_image::protocol::Protocol> {
+    let image = image::ImageReader::open(path)
+        .ok()?
+        .with_guessed_format()
+        .ok()?
+        .decode()
+        .ok()?;
+    let size = ratatui::layout::Size::new(key.cols, key.rows);
+    picker
+        .new_protocol(image, size, ratatui_image::Resize::Fit(None))
+        .map_err(|e| tracing::warn!("cannot draw {}: {e}", path.display()))
+        .ok()
 }
 
 fn now_ms() -> i64 {

@@ -6,8 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ratatui::layout::Position;
 
 use super::{
-    ARTICLE_HEADER_LINES, App, Effect, FeedEntry, Focus, OpenArticle, Overlay, Prompt, PromptKind,
-    StatsView,
+    ARTICLE_HEADER_LINES, App, DisplayRow, Effect, FeedEntry, Focus, OpenArticle, Overlay, Prompt,
+    PromptKind, StatsView,
 };
 use crate::config::MarkRead;
 use crate::keys::Action;
@@ -52,7 +52,7 @@ impl App {
             Action::Open => self.open_selected()?,
             Action::PageOrNextUnread => {
                 let at_end = self.open.as_ref().is_none_or(|o| {
-                    o.scroll + self.page_height() >= o.rendered.lines.len() + ARTICLE_HEADER_LINES
+                    o.scroll + self.page_height() >= o.rows.len() + ARTICLE_HEADER_LINES
                 });
                 if self.focus == Focus::Article && !at_end {
                     self.move_by(page)?;
@@ -138,6 +138,18 @@ impl App {
                 )?))
             }
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::ToggleImages => {
+                self.show_images = !self.show_images;
+                self.layout_article();
+                let what = if self.pictures.is_none() {
+                    "this terminal shows images as placeholders (images.protocol)"
+                } else if self.show_images {
+                    "images shown"
+                } else {
+                    "images as placeholders"
+                };
+                self.notify(what.into(), false);
+            }
             Action::OpenImage => match self.image_on_screen() {
                 Some(path) => return Ok(vec![Effect::OpenFile(path)]),
                 None => self.notify("no cached image on screen".into(), true),
@@ -171,8 +183,7 @@ impl App {
             Focus::Article => {
                 let height = self.article_height();
                 if let Some(open) = &mut self.open {
-                    let last =
-                        (open.rendered.lines.len() + ARTICLE_HEADER_LINES).saturating_sub(height);
+                    let last = (open.rows.len() + ARTICLE_HEADER_LINES).saturating_sub(height);
                     open.scroll = (open.scroll as i64 + delta).clamp(0, last as i64) as usize;
                 }
             }
@@ -185,12 +196,21 @@ impl App {
     fn image_on_screen(&self) -> Option<std::path::PathBuf> {
         let open = self.open.as_ref()?;
         let top = open.scroll.saturating_sub(ARTICLE_HEADER_LINES);
-        let bottom = open.scroll + self.page_height();
+        let bottom = (open.scroll + self.page_height()).saturating_sub(ARTICLE_HEADER_LINES);
+        let visible_lines: std::collections::HashSet<usize> = open
+            .rows
+            .get(top..bottom.min(open.rows.len()))
+            .unwrap_or_default()
+            .iter()
+            .map(|row| match row {
+                DisplayRow::Line(line) | DisplayRow::Image { line, .. } => *line,
+            })
+            .collect();
         open.rendered
             .images
             .iter()
             .enumerate()
-            .filter(|(_, shown)| (top..bottom).contains(&shown.line))
+            .filter(|(_, shown)| visible_lines.contains(&shown.line))
             .find_map(|(n, _)| {
                 let image = open.image_for(n)?;
                 let file = image
@@ -273,7 +293,9 @@ impl App {
             rendered,
             scroll: 0,
             images,
+            rows: Vec::new(),
         });
+        self.layout_article();
         Ok(())
     }
 

@@ -7,10 +7,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Clear, Paragraph};
 
 use super::{fit, long_date, pane_block};
-use crate::app::{App, Focus, OpenArticle};
+use crate::app::{App, DisplayRow, Focus, OpenArticle};
 use crate::model::ImageStatus;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let article = &open.article;
-    let total = open.rendered.lines.len() + crate::app::ARTICLE_HEADER_LINES;
+    let total = open.rows.len() + crate::app::ARTICLE_HEADER_LINES;
     let block = pane_block(app, " Article ".into(), focused);
     let inner = block.inner(area);
     let shown_end = (open.scroll + inner.height as usize).min(total);
@@ -86,15 +86,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .enumerate()
         .map(|(n, shown)| (shown.line, n))
         .collect();
-    let body = open
-        .rendered
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| match placeholders.get(&i) {
+    // A picture's block shows its placeholder on its first row until the
+    // picture is drawn over it.
+    let body = open.rows.iter().map(|row| match *row {
+        DisplayRow::Line(i) => match placeholders.get(&i) {
             Some(&n) => image_placeholder(app, open, n, width),
-            None => line.clone(),
-        });
+            None => open.rendered.lines[i].clone(),
+        },
+        DisplayRow::Image { n, row: 0, .. } => image_placeholder(app, open, n, width),
+        DisplayRow::Image { .. } => Line::default(),
+    });
     let lines: Vec<Line> = header
         .into_iter()
         .chain(body)
@@ -102,6 +103,35 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .take(inner.height as usize)
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+    draw_pictures(frame, inner, app, open);
+}
+
+/// Draws each picture whose whole block is on screen and ready.
+fn draw_pictures(frame: &mut Frame, inner: Rect, app: &App, open: &OpenArticle) {
+    let Some(pictures) = &app.pictures else {
+        return;
+    };
+    let first_row = open.scroll as i64 - crate::app::ARTICLE_HEADER_LINES as i64;
+    for (index, row) in open.rows.iter().enumerate() {
+        let DisplayRow::Image { row: 0, key, .. } = row else {
+            continue;
+        };
+        let top = index as i64 - first_row;
+        if top < 0 || top + key.rows as i64 > inner.height as i64 {
+            continue;
+        }
+        let Some(picture) = pictures.get(key) else {
+            continue;
+        };
+        // The whole width of its rows: the placeholder under it goes.
+        let rows = Rect::new(inner.x, inner.y + top as u16, inner.width, key.rows);
+        frame.render_widget(Clear, rows);
+        let area = Rect {
+            width: key.cols.min(inner.width),
+            ..rows
+        };
+        frame.render_widget(ratatui_image::Image::new(picture), area);
+    }
 }
 
 /// An image's line: `[image 3: alt · 900×566 · 53 KB]`, or why it is not

@@ -419,3 +419,92 @@ fn image_lines_say_what_the_cache_holds() {
     );
     insta::assert_snapshot!(screen(&app).backend());
 }
+
+#[test]
+fn pictures_are_drawn_in_half_blocks_at_their_place() {
+    use crate::app::{Effect, Pictures, Prepared};
+    use crate::model::ImageStatus;
+    use crate::store::ImageOutcome;
+    let dir = tempfile::tempdir().unwrap();
+    // A 200×100 picture: blue on top, orange below.
+    let picture = image::RgbImage::from_fn(200, 100, |_, y| {
+        if y < 50 {
+            image::Rgb([30, 60, 200])
+        } else {
+            image::Rgb([240, 140, 20])
+        }
+    });
+    picture.save(dir.path().join("pic.png")).unwrap();
+    let html = r#"<p>Before the picture.</p><img src="/pic.png" alt="Two bands"><p>After it.</p>"#;
+    let mut f = Fixture::new();
+    f.feed(
+        "Pictures",
+        &[],
+        vec![article_with_body("p1", "A picture", 30, html)],
+    );
+    let article = f
+        .store
+        .feed_articles(f.store.feeds().unwrap()[0].id)
+        .unwrap()[0]
+        .id;
+    let image = f.store.article_images(article).unwrap().remove(0);
+    let cached = ImageOutcome {
+        id: image.id,
+        status: ImageStatus::Cached,
+        file: Some("pic.png".into()),
+        http_status: Some(200),
+        content_type: Some("image/png".into()),
+        source_bytes: 700,
+        stored_bytes: 700,
+        width: 200,
+        height: 100,
+        stored_width: 200,
+        stored_height: 100,
+        fetch_ms: 5,
+        convert_ms: 1,
+        error: None,
+        etag: None,
+        last_modified: None,
+        not_modified: false,
+    };
+    f.store
+        .save_images(&[&cached], crate::app::testing::NOW)
+        .unwrap();
+    let mut app = f.app(120, 40);
+    app.image_dir = dir.path().to_path_buf();
+    app.pictures = Some(Pictures::new(ratatui_image::picker::Picker::halfblocks()));
+    let mut effects = Vec::new();
+    for c in "jjl⏎".chars() {
+        let code = if c == '⏎' {
+            KeyCode::Enter
+        } else {
+            KeyCode::Char(c)
+        };
+        effects.extend(app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))));
+    }
+    let Some(Effect::PreparePicture { key, path }) = effects
+        .into_iter()
+        .find(|e| matches!(e, Effect::PreparePicture { .. }))
+    else {
+        panic!("the picture is asked for");
+    };
+    // 200×100 px at 10×20 px cells: 20 columns, 5 rows.
+    assert_eq!((key.cols, key.rows), (20, 5));
+    // Until it is ready, its block shows the placeholder.
+    let waiting = text_of(&screen(&app));
+    assert!(
+        waiting.contains("[image 1: Two bands · 200×100 · 1 KB]"),
+        "{waiting}"
+    );
+    // What the loop does with the effect, off the UI thread:
+    let picker = app.pictures.as_ref().unwrap().picker.clone();
+    let prepared = crate::tui::prepare_picture(&picker, &path, key);
+    assert!(prepared.is_some());
+    app.update(Msg::PicturePrepared(key, Prepared(prepared)));
+    insta::assert_snapshot!(screen(&app).backend());
+    // I shows placeholders instead.
+    press(&mut app, "I");
+    let plain = text_of(&screen(&app));
+    assert!(plain.contains("[image 1: Two bands"), "{plain}");
+    assert!(!plain.contains('▀'));
+}
