@@ -150,5 +150,144 @@ fn reader(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, reader);
+criterion_group!(benches, reader, article_with_pictures);
 criterion_main!(benches);
+
+/// An article showing ten cached 900×566 images: opening it (text and
+/// placeholders, what the first frame shows), and until all ten pictures are
+/// made (decoded and encoded as half-blocks, which the reader does on blocking
+/// threads) and drawn.
+fn article_with_pictures(c: &mut Criterion) {
+    use tidings::app::{Effect, Pictures, Prepared};
+    use tidings::model::{FoundImage, ImageStatus};
+    use tidings::store::ImageOutcome;
+
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let mut store = Store::open(&dir.path().join("tidings.db")).unwrap();
+    let (feed, _) = store
+        .add_feed(&NewSubscription {
+            url: "https://bench.test/pictures.xml".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let mut html = String::new();
+    let mut found = Vec::new();
+    for i in 0..10 {
+        html.push_str(&format!("<p>Paragraph {i} before picture {i}.</p><img src=\"https://bench.test/{i}.png\" alt=\"Picture {i}\">"));
+        found.push(FoundImage {
+            url: format!("https://bench.test/{i}.png"),
+            alt: format!("Picture {i}"),
+        });
+        let picture = image::RgbImage::from_fn(900, 566, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, (i * 20) as u8])
+        });
+        picture.save(images.join(format!("{i}.png"))).unwrap();
+    }
+    let article = finish_article(ParsedArticle {
+        guid_key: "p".into(),
+        title: Some("Ten pictures".into()),
+        link: Some("https://bench.test/p".into()),
+        published: Some(NOW),
+        content: Some(html),
+        images: found,
+        ..Default::default()
+    });
+    let update = FeedUpdate {
+        parsed: Some(ParsedFeed {
+            title: Some("Pictures".into()),
+            articles: vec![article],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut record = FetchRecord::default();
+    store
+        .save_fetch(
+            feed,
+            None,
+            &update,
+            &mut record,
+            NOW,
+            &RetentionConfig::default(),
+        )
+        .unwrap();
+    let id = store.feed_articles(feed).unwrap()[0].id;
+    let outcomes: Vec<ImageOutcome> = store
+        .article_images(id)
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, image)| ImageOutcome {
+            id: image.id,
+            status: ImageStatus::Cached,
+            file: Some(format!("{i}.png")),
+            http_status: Some(200),
+            content_type: None,
+            source_bytes: 50_000,
+            stored_bytes: 50_000,
+            width: 900,
+            height: 566,
+            stored_width: 900,
+            stored_height: 566,
+            fetch_ms: 1,
+            convert_ms: 1,
+            error: None,
+            etag: None,
+            last_modified: None,
+            not_modified: false,
+        })
+        .collect();
+    store
+        .save_images(&outcomes.iter().collect::<Vec<_>>(), NOW)
+        .unwrap();
+    drop(store);
+
+    let size = Rect::new(0, 0, 200, 50);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let picker = ratatui_image::picker::Picker::halfblocks();
+    let fresh_app = || {
+        let mut app = App::new(
+            Store::open(&dir.path().join("tidings.db")).unwrap(),
+            &Config::default(),
+            NOW * 1000,
+            size,
+        )
+        .unwrap();
+        app.image_dir = images.clone();
+        app.pictures = Some(Pictures::new(picker.clone()));
+        key(&mut app, KeyCode::Char('j'));
+        key(&mut app, KeyCode::Char('j'));
+        key(&mut app, KeyCode::Char('l'));
+        app
+    };
+    let mut group = c.benchmark_group("article_with_10_pictures");
+    group.sample_size(20);
+    group.bench_function("open_and_first_draw", |b| {
+        b.iter_with_setup(fresh_app, |mut app| {
+            app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+            terminal.draw(|f| tidings::ui::draw(f, &app)).unwrap();
+        })
+    });
+    group.bench_function("all_pictures_made_and_drawn", |b| {
+        b.iter_with_setup(fresh_app, |mut app| {
+            let effects = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+            for effect in effects {
+                if let Effect::PreparePicture { key, path } = effect {
+                    let image = image::open(&path).unwrap();
+                    let picture = picker
+                        .new_protocol(
+                            image,
+                            ratatui::layout::Size::new(key.cols, key.rows),
+                            ratatui_image::Resize::Fit(None),
+                        )
+                        .ok();
+                    app.update(Msg::PicturePrepared(key, Prepared(picture)));
+                }
+            }
+            terminal.draw(|f| tidings::ui::draw(f, &app)).unwrap();
+        })
+    });
+    group.finish();
+}

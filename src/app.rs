@@ -364,6 +364,13 @@ impl App {
                     open.images = self.store.article_images(open.article.id)?;
                     self.layout_article();
                 }
+                if self
+                    .feeds
+                    .selected_feed()
+                    .is_some_and(|r| r.feed.id == feed_id)
+                {
+                    self.load_selected_fetch()?;
+                }
             }
             Progress::Aborted(reason) => self.notify(format!("refresh stopped: {reason}"), true),
         }

@@ -50,8 +50,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 theme.error,
             ));
         }
+        let images = if run.images.found > 0 {
+            format!(" · {} images", thousands(run.images.cached))
+        } else {
+            String::new()
+        };
         spans.push(Span::styled(
-            format!("last refresh {when}: {}", summary_line(run)),
+            format!("last refresh {when}: {}{images}", summary_line(run)),
             theme.dim,
         ));
         let line = Line::from(spans);
@@ -85,14 +90,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 (None, _) if record.not_modified => {
                     format!("304 not modified {when} · {} ms", record.ms_headers)
                 }
-                (None, status) => format!(
-                    "{} {when} · {} ms · {} · {} new of {}",
-                    status.map(|s| s.to_string()).unwrap_or_else(|| "ok".into()),
-                    record.ms_headers + record.ms_body,
-                    kilobytes(record.bytes_wire),
-                    record.new_articles,
-                    record.total_articles,
-                ),
+                (None, status) => {
+                    let images = &record.images;
+                    let images = match (images.found, images.failed + images.refused) {
+                        (0, _) => String::new(),
+                        (found, 0) => format!(" · {} of {found} images", images.cached),
+                        (found, missing) => {
+                            format!(" · {} of {found} images ({missing} failed)", images.cached)
+                        }
+                    };
+                    format!(
+                        "{} {when} · {} ms · {} · {} new of {}{images}",
+                        status.map(|s| s.to_string()).unwrap_or_else(|| "ok".into()),
+                        record.ms_headers + record.ms_body,
+                        kilobytes(record.bytes_wire),
+                        record.new_articles,
+                        record.total_articles,
+                    )
+                }
             };
             let style = if record.error_kind.is_some() {
                 theme.error
