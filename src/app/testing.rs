@@ -160,3 +160,34 @@ pub fn three_feeds() -> (Fixture, [FeedId; 3]) {
     );
     (f, [rust, quiet, daily])
 }
+
+/// What a download of image `id` came to: cached as `file` at `width` ×
+/// `height` (53 KB), or failed with an HTTP status.
+pub fn image_outcome(
+    id: i64,
+    status: crate::model::ImageStatus,
+    file: Option<&str>,
+    (width, height): (u32, u32),
+    http_status: u16,
+) -> crate::store::ImageOutcome {
+    let failed = status == crate::model::ImageStatus::Failed;
+    crate::store::ImageOutcome {
+        id,
+        status,
+        file: file.map(str::to_string),
+        http_status: Some(http_status),
+        content_type: None,
+        source_bytes: 53_000,
+        stored_bytes: 53_000,
+        width,
+        height,
+        stored_width: width,
+        stored_height: height,
+        fetch_ms: 40,
+        convert_ms: 1,
+        error: failed.then(|| format!("HTTP {http_status}")),
+        etag: None,
+        last_modified: None,
+        not_modified: false,
+    }
+}

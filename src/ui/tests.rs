@@ -7,7 +7,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use crate::app::testing::{Fixture, NOW_MS, article, article_with_body, three_feeds};
+use crate::app::testing::{
+    Fixture, NOW_MS, article, article_with_body, image_outcome, three_feeds,
+};
 use crate::app::{App, Msg};
 use crate::model::{ErrorKind, FetchRecord};
 use crate::refresh::{FeedDone, Progress};
@@ -353,7 +355,6 @@ fn the_expanded_status_panel_lists_the_latest_fetches() {
 #[test]
 fn image_lines_say_what_the_cache_holds() {
     use crate::model::ImageStatus;
-    use crate::store::ImageOutcome;
     let html = r#"<p>Three pictures.</p>
         <img src="/diagram.png" alt="The architecture">
         <p>Between them, text.</p>
@@ -373,27 +374,14 @@ fn image_lines_say_what_the_cache_holds() {
     let images = f.store.article_images(article).unwrap();
     assert_eq!(images.len(), 3);
     assert_eq!(images[0].url, "https://example.org/diagram.png");
-    let outcome = |id, status, http_status| ImageOutcome {
-        id,
-        status,
-        file: (status == ImageStatus::Cached).then(|| "x.png".to_string()),
-        http_status,
-        content_type: None,
-        source_bytes: 53_000,
-        stored_bytes: 53_000,
-        width: 900,
-        height: 566,
-        stored_width: 900,
-        stored_height: 566,
-        fetch_ms: 40,
-        convert_ms: 1,
-        error: (status == ImageStatus::Failed).then(|| "HTTP 404".to_string()),
-        etag: None,
-        last_modified: None,
-        not_modified: false,
-    };
-    let cached = outcome(images[0].id, ImageStatus::Cached, Some(200));
-    let failed = outcome(images[1].id, ImageStatus::Failed, Some(404));
+    let cached = image_outcome(
+        images[0].id,
+        ImageStatus::Cached,
+        Some("x.png"),
+        (900, 566),
+        200,
+    );
+    let failed = image_outcome(images[1].id, ImageStatus::Failed, None, (0, 0), 404);
     f.store
         .save_images(&[&cached, &failed], crate::app::testing::NOW)
         .unwrap();
@@ -424,7 +412,6 @@ fn image_lines_say_what_the_cache_holds() {
 fn pictures_are_drawn_in_half_blocks_at_their_place() {
     use crate::app::{Effect, Pictures, Prepared};
     use crate::model::ImageStatus;
-    use crate::store::ImageOutcome;
     let dir = tempfile::tempdir().unwrap();
     // A 200×100 picture: blue on top, orange below.
     let picture = image::RgbImage::from_fn(200, 100, |_, y| {
@@ -448,25 +435,14 @@ fn pictures_are_drawn_in_half_blocks_at_their_place() {
         .unwrap()[0]
         .id;
     let image = f.store.article_images(article).unwrap().remove(0);
-    let cached = ImageOutcome {
-        id: image.id,
-        status: ImageStatus::Cached,
-        file: Some("pic.png".into()),
-        http_status: Some(200),
-        content_type: Some("image/png".into()),
-        source_bytes: 700,
-        stored_bytes: 700,
-        width: 200,
-        height: 100,
-        stored_width: 200,
-        stored_height: 100,
-        fetch_ms: 5,
-        convert_ms: 1,
-        error: None,
-        etag: None,
-        last_modified: None,
-        not_modified: false,
-    };
+    let mut cached = image_outcome(
+        image.id,
+        ImageStatus::Cached,
+        Some("pic.png"),
+        (200, 100),
+        200,
+    );
+    cached.source_bytes = 700;
     f.store
         .save_images(&[&cached], crate::app::testing::NOW)
         .unwrap();
