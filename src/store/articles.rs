@@ -152,7 +152,8 @@ impl Store {
 /// Matches ranked per search: the newest this many (by when they were stored).
 pub const SEARCH_WINDOW: u64 = 5_000;
 
-const ARTICLE_SELECT: &str = "SELECT id, feed_id, guid, title, link, author, published, updated,
+pub(super) const ARTICLE_SELECT: &str =
+    "SELECT id, feed_id, guid, title, link, author, published, updated,
     first_seen, summary, content, categories, enclosures, read, starred FROM articles";
 
 pub(super) fn article_from_row(r: &rusqlite::Row) -> rusqlite::Result<Article> {

@@ -6,7 +6,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::articles::{article_from_row, recount, set_read_in, summary_from_row};
+use super::articles::{ARTICLE_SELECT, article_from_row, recount, set_read_in, summary_from_row};
 use super::{Result, Store};
 use crate::model::{Article, ArticleId, ArticleSource, ArticleSummary, FeedId};
 
@@ -165,10 +165,9 @@ impl Store {
 
     /// One article with its body.
     pub fn article(&self, id: ArticleId) -> Result<Option<Article>> {
-        let mut stmt = self.conn.prepare_cached(concat!(
-            "SELECT id, feed_id, guid, title, link, author, published, updated, first_seen,",
-            " summary, content, categories, enclosures, read, starred FROM articles WHERE id = ?1"
-        ))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{ARTICLE_SELECT} WHERE id = ?1"))?;
         Ok(stmt.query_row([id.0], article_from_row).optional()?)
     }
 
