@@ -182,6 +182,8 @@ pub struct App {
     pub pictures: Option<Pictures>,
     /// Pictures shown (`I` toggles), else placeholders.
     pub show_images: bool,
+    /// `i` was pressed: the next key says which image to open.
+    choosing_image: bool,
     /// Set by every message that changed what is on screen.
     pub needs_redraw: bool,
     /// New articles arrived that the lists have not re-read yet.
@@ -240,6 +242,7 @@ impl App {
             images_cached: config.images.cache,
             pictures: None,
             show_images: config.images.show,
+            choosing_image: false,
             needs_redraw: true,
             lists_stale: false,
             status_expanded: false,

@@ -208,7 +208,7 @@ pub const BINDINGS: &[Binding] = &[
         Action::OpenImage,
         "open_image",
         &["i"],
-        "open the image on screen in the image viewer",
+        "open an image in the viewer: then 1–9 (image N) or i (on screen)",
     ),
     bind(
         Action::ToggleImages,

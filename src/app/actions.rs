@@ -25,6 +25,21 @@ impl App {
         if self.overlay.is_some() {
             return self.on_overlay_key(key);
         }
+        // After `i`: a digit picks image N, `i` again (or Enter) the one on screen.
+        if std::mem::take(&mut self.choosing_image) {
+            self.notice = None;
+            match key.code {
+                KeyCode::Char(digit @ '1'..='9') => {
+                    let n = digit as usize - '1' as usize;
+                    return Ok(self.open_image(self.image_file(n)));
+                }
+                KeyCode::Enter => return Ok(self.open_image(self.image_on_screen())),
+                _ if self.keymap.action(&key) == Some(Action::OpenImage) => {
+                    return Ok(self.open_image(self.image_on_screen()));
+                }
+                _ => {}
+            }
+        }
         if key.code == KeyCode::Esc {
             self.back();
             return Ok(Vec::new());
@@ -150,10 +165,21 @@ impl App {
                 };
                 self.notify(what.into(), false);
             }
-            Action::OpenImage => match self.image_on_screen() {
-                Some(path) => return Ok(vec![Effect::OpenFile(path)]),
-                None => self.notify("no cached image on screen".into(), true),
-            },
+            Action::OpenImage => {
+                if self
+                    .open
+                    .as_ref()
+                    .is_some_and(|o| !o.rendered.images.is_empty())
+                {
+                    self.choosing_image = true;
+                    self.notify(
+                        "open image: 1–9 for image N, i for the one on screen".into(),
+                        false,
+                    );
+                } else {
+                    self.notify("this article shows no image".into(), true);
+                }
+            }
             Action::ToggleStatus => {
                 self.status_expanded = !self.status_expanded;
                 self.relayout();
@@ -192,6 +218,27 @@ impl App {
         Ok(())
     }
 
+    /// Opens a cached image's file, or says there is none.
+    fn open_image(&mut self, file: Option<std::path::PathBuf>) -> Vec<Effect> {
+        match file {
+            Some(path) => vec![Effect::OpenFile(path)],
+            None => {
+                self.notify("that image is not in the cache".into(), true);
+                Vec::new()
+            }
+        }
+    }
+
+    /// The file of the open article's image `n` (0-based), when cached.
+    fn image_file(&self, n: usize) -> Option<std::path::PathBuf> {
+        let image = self.open.as_ref()?.image_for(n)?;
+        let file = image
+            .file
+            .as_ref()
+            .filter(|_| image.status == ImageStatus::Cached)?;
+        Some(self.image_dir.join(file))
+    }
+
     /// The file of the first cached image whose place is on screen.
     fn image_on_screen(&self) -> Option<std::path::PathBuf> {
         let open = self.open.as_ref()?;
@@ -211,14 +258,7 @@ impl App {
             .iter()
             .enumerate()
             .filter(|(_, shown)| visible_lines.contains(&shown.line))
-            .find_map(|(n, _)| {
-                let image = open.image_for(n)?;
-                let file = image
-                    .file
-                    .as_ref()
-                    .filter(|_| image.status == ImageStatus::Cached)?;
-                Some(self.image_dir.join(file))
-            })
+            .find_map(|(n, _)| self.image_file(n))
     }
 
     pub(super) fn next_pane(&mut self) -> anyhow::Result<()> {

@@ -672,3 +672,65 @@ fn subscribing_picks_among_a_pages_feeds_previews_then_saves_the_answer() {
     ));
     assert!(app.notice.as_ref().unwrap().error);
 }
+
+#[test]
+fn i_then_a_number_opens_that_image_and_i_again_the_one_on_screen() {
+    use super::testing::{article_with_body, image_outcome};
+    use crate::model::ImageStatus;
+    let html = r#"<img src="/one.png" alt="One"><p>Text.</p><img src="/two.png" alt="Two"><img src="/three.png">"#;
+    let mut f = super::testing::Fixture::new();
+    f.feed(
+        "Pictures",
+        &[],
+        vec![article_with_body("p1", "Three", 5, html)],
+    );
+    let article = f
+        .store
+        .feed_articles(f.store.feeds().unwrap()[0].id)
+        .unwrap()[0]
+        .id;
+    let images = f.store.article_images(article).unwrap();
+    let one = image_outcome(
+        images[0].id,
+        ImageStatus::Cached,
+        Some("one.png"),
+        (10, 10),
+        200,
+    );
+    let two = image_outcome(
+        images[1].id,
+        ImageStatus::Cached,
+        Some("two.png"),
+        (10, 10),
+        200,
+    );
+    f.store
+        .save_images(&[&one, &two], super::testing::NOW)
+        .unwrap();
+    let mut app = f.app(120, 40);
+    app.image_dir = std::path::PathBuf::from("/cache/images");
+    keys(&mut app, "jjl⏎");
+    assert!(keys(&mut app, "i").is_empty());
+    match keys(&mut app, "2").as_slice() {
+        [Effect::OpenFile(path)] => assert_eq!(path, std::path::Path::new("/cache/images/two.png")),
+        other => panic!("{other:?}"),
+    }
+    match keys(&mut app, "ii").as_slice() {
+        [Effect::OpenFile(path)] => assert_eq!(path, std::path::Path::new("/cache/images/one.png")),
+        other => panic!("{other:?}"),
+    }
+    // Image 3 is not cached; a 2 without i opens link 2 as always.
+    assert!(keys(&mut app, "i3").is_empty());
+    assert!(
+        app.notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("not in the cache")
+    );
+    assert!(
+        !keys(&mut app, "2")
+            .iter()
+            .any(|e| matches!(e, Effect::OpenFile(_)))
+    );
+}
