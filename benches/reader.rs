@@ -270,21 +270,52 @@ fn article_with_pictures(c: &mut Criterion) {
             terminal.draw(|f| tidings::ui::draw(f, &app)).unwrap();
         })
     });
+    // As the reader does it: the pictures are made on blocking threads (as
+    // many at once as there are cores), each delivered as it is ready.
     group.bench_function("all_pictures_made_and_drawn", |b| {
         b.iter_with_setup(fresh_app, |mut app| {
             let effects = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
-            for effect in effects {
-                if let Effect::PreparePicture { key, path } = effect {
-                    let image = image::open(&path).unwrap();
-                    let picture = picker
-                        .new_protocol(
-                            image,
-                            ratatui::layout::Size::new(key.cols, key.rows),
-                            ratatui_image::Resize::Fit(None),
-                        )
-                        .ok();
-                    app.update(Msg::PicturePrepared(key, Prepared(picture)));
-                }
+            let jobs: Vec<_> = effects
+                .into_iter()
+                .filter_map(|e| match e {
+                    Effect::PreparePicture { key, path } => Some((key, path)),
+                    _ => None,
+                })
+                .collect();
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let made: Vec<_> = std::thread::scope(|scope| {
+                let handles: Vec<_> = jobs
+                    .chunks(jobs.len().div_ceil(cores).max(1))
+                    .map(|chunk| {
+                        let picker = &picker;
+                        scope.spawn(move || {
+                            chunk
+                                .iter()
+                                .map(|(key, path)| {
+                                    let image = image::open(path).unwrap();
+                                    let size = ratatui::layout::Size::new(key.cols, key.rows);
+                                    (
+                                        *key,
+                                        picker
+                                            .new_protocol(
+                                                image,
+                                                size,
+                                                ratatui_image::Resize::Fit(None),
+                                            )
+                                            .ok(),
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap())
+                    .collect()
+            });
+            for (key, picture) in made {
+                app.update(Msg::PicturePrepared(key, Prepared(picture)));
             }
             terminal.draw(|f| tidings::ui::draw(f, &app)).unwrap();
         })
