@@ -2,9 +2,10 @@
 //! articles at fixed times, and an [`App`] over it at a fixed size and clock,
 //! for the update tests and the screen snapshots.
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 
-use super::App;
+use super::{App, Effect, Msg};
 use crate::config::{Config, RetentionConfig};
 use crate::model::{ErrorKind, FeedId, FetchRecord, ParsedArticle, ParsedFeed};
 use crate::store::{FeedUpdate, NewSubscription, Store};
@@ -126,6 +127,22 @@ impl Fixture {
             .unwrap();
     }
 
+    /// A feed "Pictures" with one article showing `html`; the article and
+    /// the images recorded for it.
+    pub fn article_showing(
+        &mut self,
+        title: &str,
+        html: &str,
+    ) -> (crate::model::ArticleId, Vec<crate::model::ArticleImage>) {
+        let feed = self.feed(
+            "Pictures",
+            &[],
+            vec![article_with_body("p1", title, 30, html)],
+        );
+        let article = self.store.feed_articles(feed).unwrap()[0].id;
+        (article, self.store.article_images(article).unwrap())
+    }
+
     pub fn app(self, width: u16, height: u16) -> App {
         self.app_with(&Config::default(), width, height)
     }
@@ -190,4 +207,21 @@ pub fn image_outcome(
         last_modified: None,
         not_modified: false,
     }
+}
+
+/// Sends keys written as text (`"jjl"`; `⏎` is Enter, `⎋` Escape; an
+/// uppercase letter comes with Shift, as a terminal reports it), returning
+/// every effect.
+pub fn keys(app: &mut App, text: &str) -> Vec<Effect> {
+    text.chars()
+        .flat_map(|c| {
+            let (code, modifiers) = match c {
+                '⏎' => (KeyCode::Enter, KeyModifiers::NONE),
+                '⎋' => (KeyCode::Esc, KeyModifiers::NONE),
+                c if c.is_ascii_uppercase() => (KeyCode::Char(c), KeyModifiers::SHIFT),
+                c => (KeyCode::Char(c), KeyModifiers::NONE),
+            };
+            app.update(Msg::Key(KeyEvent::new(code, modifiers)))
+        })
+        .collect()
 }

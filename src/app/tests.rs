@@ -3,33 +3,11 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
-use super::testing::{NOW_MS, article, three_feeds};
+use super::testing::{NOW_MS, article, keys, three_feeds};
 use super::*;
 use crate::config::MarkRead;
 use crate::model::{ErrorKind, FetchRecord};
 use crate::refresh::FeedDone;
-
-fn key(code: KeyCode) -> Msg {
-    let modifiers = match code {
-        KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
-        _ => KeyModifiers::NONE,
-    };
-    Msg::Key(KeyEvent::new(code, modifiers))
-}
-
-/// Sends keys written as text (`"jjl"`; `⏎` is Enter), returning every effect.
-fn keys(app: &mut App, text: &str) -> Vec<Effect> {
-    text.chars()
-        .flat_map(|c| {
-            let code = match c {
-                '⏎' => KeyCode::Enter,
-                '⎋' => KeyCode::Esc,
-                c => KeyCode::Char(c),
-            };
-            app.update(key(code))
-        })
-        .collect()
-}
 
 fn selected_title(app: &App) -> String {
     app.articles
@@ -675,21 +653,11 @@ fn subscribing_picks_among_a_pages_feeds_previews_then_saves_the_answer() {
 
 #[test]
 fn i_then_a_number_opens_that_image_and_i_again_the_one_on_screen() {
-    use super::testing::{article_with_body, image_outcome};
+    use super::testing::image_outcome;
     use crate::model::ImageStatus;
     let html = r#"<img src="/one.png" alt="One"><p>Text.</p><img src="/two.png" alt="Two"><img src="/three.png">"#;
     let mut f = super::testing::Fixture::new();
-    f.feed(
-        "Pictures",
-        &[],
-        vec![article_with_body("p1", "Three", 5, html)],
-    );
-    let article = f
-        .store
-        .feed_articles(f.store.feeds().unwrap()[0].id)
-        .unwrap()[0]
-        .id;
-    let images = f.store.article_images(article).unwrap();
+    let (_, images) = f.article_showing("Three", html);
     let one = image_outcome(
         images[0].id,
         ImageStatus::Cached,

@@ -3,12 +3,11 @@
 //! insta. The real-world article of `../shared/fixtures/seed/` is checked by
 //! what the screen shows (its text is not copied into a snapshot here).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::app::testing::{
-    Fixture, NOW_MS, article, article_with_body, image_outcome, three_feeds,
+    Fixture, NOW_MS, article, article_with_body, image_outcome, keys, three_feeds,
 };
 use crate::app::{App, Msg};
 use crate::model::{ErrorKind, FetchRecord};
@@ -32,16 +31,6 @@ fn text_of(terminal: &Terminal<TestBackend>) -> String {
     out
 }
 
-fn press(app: &mut App, text: &str) {
-    for c in text.chars() {
-        let code = match c {
-            '⏎' => KeyCode::Enter,
-            c => KeyCode::Char(c),
-        };
-        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    }
-}
-
 /// A first start: only the built-in welcome feed, as the worker saves it.
 fn first_run() -> Fixture {
     let mut f = Fixture::new();
@@ -60,7 +49,7 @@ fn first_run_shows_the_welcome_feed() {
 #[test]
 fn first_run_reads_the_welcome_tour() {
     let mut app = first_run().app(120, 40);
-    press(&mut app, "jjl⏎");
+    keys(&mut app, "jjl⏎");
     insta::assert_snapshot!(screen(&app).backend());
 }
 
@@ -68,7 +57,7 @@ fn first_run_reads_the_welcome_tour() {
 fn feed_and_article_lists() {
     let (f, _) = three_feeds();
     let mut app = f.app(120, 40);
-    press(&mut app, "jjl");
+    keys(&mut app, "jjl");
     insta::assert_snapshot!(screen(&app).backend());
 }
 
@@ -104,7 +93,7 @@ fn an_article_with_headings_code_table_and_links() {
         )],
     );
     let mut app = f.app(120, 40);
-    press(&mut app, "jjl⏎");
+    keys(&mut app, "jjl⏎");
     insta::assert_snapshot!(screen(&app).backend());
 }
 
@@ -135,7 +124,7 @@ fn the_seed_blog_article_reads_with_headings_code_and_numbered_links() {
         vec![article_with_body("seed", title, 60, html)],
     );
     let mut app = f.app(200, 50);
-    press(&mut app, "jjl⏎");
+    keys(&mut app, "jjl⏎");
     let open = app.open.as_ref().unwrap();
     let first_words: String = title.chars().take(30).collect();
     let shown = text_of(&screen(&app));
@@ -157,7 +146,7 @@ fn the_seed_blog_article_reads_with_headings_code_and_numbered_links() {
     );
     // Scroll through the whole article: every screen draws.
     for _ in 0..200 {
-        press(&mut app, " ");
+        keys(&mut app, " ");
         screen(&app);
     }
 }
@@ -207,7 +196,7 @@ fn a_failed_feed_is_marked_and_says_why() {
         "HTTP 503 Service Unavailable",
     );
     let mut app = f.app(120, 40);
-    press(&mut app, "jjj");
+    keys(&mut app, "jjj");
     insta::assert_snapshot!(screen(&app).backend());
 }
 
@@ -217,7 +206,7 @@ fn the_statistics_view() {
     f.fetch(rust, "Rust Blog", vec![article("r4", "Later", 1)], 1);
     f.fail(quiet, ErrorKind::Timeout, None, "no answer within 20 s");
     let mut app = f.app(160, 40);
-    press(&mut app, "jjS");
+    keys(&mut app, "jjS");
     insta::assert_snapshot!(screen(&app).backend());
 }
 
@@ -225,7 +214,7 @@ fn the_statistics_view() {
 fn the_help_overlay() {
     let (f, _) = three_feeds();
     let mut app = f.app(120, 50);
-    press(&mut app, "?");
+    keys(&mut app, "?");
     insta::assert_snapshot!(screen(&app).backend());
 }
 
@@ -233,9 +222,9 @@ fn the_help_overlay() {
 fn small_terminal_80_by_24() {
     let (f, _) = three_feeds();
     let mut app = f.app(80, 24);
-    press(&mut app, "jjl");
+    keys(&mut app, "jjl");
     insta::assert_snapshot!("80x24_lists", screen(&app).backend());
-    press(&mut app, "⏎");
+    keys(&mut app, "⏎");
     insta::assert_snapshot!("80x24_reading", screen(&app).backend());
 }
 
@@ -258,7 +247,7 @@ fn wide_terminal_200_by_50() {
         vec![article("d1", "Morning edition", 60)],
     );
     let mut app = f.app(200, 50);
-    press(&mut app, "jjl⏎");
+    keys(&mut app, "jjl⏎");
     insta::assert_snapshot!(screen(&app).backend());
 }
 
@@ -266,7 +255,7 @@ fn wide_terminal_200_by_50() {
 fn unread_articles_are_bold_and_read_ones_are_not() {
     let (f, _) = three_feeds();
     let mut app = f.app(120, 40);
-    press(&mut app, "jjl⏎h");
+    keys(&mut app, "jjl⏎h");
     let terminal = screen(&app);
     let buffer = terminal.backend().buffer();
     let list = app.panes().articles.unwrap();
@@ -287,7 +276,7 @@ fn escape_sequences_in_titles_never_reach_the_screen() {
     let hostile = "Hi\u{1b}[2J\u{1b}]52;c;aGk=\u{7}there\u{9b}31m";
     f.feed("Odd", &[], vec![article("o1", hostile, 5)]);
     let mut app = f.app(120, 40);
-    press(&mut app, "jjl⏎");
+    keys(&mut app, "jjl⏎");
     let title = app.open.as_ref().unwrap().article.title.clone().unwrap();
     assert!(title.contains('\u{1b}'), "the title reached the reader raw");
     let shown = text_of(&screen(&app));
@@ -346,9 +335,9 @@ fn the_expanded_status_panel_lists_the_latest_fetches() {
             record,
         })));
     }
-    press(&mut app, "!");
+    keys(&mut app, "!");
     insta::assert_snapshot!(screen(&app).backend());
-    press(&mut app, "!");
+    keys(&mut app, "!");
     assert_eq!(app.panes().status.height, 2);
 }
 
@@ -361,17 +350,7 @@ fn image_lines_say_what_the_cache_holds() {
         <img src="https://cdn.example.org/gone.gif" alt="An old chart">
         <img src="https://cdn.example.org/later.png" alt="">"#;
     let mut f = Fixture::new();
-    f.feed(
-        "Pictures",
-        &[],
-        vec![article_with_body("p1", "With images", 30, html)],
-    );
-    let article = f
-        .store
-        .feed_articles(f.store.feeds().unwrap()[0].id)
-        .unwrap()[0]
-        .id;
-    let images = f.store.article_images(article).unwrap();
+    let (article, images) = f.article_showing("With images", html);
     assert_eq!(images.len(), 3);
     assert_eq!(images[0].url, "https://example.org/diagram.png");
     let cached = image_outcome(
@@ -386,18 +365,7 @@ fn image_lines_say_what_the_cache_holds() {
         .save_images(&[&cached, &failed], crate::app::testing::NOW)
         .unwrap();
     let mut app = f.app(120, 40);
-    let effects = {
-        let mut all = Vec::new();
-        for c in "jjl⏎".chars() {
-            let code = if c == '⏎' {
-                KeyCode::Enter
-            } else {
-                KeyCode::Char(c)
-            };
-            all.extend(app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))));
-        }
-        all
-    };
+    let effects = keys(&mut app, "jjl⏎");
     // The one not downloaded yet is asked for at once.
     assert!(
         effects
@@ -424,17 +392,8 @@ fn pictures_are_drawn_in_half_blocks_at_their_place() {
     picture.save(dir.path().join("pic.png")).unwrap();
     let html = r#"<p>Before the picture.</p><img src="/pic.png" alt="Two bands"><p>After it.</p>"#;
     let mut f = Fixture::new();
-    f.feed(
-        "Pictures",
-        &[],
-        vec![article_with_body("p1", "A picture", 30, html)],
-    );
-    let article = f
-        .store
-        .feed_articles(f.store.feeds().unwrap()[0].id)
-        .unwrap()[0]
-        .id;
-    let image = f.store.article_images(article).unwrap().remove(0);
+    let (_, images) = f.article_showing("A picture", html);
+    let image = &images[0];
     let mut cached = image_outcome(
         image.id,
         ImageStatus::Cached,
@@ -449,15 +408,7 @@ fn pictures_are_drawn_in_half_blocks_at_their_place() {
     let mut app = f.app(120, 40);
     app.image_dir = dir.path().to_path_buf();
     app.pictures = Some(Pictures::new(ratatui_image::picker::Picker::halfblocks()));
-    let mut effects = Vec::new();
-    for c in "jjl⏎".chars() {
-        let code = if c == '⏎' {
-            KeyCode::Enter
-        } else {
-            KeyCode::Char(c)
-        };
-        effects.extend(app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))));
-    }
+    let effects = keys(&mut app, "jjl⏎");
     let Some(Effect::PreparePicture { key, path }) = effects
         .into_iter()
         .find(|e| matches!(e, Effect::PreparePicture { .. }))
@@ -479,7 +430,7 @@ fn pictures_are_drawn_in_half_blocks_at_their_place() {
     app.update(Msg::PicturePrepared(key, Prepared(prepared)));
     insta::assert_snapshot!(screen(&app).backend());
     // I shows placeholders instead.
-    press(&mut app, "I");
+    keys(&mut app, "I");
     let plain = text_of(&screen(&app));
     assert!(plain.contains("[image 1: Two bands"), "{plain}");
     assert!(!plain.contains('▀'));
