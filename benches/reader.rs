@@ -28,16 +28,50 @@ fn body(i: usize) -> String {
     )
 }
 
+/// Subscribes to `url` and stores one fetch of it bringing `articles`.
+fn save_feed(
+    store: &mut Store,
+    url: &str,
+    tags: &[String],
+    title: &str,
+    articles: Vec<ParsedArticle>,
+) -> tidings::model::FeedId {
+    let (feed, _) = store
+        .add_feed(&NewSubscription {
+            url: url.into(),
+            tags: tags.to_vec(),
+            ..Default::default()
+        })
+        .unwrap();
+    let update = FeedUpdate {
+        parsed: Some(ParsedFeed {
+            title: Some(title.into()),
+            articles,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut record = FetchRecord {
+        started_at_ms: NOW * 1000,
+        http_status: Some(200),
+        ..Default::default()
+    };
+    store
+        .save_fetch(
+            feed,
+            None,
+            &update,
+            &mut record,
+            NOW,
+            &RetentionConfig::default(),
+        )
+        .unwrap();
+    feed
+}
+
 fn build_cache(path: &std::path::Path) {
     let mut store = Store::open(path).unwrap();
     let mut add = |name: &str, articles: usize, tag: Option<&str>| {
-        let (feed, _) = store
-            .add_feed(&NewSubscription {
-                url: format!("https://bench.test/{name}.xml"),
-                tags: tag.map(|t| vec![t.to_string()]).unwrap_or_default(),
-                ..Default::default()
-            })
-            .unwrap();
         let articles: Vec<ParsedArticle> = (0..articles)
             .map(|i| {
                 finish_article(ParsedArticle {
@@ -52,29 +86,14 @@ fn build_cache(path: &std::path::Path) {
                 })
             })
             .collect();
-        let update = FeedUpdate {
-            parsed: Some(ParsedFeed {
-                title: Some(format!("Feed {name}")),
-                articles,
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let mut record = FetchRecord {
-            started_at_ms: NOW * 1000,
-            http_status: Some(200),
-            ..Default::default()
-        };
-        store
-            .save_fetch(
-                feed,
-                None,
-                &update,
-                &mut record,
-                NOW,
-                &RetentionConfig::default(),
-            )
-            .unwrap();
+        let tags: Vec<String> = tag.map(|t| vec![t.to_string()]).unwrap_or_default();
+        save_feed(
+            &mut store,
+            &format!("https://bench.test/{name}.xml"),
+            &tags,
+            &format!("Feed {name}"),
+            articles,
+        );
     };
     add("big", 5_000, None);
     for i in 0..190 {
@@ -166,12 +185,6 @@ fn article_with_pictures(c: &mut Criterion) {
     let images = dir.path().join("images");
     std::fs::create_dir_all(&images).unwrap();
     let mut store = Store::open(&dir.path().join("tidings.db")).unwrap();
-    let (feed, _) = store
-        .add_feed(&NewSubscription {
-            url: "https://bench.test/pictures.xml".into(),
-            ..Default::default()
-        })
-        .unwrap();
     let mut html = String::new();
     let mut found = Vec::new();
     for i in 0..10 {
@@ -194,25 +207,13 @@ fn article_with_pictures(c: &mut Criterion) {
         images: found,
         ..Default::default()
     });
-    let update = FeedUpdate {
-        parsed: Some(ParsedFeed {
-            title: Some("Pictures".into()),
-            articles: vec![article],
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let mut record = FetchRecord::default();
-    store
-        .save_fetch(
-            feed,
-            None,
-            &update,
-            &mut record,
-            NOW,
-            &RetentionConfig::default(),
-        )
-        .unwrap();
+    let feed = save_feed(
+        &mut store,
+        "https://bench.test/pictures.xml",
+        &[],
+        "Pictures",
+        vec![article],
+    );
     let id = store.feed_articles(feed).unwrap()[0].id;
     let outcomes: Vec<ImageOutcome> = store
         .article_images(id)

@@ -259,7 +259,7 @@ impl App {
         };
         app.feeds.reload(&app.store)?;
         app.show_selected_source()?;
-        app.relayout();
+        app.scroll_lists();
         Ok(app)
     }
 
@@ -294,7 +294,7 @@ impl App {
             Msg::Mouse(mouse) => self.on_mouse(mouse).map(|()| Vec::new()),
             Msg::Resize(width, height) => {
                 self.size = Rect::new(0, 0, width, height);
-                self.relayout();
+                self.scroll_lists();
                 self.rerender()?;
                 Ok(Vec::new())
             }
@@ -481,14 +481,7 @@ impl App {
     }
 
     pub fn feed_name(&self, feed: FeedId) -> String {
-        self.feeds
-            .entries
-            .iter()
-            .find_map(|e| match e {
-                FeedEntry::Feed(r) if r.feed.id == feed => Some(r.feed.display_name().to_string()),
-                _ => None,
-            })
-            .unwrap_or_default()
+        self.feeds.name(feed).to_string()
     }
 
     /// Where the panes are now.
@@ -502,10 +495,6 @@ impl App {
         } else {
             ui::STATUS_HEIGHT
         }
-    }
-
-    fn relayout(&mut self) {
-        self.scroll_lists();
     }
 
     fn scroll_lists(&mut self) {

@@ -112,6 +112,18 @@ pub struct ImageStats {
     pub ms: u64,
 }
 
+impl ImageStats {
+    /// Adds another fetch's figures (times are not summed).
+    pub fn add(&mut self, other: &ImageStats) {
+        self.found += other.found;
+        self.cached += other.cached;
+        self.failed += other.failed;
+        self.refused += other.refused;
+        self.bytes_wire += other.bytes_wire;
+        self.bytes_stored += other.bytes_stored;
+    }
+}
+
 /// One entry of a feed document, ready to be stored.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedArticle {

@@ -113,15 +113,7 @@ impl RefreshStats {
                     }
                 }
             }
-            Progress::ImagesDone { stats, .. } => {
-                let sum = &mut self.images;
-                sum.found += stats.found;
-                sum.cached += stats.cached;
-                sum.failed += stats.failed;
-                sum.refused += stats.refused;
-                sum.bytes_wire += stats.bytes_wire;
-                sum.bytes_stored += stats.bytes_stored;
-            }
+            Progress::ImagesDone { stats, .. } => self.images.add(stats),
             Progress::Finished(stats) => self.finished = Some(stats.clone()),
             Progress::Aborted(reason) => self.aborted = Some(reason.clone()),
         }
@@ -218,13 +210,17 @@ impl Refresher {
 
     /// Runs one command to its end, reporting as it goes.
     pub async fn run(&mut self, command: Command, progress: &mpsc::UnboundedSender<Progress>) {
-        if let Command::CacheImages(article) = command {
-            if let Err(e) = self.cache_article_images(article, progress).await {
-                tracing::warn!("caching an article's images failed: {e}");
+        let outcome = match command {
+            Command::Refresh(named) => self.try_run(named, false, None, progress).await,
+            Command::RefreshDue => self.try_run(None, true, None, progress).await,
+            Command::CacheImages(article) => {
+                if let Err(e) = self.cache_article_images(article, progress).await {
+                    tracing::warn!("caching an article's images failed: {e}");
+                }
+                return;
             }
-            return;
-        }
-        if let Err(e) = self.try_run(command, None, progress).await {
+        };
+        if let Err(e) = outcome {
             tracing::error!("refresh aborted: {e}");
             let _ = progress.send(Progress::Aborted(e.to_string()));
         }
@@ -239,27 +235,28 @@ impl Refresher {
         answer: crate::fetch::Response,
         progress: &mpsc::UnboundedSender<Progress>,
     ) {
-        let command = Command::Refresh(Some(vec![feed]));
-        if let Err(e) = self.try_run(command, Some((feed, answer)), progress).await {
+        let answered = Some((feed, answer));
+        if let Err(e) = self
+            .try_run(Some(vec![feed]), false, answered, progress)
+            .await
+        {
             tracing::error!("refresh aborted: {e}");
             let _ = progress.send(Progress::Aborted(e.to_string()));
         }
     }
 
+    /// One refresh run: the `named` feeds (or all), only those due when
+    /// `due_only`; a feed whose answer is `answered` already is not asked again.
     async fn try_run(
         &mut self,
-        command: Command,
+        named: Option<Vec<FeedId>>,
+        due_only: bool,
         mut answered: Option<(FeedId, crate::fetch::Response)>,
         progress: &mpsc::UnboundedSender<Progress>,
     ) -> Result<(), StoreError> {
         let started = Instant::now();
         let started_at_ms = now_ms();
         let now = started_at_ms / 1000;
-        let (named, due_only) = match &command {
-            Command::Refresh(named) => (named.clone(), false),
-            Command::RefreshDue => (None, true),
-            Command::CacheImages(_) => return Ok(()),
-        };
         let mut store = self.store.take().ok_or_else(|| {
             StoreError::Other("an earlier refresh ended without returning its store".into())
         })?;
@@ -485,16 +482,8 @@ impl Refresher {
             ms: started.elapsed().as_millis() as u64,
             ..ImageStats::default()
         };
-        for d in &outcomes {
-            stats.bytes_wire += d.bytes_wire;
-            match d.outcome.status {
-                crate::model::ImageStatus::Cached => {
-                    stats.cached += 1;
-                    stats.bytes_stored += d.outcome.stored_bytes;
-                }
-                crate::model::ImageStatus::Refused => stats.refused += 1,
-                _ => stats.failed += 1,
-            }
+        for done in &outcomes {
+            done.count_in(&mut stats);
         }
         let _ = progress.send(Progress::ImagesDone {
             feed_id: summary.feed_id,

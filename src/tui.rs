@@ -55,10 +55,12 @@ pub async fn run(paths: &Paths, config: Config) -> anyhow::Result<()> {
         )?;
         app.utc_offset_secs = local_offset_secs();
         app.image_dir = paths.image_dir();
-        if let Some(feed) = welcome {
+        let start = app.on_start(config.refresh.on_start);
+        // The welcome feed is fetched (from the binary) even when refreshing
+        // on start is off; when it is on, that refresh brings it.
+        if let Some(feed) = welcome.filter(|_| start.is_empty()) {
             commands.send(Command::Refresh(Some(vec![feed])))?;
         }
-        let start = app.on_start(config.refresh.on_start);
         let (results_tx, mut results) = mpsc::unbounded_channel();
         let picker = choose_picker(config.images.protocol);
         app.pictures = picker.clone().map(Pictures::new);

@@ -182,7 +182,7 @@ impl App {
             }
             Action::ToggleStatus => {
                 self.status_expanded = !self.status_expanded;
-                self.relayout();
+                self.scroll_lists();
             }
             Action::Quit => {
                 if self.focus == Focus::Article {
@@ -268,7 +268,7 @@ impl App {
             Focus::Articles => self.open_selected()?,
             Focus::Article => {}
         }
-        self.relayout();
+        self.scroll_lists();
         Ok(())
     }
 
@@ -282,7 +282,7 @@ impl App {
             Focus::Articles => self.focus = Focus::Feeds,
             Focus::Feeds => {}
         }
-        self.relayout();
+        self.scroll_lists();
     }
 
     pub(super) fn open_selected(&mut self) -> anyhow::Result<()> {
@@ -298,7 +298,7 @@ impl App {
                 }
             }
         }
-        self.relayout();
+        self.scroll_lists();
         Ok(())
     }
 
@@ -314,7 +314,7 @@ impl App {
         }
         let feed_title = self.feed_name(article.feed_id);
         self.focus = Focus::Article;
-        self.relayout();
+        self.scroll_lists();
         let rendered = self.rendered(&article);
         let images = self.store.article_images(id)?;
         if !images.is_empty() {
@@ -497,7 +497,7 @@ impl App {
             // A click on the status panel expands or folds it.
             if panes.status.contains(at) && mouse.kind == MouseEventKind::Down(MouseButton::Left) {
                 self.status_expanded = !self.status_expanded;
-                self.relayout();
+                self.scroll_lists();
             }
             return Ok(());
         };
@@ -547,7 +547,7 @@ impl App {
                     }
                     Focus::Article => self.focus = Focus::Article,
                 }
-                self.relayout();
+                self.scroll_lists();
             }
             _ => {}
         }

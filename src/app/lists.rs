@@ -4,6 +4,8 @@
 //! leaves it. Both keep the cursor on the same item when the data under them
 //! changes (a refresh adds articles above it, another feed gets new unread).
 
+use std::collections::HashMap;
+
 use crate::model::{ArticleSource, ArticleSummary, FeedId, FeedListRow, FetchRecord, LastFetch};
 use crate::store::{Result, Store};
 
@@ -38,6 +40,8 @@ impl FeedEntry {
 #[derive(Debug, Default)]
 pub struct FeedList {
     pub entries: Vec<FeedEntry>,
+    /// Each feed's name, for the rows of lists that span feeds.
+    names: HashMap<FeedId, String>,
     pub cursor: usize,
     /// First row on screen.
     pub offset: usize,
@@ -77,6 +81,10 @@ impl FeedList {
                     .map(|r| FeedEntry::Feed(r.clone())),
             );
         }
+        self.names = rows
+            .iter()
+            .map(|r| (r.feed.id, r.feed.display_name().to_string()))
+            .collect();
         self.entries = entries;
         self.cursor = selected
             .and_then(|old| self.position_of(&old))
@@ -148,6 +156,11 @@ impl FeedList {
                 *count = (*count as i64 + delta).max(0) as u64;
             }
         }
+    }
+
+    /// What to call a feed on screen (empty when it is not subscribed).
+    pub fn name(&self, feed: FeedId) -> &str {
+        self.names.get(&feed).map_or("", String::as_str)
     }
 
     pub fn selected(&self) -> Option<&FeedEntry> {

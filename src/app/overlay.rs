@@ -334,7 +334,7 @@ impl App {
                 self.notify(format!("{} articles match “{text}”", rows.len()), false);
                 self.articles = ArticleList::of_search(text, rows);
                 self.focus = Focus::Articles;
-                self.relayout();
+                self.scroll_lists();
             }
             PromptKind::Subscribe => {
                 if !text.is_empty() {

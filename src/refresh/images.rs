@@ -81,6 +81,21 @@ pub(super) struct ImageDone {
     pub bytes_wire: u64,
 }
 
+impl ImageDone {
+    /// Adds this download to a fetch's image statistics.
+    pub fn count_in(&self, stats: &mut ImageStats) {
+        stats.bytes_wire += self.bytes_wire;
+        match self.outcome.status {
+            ImageStatus::Cached => {
+                stats.cached += 1;
+                stats.bytes_stored += self.outcome.stored_bytes;
+            }
+            ImageStatus::Refused => stats.refused += 1,
+            _ => stats.failed += 1,
+        }
+    }
+}
+
 /// Downloads, checks, converts and stores one image. Never fails: what went
 /// wrong is in the outcome (failed: retried later; refused: not again).
 pub(super) async fn download(fetcher: Fetcher, plan: Arc<ImagePlan>, task: ImageTask) -> ImageDone {
@@ -270,16 +285,7 @@ impl ImageLedger {
             let Some(waiting) = self.waiting.get_mut(&fetch_id) else {
                 continue;
             };
-            let stats = &mut waiting.stats;
-            stats.bytes_wire += d.bytes_wire;
-            match d.outcome.status {
-                ImageStatus::Cached => {
-                    stats.cached += 1;
-                    stats.bytes_stored += d.outcome.stored_bytes;
-                }
-                ImageStatus::Refused => stats.refused += 1,
-                _ => stats.failed += 1,
-            }
+            d.count_in(&mut waiting.stats);
             waiting.outstanding -= 1;
             if waiting.outstanding == 0 {
                 let mut waiting = self.waiting.remove(&fetch_id).expect("present");

@@ -150,7 +150,7 @@ fn image_placeholder(app: &App, open: &OpenArticle, n: usize, width: usize) -> L
                     parts.push(format!("{w}×{h}"));
                 }
                 if let Some(bytes) = image.source_bytes {
-                    parts.push(kilobytes(bytes));
+                    parts.push(whole_kilobytes(bytes));
                 }
                 parts.iter().map(|p| format!(" · {p}")).collect()
             }
@@ -172,7 +172,8 @@ fn image_placeholder(app: &App, open: &OpenArticle, n: usize, width: usize) -> L
     Line::from(Span::styled(fit(&text, width), style))
 }
 
-fn kilobytes(bytes: u64) -> String {
+/// An image's size as its placeholder gives it: `53 KB`, `1.2 MB`.
+fn whole_kilobytes(bytes: u64) -> String {
     if bytes >= 1_000_000 {
         format!("{:.1} MB", bytes as f64 / 1_000_000.0)
     } else {
