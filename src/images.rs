@@ -56,29 +56,44 @@ impl ImageKind {
     }
 }
 
-/// The file name for an image URL: 32 hex digits of xxh3-128 of the URL, then
-/// `.` and the kind's extension. Nothing of the URL's text reaches the file system.
+/// The file name for an image URL, relative to the image directory: 32 hex
+/// digits of xxh3-128 of the URL, then `.` and the kind's extension, in a
+/// subdirectory named by the first two digits. Nothing of the URL's text
+/// reaches the file system. The 256 subdirectories keep a refresh that stores
+/// thousands of images at once from queueing on one directory's lock.
 pub fn file_name(url: &str, kind: ImageKind) -> String {
-    let hash = xxhash_rust::xxh3::xxh3_128(url.as_bytes());
-    format!("{hash:032x}.{}", kind.extension())
+    let hash = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(url.as_bytes()));
+    format!("{}/{hash}.{}", &hash[..2], kind.extension())
 }
 
 /// Writes `bytes` to `dir/name` atomically: into a temp file of a unique name
 /// in the same directory, then renamed over the target, so a reader sees the
-/// old file or the new one, never half of one. Creates `dir`. `name` must be a
-/// plain file name, as [`file_name`] makes.
+/// old file or the new one, never half of one. Creates the directories it
+/// needs. `name` is a plain file name, or one subdirectory and a plain file
+/// name, as [`file_name`] makes; anything else is refused.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
+    let plain = |part: &str| !part.is_empty() && !part.starts_with('.') && !part.contains('\\');
+    let (subdir, file_name) = match name.split_once('/') {
+        Some((subdir, file_name)) => (Some(subdir), file_name),
+        None => (None, name),
+    };
+    if !plain(file_name) || file_name.contains('/') || !subdir.is_none_or(plain) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("not a plain file name: {name:?}"),
         ));
     }
-    fs::create_dir_all(dir)?;
-    let (temp_path, mut file) = create_temp_file(dir, name)?;
+    let dir = dir.join(subdir.unwrap_or_default());
+    let (temp_path, mut file) = match create_temp_file(&dir, file_name) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(&dir)?;
+            create_temp_file(&dir, file_name)?
+        }
+        created => created?,
+    };
     let written = file.write_all(bytes).and_then(|()| {
         drop(file);
-        fs::rename(&temp_path, dir.join(name))
+        fs::rename(&temp_path, dir.join(file_name))
     });
     if written.is_err() {
         let _ = fs::remove_file(&temp_path);

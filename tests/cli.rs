@@ -845,7 +845,7 @@ fn images_come_with_add_and_show_in_stats_and_prune_frees_them() {
     let images = t.ok(&["images", "stats"]);
     assert!(images.contains("28 cached"), "{images}");
     assert!(images.contains("1 failed"), "{images}");
-    let image_files = || std::fs::read_dir(t.path().join("cache/images")).map_or(0, |d| d.count());
+    let image_files = || support::files_under(&t.path().join("cache/images")).len();
     assert_eq!(image_files(), 28);
 
     // A refresh finds nothing new to download; stats report the run's images.

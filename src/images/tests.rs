@@ -461,8 +461,10 @@ fn an_svg_is_stored_unchanged_with_its_declared_size() {
 fn file_names_are_stable_hex_hashes_of_the_url() {
     let name = file_name("https://cdn.example/a.png", ImageKind::Png);
     assert_eq!(name, file_name("https://cdn.example/a.png", ImageKind::Png));
-    let (hash, extension) = name.split_once('.').unwrap();
+    let (subdir, file) = name.split_once('/').unwrap();
+    let (hash, extension) = file.split_once('.').unwrap();
     assert_eq!(hash.len(), 32);
+    assert_eq!(subdir, &hash[..2]);
     assert!(
         hash.bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
@@ -470,7 +472,7 @@ fn file_names_are_stable_hex_hashes_of_the_url() {
     assert_eq!(extension, "png");
     assert_ne!(name, file_name("https://cdn.example/b.png", ImageKind::Png));
     let hostile = file_name("https://x.example/../../etc/passwd", ImageKind::Svg);
-    assert!(hostile.ends_with(".svg") && !hostile.contains('/') && !hostile.contains("etc"));
+    assert!(hostile.ends_with(".svg") && !hostile.contains("..") && !hostile.contains("etc"));
 }
 
 #[test]
@@ -480,17 +482,35 @@ fn write_atomic_replaces_the_file_and_leaves_no_temp_file() {
     write_atomic(&dir, "a.png", b"first").unwrap();
     write_atomic(&dir, "a.png", b"second").unwrap();
     assert_eq!(std::fs::read(dir.join("a.png")).unwrap(), b"second");
-    let names: Vec<_> = std::fs::read_dir(&dir)
+    let sharded = file_name("https://cdn.example/a.png", ImageKind::Png);
+    write_atomic(&dir, &sharded, b"third").unwrap();
+    assert_eq!(std::fs::read(dir.join(&sharded)).unwrap(), b"third");
+    let subdir = sharded.split_once('/').unwrap().0;
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
-        .map(|e| e.unwrap().file_name())
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(names, ["a.png"]);
+    names.sort();
+    assert_eq!(names, [subdir, "a.png"]);
+    assert_eq!(std::fs::read_dir(dir.join(subdir)).unwrap().count(), 1);
 }
 
 #[test]
 fn write_atomic_takes_only_plain_file_names() {
     let root = tempfile::tempdir().unwrap();
-    for name in ["", "..", "../a.png", "sub/a.png", ".hidden"] {
+    let hostile = [
+        "",
+        "..",
+        "../a.png",
+        "ab/../a.png",
+        "ab/",
+        "/a.png",
+        "a/b/c.png",
+        ".hidden",
+        "ab/.a.png",
+        "..\\a.png",
+    ];
+    for name in hostile {
         assert!(write_atomic(root.path(), name, b"x").is_err(), "{name:?}");
     }
     assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);

@@ -312,8 +312,14 @@ pub fn evict(
     let mut removed = Vec::with_capacity(chosen.len());
     let mut bytes = 0;
     for image in &chosen {
-        match std::fs::remove_file(dir.join(&image.file)) {
-            Ok(()) => {}
+        let path = dir.join(&image.file);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                // Its subdirectory goes too once empty; otherwise this fails.
+                if let Some(subdir) = path.parent().filter(|p| *p != dir) {
+                    let _ = std::fs::remove_dir(subdir);
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
                 tracing::warn!("cannot delete cached image {}: {e}", image.file);

@@ -385,3 +385,21 @@ pub fn seed_blog(base_url: &str, test: &str) -> Option<tempfile::TempDir> {
         }
     }
 }
+
+/// The files under `dir` and its subdirectories (the image cache keeps its
+/// files in 256 of them); none when `dir` does not exist.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
