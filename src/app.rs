@@ -126,18 +126,31 @@ pub struct OpenArticle {
     pub images: Vec<ArticleImage>,
     /// Its body as shown: text lines, and blocks of rows for pictures.
     pub rows: Vec<DisplayRow>,
+    /// Each `<img src>` whose image was cached from another address (see
+    /// [`crate::images::chosen_for_sources`]); found when first needed.
+    pub chosen: std::cell::OnceCell<Vec<(String, String)>>,
 }
 
 impl OpenArticle {
-    /// What the cache holds for the rendered image `n` (0-based), matched by
-    /// its resolved address, else by its alt text.
+    /// What the cache holds for the rendered image `n` (0-based): the image
+    /// at the address it is shown with, else the one chosen for that address
+    /// (a `srcset` or `<picture>` pick), else the one with its alt text.
     pub fn image_for(&self, n: usize) -> Option<&ArticleImage> {
         let shown = self.rendered.images.get(n)?;
         let base = self.article.link.as_deref().unwrap_or_default();
-        let url = crate::parse::resolve_url(&shown.src, base);
-        self.images
-            .iter()
-            .find(|i| url.as_deref() == Some(i.url.as_str()))
+        let by_url = |url: &str| self.images.iter().find(|i| i.url == url);
+        let src = crate::parse::resolve_url(&shown.src, base);
+        if let Some(image) = src.as_deref().and_then(by_url) {
+            return Some(image);
+        }
+        let chosen = self.chosen.get_or_init(|| {
+            let html = (self.article.content.as_deref())
+                .or(self.article.summary.as_deref())
+                .unwrap_or_default();
+            crate::images::chosen_for_sources(html, base)
+        });
+        src.and_then(|src| chosen.iter().find(|(shown, _)| *shown == src))
+            .and_then(|(_, url)| by_url(url))
             .or_else(|| {
                 (!shown.alt.is_empty())
                     .then(|| self.images.iter().find(|i| i.alt == shown.alt))

@@ -363,7 +363,10 @@ fn eviction_frees_the_least_recently_shown_and_keeps_starred_articles_images() {
     assert_eq!(on_disk, kept.len());
     // Directories left empty by the eviction go with it.
     let directories = std::fs::read_dir(h.image_dir()).unwrap().count();
-    assert!(directories <= kept.len(), "{directories} directories for {on_disk} files");
+    assert!(
+        directories <= kept.len(),
+        "{directories} directories for {on_disk} files"
+    );
 
     // Opening an article whose images were evicted asks for them again.
     let other = articles

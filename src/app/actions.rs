@@ -334,6 +334,7 @@ impl App {
             scroll: 0,
             images,
             rows: Vec::new(),
+            chosen: Default::default(),
         });
         self.layout_article();
         Ok(())

@@ -68,6 +68,34 @@ pub fn find_in_html(html: &str, base: &str) -> Vec<FoundImage> {
     found
 }
 
+/// For each `<img>` whose address as written (`src`) is not the one
+/// [`find_in_html`] chose for it (a `srcset` candidate or a `<picture>`
+/// source), the pair (its `src`, the chosen URL), both resolved against
+/// `base`. The reader shows an image where its `src` stands and finds the
+/// cached file of the chosen URL through this.
+pub fn chosen_for_sources(html: &str, base: &str) -> Vec<(String, String)> {
+    let html = cut_at_char_boundary(html, crate::render::MAX_HTML_BYTES);
+    if !mentions_image_tag(html) {
+        return Vec::new();
+    }
+    let document = Html::parse_fragment(html);
+    let selector = Selector::parse("img").expect("valid selector");
+    let mut pairs = Vec::new();
+    for img in document.select(&selector) {
+        let Some(src) = img.attr("src").and_then(|src| web_url(src.trim(), base)) else {
+            continue;
+        };
+        let chosen = match img.parent().and_then(ElementRef::wrap) {
+            Some(picture) if picture.value().name() == "picture" => from_picture(picture, base),
+            _ => from_img(img, base),
+        };
+        if let Some(chosen) = chosen.filter(|c| c.url != src) {
+            pairs.push((src, chosen.url));
+        }
+    }
+    pairs
+}
+
 /// Whether the HTML has an `<img` or `<picture` tag, in any case.
 fn mentions_image_tag(html: &str) -> bool {
     let bytes = html.as_bytes();

@@ -122,6 +122,24 @@ fn a_picture_gives_its_best_storable_source_once() {
 }
 
 #[test]
+fn the_src_an_image_is_shown_at_leads_to_the_url_chosen_for_it() {
+    let html = r#"
+        <img src="plain.png" alt="no choice to make">
+        <img src="s.jpg" srcset="s.jpg 400w, l.jpg 1200w">
+        <picture>
+          <source type="image/webp" srcset="a.webp">
+          <img src="a.jpg">
+        </picture>
+        <img srcset="only.png 2x">"#;
+    let at = |name: &str| format!("{BASE}{name}");
+    assert_eq!(
+        chosen_for_sources(html, BASE),
+        [(at("s.jpg"), at("l.jpg")), (at("a.jpg"), at("a.webp"))]
+    );
+    assert_eq!(chosen_for_sources("<p>no images</p>", BASE), []);
+}
+
+#[test]
 fn data_javascript_empty_and_non_web_sources_are_skipped() {
     let html = r#"
         <img src="data:image/png;base64,iVBORw0KGgo=">

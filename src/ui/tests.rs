@@ -435,3 +435,41 @@ fn pictures_are_drawn_in_half_blocks_at_their_place() {
     assert!(plain.contains("[image 1: Two bands"), "{plain}");
     assert!(!plain.contains('▀'));
 }
+
+#[test]
+fn an_image_cached_from_its_srcset_or_picture_is_the_one_shown_at_its_src() {
+    use crate::model::ImageStatus;
+    // No alt text to match by: only the addresses tie the text to the cache.
+    let html = r#"<img src="/small.jpg" srcset="/small.jpg 400w, /large.jpg 1200w">
+        <picture><source type="image/webp" srcset="/photo.webp"><img src="/photo.jpg"></picture>"#;
+    let mut f = Fixture::new();
+    let (_, images) = f.article_showing("Responsive", html);
+    let urls: Vec<&str> = images.iter().map(|i| i.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        [
+            "https://example.org/large.jpg",
+            "https://example.org/photo.webp"
+        ]
+    );
+    let large = image_outcome(
+        images[0].id,
+        ImageStatus::Cached,
+        Some("l.jpg"),
+        (1200, 800),
+        200,
+    );
+    let photo = image_outcome(images[1].id, ImageStatus::Failed, None, (0, 0), 404);
+    f.store
+        .save_images(&[&large, &photo], crate::app::testing::NOW)
+        .unwrap();
+    let mut app = f.app(120, 40);
+    app.show_images = false;
+    keys(&mut app, "jjl⏎");
+    let open = app.open.as_ref().unwrap();
+    assert_eq!(open.image_for(0).map(|i| i.id), Some(images[0].id));
+    assert_eq!(open.image_for(1).map(|i| i.id), Some(images[1].id));
+    let screen = text_of(&screen(&app));
+    assert!(screen.contains("[image 1 · 1200×800 · 53 KB]"), "{screen}");
+    assert!(screen.contains("[image 2 · failed: 404]"), "{screen}");
+}
