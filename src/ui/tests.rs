@@ -376,12 +376,19 @@ fn image_lines_say_what_the_cache_holds() {
     insta::assert_snapshot!(screen(&app).backend());
 }
 
-#[test]
-fn pictures_are_drawn_in_half_blocks_at_their_place() {
-    use crate::app::{Effect, Pictures, Prepared};
+/// An article showing one cached 200×100 picture (blue on top, orange
+/// below) between two paragraphs, open in a 120×40 reader that draws pictures
+/// with `picker`; returns the picture it asked for, prepared as the loop does.
+fn open_article_with_a_picture(
+    dir: &std::path::Path,
+    picker: ratatui_image::picker::Picker,
+) -> (
+    App,
+    crate::app::PictureKey,
+    Option<ratatui_image::protocol::Protocol>,
+) {
+    use crate::app::{Effect, Pictures};
     use crate::model::ImageStatus;
-    let dir = tempfile::tempdir().unwrap();
-    // A 200×100 picture: blue on top, orange below.
     let picture = image::RgbImage::from_fn(200, 100, |_, y| {
         if y < 50 {
             image::Rgb([30, 60, 200])
@@ -389,7 +396,7 @@ fn pictures_are_drawn_in_half_blocks_at_their_place() {
             image::Rgb([240, 140, 20])
         }
     });
-    picture.save(dir.path().join("pic.png")).unwrap();
+    picture.save(dir.join("pic.png")).unwrap();
     let html = r#"<p>Before the picture.</p><img src="/pic.png" alt="Two bands"><p>After it.</p>"#;
     let mut f = Fixture::new();
     let (_, images) = f.article_showing("A picture", html);
@@ -406,8 +413,8 @@ fn pictures_are_drawn_in_half_blocks_at_their_place() {
         .save_images(&[&cached], crate::app::testing::NOW)
         .unwrap();
     let mut app = f.app(120, 40);
-    app.image_dir = dir.path().to_path_buf();
-    app.pictures = Some(Pictures::new(ratatui_image::picker::Picker::halfblocks()));
+    app.image_dir = dir.to_path_buf();
+    app.pictures = Some(Pictures::new(picker.clone()));
     let effects = keys(&mut app, "jjl⏎");
     let Some(Effect::PreparePicture { key, path }) = effects
         .into_iter()
@@ -415,6 +422,17 @@ fn pictures_are_drawn_in_half_blocks_at_their_place() {
     else {
         panic!("the picture is asked for");
     };
+    // What the loop does with the effect, off the UI thread:
+    let prepared = crate::tui::prepare_picture(&picker, &path, key);
+    (app, key, prepared)
+}
+
+#[test]
+fn pictures_are_drawn_in_half_blocks_at_their_place() {
+    use crate::app::Prepared;
+    let dir = tempfile::tempdir().unwrap();
+    let picker = ratatui_image::picker::Picker::halfblocks();
+    let (mut app, key, prepared) = open_article_with_a_picture(dir.path(), picker);
     // 200×100 px at 10×20 px cells: 20 columns, 5 rows.
     assert_eq!((key.cols, key.rows), (20, 5));
     // Until it is ready, its block shows the placeholder.
@@ -423,9 +441,6 @@ fn pictures_are_drawn_in_half_blocks_at_their_place() {
         waiting.contains("[image 1: Two bands · 200×100 · 1 KB]"),
         "{waiting}"
     );
-    // What the loop does with the effect, off the UI thread:
-    let picker = app.pictures.as_ref().unwrap().picker.clone();
-    let prepared = crate::tui::prepare_picture(&picker, &path, key);
     assert!(prepared.is_some());
     app.update(Msg::PicturePrepared(key, Prepared(prepared)));
     insta::assert_snapshot!(screen(&app).backend());
@@ -434,6 +449,47 @@ fn pictures_are_drawn_in_half_blocks_at_their_place() {
     let plain = text_of(&screen(&app));
     assert!(plain.contains("[image 1: Two bands"), "{plain}");
     assert!(!plain.contains('▀'));
+}
+
+/// Kitty, iTerm2 and sixel pictures are escape sequences that ratatui-image
+/// writes into the block's first cell: the sequence each terminal reads is
+/// there, in place of the placeholder, and the text around it stays.
+#[test]
+fn pictures_reach_the_terminal_in_the_protocol_chosen() {
+    use crate::app::Prepared;
+    use ratatui_image::picker::{Picker, ProtocolType};
+    let cases = [
+        (ProtocolType::Kitty, "\x1b_G"),
+        (ProtocolType::Iterm2, "\x1b]1337;File="),
+        (ProtocolType::Sixel, "\x1bP"),
+    ];
+    for (protocol, introducer) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut picker = Picker::halfblocks();
+        picker.set_protocol_type(protocol);
+        let (mut app, key, prepared) = open_article_with_a_picture(dir.path(), picker);
+        assert!(prepared.is_some(), "{protocol:?}");
+        app.update(Msg::PicturePrepared(key, Prepared(prepared)));
+        let terminal = screen(&app);
+        let buffer = terminal.backend().buffer();
+        let cells: Vec<(u16, u16, &str)> = (0..buffer.area.height)
+            .flat_map(|y| (0..buffer.area.width).map(move |x| (x, y)))
+            .map(|(x, y)| (x, y, buffer[(x, y)].symbol()))
+            .filter(|(_, _, symbol)| symbol.contains(introducer))
+            .collect();
+        assert_eq!(cells.len(), 1, "{protocol:?}: one sequence, in one cell");
+        let text = text_of(&terminal);
+        assert!(!text.contains("[image 1: Two bands"), "{protocol:?}");
+        let before = text.lines().position(|l| l.contains("Before the picture."));
+        let after = text.lines().position(|l| l.contains("After it."));
+        let (_, y, _) = cells[0];
+        let (before, after) = (before.unwrap() as u16, after.unwrap() as u16);
+        assert!(
+            before < y && y + key.rows <= after,
+            "{protocol:?}: between the paragraphs"
+        );
+        assert!(!text.contains('▀'), "{protocol:?}: no half-blocks");
+    }
 }
 
 #[test]
