@@ -175,7 +175,7 @@ criterion_main!(benches);
 /// An article showing ten cached 900×566 images: opening it (text and
 /// placeholders, what the first frame shows), and until all ten pictures are
 /// made (decoded and encoded as half-blocks, which the reader does on blocking
-/// threads) and drawn.
+/// threads) and drawn; then scrolling through it a line at a time.
 fn article_with_pictures(c: &mut Criterion) {
     use tidings::app::{Effect, Pictures, Prepared};
     use tidings::model::{FoundImage, ImageStatus};
@@ -318,6 +318,25 @@ fn article_with_pictures(c: &mut Criterion) {
             for (key, picture) in made {
                 app.update(Msg::PicturePrepared(key, Prepared(picture)));
             }
+            terminal.draw(|f| tidings::ui::draw(f, &app)).unwrap();
+        })
+    });
+    // Scrolling once every picture is made: a key and the frame it draws,
+    // pictures moving with the text. Down through the article, then up.
+    let mut app = fresh_app();
+    for effect in app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))) {
+        if let Effect::PreparePicture { key, path } = effect {
+            let picture = tidings::tui::prepare_picture(&picker, &path, key);
+            app.update(Msg::PicturePrepared(key, Prepared(picture)));
+        }
+    }
+    let rows = app.open.as_ref().unwrap().rows.len();
+    let mut step = 0usize;
+    group.bench_function("scroll_a_line", |b| {
+        b.iter(|| {
+            let down = (step / rows).is_multiple_of(2);
+            step += 1;
+            key(&mut app, KeyCode::Char(if down { 'j' } else { 'k' }));
             terminal.draw(|f| tidings::ui::draw(f, &app)).unwrap();
         })
     });

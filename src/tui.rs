@@ -381,7 +381,7 @@ fn choose_picker(protocol: ImageProtocol) -> Option<Picker> {
 }
 
 /// Decodes a cached image and encodes it for the terminal at a block's size.
-pub(crate) fn prepare_picture(
+pub fn prepare_picture(
     picker: &Picker,
     path: &std::path::Path,
     key: PictureKey,
