@@ -300,8 +300,11 @@ impl Refresher {
         let mut fetches = JoinSet::new();
         let mut fetch_hosts: HashMap<tokio::task::Id, String> = HashMap::new();
         let mut parses = JoinSet::new();
-        // Image downloads, and the feeds whose images the writer has not listed yet.
+        // Image downloads (holding their host's slots), the answers being
+        // checked and stored, and the feeds whose images the writer has not
+        // listed yet.
         let mut downloads = JoinSet::new();
+        let mut image_stores = JoinSet::new();
         let mut download_hosts: HashMap<tokio::task::Id, String> = HashMap::new();
         let mut feeds_unplanned = 0usize;
         let mut private_hosts: HashMap<String, bool> = HashMap::new();
@@ -323,7 +326,8 @@ impl Refresher {
                             .images
                             .clone()
                             .expect("images are planned only with a plan");
-                        let task = downloads.spawn(images::download(fetcher, plan, *image));
+                        let task = downloads
+                            .spawn(async move { images::fetch(fetcher, &plan, *image).await });
                         download_hosts.insert(task.id(), host);
                     }
                 }
@@ -352,13 +356,12 @@ impl Refresher {
                 }
                 Some(joined) = downloads.join_next_with_id(), if !downloads.is_empty() => {
                     match joined {
-                        Ok((id, done)) => {
+                        Ok((id, fetched)) => {
                             if let Some(host) = download_hosts.remove(&id) {
                                 scheduler.finished(&host, true);
                             }
-                            if to_writer.send(WriterJob::Image(Box::new(done))).is_err() {
-                                break;
-                            }
+                            let plan = self.images.clone().expect("downloads have a plan");
+                            image_stores.spawn(images::store(plan, fetched));
                         }
                         Err(e) => {
                             if let Some(host) = download_hosts.remove(&e.id()) {
@@ -366,6 +369,17 @@ impl Refresher {
                             }
                             tracing::error!("an image task panicked: {e}");
                         }
+                    }
+                    continue;
+                }
+                Some(joined) = image_stores.join_next(), if !image_stores.is_empty() => {
+                    match joined {
+                        Ok(done) => {
+                            if to_writer.send(WriterJob::Image(Box::new(done))).is_err() {
+                                break;
+                            }
+                        }
+                        Err(e) => tracing::error!("an image task panicked: {e}"),
                     }
                     continue;
                 }

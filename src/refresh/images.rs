@@ -2,10 +2,11 @@
 //! the feed's images that need a download ([`ImageLedger::plan`]) and hands
 //! them to the dispatch loop, which schedules them behind the feeds (same
 //! per-host limit, a global limit of their own) so that a refresh's articles
-//! come first. Each download ([`download`]) is checked and converted off the
-//! async threads (`images::check`) and written to the cache atomically; the
-//! writer records it and, when a feed's last image is in, adds the image
-//! statistics to that fetch's record and reports [`Progress::ImagesDone`].
+//! come first. Each download ([`fetch`], which holds the host's slot) is then
+//! checked and converted off the async threads ([`store`], `images::check`)
+//! and written to the cache atomically; the writer records it and, when a
+//! feed's last image is in, adds the image statistics to that fetch's record
+//! and reports [`Progress::ImagesDone`].
 //!
 //! An image of a feed on the open internet is fetched only from public
 //! addresses (see `fetch::address`).
@@ -96,9 +97,27 @@ impl ImageDone {
     }
 }
 
-/// Downloads, checks, converts and stores one image. Never fails: what went
-/// wrong is in the outcome (failed: retried later; refused: not again).
+/// An image's answer from the network, before it is checked and stored.
+pub(super) struct ImageFetched {
+    task: ImageTask,
+    outcome: ImageOutcome,
+    /// The body of a 2xx answer, still to be checked and stored.
+    body: Option<Vec<u8>>,
+    bytes_wire: u64,
+}
+
+/// Downloads, checks, converts and stores one image: [`fetch`], then
+/// [`store`]. Never fails: what went wrong is in the outcome (failed: retried
+/// later; refused: not again).
 pub(super) async fn download(fetcher: Fetcher, plan: Arc<ImagePlan>, task: ImageTask) -> ImageDone {
+    let fetched = fetch(fetcher, &plan, task).await;
+    store(plan, fetched).await
+}
+
+/// The network half of a download: the request, with the validators of the
+/// file in the cache. The refresh holds the host's slot for this half only,
+/// so that a slow disk never keeps a host's next image waiting.
+pub(super) async fn fetch(fetcher: Fetcher, plan: &ImagePlan, task: ImageTask) -> ImageFetched {
     let started = Instant::now();
     let job = &task.job;
     let validators = match &job.file {
@@ -140,9 +159,10 @@ pub(super) async fn download(fetcher: Fetcher, plan: Arc<ImagePlan>, task: Image
                 outcome.status = ImageStatus::Refused;
             }
             outcome.error = Some(crate::parse::sanitize_text(&e.to_string()));
-            return ImageDone {
+            return ImageFetched {
                 task,
                 outcome,
+                body: None,
                 bytes_wire: 0,
             };
         }
@@ -152,47 +172,62 @@ pub(super) async fn download(fetcher: Fetcher, plan: Arc<ImagePlan>, task: Image
     outcome.content_type = response.content_type.clone();
     outcome.etag = response.etag.clone();
     outcome.last_modified = response.last_modified.clone();
+    let mut body = None;
     match response.status {
         Some(304) => {
             outcome.not_modified = true;
             outcome.status = ImageStatus::Cached;
         }
-        Some(200..=299) => {
-            let (dir, limits) = (plan.dir.clone(), plan.limits);
-            let url = job.url.clone();
-            let body = response.body;
-            let stored = tokio::task::spawn_blocking(move || {
-                let checked =
-                    check(&body, &limits).map_err(|e| (ImageStatus::Refused, e.to_string()))?;
-                let name = file_name(&url, checked.kind);
-                write_atomic(&dir, &name, &checked.bytes)
-                    .map_err(|e| (ImageStatus::Failed, format!("cannot write the image: {e}")))?;
-                Ok::<_, (ImageStatus, String)>((name, body.len() as u64, checked))
-            })
-            .await
-            .unwrap_or_else(|_| Err((ImageStatus::Refused, "the image decoder crashed".into())));
-            match stored {
-                Ok((name, source_bytes, checked)) => {
-                    outcome.status = ImageStatus::Cached;
-                    outcome.file = Some(name);
-                    outcome.source_bytes = source_bytes;
-                    outcome.stored_bytes = checked.bytes.len() as u64;
-                    outcome.width = checked.width;
-                    outcome.height = checked.height;
-                    outcome.stored_width = checked.stored_width;
-                    outcome.stored_height = checked.stored_height;
-                    outcome.convert_ms = checked.convert_ms;
-                }
-                Err((status, error)) => {
-                    outcome.status = status;
-                    outcome.error = Some(error);
-                }
+        Some(200..=299) => body = Some(response.body),
+        Some(status) => outcome.error = Some(format!("HTTP {status}")),
+        None => outcome.error = Some("no HTTP answer".into()),
+    }
+    ImageFetched {
+        task,
+        outcome,
+        body,
+        bytes_wire,
+    }
+}
+
+/// The disk half of a download: a 2xx body is checked, converted and written
+/// to the cache on a blocking thread; any other answer passes through.
+pub(super) async fn store(plan: Arc<ImagePlan>, fetched: ImageFetched) -> ImageDone {
+    let ImageFetched {
+        task,
+        mut outcome,
+        body,
+        bytes_wire,
+    } = fetched;
+    if let Some(body) = body {
+        let url = task.job.url.clone();
+        let stored = tokio::task::spawn_blocking(move || {
+            let checked =
+                check(&body, &plan.limits).map_err(|e| (ImageStatus::Refused, e.to_string()))?;
+            let name = file_name(&url, checked.kind);
+            write_atomic(&plan.dir, &name, &checked.bytes)
+                .map_err(|e| (ImageStatus::Failed, format!("cannot write the image: {e}")))?;
+            Ok::<_, (ImageStatus, String)>((name, body.len() as u64, checked))
+        })
+        .await
+        .unwrap_or_else(|_| Err((ImageStatus::Refused, "the image decoder crashed".into())));
+        match stored {
+            Ok((name, source_bytes, checked)) => {
+                outcome.status = ImageStatus::Cached;
+                outcome.file = Some(name);
+                outcome.source_bytes = source_bytes;
+                outcome.stored_bytes = checked.bytes.len() as u64;
+                outcome.width = checked.width;
+                outcome.height = checked.height;
+                outcome.stored_width = checked.stored_width;
+                outcome.stored_height = checked.stored_height;
+                outcome.convert_ms = checked.convert_ms;
+            }
+            Err((status, error)) => {
+                outcome.status = status;
+                outcome.error = Some(error);
             }
         }
-        Some(status) => {
-            outcome.error = Some(format!("HTTP {status}"));
-        }
-        None => outcome.error = Some("no HTTP answer".into()),
     }
     ImageDone {
         task,
