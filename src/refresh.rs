@@ -583,9 +583,14 @@ fn write_fetched(
             }
             images.clear();
         }
+        store.keep_wal_under(WAL_LIMIT_BYTES)?;
     }
     Ok(totals.totals())
 }
+
+/// The writer has the WAL checkpointed and truncated between two batches once
+/// it is larger than this.
+const WAL_LIMIT_BYTES: u64 = 256 << 20;
 
 /// Most feeds saved in one transaction.
 const MAX_BATCH: usize = 16;

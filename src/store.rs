@@ -407,6 +407,44 @@ impl Store {
         Ok(targets)
     }
 
+    /// Checkpoints the whole WAL and truncates it once the file has grown past
+    /// `limit_bytes`, for the writer to call between transactions. The
+    /// background checkpoints copy pages as they come, but a writer that never
+    /// pauses never lets the log start over, and a cold refresh of large feeds
+    /// grew it to twice the database. A reader holding an old snapshot makes
+    /// this give up at once (it is tried again after the next transaction).
+    pub fn keep_wal_under(&self, limit_bytes: u64) -> Result<()> {
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
+            return Ok(());
+        };
+        let wal = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
+        if wal <= limit_bytes {
+            return Ok(());
+        }
+        let busy_ms: u64 = self
+            .conn
+            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))?;
+        self.conn.busy_timeout(Duration::from_millis(100))?;
+        let done = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            });
+        self.conn.busy_timeout(Duration::from_millis(busy_ms))?;
+        match done {
+            Ok(_) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy)
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Moves this connection's WAL checkpoints to a thread of their own, with
     /// its own connection, for as long as the returned guard lives. The refresh
     /// worker's single writer then never stops to copy pages into the database

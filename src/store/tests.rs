@@ -376,6 +376,68 @@ fn a_second_connection_reads_while_the_first_writes() {
 }
 
 #[test]
+fn a_writer_that_never_pauses_keeps_the_wal_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let mut store = Store::open(&path).unwrap();
+    // As the refresh's writer runs: no automatic checkpoints of its own.
+    store
+        .conn
+        .pragma_update(None, "wal_autocheckpoint", 0)
+        .unwrap();
+    store
+        .conn
+        .execute_batch("CREATE TABLE filler(x BLOB)")
+        .unwrap();
+    let wal = || {
+        std::fs::metadata(dir.path().join("t.db-wal"))
+            .unwrap()
+            .len()
+    };
+    let write_200_kb = |store: &mut Store| {
+        let tx = store.conn.transaction().unwrap();
+        for _ in 0..10 {
+            tx.execute("INSERT INTO filler VALUES (zeroblob(20000))", [])
+                .unwrap();
+        }
+        tx.commit().unwrap();
+    };
+    for _ in 0..20 {
+        write_200_kb(&mut store);
+    }
+    assert!(
+        wal() > 4_000_000,
+        "without it the log only grows: {}",
+        wal()
+    );
+    let limit = 1_000_000;
+    for _ in 0..20 {
+        write_200_kb(&mut store);
+        store.keep_wal_under(limit).unwrap();
+        assert!(wal() <= limit + 300_000, "{}", wal());
+    }
+    // A reader holding an old snapshot makes it give up, not wait or fail.
+    let reader = Connection::open(&path).unwrap();
+    reader
+        .execute_batch("BEGIN; SELECT count(*) FROM filler;")
+        .unwrap();
+    for _ in 0..10 {
+        write_200_kb(&mut store);
+    }
+    let started = std::time::Instant::now();
+    store.keep_wal_under(limit).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    reader.execute_batch("COMMIT").unwrap();
+    store.keep_wal_under(limit).unwrap();
+    assert!(wal() <= limit, "{}", wal());
+    let rows: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM filler", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 500);
+}
+
+#[test]
 fn a_write_held_by_another_process_fails_clearly_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
