@@ -308,8 +308,13 @@ impl Refresher {
         let mut download_hosts: HashMap<tokio::task::Id, String> = HashMap::new();
         let mut feeds_unplanned = 0usize;
         let mut private_hosts: HashMap<String, bool> = HashMap::new();
+        // Bytes of the documents in the parse stage: past PARSE_BACKLOG_BYTES,
+        // no new feed is fetched until the parsers catch up (large feeds from
+        // a fast server would otherwise pile up in memory).
+        let mut parse_backlog: HashMap<tokio::task::Id, usize> = HashMap::new();
+        let mut backlog_bytes = 0usize;
         loop {
-            while let Some((host, job)) = scheduler.next() {
+            while let Some((host, job)) = scheduler.next(backlog_bytes < PARSE_BACKLOG_BYTES) {
                 let fetcher = self.fetcher.clone();
                 match job {
                     Job::Feed(target) => {
@@ -393,15 +398,26 @@ impl Refresher {
                     }
                     match joined {
                         Ok((_, fetched)) if fetched.document.is_some() => {
+                            let bytes = fetched.document.as_ref().map_or(0, |d| d.body.len());
                             let parsers = self.parsers.clone();
-                            parses.spawn(parse_document(fetched, parsers, max_body, interval));
+                            let task =
+                                parses.spawn(parse_document(fetched, parsers, max_body, interval));
+                            parse_backlog.insert(task.id(), bytes);
+                            backlog_bytes += bytes;
                             continue;
                         }
                         Ok((_, fetched)) => Ok(fetched),
                         Err(e) => Err(e),
                     }
                 }
-                Some(joined) = parses.join_next(), if !parses.is_empty() => joined,
+                Some(joined) = parses.join_next_with_id(), if !parses.is_empty() => {
+                    let id = match &joined {
+                        Ok((id, _)) => *id,
+                        Err(e) => e.id(),
+                    };
+                    backlog_bytes -= parse_backlog.remove(&id).unwrap_or(0);
+                    joined.map(|(_, fetched)| fetched)
+                }
                 // Nothing in flight, nothing left to list: the run is done (or
                 // the writer stopped on an error, reported below).
                 else => break,
@@ -592,6 +608,9 @@ fn write_fetched(
 /// it is larger than this.
 const WAL_LIMIT_BYTES: u64 = 256 << 20;
 
+/// Documents in the parse stage, in bytes, past which no new feed is fetched.
+const PARSE_BACKLOG_BYTES: usize = 64 << 20;
+
 /// Most feeds saved in one transaction.
 const MAX_BATCH: usize = 16;
 /// Most image outcomes saved in one transaction (each is one small row).
@@ -665,8 +684,11 @@ impl Scheduler {
             .map(|(host, _)| host.clone())
     }
 
-    fn next(&mut self) -> Option<(String, Job)> {
-        if self.feeds_in_flight < self.concurrency
+    /// The next job to start: a feed when `feeds_allowed` and one can go,
+    /// else an image when no feed is waiting.
+    fn next(&mut self, feeds_allowed: bool) -> Option<(String, Job)> {
+        if feeds_allowed
+            && self.feeds_in_flight < self.concurrency
             && let Some(host) = Self::pick(&self.feeds, &self.in_flight, self.per_host)
         {
             let target = self.feeds.get_mut(&host)?.pop_front()?;
