@@ -295,24 +295,21 @@ impl Refresher {
         let interval = self.config.refresh.interval_minutes as i64 * 60;
         let max_body = self.fetcher.max_body();
         // Two stages, so that the network never waits for the parser or the writer:
-        // `fetches` are the requests in flight (the scheduler's slots), `parses`
-        // the documents being parsed or waiting for a parser permit.
-        let mut fetches = JoinSet::new();
-        let mut fetch_hosts: HashMap<tokio::task::Id, String> = HashMap::new();
-        let mut parses = JoinSet::new();
-        // Image downloads (holding their host's slots), the answers being
-        // checked and stored, and the feeds whose images the writer has not
-        // listed yet.
-        let mut downloads = JoinSet::new();
+        // `fetches` are the requests in flight, each holding its host's slot;
+        // `parses` the documents being parsed or waiting for a parser permit,
+        // each with its size: past PARSE_BACKLOG_BYTES no new feed is fetched
+        // until the parsers catch up (a fast server's large feeds would
+        // otherwise pile up in memory).
+        let mut fetches: Tagged<Fetched, String> = Tagged::default();
+        let mut parses: Tagged<Fetched, usize> = Tagged::default();
+        let mut backlog_bytes = 0usize;
+        // The same two for images: `downloads` hold their host's slots,
+        // `image_stores` check and write the answers. And the feeds whose
+        // images the writer has not listed yet.
+        let mut downloads: Tagged<images::ImageFetched, String> = Tagged::default();
         let mut image_stores = JoinSet::new();
-        let mut download_hosts: HashMap<tokio::task::Id, String> = HashMap::new();
         let mut feeds_unplanned = 0usize;
         let mut private_hosts: HashMap<String, bool> = HashMap::new();
-        // Bytes of the documents in the parse stage: past PARSE_BACKLOG_BYTES,
-        // no new feed is fetched until the parsers catch up (large feeds from
-        // a fast server would otherwise pile up in memory).
-        let mut parse_backlog: HashMap<tokio::task::Id, usize> = HashMap::new();
-        let mut backlog_bytes = 0usize;
         loop {
             while let Some((host, job)) = scheduler.next(backlog_bytes < PARSE_BACKLOG_BYTES) {
                 let fetcher = self.fetcher.clone();
@@ -321,19 +318,18 @@ impl Refresher {
                         let answer = answered
                             .take_if(|(id, _)| *id == target.id)
                             .map(|(_, answer)| answer);
-                        let task = fetches.spawn(async move {
+                        fetches.spawn(host, async move {
                             fetch_feed(&fetcher, target, answer, interval).await
                         });
-                        fetch_hosts.insert(task.id(), host);
                     }
                     Job::Image(image) => {
                         let plan = self
                             .images
                             .clone()
                             .expect("images are planned only with a plan");
-                        let task = downloads
-                            .spawn(async move { images::fetch(fetcher, &plan, *image).await });
-                        download_hosts.insert(task.id(), host);
+                        downloads.spawn(host, async move {
+                            images::fetch(fetcher, &plan, *image).await
+                        });
                     }
                 }
             }
@@ -359,21 +355,14 @@ impl Refresher {
                     }
                     continue;
                 }
-                Some(joined) = downloads.join_next_with_id(), if !downloads.is_empty() => {
+                Some((host, joined)) = downloads.join_next(), if !downloads.is_empty() => {
+                    scheduler.finished(&host, true);
                     match joined {
-                        Ok((id, fetched)) => {
-                            if let Some(host) = download_hosts.remove(&id) {
-                                scheduler.finished(&host, true);
-                            }
+                        Ok(fetched) => {
                             let plan = self.images.clone().expect("downloads have a plan");
                             image_stores.spawn(images::store(plan, fetched));
                         }
-                        Err(e) => {
-                            if let Some(host) = download_hosts.remove(&e.id()) {
-                                scheduler.finished(&host, true);
-                            }
-                            tracing::error!("an image task panicked: {e}");
-                        }
+                        Err(e) => tracing::error!("an image task panicked: {e}"),
                     }
                     continue;
                 }
@@ -388,35 +377,22 @@ impl Refresher {
                     }
                     continue;
                 }
-                Some(joined) = fetches.join_next_with_id(), if !fetches.is_empty() => {
-                    let id = match &joined {
-                        Ok((id, _)) => *id,
-                        Err(e) => e.id(),
-                    };
-                    if let Some(host) = fetch_hosts.remove(&id) {
-                        scheduler.finished(&host, false);
-                    }
+                Some((host, joined)) = fetches.join_next(), if !fetches.is_empty() => {
+                    scheduler.finished(&host, false);
                     match joined {
-                        Ok((_, fetched)) if fetched.document.is_some() => {
+                        Ok(fetched) if fetched.document.is_some() => {
                             let bytes = fetched.document.as_ref().map_or(0, |d| d.body.len());
                             let parsers = self.parsers.clone();
-                            let task =
-                                parses.spawn(parse_document(fetched, parsers, max_body, interval));
-                            parse_backlog.insert(task.id(), bytes);
+                            parses.spawn(bytes, parse_document(fetched, parsers, max_body, interval));
                             backlog_bytes += bytes;
                             continue;
                         }
-                        Ok((_, fetched)) => Ok(fetched),
-                        Err(e) => Err(e),
+                        finished => finished,
                     }
                 }
-                Some(joined) = parses.join_next_with_id(), if !parses.is_empty() => {
-                    let id = match &joined {
-                        Ok((id, _)) => *id,
-                        Err(e) => e.id(),
-                    };
-                    backlog_bytes -= parse_backlog.remove(&id).unwrap_or(0);
-                    joined.map(|(_, fetched)| fetched)
+                Some((bytes, joined)) = parses.join_next(), if !parses.is_empty() => {
+                    backlog_bytes -= bytes;
+                    joined
                 }
                 // Nothing in flight, nothing left to list: the run is done (or
                 // the writer stopped on an error, reported below).
@@ -615,6 +591,47 @@ const PARSE_BACKLOG_BYTES: usize = 64 << 20;
 const MAX_BATCH: usize = 16;
 /// Most image outcomes saved in one transaction (each is one small row).
 const MAX_IMAGE_BATCH: usize = 64;
+
+/// Tasks that each carry a tag (the host whose slot they hold, the bytes they
+/// hold back), handed back with the task's output, even when it panicked.
+struct Tagged<T, K> {
+    tasks: JoinSet<T>,
+    tags: HashMap<tokio::task::Id, K>,
+}
+
+impl<T, K> Default for Tagged<T, K> {
+    fn default() -> Self {
+        Tagged {
+            tasks: JoinSet::new(),
+            tags: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Send + 'static, K> Tagged<T, K> {
+    fn spawn(&mut self, tag: K, task: impl std::future::Future<Output = T> + Send + 'static) {
+        let id = self.tasks.spawn(task).id();
+        self.tags.insert(id, tag);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// The next task to end, with its tag. Cancel-safe, as `tokio::select!` needs.
+    async fn join_next(&mut self) -> Option<(K, Result<T, tokio::task::JoinError>)> {
+        let joined = self.tasks.join_next_with_id().await?;
+        let id = match &joined {
+            Ok((id, _)) => *id,
+            Err(e) => e.id(),
+        };
+        let tag = self
+            .tags
+            .remove(&id)
+            .expect("every task is spawned with its tag");
+        Some((tag, joined.map(|(_, output)| output)))
+    }
+}
 
 /// What the scheduler hands out: a feed to fetch, or an image to download.
 enum Job {
