@@ -19,7 +19,7 @@ use crate::parse::sanitize_text;
 use crate::refresh::{Command as WorkerCommand, Progress, RefreshStats};
 use crate::stats_report;
 use crate::store::{NewSubscription, Store};
-use crate::subscribe::{Probe, probe, save_answer, subscription_url};
+use crate::subscribe::{Probe, probe, probe_input, save_answer, subscription_url};
 use crate::subscriptions::{self, ExportFeed};
 
 #[derive(Debug, Parser)]
@@ -166,12 +166,12 @@ async fn add(
     title: Option<String>,
     no_fetch: bool,
 ) -> anyhow::Result<()> {
-    let url = subscription_url(input)?;
     let (url, feed_title, answer) = if no_fetch {
-        (url, None, None)
+        (subscription_url(input)?, None, None)
     } else {
         let fetcher = Fetcher::new(&config.refresh)?;
-        match probe(&fetcher, &url).await? {
+        let (url, found) = probe_input(&fetcher, input).await?;
+        match found {
             Probe::Feed(feed) => (feed.url, feed.title, Some(*feed.answer)),
             Probe::Page(found) => match found.as_slice() {
                 [] => bail!("{url} is a web page that announces no feed"),

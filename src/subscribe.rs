@@ -78,6 +78,25 @@ pub fn subscription_url(input: &str) -> anyhow::Result<String> {
     bail!("{input} is neither a web address nor an existing file")
 }
 
+/// Probes what the user typed ([`subscription_url`]), and returns the address
+/// it probed with what it found there. A bare name such as `example.org` is
+/// tried over https and, when nothing answers there over https, over http.
+pub async fn probe_input(fetcher: &Fetcher, input: &str) -> anyhow::Result<(String, Probe)> {
+    let url = subscription_url(input)?;
+    let guessed_https = !input.contains("://") && url.starts_with("https://");
+    match probe(fetcher, &url).await {
+        // No HTTP answer at all (refused, no TLS, timed out): a FetchError.
+        Err(e) if guessed_https && e.chain().any(|c| c.is::<crate::fetch::FetchError>()) => {
+            let http = format!("http://{}", &url["https://".len()..]);
+            match probe(fetcher, &http).await {
+                Ok(found) => Ok((http, found)),
+                Err(over_http) => Err(over_http.context(format!("{e:#}; over http neither"))),
+            }
+        }
+        found => found.map(|found| (url, found)),
+    }
+}
+
 pub async fn probe(fetcher: &Fetcher, url: &str) -> anyhow::Result<Probe> {
     let response = fetcher
         .get(url, &Validators::default())

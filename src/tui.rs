@@ -276,9 +276,9 @@ impl Runner<'_> {
 }
 
 async fn probe(input: &str, config: &Config) -> anyhow::Result<crate::subscribe::Probe> {
-    let url = crate::subscribe::subscription_url(input)?;
     let fetcher = crate::fetch::Fetcher::new(&config.refresh)?;
-    crate::subscribe::probe(&fetcher, &url).await
+    let (_, found) = crate::subscribe::probe_input(&fetcher, input).await?;
+    Ok(found)
 }
 
 /// Opens an http(s) address with the configured program, `$BROWSER`, or the

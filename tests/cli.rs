@@ -155,6 +155,28 @@ fn adding_a_feed_fetches_it_and_list_shows_its_counts() {
 }
 
 #[test]
+fn an_address_without_a_scheme_is_tried_over_https_then_http() {
+    let server = TestServer::start();
+    let t = Tidings::new();
+    // This server speaks plain http only, as some small sites still do.
+    let url = server.url("/etag.xml");
+    let bare = url.strip_prefix("http://").unwrap();
+    let out = t.ok(&["add", bare]);
+    assert!(out.contains(&format!("subscribed to {url}")), "{out}");
+    assert!(out.contains("Local News: 2 articles"), "{out}");
+    // Nothing answers at all: both attempts are in the message.
+    let run = t.run(&["add", "127.0.0.1:9/feed.xml"]);
+    assert!(!run.ok, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("https://127.0.0.1:9/feed.xml")
+            && run.stderr.contains("http://127.0.0.1:9/feed.xml"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(feeds(&t.export_json()).len(), 1);
+}
+
+#[test]
 fn adding_a_web_page_subscribes_to_the_feed_it_announces() {
     let server = TestServer::start();
     let t = Tidings::new();
