@@ -311,7 +311,18 @@ impl Refresher {
         let mut feeds_unplanned = 0usize;
         let mut private_hosts: HashMap<String, bool> = HashMap::new();
         loop {
-            while let Some((host, job)) = scheduler.next(backlog_bytes < PARSE_BACKLOG_BYTES) {
+            // Until every article is stored, a few images at a time: their
+            // downloads and checks would take the CPU the parser and the
+            // writer need (the busiest hosts' images still start early).
+            let articles_pending = !fetches.is_empty() || !parses.is_empty() || feeds_unplanned > 0;
+            let image_limit = if articles_pending {
+                IMAGES_WHILE_ARTICLES_PENDING
+            } else {
+                usize::MAX
+            };
+            while let Some((host, job)) =
+                scheduler.next(backlog_bytes < PARSE_BACKLOG_BYTES, image_limit)
+            {
                 let fetcher = self.fetcher.clone();
                 match job {
                     Job::Feed(target) => {
@@ -584,6 +595,9 @@ fn write_fetched(
 /// it is larger than this.
 const WAL_LIMIT_BYTES: u64 = 256 << 20;
 
+/// Image downloads in flight at most while some feed's articles are not stored yet.
+const IMAGES_WHILE_ARTICLES_PENDING: usize = 4;
+
 /// Documents in the parse stage, in bytes, past which no new feed is fetched.
 const PARSE_BACKLOG_BYTES: usize = 64 << 20;
 
@@ -702,8 +716,9 @@ impl Scheduler {
     }
 
     /// The next job to start: a feed when `feeds_allowed` and one can go,
-    /// else an image when no feed is waiting.
-    fn next(&mut self, feeds_allowed: bool) -> Option<(String, Job)> {
+    /// else an image when no feed is waiting and fewer than `image_limit`
+    /// are in flight.
+    fn next(&mut self, feeds_allowed: bool, image_limit: usize) -> Option<(String, Job)> {
         if feeds_allowed
             && self.feeds_in_flight < self.concurrency
             && let Some(host) = Self::pick(&self.feeds, &self.in_flight, self.per_host)
@@ -715,7 +730,7 @@ impl Scheduler {
         }
         // Images wait while any feed is still waiting for a slot.
         let feeds_waiting = self.feeds.values().any(|q| !q.is_empty());
-        if feeds_waiting || self.images_in_flight >= self.image_concurrency {
+        if feeds_waiting || self.images_in_flight >= image_limit.min(self.image_concurrency) {
             return None;
         }
         let host = Self::pick(&self.images, &self.in_flight, self.per_host)?;
@@ -971,6 +986,68 @@ mod tests {
             skipped: 0,
         });
         assert_eq!((stats.done, stats.ok), (0, 0), "a new run starts from zero");
+    }
+
+    #[test]
+    fn the_scheduler_serves_feeds_first_and_keeps_each_host_to_its_limit() {
+        let feed = |id: i64, host: &str| FetchTarget {
+            id: FeedId(id),
+            title: String::new(),
+            fetch_url: format!("http://{host}/feed{id}"),
+            etag: None,
+            last_modified: None,
+            next_fetch_at: None,
+            retry_after_until: None,
+            gone: false,
+        };
+        let image = |id: i64, host: &str| ImageTask {
+            fetch_id: None,
+            job: crate::store::ImageJob {
+                id,
+                url: format!("http://{host}/{id}.png"),
+                etag: None,
+                last_modified: None,
+                file: None,
+            },
+            public_only: false,
+        };
+        let config = crate::config::RefreshConfig {
+            per_host: 2,
+            ..Default::default()
+        };
+        let targets = vec![feed(1, "a"), feed(2, "a"), feed(3, "a"), feed(4, "b")];
+        let mut scheduler = Scheduler::new(targets, &config, 64);
+        for id in 0..10 {
+            scheduler.push_image(host_key(&format!("http://a/{id}.png")), image(id, "a"));
+            scheduler.push_image(host_key(&format!("http://c/{id}.png")), image(id, "c"));
+        }
+        let kind = |job: &Option<(String, Job)>| match job {
+            Some((host, Job::Feed(_))) => format!("feed {host}"),
+            Some((host, Job::Image(_))) => format!("image {host}"),
+            None => "none".into(),
+        };
+        // A parse backlog holds new feeds back, and images wait behind them.
+        assert_eq!(kind(&scheduler.next(false, usize::MAX)), "none");
+        // Two feeds of host a, one of b; a's third waits for a slot, and so
+        // does every image while it waits.
+        let started: Vec<String> = (0..4)
+            .map(|_| kind(&scheduler.next(true, usize::MAX)))
+            .collect();
+        assert_eq!(started, ["feed a:80", "feed a:80", "feed b:80", "none"]);
+        scheduler.finished("a:80", false);
+        assert_eq!(kind(&scheduler.next(true, usize::MAX)), "feed a:80");
+        // No feed waits now: images go, within their host's slots (a's are
+        // still held by feeds) and within the limit while articles are pending.
+        assert_eq!(kind(&scheduler.next(true, 1)), "image c:80");
+        assert_eq!(kind(&scheduler.next(true, 1)), "none");
+        assert_eq!(kind(&scheduler.next(true, 2)), "image c:80");
+        assert_eq!(
+            kind(&scheduler.next(true, usize::MAX)),
+            "none",
+            "c has 2 in flight"
+        );
+        scheduler.finished("a:80", false);
+        assert_eq!(kind(&scheduler.next(true, usize::MAX)), "image a:80");
     }
 
     #[test]
