@@ -8,7 +8,11 @@
 //! that feed only) and hands the result to the one writer, a thread that owns
 //! the store for the run, saves each feed with its articles, HTTP state and
 //! fetch record atomically, and reports [`Progress::FeedDone`]. Articles never
-//! travel in messages: the UI re-reads the store.
+//! travel in messages: the UI re-reads the store. The images of each saved
+//! feed follow behind the feeds on the same per-host slots, a few at a time
+//! until every article is stored (see `refresh/images.rs`). Memory stays
+//! bounded: no new feed is fetched while [`PARSE_BACKLOG_BYTES`] of documents
+//! wait for a parser, and the writer keeps the WAL under [`WAL_LIMIT_BYTES`].
 //!
 //! Politeness: validators are sent back; a 304 still takes over a new ETag; a
 //! permanent redirect moves `fetch_url`; 410 marks the feed gone; 429/503 set a
