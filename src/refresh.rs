@@ -11,8 +11,8 @@
 //! travel in messages: the UI re-reads the store. The images of each saved
 //! feed follow behind the feeds on the same per-host slots, a few at a time
 //! until every article is stored (see `refresh/images.rs`). Memory stays
-//! bounded: no new feed is fetched while [`PARSE_BACKLOG_BYTES`] of documents
-//! wait for a parser, and the writer keeps the WAL under [`WAL_LIMIT_BYTES`].
+//! bounded: no new feed is fetched while `PARSE_BACKLOG_BYTES` of documents
+//! wait for a parser, and the writer keeps the WAL under `WAL_LIMIT_BYTES`.
 //!
 //! Politeness: validators are sent back; a 304 still takes over a new ETag; a
 //! permanent redirect moves `fetch_url`; 410 marks the feed gone; 429/503 set a
