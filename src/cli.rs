@@ -105,6 +105,7 @@ pub enum ImagesAction {
     Stats,
     /// Delete the least recently shown images until the cache fits
     /// `images.cache_limit_mb` (or --limit-mb); images of starred articles stay.
+    /// Files no image uses, over an hour old, go too.
     Prune {
         #[arg(long)]
         limit_mb: Option<u64>,
@@ -456,6 +457,16 @@ fn images(
                 thousands(files as u64),
                 megabytes(bytes)
             )?;
+            let (files, bytes) = crate::refresh::sweep_unrecorded(store, &paths.image_dir())?;
+            if files > 0 {
+                writeln!(
+                    out,
+                    "removed {} {} no image uses ({}), left by an interrupted refresh",
+                    thousands(files as u64),
+                    if files == 1 { "file" } else { "files" },
+                    megabytes(bytes)
+                )?;
+            }
         }
     }
     Ok(())

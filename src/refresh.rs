@@ -29,7 +29,7 @@ use tokio::task::JoinSet;
 
 mod images;
 
-pub use images::{ImagePlan, evict};
+pub use images::{ImagePlan, evict, sweep_unrecorded};
 
 use crate::config::Config;
 use crate::fetch::{FetchError, Fetcher, Validators, decode_body, looks_like_html};

@@ -873,6 +873,29 @@ fn images_come_with_add_and_show_in_stats_and_prune_frees_them() {
     // A refresh finds nothing new to download; stats report the run's images.
     let out = t.ok(&["refresh"]);
     assert!(!out.contains("images cached"), "{out}");
+    // Files no image row names (a refresh killed between writing a file and
+    // recording it) go with a prune once they are an hour old; younger ones
+    // may be a running refresh's and stay.
+    let cache = t.path().join("cache/images");
+    let stale = cache.join("zz/left-behind.png");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::write(&stale, b"not recorded").unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    let fresh = cache.join("zz/being-written.png");
+    std::fs::write(&fresh, b"a refresh is on it").unwrap();
+    let swept = t.ok(&["images", "prune"]);
+    assert!(swept.contains("removed 0 images"), "{swept}");
+    assert!(swept.contains("removed 1 file no image uses"), "{swept}");
+    assert!(!stale.exists() && fresh.exists());
+    assert_eq!(image_files(), 29, "the 28 cached images and the young file");
+    std::fs::remove_file(&fresh).unwrap();
+
     let pruned = t.ok(&["images", "prune", "--limit-mb", "0"]);
     assert!(pruned.starts_with("removed 28 images"), "{pruned}");
     assert_eq!(image_files(), 0);

@@ -367,3 +367,46 @@ pub fn evict(
     store.mark_evicted(&removed)?;
     Ok((removed.len(), bytes))
 }
+
+/// Deletes the files in the image cache that no image row names: a file
+/// written by a process that stopped before recording it, or the temp file of
+/// an interrupted write. Files younger than an hour stay, since a refresh
+/// running now may be about to record them. Returns files and bytes removed.
+pub fn sweep_unrecorded(store: &Store, dir: &std::path::Path) -> Result<(usize, u64), StoreError> {
+    let recorded = store.image_files()?;
+    let settled = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let (mut files, mut bytes) = (0, 0);
+    let mut sweep = |path: std::path::PathBuf, name: String| {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            return;
+        };
+        let young = meta.modified().map_or(true, |at| at > settled);
+        if meta.is_file() && !young && !recorded.contains(&name) {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    files += 1;
+                    bytes += meta.len();
+                }
+                Err(e) => tracing::warn!("cannot delete {}: {e}", path.display()),
+            }
+        }
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok((0, 0));
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        // The cache's own subdirectories (see `images::file_name`), one level deep.
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            for inner in std::fs::read_dir(&path).into_iter().flatten().flatten() {
+                let inner_name = inner.file_name().to_string_lossy().into_owned();
+                sweep(inner.path(), format!("{name}/{inner_name}"));
+            }
+            let _ = std::fs::remove_dir(&path);
+        } else {
+            sweep(path, name);
+        }
+    }
+    Ok((files, bytes))
+}

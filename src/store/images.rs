@@ -291,6 +291,15 @@ impl Store {
         Ok(totals)
     }
 
+    /// Every file an image row names, relative to the image directory.
+    pub fn image_files(&self) -> Result<std::collections::HashSet<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT file FROM images WHERE file IS NOT NULL")?;
+        let files = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(files.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Cached images to delete, least recently used first, until the cache
     /// holds at most `limit_bytes`. Images of starred articles are never listed.
     pub fn images_to_evict(&self, limit_bytes: u64) -> Result<Vec<Evictable>> {
