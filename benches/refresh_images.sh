@@ -51,8 +51,7 @@ for round in $(seq "$ROUNDS"); do
         data=$RUN/$round-$images
         mkdir -p "$data"
         { printf '[images]\ncache = %s\n' "$images"; printf '%s\n' "${EXTRA[@]}"; } > "$data/config.toml"
-        tidings() { "$TIDINGS" --config "$data/config.toml" --data-dir "$data" "$@"; }
-        tidings import "$CORPUS/subscriptions.opml" > /dev/null
+        "$TIDINGS" --config "$data/config.toml" --data-dir "$data" import "$CORPUS/subscriptions.opml" > /dev/null
         out=$( { /usr/bin/time -f 'wall %e s, user %U s, sys %S s' "$TIDINGS" \
             --config "$data/config.toml" --data-dir "$data" refresh --quiet; } 2>&1)
         summary=$(grep -o 'articles stored at .*' <<< "$out" || grep -o '[0-9,]* new articles' <<< "$out")

@@ -308,10 +308,10 @@ impl Refresher {
         let mut parses: Tagged<Fetched, usize> = Tagged::default();
         let mut backlog_bytes = 0usize;
         // The same two for images: `downloads` hold their host's slots,
-        // `image_stores` check and write the answers. And the feeds whose
+        // `image_checks` check and write the answers. And the feeds whose
         // images the writer has not listed yet.
         let mut downloads: Tagged<images::ImageFetched, String> = Tagged::default();
-        let mut image_stores = JoinSet::new();
+        let mut image_checks = JoinSet::new();
         let mut feeds_unplanned = 0usize;
         let mut private_hosts: HashMap<String, bool> = HashMap::new();
         loop {
@@ -375,13 +375,13 @@ impl Refresher {
                     match joined {
                         Ok(fetched) => {
                             let plan = self.images.clone().expect("downloads have a plan");
-                            image_stores.spawn(images::store(plan, fetched));
+                            image_checks.spawn(images::check_and_write(plan, fetched));
                         }
                         Err(e) => tracing::error!("an image task panicked: {e}"),
                     }
                     continue;
                 }
-                Some(joined) = image_stores.join_next(), if !image_stores.is_empty() => {
+                Some(joined) = image_checks.join_next(), if !image_checks.is_empty() => {
                     match joined {
                         Ok(done) => {
                             if to_writer.send(WriterJob::Image(Box::new(done))).is_err() {

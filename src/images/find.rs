@@ -75,7 +75,12 @@ pub fn find_in_html(html: &str, base: &str) -> Vec<FoundImage> {
 /// cached file of the chosen URL through this.
 pub fn chosen_for_sources(html: &str, base: &str) -> Vec<(String, String)> {
     let html = cut_at_char_boundary(html, crate::render::MAX_HTML_BYTES);
-    if !mentions_image_tag(html) {
+    // Without a srcset anywhere, every image is cached from its own src.
+    let has_srcset = html
+        .as_bytes()
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"srcset"));
+    if !has_srcset || !mentions_image_tag(html) {
         return Vec::new();
     }
     let document = Html::parse_fragment(html);

@@ -3,7 +3,7 @@
 //! them to the dispatch loop, which schedules them behind the feeds (same
 //! per-host limit, a global limit of their own) so that a refresh's articles
 //! come first. Each download ([`fetch`], which holds the host's slot) is then
-//! checked and converted off the async threads ([`store`], `images::check`)
+//! checked and converted off the async threads ([`check_and_write`], `images::check`)
 //! and written to the cache atomically; the writer records it and, when a
 //! feed's last image is in, adds the image statistics to that fetch's record
 //! and reports [`Progress::ImagesDone`].
@@ -107,11 +107,11 @@ pub(super) struct ImageFetched {
 }
 
 /// Downloads, checks, converts and stores one image: [`fetch`], then
-/// [`store`]. Never fails: what went wrong is in the outcome (failed: retried
+/// [`check_and_write`]. Never fails: what went wrong is in the outcome (failed: retried
 /// later; refused: not again).
 pub(super) async fn download(fetcher: Fetcher, plan: Arc<ImagePlan>, task: ImageTask) -> ImageDone {
     let fetched = fetch(fetcher, &plan, task).await;
-    store(plan, fetched).await
+    check_and_write(plan, fetched).await
 }
 
 /// The network half of a download: the request, with the validators of the
@@ -192,7 +192,7 @@ pub(super) async fn fetch(fetcher: Fetcher, plan: &ImagePlan, task: ImageTask) -
 
 /// The disk half of a download: a 2xx body is checked, converted and written
 /// to the cache on a blocking thread; any other answer passes through.
-pub(super) async fn store(plan: Arc<ImagePlan>, fetched: ImageFetched) -> ImageDone {
+pub(super) async fn check_and_write(plan: Arc<ImagePlan>, fetched: ImageFetched) -> ImageDone {
     let ImageFetched {
         task,
         mut outcome,
