@@ -30,6 +30,8 @@ pub use pictures::{DisplayRow, PictureKey, Pictures};
 use crate::config::{Config, SortOrder, UiConfig};
 use crate::fetch::Response;
 use crate::keys::Keymap;
+pub use crate::layout::Focus;
+use crate::layout::{self, Panes, STATUS_EXPANDED_HEIGHT, STATUS_HEIGHT};
 use crate::model::{
     Article, ArticleId, ArticleImage, ArticleSource, FeedId, FetchRecord, RunStats,
 };
@@ -37,7 +39,7 @@ use crate::refresh::{Command, Progress, RefreshStats};
 use crate::render::{ArticleStyles, Rendered, render_article};
 use crate::store::Store;
 use crate::subscribe::Probe;
-use crate::ui::{self, Theme};
+use crate::theme::Theme;
 
 /// Everything that can happen to the reader.
 #[derive(Debug)]
@@ -109,13 +111,6 @@ pub enum Effect {
     Quit,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    Feeds,
-    Articles,
-    Article,
-}
-
 /// The article being read, rendered for the pane's width.
 pub struct OpenArticle {
     pub article: Article,
@@ -139,7 +134,7 @@ impl OpenArticle {
         let shown = self.rendered.images.get(n)?;
         let base = self.article.link.as_deref().unwrap_or_default();
         let by_url = |url: &str| self.images.iter().find(|i| i.url == url);
-        let src = crate::parse::resolve_url(&shown.src, base);
+        let src = crate::text::resolve_url(&shown.src, base);
         if let Some(image) = src.as_deref().and_then(by_url) {
             return Some(image);
         }
@@ -498,15 +493,15 @@ impl App {
     }
 
     /// Where the panes are now.
-    pub fn panes(&self) -> ui::Panes {
-        ui::layout(self.size, self.focus, self.status_height())
+    pub fn panes(&self) -> Panes {
+        layout::layout(self.size, self.focus, self.status_height())
     }
 
     pub fn status_height(&self) -> u16 {
         if self.status_expanded {
-            ui::STATUS_EXPANDED_HEIGHT
+            STATUS_EXPANDED_HEIGHT
         } else {
-            ui::STATUS_HEIGHT
+            STATUS_HEIGHT
         }
     }
 
@@ -529,14 +524,14 @@ impl App {
     }
 
     fn article_height(&self) -> usize {
-        ui::layout(self.size, Focus::Article, self.status_height())
+        layout::layout(self.size, Focus::Article, self.status_height())
             .article
             .map_or(10, |r| r.height.saturating_sub(2) as usize)
     }
 
     /// The width the article's text is set to: the pane, up to the configured maximum.
     pub fn text_width(&self) -> u16 {
-        let pane = ui::layout(self.size, Focus::Article, self.status_height())
+        let pane = layout::layout(self.size, Focus::Article, self.status_height())
             .article
             .map_or(80, |r| r.width.saturating_sub(4));
         match self.ui.article_width {

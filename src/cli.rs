@@ -14,13 +14,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{Config, Paths};
 use crate::fetch::Fetcher;
-use crate::model::{FeedId, FeedListRow, RunStats};
-use crate::parse::sanitize_text;
+use crate::model::{FeedId, FeedListRow};
 use crate::refresh::{Command as WorkerCommand, Progress, RefreshStats};
-use crate::stats_report;
+use crate::report::{self, megabytes, summary_line, thousands};
 use crate::store::{NewSubscription, Store};
 use crate::subscribe::{Probe, probe, probe_input, save_answer, subscription_url};
 use crate::subscriptions::{self, ExportFeed};
+use crate::text::{sanitize_text, truncate};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -124,9 +124,13 @@ pub enum StatsFormat {
     Json,
 }
 
-/// Runs one headless command.
-pub async fn run(command: CliCommand, paths: &Paths, config: Config) -> anyhow::Result<()> {
-    let mut store = open_store(paths)?;
+/// Runs one headless command on the opened store.
+pub async fn run(
+    command: CliCommand,
+    mut store: Store,
+    paths: &Paths,
+    config: Config,
+) -> anyhow::Result<()> {
     match command {
         CliCommand::Add {
             url,
@@ -146,14 +150,6 @@ pub async fn run(command: CliCommand, paths: &Paths, config: Config) -> anyhow::
         CliCommand::Stats { format } => stats(&store, format),
         CliCommand::Images { action } => images(&mut store, paths, &config, action),
     }
-}
-
-pub fn open_store(paths: &Paths) -> anyhow::Result<Store> {
-    paths
-        .create_dirs()
-        .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
-    Store::open(&paths.database)
-        .with_context(|| format!("cannot open {}", paths.database.display()))
 }
 
 // ---- add -------------------------------------------------------------------------
@@ -490,46 +486,6 @@ fn feed_line(done: &crate::refresh::FeedDone) -> String {
     }
 }
 
-/// `300 feeds · 297 ok (41 not modified) · 3 failed · 1,204 new articles · 18.4 MB · 6.2 s`
-pub fn summary_line(run: &RunStats) -> String {
-    format!(
-        "{} feed{} · {} ok ({} not modified) · {} failed · {} new articles · {} · {:.1} s",
-        thousands(run.feeds),
-        if run.feeds == 1 { "" } else { "s" },
-        thousands(run.ok),
-        thousands(run.not_modified),
-        thousands(run.failed),
-        thousands(run.new_articles),
-        megabytes(run.bytes_wire),
-        run.wall_ms as f64 / 1000.0
-    )
-}
-
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-pub fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
-}
-
-pub fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
-}
-
 // ---- list / remove / search / stats ----------------------------------------------------
 
 fn list(store: &Store) -> anyhow::Result<()> {
@@ -619,36 +575,13 @@ fn stats(store: &Store, format: StatsFormat) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         StatsFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &stats_report::json(&feeds, last_run.as_ref()))?;
+            serde_json::to_writer_pretty(&mut out, &report::json(&feeds, last_run.as_ref()))?;
             writeln!(out)?;
         }
         StatsFormat::Text => {
             let cache = store.image_totals()?;
-            stats_report::write_text(&mut out, &feeds, last_run.as_ref(), &cache, now)?
+            report::write_text(&mut out, &feeds, last_run.as_ref(), &cache, now)?
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn summary_reads_like_the_spec() {
-        let run = RunStats {
-            feeds: 300,
-            ok: 297,
-            not_modified: 41,
-            failed: 3,
-            new_articles: 1204,
-            bytes_wire: 18_400_000,
-            wall_ms: 6200,
-            ..Default::default()
-        };
-        assert_eq!(
-            summary_line(&run),
-            "300 feeds · 297 ok (41 not modified) · 3 failed · 1,204 new articles · 18.4 MB · 6.2 s"
-        );
-    }
 }

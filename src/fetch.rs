@@ -511,7 +511,7 @@ pub fn discover_feeds(html: &str, page_url: &str) -> Vec<DiscoveredFeed> {
         if !FEED_TYPES.contains(&mime.as_str()) {
             continue;
         }
-        let Some(url) = crate::parse::resolve_url(el.attr("href").unwrap_or_default(), &base)
+        let Some(url) = crate::text::resolve_url(el.attr("href").unwrap_or_default(), &base)
             .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
         else {
             continue;
@@ -521,7 +521,7 @@ pub fn discover_feeds(html: &str, page_url: &str) -> Vec<DiscoveredFeed> {
         }
         let title = el
             .attr("title")
-            .map(crate::parse::clean_title)
+            .map(crate::text::clean_title)
             .filter(|t| !t.is_empty());
         found.push(DiscoveredFeed {
             url,

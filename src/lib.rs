@@ -14,14 +14,17 @@ pub mod config;
 pub mod fetch;
 pub mod images;
 pub mod keys;
+pub mod layout;
 pub mod model;
 pub mod parse;
 pub mod refresh;
 pub mod render;
-pub mod stats_report;
+pub mod report;
 pub mod store;
 pub mod subscribe;
 pub mod subscriptions;
+pub mod text;
+pub mod theme;
 pub mod tui;
 pub mod ui;
 

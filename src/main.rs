@@ -1,10 +1,13 @@
-//! Wiring only: command line → paths and config → file logging → the command.
+//! Wiring only: command line → paths and config → file logging → the store →
+//! the command, or the reader.
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 use tidings::cli::{Cli, run};
 use tidings::config::{Config, Paths};
+use tidings::store::Store;
 
 fn main() -> ExitCode {
     limit_malloc_arenas();
@@ -41,15 +44,19 @@ fn try_main(cli: Cli) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| paths.config_file.clone());
     let config = Config::load(&config_file)?;
-    paths.create_dirs()?;
+    paths
+        .create_dirs()
+        .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
     let _log_guard = init_logging(&paths);
+    let store = Store::open(&paths.database)
+        .with_context(|| format!("cannot open {}", paths.database.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     match cli.command {
-        Some(command) => runtime.block_on(run(command, &paths, config)),
+        Some(command) => runtime.block_on(run(command, store, &paths, config)),
         // Without a subcommand: the reader.
-        None => runtime.block_on(tidings::tui::run(&paths, config)),
+        None => runtime.block_on(tidings::tui::run(store, &paths, config)),
     }
 }
 

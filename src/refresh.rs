@@ -886,7 +886,7 @@ impl Fetched {
     fn fail(&mut self, e: FetchError) {
         tracing::info!(feed = %self.target.fetch_url, "fetch failed: {e}");
         self.record.error_kind = Some(e.kind());
-        self.record.error_message = Some(crate::parse::sanitize_text(&e.to_string()));
+        self.record.error_message = Some(crate::text::sanitize_text(&e.to_string()));
         self.update.etag = None;
         self.update.last_modified = None;
     }

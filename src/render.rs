@@ -36,7 +36,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::parse::is_forbidden;
+use crate::text::is_forbidden;
 use prepare::{Prepared, WORD_JOINER, has_tags, prepare, text_of, text_to_html};
 
 /// Bodies longer than this are cut, and the rest is replaced by a note.

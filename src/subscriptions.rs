@@ -13,8 +13,8 @@ use quick_xml::events::Event;
 use serde::Serialize;
 
 use crate::model::{Article, Enclosure, Feed};
-use crate::parse::sanitize_text;
 use crate::store::NewSubscription;
+use crate::text::sanitize_text;
 
 /// What an import file held.
 #[derive(Debug, Default, PartialEq)]

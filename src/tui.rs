@@ -32,12 +32,11 @@ use ratatui_image::picker::{Picker, ProtocolType};
 const BUSY_TICK: Duration = Duration::from_millis(250);
 const IDLE_TICK: Duration = Duration::from_secs(2);
 
-pub async fn run(paths: &Paths, config: Config) -> anyhow::Result<()> {
+pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         anyhow::bail!("the reader needs a terminal; for scripts use the commands (tidings --help)");
     }
-    let mut store = crate::cli::open_store(paths)?;
     let welcome = add_welcome_feed(&mut store)?;
     let worker_store = Store::open(&paths.database)
         .with_context(|| format!("cannot open {}", paths.database.display()))?;

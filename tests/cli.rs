@@ -769,7 +769,7 @@ fn escape_sequences_in_a_feed_never_reach_the_terminal() {
     for field in ["title", "author", "summary"] {
         let text = article[field].as_str().unwrap();
         assert!(
-            !text.chars().any(tidings::parse::is_forbidden),
+            !text.chars().any(tidings::text::is_forbidden),
             "{field}: {text:?}"
         );
     }

@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 
 use tidings::config::RetentionConfig;
 use tidings::model::{FetchRecord, ParsedFeed};
-use tidings::parse::{ParseError, is_forbidden, parse_feed};
+use tidings::parse::{ParseError, parse_feed};
 use tidings::store::{FeedUpdate, NewSubscription, Store};
+use tidings::text::is_forbidden;
 
 const BASE: &str = "http://corpus.test/feed.xml";
 

@@ -6,7 +6,7 @@
 use scraper::{ElementRef, Html, Selector};
 
 use super::DEFAULT_MAX_WIDTH;
-use crate::parse::{resolve_url, sanitize_text};
+use crate::text::{resolve_url, sanitize_text};
 
 pub use crate::model::FoundImage;
 

@@ -158,7 +158,7 @@ pub(super) async fn fetch(fetcher: Fetcher, plan: &ImagePlan, task: ImageTask) -
             if matches!(e, FetchError::Forbidden(_) | FetchError::TooLarge { .. }) {
                 outcome.status = ImageStatus::Refused;
             }
-            outcome.error = Some(crate::parse::sanitize_text(&e.to_string()));
+            outcome.error = Some(crate::text::sanitize_text(&e.to_string()));
             return ImageFetched {
                 task,
                 outcome,

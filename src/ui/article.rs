@@ -10,7 +10,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::{fit, long_date, pane_block};
-use crate::app::{App, DisplayRow, Focus, OpenArticle};
+use crate::app::{App, DisplayRow, OpenArticle};
+use crate::layout::Focus;
 use crate::model::ImageStatus;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {

@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{fit, pane_block, short_date, width_of};
-use crate::app::{App, Focus};
+use crate::app::App;
+use crate::layout::Focus;
 use crate::model::ArticleSource;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -33,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     let title = format!(
         " {name} · {} {noun}{filter} ",
-        crate::cli::thousands(list.total)
+        crate::report::thousands(list.total)
     );
     let focused = app.focus == Focus::Articles;
     let block = pane_block(app, title, focused);

@@ -8,7 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{fit, pane_block, width_of};
-use crate::app::{App, FeedEntry, Focus};
+use crate::app::{App, FeedEntry};
+use crate::layout::Focus;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
@@ -16,7 +17,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Some(FeedEntry::Unread { count }) => *count,
         _ => 0,
     };
-    let title = format!(" Feeds · {} unread ", crate::cli::thousands(unread_total));
+    let title = format!(
+        " Feeds · {} unread ",
+        crate::report::thousands(unread_total)
+    );
     let focused = app.focus == Focus::Feeds;
     let block = pane_block(app, title, focused);
     let inner = block.inner(area);
@@ -52,7 +56,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 }
             };
             let count_text = if count > 0 {
-                crate::cli::thousands(count)
+                crate::report::thousands(count)
             } else {
                 String::new()
             };

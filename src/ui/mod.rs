@@ -1,10 +1,7 @@
 //! Drawing: [`draw`] paints the whole screen from an `&App` and changes
-//! nothing. [`layout`] is a pure function of the terminal size and the focus,
-//! shared with `App::update` (which needs the pane heights for paging and
-//! the article width for wrapping): three columns on a wide terminal, the
-//! feed list beside the article list stacked over the article on a narrower
-//! one, one pane at a time on a very narrow one. [`Theme`] turns the config's
-//! colours into styles, and only modifiers when `NO_COLOR` is set.
+//! nothing, one pane a file. Where the panes go (`layout`) and their styles
+//! (`theme`) live below both `app` and `ui`, since `App::update` needs them
+//! too (pane heights for paging, the article width for wrapping).
 
 mod article;
 mod articles;
@@ -13,138 +10,11 @@ mod overlay;
 mod status;
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::widgets::{Block, BorderType, Borders};
 
-use crate::app::{App, Focus, Overlay};
-use crate::config::ThemeConfig;
-use crate::render::ArticleStyles;
-
-/// Where each pane is on screen; `None` when the layout hides it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Panes {
-    pub feeds: Option<Rect>,
-    pub articles: Option<Rect>,
-    pub article: Option<Rect>,
-    pub status: Rect,
-}
-
-/// Rows of the status panel at the bottom, and when expanded (`!`).
-pub const STATUS_HEIGHT: u16 = 2;
-pub const STATUS_EXPANDED_HEIGHT: u16 = 10;
-
-/// The panes for a terminal of `area`, the focus, and a status panel of
-/// `status_height` rows (never more than half the screen).
-pub fn layout(area: Rect, focus: Focus, status_height: u16) -> Panes {
-    let status_height = status_height
-        .min(area.height / 2)
-        .max(STATUS_HEIGHT.min(area.height));
-    let status = Rect::new(
-        area.x,
-        area.bottom() - status_height,
-        area.width,
-        status_height,
-    );
-    let main = Rect::new(area.x, area.y, area.width, area.height - status_height);
-    let (w, x, y, h) = (main.width, main.x, main.y, main.height);
-    if w < 60 {
-        // One pane at a time.
-        let mut panes = Panes {
-            feeds: None,
-            articles: None,
-            article: None,
-            status,
-        };
-        match focus {
-            Focus::Feeds => panes.feeds = Some(main),
-            Focus::Articles => panes.articles = Some(main),
-            Focus::Article => panes.article = Some(main),
-        }
-        return panes;
-    }
-    if w >= 150 {
-        let feeds_w = (w / 5).clamp(24, 40);
-        let articles_w = ((w - feeds_w) * 2 / 5).clamp(40, 90);
-        return Panes {
-            feeds: Some(Rect::new(x, y, feeds_w, h)),
-            articles: Some(Rect::new(x + feeds_w, y, articles_w, h)),
-            article: Some(Rect::new(
-                x + feeds_w + articles_w,
-                y,
-                w - feeds_w - articles_w,
-                h,
-            )),
-            status,
-        };
-    }
-    let feeds_w = (w * 3 / 10).clamp(20, 32);
-    let right = Rect::new(x + feeds_w, y, w - feeds_w, h);
-    let feeds = Some(Rect::new(x, y, feeds_w, h));
-    if focus == Focus::Article && w < 100 {
-        // Reading on a small screen: the article takes the whole right side.
-        return Panes {
-            feeds,
-            articles: None,
-            article: Some(right),
-            status,
-        };
-    }
-    let list_h = (h * 2 / 5).max(3).min(h);
-    Panes {
-        feeds,
-        articles: Some(Rect::new(right.x, y, right.width, list_h)),
-        article: Some(Rect::new(right.x, y + list_h, right.width, h - list_h))
-            .filter(|r| r.height >= 3),
-        status,
-    }
-}
-
-/// Styles by role, from the config's colours.
-#[derive(Debug, Clone)]
-pub struct Theme {
-    pub accent: Style,
-    pub selection: Style,
-    pub unread: Style,
-    pub dim: Style,
-    pub error: Style,
-    pub border: Style,
-    pub border_focused: Style,
-    pub article: ArticleStyles,
-}
-
-impl Theme {
-    pub fn new(colours: &ThemeConfig, no_color: bool) -> Theme {
-        if no_color {
-            return Theme {
-                accent: Style::new().add_modifier(Modifier::BOLD),
-                selection: Style::new().add_modifier(Modifier::REVERSED),
-                unread: Style::new().add_modifier(Modifier::BOLD),
-                dim: Style::new().add_modifier(Modifier::DIM),
-                error: Style::new().add_modifier(Modifier::BOLD),
-                border: Style::new().add_modifier(Modifier::DIM),
-                border_focused: Style::new().add_modifier(Modifier::BOLD),
-                article: ArticleStyles::plain(),
-            };
-        }
-        let fg = |c: crate::config::Colour| Style::new().fg(c.0);
-        let mut article = ArticleStyles::colored();
-        article.heading = article.heading.fg(colours.heading.0);
-        article.link = article.link.fg(colours.link.0);
-        article.code = article.code.fg(colours.code.0);
-        article.quote = article.quote.fg(colours.quote.0);
-        Theme {
-            accent: fg(colours.accent).add_modifier(Modifier::BOLD),
-            selection: Style::new().bg(colours.selection.0),
-            unread: fg(colours.unread).add_modifier(Modifier::BOLD),
-            dim: fg(colours.dim),
-            error: fg(colours.error),
-            border: fg(colours.dim),
-            border_focused: fg(colours.accent),
-            article,
-        }
-    }
-}
+use crate::app::{App, Overlay};
+use crate::layout::layout;
 
 /// A pane's frame, brighter when it has the focus.
 fn pane_block<'a>(app: &App, title: String, focused: bool) -> Block<'a> {

@@ -12,7 +12,7 @@ use super::{fit, pane_block, short_date, width_of};
 use crate::app::{App, Prompt, STATS_COLUMNS, StatsView};
 use crate::fetch::DiscoveredFeed;
 use crate::keys::BINDINGS;
-use crate::stats_report::ago;
+use crate::report::ago;
 use crate::subscribe::FeedPreview;
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {

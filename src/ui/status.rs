@@ -12,8 +12,8 @@ use ratatui::widgets::Paragraph;
 
 use super::{fit, width_of};
 use crate::app::App;
-use crate::cli::{megabytes, summary_line, thousands};
-use crate::stats_report::ago;
+use crate::report::ago;
+use crate::report::{megabytes, summary_line, thousands};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;

@@ -1,16 +1,19 @@
-//! `tidings stats` as text for people and JSON for scripts: the last refresh
-//! run with its slowest feeds, then one line per feed (last attempt and
-//! success, failure streak, median latency, share of 304s, articles per week,
-//! newest article, last error). Pure formatting over values from the store.
+//! The figures people read, the same on the command line and on the screen:
+//! number formats ([`thousands`], [`megabytes`], [`ago`]), a run's
+//! [`summary_line`], and `tidings stats` as text for people and JSON for
+//! scripts (the last refresh run with its slowest feeds, then one line per
+//! feed: last attempt and success, failure streak, median latency, share of
+//! 304s, articles per week, newest article, last error). Pure formatting over
+//! values from the store; it imports neither `cli` nor `ui`.
 
 use std::io::Write;
 
 use serde_json::json;
 
-use crate::cli::{megabytes, summary_line, thousands, truncate};
 use crate::model::{FeedStats, ImageStatus, RunStats, SlowFetch};
 use crate::store::ImageTotals;
 use crate::subscriptions::rfc3339;
+use crate::text::truncate;
 
 pub fn json(
     feeds: &[FeedStats],
@@ -155,9 +158,60 @@ pub fn ago(then: i64, now: i64) -> String {
     }
 }
 
+/// `300 feeds · 297 ok (41 not modified) · 3 failed · 1,204 new articles · 18.4 MB · 6.2 s`
+pub fn summary_line(run: &RunStats) -> String {
+    format!(
+        "{} feed{} · {} ok ({} not modified) · {} failed · {} new articles · {} · {:.1} s",
+        thousands(run.feeds),
+        if run.feeds == 1 { "" } else { "s" },
+        thousands(run.ok),
+        thousands(run.not_modified),
+        thousands(run.failed),
+        thousands(run.new_articles),
+        megabytes(run.bytes_wire),
+        run.wall_ms as f64 / 1000.0
+    )
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Bytes in decimal megabytes, one decimal: `18.4 MB`.
+pub fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summary_reads_like_the_spec() {
+        let run = RunStats {
+            feeds: 300,
+            ok: 297,
+            not_modified: 41,
+            failed: 3,
+            new_articles: 1204,
+            bytes_wire: 18_400_000,
+            wall_ms: 6200,
+            ..Default::default()
+        };
+        assert_eq!(
+            summary_line(&run),
+            "300 feeds · 297 ok (41 not modified) · 3 failed · 1,204 new articles · 18.4 MB · 6.2 s"
+        );
+    }
 
     #[test]
     fn ages_read_in_the_largest_unit() {

@@ -1,0 +1,54 @@
+//! Styles by role: [`Theme`] turns the config's colours into ratatui styles
+//! for the panes and the article, and into modifiers alone when `NO_COLOR`
+//! is set. Read by `app` (the article is styled when it is laid out) and `ui`.
+
+use ratatui::style::{Modifier, Style};
+
+use crate::config::ThemeConfig;
+use crate::render::ArticleStyles;
+
+/// Styles by role, from the config's colours.
+#[derive(Debug, Clone)]
+pub struct Theme {
+    pub accent: Style,
+    pub selection: Style,
+    pub unread: Style,
+    pub dim: Style,
+    pub error: Style,
+    pub border: Style,
+    pub border_focused: Style,
+    pub article: ArticleStyles,
+}
+
+impl Theme {
+    pub fn new(colours: &ThemeConfig, no_color: bool) -> Theme {
+        if no_color {
+            return Theme {
+                accent: Style::new().add_modifier(Modifier::BOLD),
+                selection: Style::new().add_modifier(Modifier::REVERSED),
+                unread: Style::new().add_modifier(Modifier::BOLD),
+                dim: Style::new().add_modifier(Modifier::DIM),
+                error: Style::new().add_modifier(Modifier::BOLD),
+                border: Style::new().add_modifier(Modifier::DIM),
+                border_focused: Style::new().add_modifier(Modifier::BOLD),
+                article: ArticleStyles::plain(),
+            };
+        }
+        let fg = |c: crate::config::Colour| Style::new().fg(c.0);
+        let mut article = ArticleStyles::colored();
+        article.heading = article.heading.fg(colours.heading.0);
+        article.link = article.link.fg(colours.link.0);
+        article.code = article.code.fg(colours.code.0);
+        article.quote = article.quote.fg(colours.quote.0);
+        Theme {
+            accent: fg(colours.accent).add_modifier(Modifier::BOLD),
+            selection: Style::new().bg(colours.selection.0),
+            unread: fg(colours.unread).add_modifier(Modifier::BOLD),
+            dim: fg(colours.dim),
+            error: fg(colours.error),
+            border: fg(colours.dim),
+            border_focused: fg(colours.accent),
+            article,
+        }
+    }
+}
