@@ -28,7 +28,6 @@ pub use overlay::{Overlay, Prompt, PromptKind, STATS_COLUMNS, StatsView};
 pub use pictures::{DisplayRow, PictureKey, Pictures};
 
 use crate::config::{Config, SortOrder, UiConfig};
-use crate::fetch::Response;
 use crate::keys::Keymap;
 pub use crate::layout::Focus;
 use crate::layout::{self, Panes, STATUS_EXPANDED_HEIGHT, STATUS_HEIGHT};
@@ -52,8 +51,6 @@ pub enum Msg {
     Tick,
     /// What an address given to `a` turned out to be.
     Probed(Result<Probe, String>),
-    /// A new subscription's first fetch was saved (or failed, with why).
-    Subscribed(FeedId, Option<String>),
     /// Something the loop did for the App failed (a browser that would not start).
     Failed(String),
     /// A picture is ready to draw (or could not be made).
@@ -88,11 +85,6 @@ pub enum Effect {
     Copy(String),
     /// Look at what the user typed: a feed, or a page announcing feeds?
     Probe(String),
-    /// Save a new subscription's first answer (the probe's).
-    SaveAnswer {
-        feed: FeedId,
-        answer: Box<Response>,
-    },
     /// Open a cached image in the system's viewer.
     OpenFile(std::path::PathBuf),
     /// Decode an image and encode it for the terminal at a block's size
@@ -211,6 +203,8 @@ pub struct App {
     renders: HashMap<(ArticleId, u16), Rc<Rendered>>,
     /// Effects raised below `update` (a background render), returned with its own.
     pending: Vec<Effect>,
+    /// New subscriptions whose first answer the worker is saving.
+    subscribing: Vec<FeedId>,
     pub quit: bool,
 }
 
@@ -263,6 +257,7 @@ impl App {
             data_version,
             renders: HashMap::new(),
             pending: Vec::new(),
+            subscribing: Vec::new(),
             quit: false,
         };
         app.feeds.reload(&app.store)?;
@@ -309,10 +304,6 @@ impl App {
             Msg::Progress(progress) => self.on_progress(progress).map(|()| Vec::new()),
             Msg::Tick => self.on_tick(),
             Msg::Probed(result) => self.on_probed(result),
-            Msg::Subscribed(feed, failure) => {
-                self.subscribed(feed, failure);
-                Ok(Vec::new())
-            }
             Msg::Rendered {
                 article,
                 width,
@@ -343,8 +334,16 @@ impl App {
         }
         self.refresh.apply(&progress);
         match progress {
-            Progress::Started { .. } => {}
+            Progress::Started { .. } | Progress::Joined { .. } => {}
             Progress::FeedDone(done) => {
+                if let Some(at) = self.subscribing.iter().position(|f| *f == done.feed_id) {
+                    self.subscribing.swap_remove(at);
+                    let failure = done
+                        .record
+                        .failed()
+                        .then(|| done.record.error_message.clone().unwrap_or_default());
+                    self.subscribed(done.feed_id, failure);
+                }
                 self.recent.push_front(done.clone());
                 self.recent.truncate(RECENT_FETCHES);
                 // The feed's mark (failed or not) follows at once, from the message.
@@ -383,7 +382,12 @@ impl App {
                     self.load_selected_fetch()?;
                 }
             }
-            Progress::Aborted(reason) => self.notify(format!("refresh stopped: {reason}"), true),
+            Progress::Aborted(reason) => {
+                for feed in std::mem::take(&mut self.subscribing) {
+                    self.subscribed(feed, Some(format!("refresh failed: {reason}")));
+                }
+                self.notify(format!("refresh stopped: {reason}"), true)
+            }
         }
         self.data_version = self.store.data_version()?;
         Ok(())

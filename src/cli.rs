@@ -15,10 +15,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::{Config, Paths};
 use crate::fetch::Fetcher;
 use crate::model::{FeedId, FeedListRow};
-use crate::refresh::{Command as WorkerCommand, Progress, RefreshStats};
+use crate::refresh::{
+    Command as WorkerCommand, ImagePlan, Progress, RefreshStats, Refresher, Subscription,
+};
 use crate::report::{self, megabytes, summary_line, thousands};
 use crate::store::{NewSubscription, Store};
-use crate::subscribe::{Probe, probe, probe_input, save_answer, subscription_url};
+use crate::subscribe::{Probe, probe, probe_input, subscription_url};
 use crate::subscriptions::{self, ExportFeed};
 use crate::text::{sanitize_text, truncate};
 
@@ -213,7 +215,13 @@ async fn add(
     }
     println!("subscribed to {url} (feed {id})");
     if let Some(answer) = answer {
-        if let Some(error) = save_answer(paths, config, id, answer).await? {
+        let subscription = Subscription {
+            feed: id,
+            title: url.clone(),
+            url,
+            answer,
+        };
+        if let Some(error) = save_answer(paths, config, subscription).await? {
             eprintln!("fetch failed: {error}");
         }
         if let Some(row) = store.feed_list()?.into_iter().find(|r| r.feed.id == id) {
@@ -221,6 +229,41 @@ async fn add(
         }
     }
     Ok(())
+}
+
+/// Has a worker save a new subscription's first answer as its first fetch.
+/// Returns the fetch's error message if it failed.
+async fn save_answer(
+    paths: &Paths,
+    config: Config,
+    subscription: Subscription,
+) -> anyhow::Result<Option<String>> {
+    let (commands, mut progress, worker) = worker(paths, config)?;
+    commands
+        .send(WorkerCommand::Subscribe(Box::new(subscription)))
+        .ok();
+    drop(commands);
+    let mut failure = None;
+    while let Some(p) = progress.recv().await {
+        match p {
+            Progress::FeedDone(done) if done.record.failed() => {
+                failure = Some(done.record.error_message.unwrap_or_default());
+            }
+            Progress::Aborted(reason) => bail!("refresh failed: {reason}"),
+            _ => {}
+        }
+    }
+    worker.await?;
+    Ok(failure)
+}
+
+/// A refresh worker on its own connection to the store, caching images as
+/// the configuration says.
+fn worker(paths: &Paths, config: Config) -> anyhow::Result<crate::refresh::Worker> {
+    let store = Store::open(&paths.database)
+        .with_context(|| format!("cannot open {}", paths.database.display()))?;
+    let images = ImagePlan::from_config(paths, &config);
+    Ok(Refresher::new(store, config)?.with_images(images).spawn())
 }
 
 // ---- import / export --------------------------------------------------------------
@@ -314,7 +357,8 @@ fn resolve_feed(store: &Store, name: &str) -> anyhow::Result<crate::model::Feed>
     }
 }
 
-/// Saves a new feed from the answer `add` already has, reporting only failures.
+/// Fetches every feed (or the `ids`) now: a line per feed (a progress bar on a
+/// terminal, or nothing but failures with `quiet`), then the run's summary.
 async fn refresh(
     store: Store,
     paths: &Paths,
@@ -322,8 +366,9 @@ async fn refresh(
     ids: Option<Vec<FeedId>>,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let images = crate::refresh::ImagePlan::from_config(paths, &config);
-    let (commands, mut progress, worker) = crate::refresh::spawn(store, config, images)?;
+    let images = ImagePlan::from_config(paths, &config);
+    let (commands, mut progress, worker) =
+        Refresher::new(store, config)?.with_images(images).spawn();
     commands.send(WorkerCommand::Refresh(ids)).ok();
     drop(commands);
     let interactive = std::io::stderr().is_terminal();
@@ -369,6 +414,11 @@ async fn refresh(
                     }
                     None if !quiet => writeln!(stdout, "{line}")?,
                     None => {}
+                }
+            }
+            Progress::Joined { feeds } => {
+                if let Some(b) = &bar {
+                    b.inc_length(*feeds as u64);
                 }
             }
             Progress::ImagesDone { .. } | Progress::Finished(_) | Progress::Aborted(_) => {}

@@ -121,7 +121,7 @@ pub struct Validators {
 }
 
 /// A response as the refresher needs it. The body is still content-coded.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Response {
     /// `None` for a local file.
     pub status: Option<u16>,

@@ -1,22 +1,17 @@
 //! From what a person typed to a subscription, shared by `tidings add` and
 //! the reader's `a` prompt: [`subscription_url`] makes an address of it,
 //! [`probe`] asks once and says whether the answer is a feed (with a preview:
-//! its title and newest items) or a web page (with the feeds it announces),
-//! and [`save_answer`] stores the answer the probe already has, so a new
-//! subscription costs one request and shows its articles at once.
+//! its title and newest items) or a web page (with the feeds it announces).
+//! The probe keeps the answer, which the refresh worker then saves as the
+//! feed's first fetch (`refresh::Command::Subscribe`), so a new subscription
+//! costs one request and shows its articles at once.
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
 
-use crate::config::{Config, Paths};
-use crate::fetch::{
-    DiscoveredFeed, Fetcher, Response, Validators, decode_body, discover_feeds, looks_like_html,
-};
-use crate::model::FeedId;
-use crate::parse::{ParseError, parse_feed};
-use crate::refresh::{Progress, Refresher};
-use crate::store::Store;
+use crate::fetch::{DiscoveredFeed, Fetcher, Response, Validators, discover_feeds};
+use crate::refresh::{Unreadable, read_answer};
 
 /// What an address turned out to be.
 #[derive(Debug)]
@@ -105,29 +100,13 @@ pub async fn probe(fetcher: &Fetcher, url: &str) -> anyhow::Result<Probe> {
     if let Some(status) = response.status.filter(|s| !(200..300).contains(s)) {
         bail!("{url} answered HTTP {status}");
     }
-    let body = decode_body(
-        &response.body,
-        response.content_encoding.as_deref(),
-        fetcher.max_body(),
-    )?;
     let final_url = response
         .moved_permanently_to
         .clone()
         .unwrap_or_else(|| url.to_string());
-    let charset = response.charset().map(str::to_string);
-    let base = response.final_url.clone();
-    // The body comes back for discovery, should it be a web page.
-    let (parsed, body) =
-        tokio::task::spawn_blocking(move || (parse_feed(&body, charset.as_deref(), &base), body))
-            .await
-            .unwrap_or_else(|_| {
-                (
-                    Err(ParseError::Malformed("the feed parser crashed".into())),
-                    Vec::new(),
-                )
-            });
-    match parsed {
-        Ok(feed) => {
+    match read_answer(response.clone(), fetcher.max_body()).await {
+        Ok(read) => {
+            let feed = read.feed;
             let mut items: Vec<(String, Option<i64>)> = feed
                 .articles
                 .iter()
@@ -149,46 +128,22 @@ pub async fn probe(fetcher: &Fetcher, url: &str) -> anyhow::Result<Probe> {
             }))
         }
         // Discovery only for pages from the web: a local file never leads elsewhere.
-        Err(ParseError::NotAFeed(_))
-            if response.status.is_some()
-                && looks_like_html(&body, response.content_type.as_deref()) =>
-        {
-            let html = String::from_utf8_lossy(&body);
+        Err(Unreadable::WebPage { html, .. }) if response.status.is_some() => {
+            let html = String::from_utf8_lossy(&html);
             Ok(Probe::Page(discover_feeds(&html, &response.final_url)))
         }
-        Err(e) => bail!("{url} is not a readable feed: {e}"),
+        Err(Unreadable::WebPage { error, .. } | Unreadable::Parse(error)) => {
+            bail!("{url} is not a readable feed: {error}")
+        }
+        Err(Unreadable::Body(e)) => Err(e.into()),
+        Err(Unreadable::Crashed) => {
+            bail!("{url} is not a readable feed: malformed feed: the feed parser crashed")
+        }
     }
 }
 
 /// Items a preview shows.
 const PREVIEW_ITEMS: usize = 5;
-
-/// Stores a probe's answer as the new feed's first fetch, through a refresher
-/// of its own (so its articles, validators and fetch record land as a
-/// refresh's would). Returns the fetch's error message if it failed.
-pub async fn save_answer(
-    paths: &Paths,
-    config: Config,
-    feed: FeedId,
-    answer: Response,
-) -> anyhow::Result<Option<String>> {
-    let images = crate::refresh::ImagePlan::from_config(paths, &config);
-    let mut refresher = Refresher::new(Store::open(&paths.database)?, config)?.with_images(images);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    refresher.ingest(feed, answer, &tx).await;
-    drop(tx);
-    let mut failure = None;
-    while let Some(p) = rx.recv().await {
-        match p {
-            Progress::FeedDone(done) if done.record.failed() => {
-                failure = Some(done.record.error_message.unwrap_or_default());
-            }
-            Progress::Aborted(reason) => bail!("refresh failed: {reason}"),
-            _ => {}
-        }
-    }
-    Ok(failure)
-}
 
 #[cfg(test)]
 mod tests {

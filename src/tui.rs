@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use crate::app::{App, Effect, Msg, PictureKey, Pictures, Prepared};
 use crate::config::ImageProtocol;
 use crate::config::{Config, Paths};
-use crate::refresh::{self, Command};
+use crate::refresh::{self, Command, Refresher};
 use crate::store::{NewSubscription, Store};
 use ratatui_image::picker::{Picker, ProtocolType};
 
@@ -41,7 +41,9 @@ pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Res
     let worker_store = Store::open(&paths.database)
         .with_context(|| format!("cannot open {}", paths.database.display()))?;
     let images = refresh::ImagePlan::from_config(paths, &config);
-    let (commands, mut progress, worker) = refresh::spawn(worker_store, config.clone(), images)?;
+    let (commands, mut progress, worker) = Refresher::new(worker_store, config.clone())?
+        .with_images(images)
+        .spawn();
 
     let mut terminal = init_terminal(config.ui.mouse)?;
     let result = async {
@@ -65,7 +67,6 @@ pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Res
         app.pictures = picker.clone().map(Pictures::new);
         let runner = Runner {
             picker,
-            paths,
             config: &config,
             commands: &commands,
             results: &results_tx,
@@ -133,7 +134,6 @@ pub fn add_welcome_feed(store: &mut Store) -> anyhow::Result<Option<crate::model
 struct Runner<'a> {
     /// How pictures are made for this terminal (none: placeholders only).
     picker: Option<Picker>,
-    paths: &'a Paths,
     config: &'a Config,
     commands: &'a mpsc::UnboundedSender<Command>,
     results: &'a mpsc::UnboundedSender<Msg>,
@@ -235,21 +235,6 @@ impl Runner<'_> {
                     tokio::spawn(async move {
                         let outcome = probe(&input, &config).await.map_err(|e| format!("{e:#}"));
                         let _ = results.send(Msg::Probed(outcome));
-                    });
-                }
-                Effect::SaveAnswer { feed, answer } => {
-                    let (paths, config) = (self.paths.clone(), self.config.clone());
-                    let results = self.results.clone();
-                    tokio::spawn(async move {
-                        let failure = match crate::subscribe::save_answer(
-                            &paths, config, feed, *answer,
-                        )
-                        .await
-                        {
-                            Ok(failure) => failure,
-                            Err(e) => Some(format!("{e:#}")),
-                        };
-                        let _ = results.send(Msg::Subscribed(feed, failure));
                     });
                 }
                 Effect::Render {

@@ -13,7 +13,7 @@ use support::TestServer;
 use tidings::config::Config;
 use tidings::fetch::Response;
 use tidings::model::{FeedId, ImageStatus};
-use tidings::refresh::{Command, ImagePlan, Progress, Refresher};
+use tidings::refresh::{Command, ImagePlan, Progress, Refresher, Subscription};
 use tidings::store::{NewSubscription, Store};
 
 struct Harness {
@@ -83,7 +83,14 @@ impl Harness {
     fn ingest(&self, feed: FeedId, answer: Response) -> Vec<Progress> {
         let mut refresher = self.refresher();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        self.runtime.block_on(refresher.ingest(feed, answer, &tx));
+        let subscription = Subscription {
+            feed,
+            url: answer.final_url.clone(),
+            title: String::new(),
+            answer,
+        };
+        let command = Command::Subscribe(Box::new(subscription));
+        self.runtime.block_on(refresher.run(command, &tx));
         Self::collect(&mut rx)
     }
 

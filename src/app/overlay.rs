@@ -10,6 +10,7 @@ use super::{App, ArticleList, Effect, Focus};
 use crate::fetch::DiscoveredFeed;
 use crate::keys::Action;
 use crate::model::{ArticleSource, FeedId, FeedStats, FetchRecord};
+use crate::refresh::{Command, Subscription};
 use crate::store::{NewSubscription, Result, Store};
 use crate::subscribe::{FeedPreview, Probe};
 
@@ -413,15 +414,20 @@ impl App {
             self.notify(format!("already subscribed to {}", preview.url), false);
             return Ok(Vec::new());
         }
-        let name = preview.title.as_deref().unwrap_or(&preview.url);
+        let name = preview.title.unwrap_or(preview.url.clone());
         self.notify(format!("subscribed to {name}"), false);
-        Ok(vec![Effect::SaveAnswer {
-            feed,
-            answer: preview.answer,
-        }])
+        self.subscribing.push(feed);
+        Ok(vec![Effect::Worker(Command::Subscribe(Box::new(
+            Subscription {
+                feed,
+                url: preview.url,
+                title: name,
+                answer: *preview.answer,
+            },
+        )))])
     }
 
-    /// A new subscription's first fetch has been saved.
+    /// A new subscription's first fetch has been saved (or failed, with why).
     pub(super) fn subscribed(&mut self, feed: FeedId, failure: Option<String>) {
         if let Err(e) = self.reload_lists() {
             self.notify(e.to_string(), true);

@@ -619,9 +619,10 @@ fn subscribing_picks_among_a_pages_feeds_previews_then_saves_the_answer() {
     }))));
     assert!(matches!(&app.overlay, Some(Overlay::Preview(_))));
     let effects = keys(&mut app, "y");
-    let [Effect::SaveAnswer { feed, .. }] = effects.as_slice() else {
+    let [Effect::Worker(Command::Subscribe(subscription))] = effects.as_slice() else {
         panic!("{effects:?}");
     };
+    let feed = &subscription.feed;
     assert_eq!(app.feeds.selected_feed().unwrap().feed.id, *feed);
     assert_eq!(
         app.feeds.selected_feed().unwrap().feed.display_name(),
@@ -629,7 +630,16 @@ fn subscribing_picks_among_a_pages_feeds_previews_then_saves_the_answer() {
     );
     assert_eq!(app.feeds.feed_ids().count(), 4);
 
-    app.update(Msg::Subscribed(*feed, Some("HTTP 500".into())));
+    // The worker saves the answer and reports the fetch like any other.
+    app.update(Msg::Progress(Progress::FeedDone(FeedDone {
+        feed_id: *feed,
+        title: "Comments".into(),
+        record: FetchRecord {
+            error_kind: Some(ErrorKind::Http),
+            error_message: Some("HTTP 500".into()),
+            ..FetchRecord::default()
+        },
+    })));
     let notice = app.notice.as_ref().unwrap();
     assert!(
         notice.error && notice.text.contains("HTTP 500"),

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{Progress, now_ms};
+use super::Progress;
 use crate::fetch::{FetchError, Fetcher, Validators};
 use crate::images::{ImageLimits, check, file_name, write_atomic};
 use crate::model::{FeedId, ImageStats, ImageStatus, ParsedFeed};
@@ -253,11 +253,13 @@ struct Waiting {
 }
 
 impl ImageLedger {
-    /// The downloads a just-saved feed needs. `found` counts the distinct
-    /// images its document shows.
+    /// The downloads a just-saved feed needs (failed ones only once their
+    /// retry time is before `now`). `found` counts the distinct images its
+    /// document shows.
     pub fn plan(
         &mut self,
         store: &mut Store,
+        now: i64,
         feed: FeedId,
         fetch_id: Option<i64>,
         feed_url: &str,
@@ -273,7 +275,7 @@ impl ImageLedger {
             urls.len() as u64
         });
         let jobs: Vec<ImageJob> = store
-            .images_to_fetch(feed, now_ms() / 1000)?
+            .images_to_fetch(feed, now)?
             .into_iter()
             .filter(|job| self.dispatched.insert(job.id))
             .collect();

@@ -1,0 +1,428 @@
+//! One refresh run, from the feeds to fetch to `Progress::Finished`. The
+//! store goes to the writer thread for the run; the loop here starts tasks as
+//! the [`Scheduler`] allows and moves each finished one to its next stage:
+//!
+//! ```text
+//! feed:  fetch (holds its host's slot) → parse (bounded by bytes waiting) → writer
+//! image: download (holds its host's slot) → check and write the file → writer
+//! ```
+//!
+//! The writer answers each saved feed with the images it needs, and those
+//! join the scheduler behind the feeds. A subscription made while the run is
+//! in progress joins it as one more feed; any other command waits for the
+//! end of the run. The run ends when nothing is in flight and the writer has
+//! listed every saved feed's images.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::images::{self, ImageBatch, ImageDone, ImageTask, evict};
+use super::scheduler::{Job, Scheduler, host_key};
+use super::stages::{Fetched, fetch_feed, parse_document};
+use super::writer::{WriterJob, write_fetched};
+use super::{Command, Progress, Refresher};
+use crate::fetch::Response;
+use crate::model::{ArticleId, FeedId, ImageStats};
+use crate::store::{FetchTarget, ImageOutcome, StoreError};
+
+/// Image downloads in flight at most while some feed's articles are not stored yet.
+const IMAGES_WHILE_ARTICLES_PENDING: usize = 4;
+
+/// Documents in the parse stage, in bytes, past which no new feed is fetched.
+const PARSE_BACKLOG_BYTES: usize = 64 << 20;
+
+/// The commands that arrive while a run is in progress.
+pub(super) struct Inbox<'a> {
+    pub commands: &'a mut mpsc::UnboundedReceiver<Command>,
+    /// Commands to run once this run is over.
+    pub later: &'a mut VecDeque<Command>,
+    /// False once the sender is gone.
+    pub open: bool,
+}
+
+impl Inbox<'_> {
+    async fn recv(inbox: &mut Option<&mut Inbox<'_>>) -> Option<Command> {
+        match inbox {
+            Some(inbox) if inbox.open => {
+                let command = inbox.commands.recv().await;
+                inbox.open = command.is_some();
+                command
+            }
+            _ => std::future::pending().await,
+        }
+    }
+}
+
+/// What a feed's task gives back, from either stage.
+type Joined = Result<Fetched, tokio::task::JoinError>;
+
+/// The tasks of a run in flight, by stage.
+#[derive(Default)]
+struct Stages {
+    /// Requests in flight, each holding its host's slot.
+    fetches: Tagged<Fetched, String>,
+    /// Documents being parsed or waiting for a parser permit, with their
+    /// sizes: past PARSE_BACKLOG_BYTES no new feed is fetched until the
+    /// parsers catch up (a fast server's large feeds would otherwise pile up
+    /// in memory).
+    parses: Tagged<Fetched, usize>,
+    backlog_bytes: usize,
+    /// Image downloads in flight, each holding its host's slot.
+    downloads: Tagged<images::ImageFetched, String>,
+    /// Downloaded images being checked and written.
+    image_checks: JoinSet<ImageDone>,
+    /// Saved feeds whose images the writer has not listed yet.
+    feeds_unplanned: usize,
+    /// Answers in hand already (subscriptions): not asked for again.
+    answered: HashMap<FeedId, Response>,
+}
+
+impl Stages {
+    fn articles_pending(&self) -> bool {
+        !self.fetches.is_empty() || !self.parses.is_empty() || self.feeds_unplanned > 0
+    }
+
+    fn busy(&self) -> bool {
+        self.articles_pending() || !self.downloads.is_empty() || !self.image_checks.is_empty()
+    }
+}
+
+impl Refresher {
+    /// One refresh run: the `named` feeds (or all), only those due when
+    /// `due_only`; a feed whose answer is in `answered` is not asked again.
+    pub(super) async fn try_run(
+        &mut self,
+        named: Option<Vec<FeedId>>,
+        due_only: bool,
+        answered: HashMap<FeedId, Response>,
+        progress: &mpsc::UnboundedSender<Progress>,
+        mut inbox: Option<&mut Inbox<'_>>,
+    ) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let started_at_ms = self.clock.now_ms();
+        let now = self.clock.now_secs();
+        let mut store = self.store.take().ok_or_else(|| {
+            StoreError::Other("an earlier refresh ended without returning its store".into())
+        })?;
+        let all = store.fetch_targets(named.as_deref())?;
+        let considered = all.len();
+        let targets: Vec<FetchTarget> = all
+            .into_iter()
+            .filter(|t| t.retry_after_until.is_none_or(|until| until <= now))
+            .filter(|t| !t.gone || named.is_some())
+            .filter(|t| !due_only || t.next_fetch_at.is_none_or(|at| at <= now))
+            .collect();
+        let _ = progress.send(Progress::Started {
+            total: targets.len(),
+            skipped: considered - targets.len(),
+        });
+        let run_id = store.begin_run(started_at_ms)?;
+
+        // The writer gets the store for the run and gives it back at the end.
+        // For each feed it saves, it answers with the images to download.
+        let (to_writer, queue) = mpsc::unbounded_channel();
+        let (to_loop, mut image_batches) = mpsc::unbounded_channel::<ImageBatch>();
+        let writer = {
+            let retention = self.config.retention.clone();
+            let progress = progress.clone();
+            let plan_images = self.images.is_some();
+            let clock = self.clock.clone();
+            tokio::task::spawn_blocking(move || {
+                let images = plan_images.then_some(&to_loop);
+                let result = write_fetched(
+                    &mut store, run_id, &retention, queue, &progress, images, &clock,
+                );
+                (store, result)
+            })
+        };
+
+        let image_limit = self.images.as_ref().map_or(0, |plan| plan.concurrency);
+        let mut scheduler = Scheduler::new(targets, &self.config.refresh, image_limit);
+        let mut stages = Stages {
+            answered,
+            ..Stages::default()
+        };
+        let mut private_hosts: HashMap<String, bool> = HashMap::new();
+        loop {
+            self.start_jobs(&mut scheduler, &mut stages);
+            let busy = stages.busy();
+            let finished: Joined = tokio::select! {
+                command = Inbox::recv(&mut inbox), if busy => {
+                    match command {
+                        Some(Command::Subscribe(subscription)) => {
+                            let subscription = *subscription;
+                            stages.answered.insert(subscription.feed, subscription.answer);
+                            scheduler.push_feed(FetchTarget {
+                                id: subscription.feed,
+                                title: subscription.title,
+                                fetch_url: subscription.url,
+                                etag: None,
+                                last_modified: None,
+                                next_fetch_at: None,
+                                retry_after_until: None,
+                                gone: false,
+                            });
+                            let _ = progress.send(Progress::Joined { feeds: 1 });
+                        }
+                        Some(other) => {
+                            if let Some(inbox) = inbox.as_mut() {
+                                inbox.later.push_back(other);
+                            }
+                        }
+                        None => {}
+                    }
+                    continue;
+                }
+                Some(batch) = image_batches.recv(), if stages.feeds_unplanned > 0 => {
+                    stages.feeds_unplanned -= 1;
+                    let host = host_key(&batch.feed_url);
+                    let private = match private_hosts.get(&host) {
+                        Some(known) => *known,
+                        None => {
+                            let found = crate::fetch::address::feed_is_private(&batch.feed_url).await;
+                            private_hosts.insert(host, found);
+                            found
+                        }
+                    };
+                    for job in batch.jobs {
+                        let host = host_key(&job.url);
+                        scheduler.push_image(host, ImageTask {
+                            fetch_id: batch.fetch_id,
+                            job,
+                            public_only: !private,
+                        });
+                    }
+                    continue;
+                }
+                Some((host, joined)) = stages.downloads.join_next(), if !stages.downloads.is_empty() => {
+                    scheduler.finished(&host, true);
+                    match joined {
+                        Ok(fetched) => {
+                            let plan = self.images.clone().expect("downloads have a plan");
+                            stages.image_checks.spawn(images::check_and_write(plan, fetched));
+                        }
+                        Err(e) => tracing::error!("an image task panicked: {e}"),
+                    }
+                    continue;
+                }
+                Some(joined) = stages.image_checks.join_next(), if !stages.image_checks.is_empty() => {
+                    match joined {
+                        Ok(done) => {
+                            // A closed queue means the writer stopped on an error: it is reported below.
+                            if to_writer.send(WriterJob::Image(Box::new(done))).is_err() {
+                                break;
+                            }
+                        }
+                        Err(e) => tracing::error!("an image task panicked: {e}"),
+                    }
+                    continue;
+                }
+                Some((host, joined)) = stages.fetches.join_next(), if !stages.fetches.is_empty() => {
+                    scheduler.finished(&host, false);
+                    match joined {
+                        Ok(fetched) if fetched.document.is_some() => {
+                            self.start_parse(&mut stages, fetched);
+                            continue;
+                        }
+                        finished => finished,
+                    }
+                }
+                Some((bytes, joined)) = stages.parses.join_next(), if !stages.parses.is_empty() => {
+                    stages.backlog_bytes -= bytes;
+                    joined
+                }
+                // Nothing in flight, nothing left to list: the run is done (or
+                // the writer stopped on an error, reported below).
+                else => break,
+            };
+            match finished {
+                Ok(fetched) => {
+                    if self.images.is_some() {
+                        stages.feeds_unplanned += 1;
+                    }
+                    if to_writer.send(WriterJob::Feed(Box::new(fetched))).is_err() {
+                        break;
+                    }
+                }
+                // The stages catch their own failures; a panic here is a bug, not a feed problem.
+                Err(e) => tracing::error!("a feed task panicked: {e}"),
+            }
+        }
+        drop(to_writer);
+        let (mut store, written) = writer
+            .await
+            .map_err(|e| StoreError::Other(format!("the writer thread failed: {e}")))?;
+        let outcome = written.and_then(|mut stats| {
+            stats.started_at_ms = started_at_ms;
+            stats.wall_ms = started.elapsed().as_millis() as u64;
+            store.finish_run(run_id, &stats)?;
+            Ok(stats)
+        });
+        if let Some(plan) = &self.images
+            && let Err(e) = evict(&mut store, &plan.dir, plan.cache_limit_bytes)
+        {
+            tracing::warn!("image cache eviction failed: {e}");
+        }
+        self.store = Some(store);
+        let _ = progress.send(Progress::Finished(outcome?));
+        Ok(())
+    }
+
+    /// Starts every job the scheduler allows now. Until every article is
+    /// stored, only a few images at a time: their downloads and checks would
+    /// take the CPU the parser and the writer need (the busiest hosts' images
+    /// still start early).
+    fn start_jobs(&self, scheduler: &mut Scheduler, stages: &mut Stages) {
+        let image_limit = if stages.articles_pending() {
+            IMAGES_WHILE_ARTICLES_PENDING
+        } else {
+            usize::MAX
+        };
+        let interval = self.config.refresh.interval_minutes as i64 * 60;
+        while let Some((host, job)) =
+            scheduler.next(stages.backlog_bytes < PARSE_BACKLOG_BYTES, image_limit)
+        {
+            let fetcher = self.fetcher.clone();
+            match job {
+                Job::Feed(target) => {
+                    let answer = stages.answered.remove(&target.id);
+                    let clock = self.clock.clone();
+                    stages.fetches.spawn(host, async move {
+                        fetch_feed(&fetcher, target, answer, interval, &clock).await
+                    });
+                }
+                Job::Image(image) => {
+                    let plan = self
+                        .images
+                        .clone()
+                        .expect("images are planned only with a plan");
+                    stages.downloads.spawn(host, async move {
+                        images::fetch(fetcher, &plan, *image).await
+                    });
+                }
+            }
+        }
+    }
+
+    /// Hands a fetched document to the parse stage.
+    fn start_parse(&self, stages: &mut Stages, fetched: Fetched) {
+        let bytes = fetched.document.as_ref().map_or(0, |d| d.body.len());
+        let interval = self.config.refresh.interval_minutes as i64 * 60;
+        let parse = parse_document(
+            fetched,
+            self.parsers.clone(),
+            self.fetcher.max_body(),
+            interval,
+            self.clock.clone(),
+        );
+        stages.parses.spawn(bytes, parse);
+        stages.backlog_bytes += bytes;
+    }
+
+    /// Downloads one article's missing images (a handful; no scheduler needed:
+    /// they are fetched one host-limit's worth at a time) and reports them.
+    pub(super) async fn cache_article_images(
+        &mut self,
+        article: ArticleId,
+        progress: &mpsc::UnboundedSender<Progress>,
+    ) -> Result<(), StoreError> {
+        let (Some(plan), Some(store)) = (self.images.clone(), self.store.as_mut()) else {
+            return Ok(());
+        };
+        let now = self.clock.now_secs();
+        let jobs = store.article_images_to_fetch(article, now)?;
+        let Some(summary) = store.article(article)? else {
+            return Ok(());
+        };
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let feed_url = store
+            .fetch_targets(Some(&[summary.feed_id]))?
+            .first()
+            .map(|t| t.fetch_url.clone())
+            .unwrap_or_default();
+        let public_only = !crate::fetch::address::feed_is_private(&feed_url).await;
+        let started = Instant::now();
+        let mut downloads = JoinSet::new();
+        let mut outcomes = Vec::new();
+        for job in jobs {
+            while downloads.len() >= self.config.refresh.per_host.max(1) {
+                if let Some(Ok(done)) = downloads.join_next().await {
+                    outcomes.push(done);
+                }
+            }
+            let task = ImageTask {
+                fetch_id: None,
+                job,
+                public_only,
+            };
+            downloads.spawn(images::download(self.fetcher.clone(), plan.clone(), task));
+        }
+        while let Some(joined) = downloads.join_next().await {
+            if let Ok(done) = joined {
+                outcomes.push(done);
+            }
+        }
+        let store = self.store.as_mut().expect("still here");
+        let saved: Vec<&ImageOutcome> = outcomes.iter().map(|d: &ImageDone| &d.outcome).collect();
+        store.save_images(&saved, self.clock.now_secs())?;
+        let mut stats = ImageStats {
+            found: outcomes.len() as u64,
+            ms: started.elapsed().as_millis() as u64,
+            ..ImageStats::default()
+        };
+        for done in &outcomes {
+            done.count_in(&mut stats);
+        }
+        let _ = progress.send(Progress::ImagesDone {
+            feed_id: summary.feed_id,
+            stats,
+        });
+        Ok(())
+    }
+}
+
+/// Tasks that each carry a tag (the host whose slot they hold, the bytes they
+/// hold back), handed back with the task's output, even when it panicked.
+struct Tagged<T, K> {
+    tasks: JoinSet<T>,
+    tags: HashMap<tokio::task::Id, K>,
+}
+
+impl<T, K> Default for Tagged<T, K> {
+    fn default() -> Self {
+        Tagged {
+            tasks: JoinSet::new(),
+            tags: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Send + 'static, K> Tagged<T, K> {
+    fn spawn(&mut self, tag: K, task: impl std::future::Future<Output = T> + Send + 'static) {
+        let id = self.tasks.spawn(task).id();
+        self.tags.insert(id, tag);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// The next task to end, with its tag. Cancel-safe, as `tokio::select!` needs.
+    async fn join_next(&mut self) -> Option<(K, Result<T, tokio::task::JoinError>)> {
+        let joined = self.tasks.join_next_with_id().await?;
+        let id = match &joined {
+            Ok((id, _)) => *id,
+            Err(e) => e.id(),
+        };
+        let tag = self
+            .tags
+            .remove(&id)
+            .expect("every task is spawned with its tag");
+        Some((tag, joined.map(|(_, output)| output)))
+    }
+}

@@ -1,0 +1,216 @@
+//! Who goes next in a refresh: the [`Scheduler`] hands out feeds to fetch and
+//! images to download, the busiest host first, within the per-host and global
+//! limits, feeds before images. It only decides; the run loop starts the
+//! tasks and tells it when a host's slot is free again.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::images::ImageTask;
+use crate::config::RefreshConfig;
+use crate::store::FetchTarget;
+
+/// What the scheduler hands out: a feed to fetch, or an image to download.
+pub(super) enum Job {
+    Feed(FetchTarget),
+    Image(Box<ImageTask>),
+}
+
+/// Decides what to fetch next: the feed whose host has the most feeds still
+/// waiting (the busiest host is the critical path of a refresh), among hosts
+/// below `per_host` requests in flight, while fewer than `concurrency` feed
+/// requests are in flight overall. Images come only when no feed can start,
+/// with a global limit of their own, and share each host's limit with the
+/// feeds: the articles of a refresh come first, and no host gets more than
+/// `per_host` requests at once. A slot frees when its answer arrives.
+pub(super) struct Scheduler {
+    feeds: HashMap<String, VecDeque<FetchTarget>>,
+    images: HashMap<String, VecDeque<ImageTask>>,
+    in_flight: HashMap<String, usize>,
+    feeds_in_flight: usize,
+    images_in_flight: usize,
+    per_host: usize,
+    concurrency: usize,
+    image_concurrency: usize,
+}
+
+impl Scheduler {
+    pub(super) fn new(
+        targets: Vec<FetchTarget>,
+        config: &RefreshConfig,
+        image_concurrency: usize,
+    ) -> Scheduler {
+        let mut feeds: HashMap<String, VecDeque<FetchTarget>> = HashMap::new();
+        for target in targets {
+            feeds
+                .entry(host_key(&target.fetch_url))
+                .or_default()
+                .push_back(target);
+        }
+        Scheduler {
+            feeds,
+            images: HashMap::new(),
+            in_flight: HashMap::new(),
+            feeds_in_flight: 0,
+            images_in_flight: 0,
+            per_host: config.per_host.max(1),
+            concurrency: config.concurrency.max(1),
+            image_concurrency,
+        }
+    }
+
+    /// Adds a feed to the run in progress (a subscription made meanwhile).
+    pub(super) fn push_feed(&mut self, target: FetchTarget) {
+        self.feeds
+            .entry(host_key(&target.fetch_url))
+            .or_default()
+            .push_back(target);
+    }
+
+    pub(super) fn push_image(&mut self, host: String, task: ImageTask) {
+        self.images.entry(host).or_default().push_back(task);
+    }
+
+    /// The waiting queue to serve next: the longest on a host with a free slot.
+    fn pick<T>(
+        queues: &HashMap<String, VecDeque<T>>,
+        in_flight: &HashMap<String, usize>,
+        per_host: usize,
+    ) -> Option<String> {
+        queues
+            .iter()
+            .filter(|(host, queue)| {
+                !queue.is_empty() && in_flight.get(*host).copied().unwrap_or(0) < per_host
+            })
+            .max_by_key(|(host, queue)| (queue.len(), std::cmp::Reverse(host.as_str())))
+            .map(|(host, _)| host.clone())
+    }
+
+    /// The next job to start: a feed when `feeds_allowed` and one can go,
+    /// else an image when no feed is waiting and fewer than `image_limit`
+    /// are in flight.
+    pub(super) fn next(
+        &mut self,
+        feeds_allowed: bool,
+        image_limit: usize,
+    ) -> Option<(String, Job)> {
+        if feeds_allowed
+            && self.feeds_in_flight < self.concurrency
+            && let Some(host) = Self::pick(&self.feeds, &self.in_flight, self.per_host)
+        {
+            let target = self.feeds.get_mut(&host)?.pop_front()?;
+            *self.in_flight.entry(host.clone()).or_default() += 1;
+            self.feeds_in_flight += 1;
+            return Some((host, Job::Feed(target)));
+        }
+        // Images wait while any feed is still waiting for a slot.
+        let feeds_waiting = self.feeds.values().any(|q| !q.is_empty());
+        if feeds_waiting || self.images_in_flight >= image_limit.min(self.image_concurrency) {
+            return None;
+        }
+        let host = Self::pick(&self.images, &self.in_flight, self.per_host)?;
+        let task = self.images.get_mut(&host)?.pop_front()?;
+        *self.in_flight.entry(host.clone()).or_default() += 1;
+        self.images_in_flight += 1;
+        Some((host, Job::Image(Box::new(task))))
+    }
+
+    pub(super) fn finished(&mut self, host: &str, image: bool) {
+        if let Some(n) = self.in_flight.get_mut(host) {
+            *n -= 1;
+            if image {
+                self.images_in_flight -= 1;
+            } else {
+                self.feeds_in_flight -= 1;
+            }
+        }
+    }
+}
+
+/// The key of a host's slots: its name and port ("local" for a file).
+pub(super) fn host_key(address: &str) -> String {
+    url::Url::parse(address)
+        .ok()
+        .and_then(|u| {
+            Some(format!(
+                "{}:{}",
+                u.host_str()?,
+                u.port_or_known_default().unwrap_or(0)
+            ))
+        })
+        .unwrap_or_else(|| "local".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FeedId;
+
+    #[test]
+    fn the_scheduler_serves_feeds_first_and_keeps_each_host_to_its_limit() {
+        let feed = |id: i64, host: &str| FetchTarget {
+            id: FeedId(id),
+            title: String::new(),
+            fetch_url: format!("http://{host}/feed{id}"),
+            etag: None,
+            last_modified: None,
+            next_fetch_at: None,
+            retry_after_until: None,
+            gone: false,
+        };
+        let image = |id: i64, host: &str| ImageTask {
+            fetch_id: None,
+            job: crate::store::ImageJob {
+                id,
+                url: format!("http://{host}/{id}.png"),
+                etag: None,
+                last_modified: None,
+                file: None,
+            },
+            public_only: false,
+        };
+        let config = crate::config::RefreshConfig {
+            per_host: 2,
+            ..Default::default()
+        };
+        let targets = vec![feed(1, "a"), feed(2, "a"), feed(3, "a"), feed(4, "b")];
+        let mut scheduler = Scheduler::new(targets, &config, 64);
+        for id in 0..10 {
+            scheduler.push_image(host_key(&format!("http://a/{id}.png")), image(id, "a"));
+            scheduler.push_image(host_key(&format!("http://c/{id}.png")), image(id, "c"));
+        }
+        let kind = |job: &Option<(String, Job)>| match job {
+            Some((host, Job::Feed(_))) => format!("feed {host}"),
+            Some((host, Job::Image(_))) => format!("image {host}"),
+            None => "none".into(),
+        };
+        // A parse backlog holds new feeds back, and images wait behind them.
+        assert_eq!(kind(&scheduler.next(false, usize::MAX)), "none");
+        // Two feeds of host a, one of b; a's third waits for a slot, and so
+        // does every image while it waits.
+        let started: Vec<String> = (0..4)
+            .map(|_| kind(&scheduler.next(true, usize::MAX)))
+            .collect();
+        assert_eq!(started, ["feed a:80", "feed a:80", "feed b:80", "none"]);
+        scheduler.finished("a:80", false);
+        assert_eq!(kind(&scheduler.next(true, usize::MAX)), "feed a:80");
+        // No feed waits now: images go, within their host's slots (a's are
+        // still held by feeds) and within the limit while articles are pending.
+        assert_eq!(kind(&scheduler.next(true, 1)), "image c:80");
+        assert_eq!(kind(&scheduler.next(true, 1)), "none");
+        assert_eq!(kind(&scheduler.next(true, 2)), "image c:80");
+        assert_eq!(
+            kind(&scheduler.next(true, usize::MAX)),
+            "none",
+            "c has 2 in flight"
+        );
+        scheduler.finished("a:80", false);
+        assert_eq!(kind(&scheduler.next(true, usize::MAX)), "image a:80");
+    }
+
+    #[test]
+    fn hosts_are_keyed_with_their_port() {
+        assert_eq!(host_key("http://127.0.0.2:8765/feeds/1"), "127.0.0.2:8765");
+        assert_eq!(host_key("https://example.org/x"), "example.org:443");
+        assert_eq!(host_key("file:///tmp/x.xml"), "local");
+    }
+}

@@ -1,0 +1,113 @@
+//! The one writer of a refresh run: a thread that owns the store for the run,
+//! saves each fetched feed (articles, HTTP state and fetch record together)
+//! and each finished image download, reports [`Progress::FeedDone`], and
+//! tells the run loop which images a saved feed needs. Nothing else writes
+//! fetch results, so a subscription made while a run is in progress joins
+//! that run rather than opening a writer of its own.
+
+use tokio::sync::mpsc;
+
+use super::images::{ImageBatch, ImageDone, ImageLedger};
+use super::stages::Fetched;
+use super::{FeedDone, Progress, RefreshStats};
+use crate::clock::Clock;
+use crate::config::RetentionConfig;
+use crate::model::RunStats;
+use crate::store::{FetchToSave, ImageOutcome, Store, StoreError};
+
+/// What the writer is handed: a fetched feed, or finished image downloads.
+pub(super) enum WriterJob {
+    Feed(Box<Fetched>),
+    Image(Box<ImageDone>),
+}
+
+/// The one writer of a run, on a thread of its own so that the dispatch loop
+/// never waits for SQLite: saves the fetched feeds in the order they come,
+/// reports each, and counts the run's totals. Feeds that queued up while it
+/// was writing go into one transaction together (group commit: each feed, and
+/// the batch, is all or nothing), since a commit's fixed cost (the search
+/// index flush) is most of a small feed's. WAL checkpoints run beside it on
+/// another thread.
+pub(super) fn write_fetched(
+    store: &mut Store,
+    run_id: i64,
+    retention: &RetentionConfig,
+    mut queue: mpsc::UnboundedReceiver<WriterJob>,
+    progress: &mpsc::UnboundedSender<Progress>,
+    image_batches: Option<&mpsc::UnboundedSender<ImageBatch>>,
+    clock: &Clock,
+) -> Result<RunStats, StoreError> {
+    let _checkpoints = store.background_checkpoints()?;
+    let mut totals = RefreshStats::default();
+    let mut ledger = ImageLedger::default();
+    let mut feeds: Vec<Fetched> = Vec::new();
+    let mut images: Vec<ImageDone> = Vec::new();
+    while let Some(first) = queue.blocking_recv() {
+        // Whatever queued up while the last batch was being written goes in this one.
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                WriterJob::Feed(fetched) => feeds.push(*fetched),
+                WriterJob::Image(done) => images.push(*done),
+            }
+            if feeds.len() < MAX_BATCH && images.len() < MAX_IMAGE_BATCH {
+                next = queue.try_recv().ok();
+            }
+        }
+        let now = clock.now_secs();
+        // Articles first: images never hold a feed back.
+        if !feeds.is_empty() {
+            let mut to_save: Vec<FetchToSave> = feeds
+                .iter_mut()
+                .map(|f| FetchToSave {
+                    feed: f.target.id,
+                    update: &f.update,
+                    record: &mut f.record,
+                })
+                .collect();
+            let counts = store.save_fetches(&mut to_save, Some(run_id), now, retention)?;
+            for (fetched, counts) in feeds.drain(..).zip(counts) {
+                let batch = match image_batches {
+                    Some(_) => Some(ledger.plan(
+                        store,
+                        now,
+                        fetched.target.id,
+                        Some(counts.fetch_id),
+                        &fetched.target.fetch_url,
+                        fetched.update.parsed.as_ref(),
+                    )?),
+                    None => None,
+                };
+                let done = Progress::FeedDone(FeedDone {
+                    feed_id: fetched.target.id,
+                    title: fetched.target.title.clone(),
+                    record: fetched.record,
+                });
+                totals.apply(&done);
+                let _ = progress.send(done);
+                if let (Some(to_loop), Some(batch)) = (image_batches, batch) {
+                    let _ = to_loop.send(batch);
+                }
+            }
+        }
+        if !images.is_empty() {
+            let outcomes: Vec<&ImageOutcome> = images.iter().map(|d| &d.outcome).collect();
+            store.save_images(&outcomes, now)?;
+            for done in ledger.record(store, &images)? {
+                let _ = progress.send(done);
+            }
+            images.clear();
+        }
+        store.keep_wal_under(WAL_LIMIT_BYTES)?;
+    }
+    Ok(totals.totals())
+}
+
+/// The writer has the WAL checkpointed and truncated between two batches once
+/// it is larger than this.
+const WAL_LIMIT_BYTES: u64 = 256 << 20;
+
+/// Most feeds saved in one transaction.
+const MAX_BATCH: usize = 16;
+/// Most image outcomes saved in one transaction (each is one small row).
+const MAX_IMAGE_BATCH: usize = 64;
