@@ -8,6 +8,7 @@ mod support;
 use std::time::Duration;
 
 use support::TestServer;
+use tidings::clock::Clock;
 use tidings::config::Config;
 use tidings::model::{ErrorKind, FeedId, FetchRecord};
 use tidings::refresh::{Command, Progress, Refresher};
@@ -18,6 +19,9 @@ struct Harness {
     db: std::path::PathBuf,
     runtime: tokio::runtime::Runtime,
     config: Config,
+    /// The workers' clock: it starts at the wall clock's time and moves only
+    /// when a test moves it.
+    clock: Clock,
 }
 
 impl Harness {
@@ -39,6 +43,7 @@ impl Harness {
             db,
             runtime,
             config,
+            clock: Clock::manual(chrono::Utc::now().timestamp_millis()),
         }
     }
 
@@ -58,7 +63,9 @@ impl Harness {
 
     /// Runs one command through a fresh worker; returns the progress it reported.
     fn run(&self, command: Command) -> Vec<Progress> {
-        let mut refresher = Refresher::new(self.store(), self.config.clone()).unwrap();
+        let mut refresher = Refresher::new(self.store(), self.config.clone())
+            .unwrap()
+            .with_clock(self.clock.clone());
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         self.runtime.block_on(refresher.run(command, &tx));
         drop(tx);
@@ -525,4 +532,130 @@ fn killing_a_refresh_midway_leaves_each_feed_as_before_or_fully_updated() {
             assert_eq!(row.total, 2);
         }
     }
+}
+
+fn started(progress: &[Progress]) -> (usize, usize) {
+    match progress.first() {
+        Some(Progress::Started { total, skipped }) => (*total, *skipped),
+        other => panic!("a run starts with Started, not {other:?}"),
+    }
+}
+
+#[test]
+fn a_rate_limited_feed_is_asked_again_once_its_retry_after_has_passed() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    h.subscribe(&server.url("/busy.xml"));
+    h.refresh_all();
+    // The server said Retry-After: 3600.
+    h.clock.advance(Duration::from_secs(3599));
+    assert_eq!(started(&h.refresh_all()), (0, 1), "one second early");
+    assert_eq!(server.requests_for("/busy.xml").len(), 1);
+    h.clock.advance(Duration::from_secs(2));
+    assert_eq!(started(&h.refresh_all()), (1, 0), "one second late");
+    assert_eq!(server.requests_for("/busy.xml").len(), 2);
+}
+
+#[test]
+fn the_periodic_refresh_waits_for_the_interval_or_the_feeds_longer_ttl() {
+    let server = TestServer::start();
+    let mut h = Harness::new();
+    h.subscribe(&server.url("/etag.xml"));
+    // The feed's <ttl> is 5 minutes: with a 1-minute interval, the TTL rules.
+    h.config.refresh.interval_minutes = 1;
+    h.run(Command::RefreshDue);
+    h.clock.advance(Duration::from_secs(299));
+    assert_eq!(started(&h.run(Command::RefreshDue)), (0, 1));
+    h.clock.advance(Duration::from_secs(1));
+    assert_eq!(started(&h.run(Command::RefreshDue)), (1, 0));
+    // With a 60-minute interval, the interval rules.
+    h.config.refresh.interval_minutes = 60;
+    h.run(Command::Refresh(None));
+    h.clock.advance(Duration::from_secs(59 * 60));
+    assert_eq!(started(&h.run(Command::RefreshDue)), (0, 1));
+    h.clock.advance(Duration::from_secs(60));
+    assert_eq!(started(&h.run(Command::RefreshDue)), (1, 0));
+    assert_eq!(server.requests_for("/etag.xml").len(), 4);
+}
+
+#[test]
+fn a_subscription_made_in_the_reader_during_a_refresh_joins_it_and_both_land() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use tidings::app::{App, Effect, Msg};
+
+    let server = TestServer::start();
+    let mut h = Harness::new();
+    h.config.refresh.per_host = 2;
+    let slow: Vec<FeedId> = (0..6)
+        .map(|i| h.subscribe(&format!("{}?n={i}", server.url("/slow.xml"))))
+        .collect();
+    let (progress, app) = h.runtime.block_on(async {
+        let (commands, mut progress, worker) =
+            Refresher::new(h.store(), h.config.clone()).unwrap().spawn();
+        commands.send(Command::Refresh(None)).unwrap();
+        let mut seen = vec![progress.recv().await.unwrap()];
+        assert!(matches!(seen[0], Progress::Started { total: 6, .. }));
+
+        // The reader, while that refresh runs (2 at a time, 300 ms each):
+        // `a`, an address, its preview, `y`.
+        let mut app = App::new(
+            h.store(),
+            &h.config,
+            chrono::Utc::now().timestamp_millis(),
+            ratatui::layout::Rect::new(0, 0, 120, 40),
+        )
+        .unwrap();
+        let fetcher = tidings::fetch::Fetcher::new(&h.config.refresh).unwrap();
+        let preview = tidings::subscribe::probe(&fetcher, &server.url("/new-home.xml"))
+            .await
+            .unwrap();
+        app.update(Msg::Probed(Ok(preview)));
+        let yes = KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE);
+        for effect in app.update(Msg::Key(yes)) {
+            if let Effect::Worker(command) = effect {
+                commands.send(command).unwrap();
+            }
+        }
+        drop(commands);
+        while let Some(p) = progress.recv().await {
+            app.update(Msg::Progress(p.clone()));
+            seen.push(p);
+        }
+        worker.await.unwrap();
+        (seen, app)
+    });
+
+    assert!(
+        progress.contains(&Progress::Joined { feeds: 1 }),
+        "{progress:?}"
+    );
+    let runs = progress
+        .iter()
+        .filter(|p| matches!(p, Progress::Started { .. }))
+        .count();
+    assert_eq!(runs, 1, "the subscription joined the run: {progress:?}");
+    assert!(
+        matches!(progress.last(), Some(Progress::Finished(s)) if s.feeds == 7 && s.failed == 0),
+        "{progress:?}"
+    );
+    let rows = h.store().feed_list().unwrap();
+    for feed in &slow {
+        let row = rows.iter().find(|r| r.feed.id == *feed).unwrap();
+        assert_eq!(row.total, 2, "the refresh's feeds land: {row:?}");
+    }
+    let new = rows
+        .iter()
+        .find(|r| r.feed.url == server.url("/new-home.xml"))
+        .expect("subscribed");
+    assert_eq!(new.total, 1, "the subscription's article lands");
+    assert_eq!(
+        server.requests_for("/new-home.xml").len(),
+        1,
+        "its answer is saved, not asked for again"
+    );
+    let notice = app.notice.as_ref().expect("a notice");
+    assert!(
+        !notice.error && notice.text.contains("Moved Blog: 1 article"),
+        "{notice:?}"
+    );
 }
