@@ -61,7 +61,7 @@ fn try_main(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Logs go to `logs/tidings.log` in the data dir, never to the terminal.
-/// Panics are logged there too; only a panic on the main thread is printed.
+/// Panics are logged there too (see `tui::install_panic_hook`).
 fn init_logging(paths: &Paths) -> tracing_appender::non_blocking::WorkerGuard {
     let appender = tracing_appender::rolling::never(&paths.log_dir, "tidings.log");
     // The default queue preallocates 128k lines (4 MB); tidings logs a line per failure.
@@ -75,14 +75,7 @@ fn init_logging(paths: &Paths) -> tracing_appender::non_blocking::WorkerGuard {
         .with_ansi(false)
         .with_env_filter(filter)
         .init();
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        tracing::error!("panic: {info}");
-        let on_main = std::thread::current().name() == Some("main");
-        if on_main && !tidings::render::recovering_from_panic() {
-            default_hook(info);
-        }
-    }));
+    tidings::tui::install_panic_hook();
     guard
 }
 

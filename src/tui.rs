@@ -1,13 +1,17 @@
-//! The reader's event loop and its terminal. [`run`] opens the store (adding
+//! The reader's event loop and its terminal. [`run`] takes the store (adding
 //! the welcome feed on a first start), starts the refresh worker, takes over
 //! the terminal and loops: draw if something changed → wait for one message
 //! (a terminal event, the worker's progress, a background result, a tick) →
 //! `App::update` → drain what else is queued → carry out the effects. The
 //! terminal is restored on every way out: q, Ctrl-c, SIGTERM, an error, a
-//! panic (ratatui's hook restores it before the panic is reported).
+//! panic ([`install_panic_hook`] restores it before the panic is reported).
+//! What the loop hands to the desktop (browser, image viewer, clipboard) is
+//! in `desktop`; how pictures are drawn in this terminal, in `graphics`.
 
-use std::io::Write;
-use std::process::Stdio;
+mod desktop;
+pub mod graphics;
+
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -20,12 +24,11 @@ use ratatui::layout::Rect;
 use ratatui::{DefaultTerminal, Terminal};
 use tokio::sync::mpsc;
 
-use crate::app::{App, Effect, Msg, PictureKey, Pictures, Prepared};
-use crate::config::ImageProtocol;
+use crate::app::{App, Effect, Msg, Pictures, Prepared};
 use crate::config::{Config, Paths};
 use crate::refresh::{self, Command, Refresher};
 use crate::store::{NewSubscription, Store};
-use ratatui_image::picker::{Picker, ProtocolType};
+use ratatui_image::picker::Picker;
 
 /// Ticks while a refresh runs (its clock moves), and when idle (auto refresh,
 /// a cron refresh by another process, notices that expire).
@@ -63,7 +66,7 @@ pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Res
             commands.send(Command::Refresh(Some(vec![feed])))?;
         }
         let (results_tx, mut results) = mpsc::unbounded_channel();
-        let picker = choose_picker(config.images.protocol);
+        let picker = graphics::choose_picker(config.images.protocol);
         app.pictures = picker.clone().map(Pictures::new);
         let runner = Runner {
             picker,
@@ -89,19 +92,32 @@ pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Res
     result
 }
 
-/// Raw mode, the alternate screen and (when wanted) the mouse, with a panic
-/// hook that puts the terminal back before the panic is reported. Panics on
-/// other threads (a feed parser in `spawn_blocking`) and those the renderer
-/// recovers from leave the screen alone: the reader goes on.
-fn init_terminal(mouse: bool) -> anyhow::Result<DefaultTerminal> {
-    let previous = std::panic::take_hook();
+/// Whether the reader holds the terminal (raw mode, alternate screen), for
+/// the panic hook: the terminal is process-wide, and so is a panic hook.
+static TERMINAL_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// The one panic hook, installed once at start: the panic goes to the log;
+/// on the main thread it is also printed, after the terminal is put back if
+/// the reader holds it. Panics on other threads (a feed parser in
+/// `spawn_blocking`) and those the renderer recovers from are only logged:
+/// the reader goes on.
+pub fn install_panic_hook() {
+    let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        tracing::error!("panic: {info}");
         let on_main = std::thread::current().name() == Some("main");
         if on_main && !crate::render::recovering_from_panic() {
-            restore_terminal();
+            if TERMINAL_TAKEN.load(Ordering::SeqCst) {
+                restore_terminal();
+            }
+            default_hook(info);
         }
-        previous(info);
     }));
+}
+
+/// Raw mode, the alternate screen and (when wanted) the mouse.
+fn init_terminal(mouse: bool) -> anyhow::Result<DefaultTerminal> {
+    TERMINAL_TAKEN.store(true, Ordering::SeqCst);
     crossterm::terminal::enable_raw_mode()?;
     execute!(std::io::stdout(), EnterAlternateScreen)?;
     if mouse {
@@ -113,6 +129,7 @@ fn init_terminal(mouse: bool) -> anyhow::Result<DefaultTerminal> {
 fn restore_terminal() {
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
+    TERMINAL_TAKEN.store(false, Ordering::SeqCst);
 }
 
 /// On the very first start (no feeds, never welcomed), subscribes to the
@@ -204,29 +221,23 @@ impl Runner<'_> {
                     let _ = self.commands.send(command);
                 }
                 Effect::OpenUrl(url) => {
-                    if let Err(e) = open_in_browser(&self.config.ui.browser, &url) {
+                    if let Err(e) = desktop::open_in_browser(&self.config.ui.browser, &url) {
                         let _ = self.results.send(Msg::Failed(format!("{e:#}")));
                     }
                 }
-                Effect::Copy(text) => copy_osc52(&text),
+                Effect::Copy(text) => desktop::copy_osc52(&text),
                 Effect::PreparePicture { key, path } => {
                     let Some(picker) = self.picker.clone() else {
                         continue;
                     };
                     let results = self.results.clone();
                     tokio::task::spawn_blocking(move || {
-                        let picture = prepare_picture(&picker, &path, key);
+                        let picture = graphics::prepare_picture(&picker, &path, key);
                         let _ = results.send(Msg::PicturePrepared(key, Prepared(picture)));
                     });
                 }
                 Effect::OpenFile(path) => {
-                    let opener = if cfg!(target_os = "macos") {
-                        "open"
-                    } else {
-                        "xdg-open"
-                    };
-                    let words = [opener.to_string(), path.display().to_string()];
-                    if let Err(e) = spawn_detached(&words) {
+                    if let Err(e) = desktop::open_file(&path) {
                         let _ = self.results.send(Msg::Failed(format!("{e:#}")));
                     }
                 }
@@ -263,124 +274,6 @@ async fn probe(input: &str, config: &Config) -> anyhow::Result<crate::subscribe:
     let fetcher = crate::fetch::Fetcher::new(&config.refresh)?;
     let (_, found) = crate::subscribe::probe_input(&fetcher, input).await?;
     Ok(found)
-}
-
-/// Opens an http(s) address with the configured program, `$BROWSER`, or the
-/// desktop's opener. The address is one argument: no shell ever sees it.
-fn open_in_browser(configured: &[String], url: &str) -> anyhow::Result<()> {
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        anyhow::bail!("only http(s) links are opened");
-    }
-    let program: Vec<String> = if !configured.is_empty() {
-        configured.to_vec()
-    } else if let Some(browser) = std::env::var("BROWSER").ok().and_then(|list| {
-        list.split(':')
-            .find(|b| !b.trim().is_empty())
-            .map(str::to_string)
-    }) {
-        // $BROWSER may list several programs (the first is used) and may
-        // carry arguments; "%s" marks where the address goes.
-        let mut words: Vec<String> = browser.split_whitespace().map(str::to_string).collect();
-        if let Some(at) = words.iter().position(|w| w.contains("%s")) {
-            words[at] = words[at].replace("%s", url);
-            return spawn_detached(&words);
-        }
-        words
-    } else if cfg!(target_os = "macos") {
-        vec!["open".into()]
-    } else {
-        vec!["xdg-open".into()]
-    };
-    let mut words = program;
-    words.push(url.to_string());
-    spawn_detached(&words)
-}
-
-/// Starts a program with its arguments (no shell), its output discarded.
-fn spawn_detached(words: &[String]) -> anyhow::Result<()> {
-    let program = &words[0];
-    let mut child = std::process::Command::new(program)
-        .args(&words[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("cannot start {program}"))?;
-    // Reap it whenever it ends, without waiting here.
-    std::thread::spawn(move || child.wait());
-    Ok(())
-}
-
-/// Copies through the terminal (OSC 52): works over ssh and, with
-/// `set-clipboard on`, in tmux.
-fn copy_osc52(text: &str) {
-    use base64::Engine;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
-    let mut out = std::io::stdout();
-    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
-    let _ = out.flush();
-}
-
-/// How to draw pictures here. Inside tmux or screen graphics protocols
-/// misbehave, so half-blocks unless the config names one; a terminal is asked
-/// what it supports only when it looks like one that has graphics (a terminal
-/// that does not answer would hold the start for the query's timeout).
-fn choose_picker(protocol: ImageProtocol) -> Option<Picker> {
-    let query = || {
-        let options = ratatui_image::picker::cap_parser::QueryStdioOptions {
-            timeout: Duration::from_millis(400),
-            ..Default::default()
-        };
-        Picker::from_query_stdio_with_options(options).unwrap_or_else(|_| Picker::halfblocks())
-    };
-    let forced = |kind| {
-        let mut picker = query();
-        picker.set_protocol_type(kind);
-        Some(picker)
-    };
-    match protocol {
-        ImageProtocol::Off => None,
-        ImageProtocol::Halfblocks => Some(Picker::halfblocks()),
-        ImageProtocol::Kitty => forced(ProtocolType::Kitty),
-        ImageProtocol::Iterm2 => forced(ProtocolType::Iterm2),
-        ImageProtocol::Sixel => forced(ProtocolType::Sixel),
-        ImageProtocol::Auto => {
-            let var = |name| std::env::var(name).unwrap_or_default();
-            let multiplexer =
-                std::env::var_os("TMUX").is_some() || std::env::var_os("STY").is_some();
-            let graphical = std::env::var_os("KITTY_WINDOW_ID").is_some()
-                || std::env::var_os("KONSOLE_VERSION").is_some()
-                || var("TERM").contains("kitty")
-                || var("TERM").starts_with("foot")
-                || var("TERM").contains("ghostty")
-                || ["iTerm.app", "WezTerm", "ghostty", "mlterm"]
-                    .contains(&var("TERM_PROGRAM").as_str());
-            Some(if graphical && !multiplexer {
-                query()
-            } else {
-                Picker::halfblocks()
-            })
-        }
-    }
-}
-
-/// Decodes a cached image and encodes it for the terminal at a block's size.
-pub fn prepare_picture(
-    picker: &Picker,
-    path: &std::path::Path,
-    key: PictureKey,
-) -> Option<ratatui_image::protocol::Protocol> {
-    let image = image::ImageReader::open(path)
-        .ok()?
-        .with_guessed_format()
-        .ok()?
-        .decode()
-        .ok()?;
-    let size = ratatui::layout::Size::new(key.cols, key.rows);
-    picker
-        .new_protocol(image, size, ratatui_image::Resize::Fit(None))
-        .map_err(|e| tracing::warn!("cannot draw {}: {e}", path.display()))
-        .ok()
 }
 
 fn now_ms() -> i64 {

@@ -423,7 +423,7 @@ fn open_article_with_a_picture(
         panic!("the picture is asked for");
     };
     // What the loop does with the effect, off the UI thread:
-    let prepared = crate::tui::prepare_picture(&picker, &path, key);
+    let prepared = crate::tui::graphics::prepare_picture(&picker, &path, key);
     (app, key, prepared)
 }
 

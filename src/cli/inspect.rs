@@ -1,0 +1,114 @@
+//! The commands that look into the cache: `search`, `stats` (fetch
+//! statistics) and `images` (the image cache's figures, and pruning it).
+
+use std::io::Write;
+
+use super::{ImagesAction, StatsFormat};
+use crate::config::{Config, Paths};
+use crate::report::{self, megabytes, thousands};
+use crate::store::Store;
+use crate::text::truncate;
+
+pub(super) fn images(
+    store: &mut Store,
+    paths: &Paths,
+    config: &Config,
+    action: ImagesAction,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match action {
+        ImagesAction::Stats => {
+            let totals = store.image_totals()?;
+            let count = |status| {
+                totals
+                    .by_status
+                    .iter()
+                    .find(|(s, _)| *s == status)
+                    .map_or(0, |(_, n)| *n)
+            };
+            use crate::model::ImageStatus::*;
+            writeln!(out, "{}", paths.image_dir().display())?;
+            writeln!(
+                out,
+                "{} cached ({} on disk, {} as downloaded; limit {} MB)",
+                thousands(count(Cached)),
+                megabytes(totals.stored_bytes),
+                megabytes(totals.source_bytes),
+                config.images.cache_limit_mb
+            )?;
+            writeln!(
+                out,
+                "{} failed (retried later) · {} refused · {} not downloaded yet · {} evicted",
+                thousands(count(Failed)),
+                thousands(count(Refused)),
+                thousands(count(Pending)),
+                thousands(count(Evicted))
+            )?;
+        }
+        ImagesAction::Prune { limit_mb } => {
+            let limit = limit_mb
+                .unwrap_or(config.images.cache_limit_mb)
+                .saturating_mul(1_000_000);
+            let (files, bytes) = crate::refresh::evict(store, &paths.image_dir(), limit)?;
+            writeln!(
+                out,
+                "removed {} images ({})",
+                thousands(files as u64),
+                megabytes(bytes)
+            )?;
+            let (files, bytes) = crate::refresh::sweep_unrecorded(store, &paths.image_dir())?;
+            if files > 0 {
+                writeln!(
+                    out,
+                    "removed {} {} no image uses ({}), left by an interrupted refresh",
+                    thousands(files as u64),
+                    if files == 1 { "file" } else { "files" },
+                    megabytes(bytes)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn search(store: &Store, query: &str, limit: u64) -> anyhow::Result<()> {
+    let hits = store.search(query, limit)?;
+    let mut out = std::io::stdout().lock();
+    if hits.is_empty() {
+        writeln!(out, "nothing found for {query:?}")?;
+    }
+    for hit in hits {
+        let a = &hit.article;
+        let date = chrono::DateTime::from_timestamp(a.date, 0)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{date}  {} — {}",
+            truncate(&hit.feed_title, 30),
+            a.title.as_deref().unwrap_or("(untitled)")
+        )?;
+        if let Some(link) = &a.link {
+            writeln!(out, "            {link}")?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn stats(store: &Store, format: StatsFormat) -> anyhow::Result<()> {
+    let now = chrono::Utc::now().timestamp();
+    let feeds = store.feed_stats(now)?;
+    let last_run = store.last_run(5)?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        StatsFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report::json(&feeds, last_run.as_ref()))?;
+            writeln!(out)?;
+        }
+        StatsFormat::Text => {
+            let cache = store.image_totals()?;
+            report::write_text(&mut out, &feeds, last_run.as_ref(), &cache, now)?
+        }
+    }
+    Ok(())
+}

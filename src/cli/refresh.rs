@@ -1,0 +1,129 @@
+//! `tidings refresh`: a refresh worker run headless, for people (a line per
+//! feed, or a progress bar on a terminal) and for cron (`--quiet`: failures
+//! and the summary only).
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::bail;
+
+use crate::config::{Config, Paths};
+use crate::model::FeedId;
+use crate::refresh::{Command as WorkerCommand, ImagePlan, Progress, RefreshStats, Refresher};
+use crate::report::{megabytes, summary_line, thousands};
+use crate::store::Store;
+use crate::text::truncate;
+
+/// Fetches every feed (or the `ids`) now: a line per feed (a progress bar on a
+/// terminal, or nothing but failures with `quiet`), then the run's summary.
+pub(super) async fn refresh(
+    store: Store,
+    paths: &Paths,
+    config: Config,
+    ids: Option<Vec<FeedId>>,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let images = ImagePlan::from_config(paths, &config);
+    let (commands, mut progress, worker) =
+        Refresher::new(store, config)?.with_images(images).spawn();
+    commands.send(WorkerCommand::Refresh(ids)).ok();
+    drop(commands);
+    let interactive = std::io::stderr().is_terminal();
+    let mut stats = RefreshStats::default();
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let mut failures: Vec<String> = Vec::new();
+    let mut stdout = std::io::stdout().lock();
+    let started = std::time::Instant::now();
+    let mut articles_stored = std::time::Duration::ZERO;
+    while let Some(p) = progress.recv().await {
+        if matches!(p, Progress::FeedDone(_)) {
+            articles_stored = started.elapsed();
+        }
+        stats.apply(&p);
+        match &p {
+            Progress::Started { total, skipped } => {
+                if *skipped > 0 {
+                    writeln!(
+                        stdout,
+                        "{skipped} feeds skipped (gone, or the server asked to wait)"
+                    )?;
+                }
+                if interactive {
+                    let b = indicatif::ProgressBar::new(*total as u64);
+                    b.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{bar:30} {pos}/{len} feeds {wide_msg}",
+                        )
+                        .expect("valid template"),
+                    );
+                    bar = Some(b);
+                }
+            }
+            Progress::FeedDone(done) => {
+                let line = feed_line(done);
+                if done.record.failed() {
+                    failures.push(line.clone());
+                }
+                match &bar {
+                    Some(b) => {
+                        b.inc(1);
+                        b.set_message(truncate(&done.title, 40));
+                    }
+                    None if !quiet => writeln!(stdout, "{line}")?,
+                    None => {}
+                }
+            }
+            Progress::Joined { feeds } => {
+                if let Some(b) = &bar {
+                    b.inc_length(*feeds as u64);
+                }
+            }
+            Progress::ImagesDone { .. } | Progress::Finished(_) | Progress::Aborted(_) => {}
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    worker.await.ok();
+    if let Some(reason) = &stats.aborted {
+        bail!("refresh stopped: {reason}");
+    }
+    if interactive || quiet {
+        for line in &failures {
+            writeln!(stdout, "{line}")?;
+        }
+    }
+    let run = stats.finished.clone().unwrap_or_else(|| stats.totals());
+    writeln!(stdout, "{}", summary_line(&run))?;
+    let images = &stats.images;
+    if images.cached + images.failed + images.refused > 0 {
+        writeln!(
+            stdout,
+            "{} images cached · {} failed · {} refused · {} · articles stored at {:.2} s, images done at {:.2} s",
+            thousands(images.cached),
+            thousands(images.failed),
+            thousands(images.refused),
+            megabytes(images.bytes_wire),
+            articles_stored.as_secs_f64(),
+            started.elapsed().as_secs_f64(),
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn feed_line(done: &crate::refresh::FeedDone) -> String {
+    let r = &done.record;
+    let title = truncate(&done.title, 60);
+    if r.failed() {
+        format!(
+            "FAIL {title}: {}",
+            r.error_message.as_deref().unwrap_or("failed")
+        )
+    } else if r.not_modified {
+        format!("  ok {title}: not modified")
+    } else {
+        format!(
+            "  ok {title}: {} new, {} articles",
+            r.new_articles, r.total_articles
+        )
+    }
+}

@@ -1,0 +1,246 @@
+//! The subscription commands: `add` (probe the address, subscribe, and have
+//! the refresh worker save the answer as the first fetch), `import` (OPML or a
+//! newsboat urls file), `export` (OPML, or everything as JSON), `list` and
+//! `remove`.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+
+use super::{ExportFormat, resolve_feed};
+use crate::config::{Config, Paths};
+use crate::fetch::Fetcher;
+use crate::model::FeedListRow;
+use crate::refresh::{Command as WorkerCommand, ImagePlan, Progress, Refresher, Subscription};
+use crate::store::{NewSubscription, Store};
+use crate::subscribe::{Probe, probe, probe_input, subscription_url};
+use crate::subscriptions::{self, ExportFeed};
+use crate::text::{sanitize_text, truncate};
+
+pub(super) async fn add(
+    store: &mut Store,
+    paths: &Paths,
+    config: Config,
+    input: &str,
+    tags: Vec<String>,
+    title: Option<String>,
+    no_fetch: bool,
+) -> anyhow::Result<()> {
+    let (url, feed_title, answer) = if no_fetch {
+        (subscription_url(input)?, None, None)
+    } else {
+        let fetcher = Fetcher::new(&config.refresh)?;
+        let (url, found) = probe_input(&fetcher, input).await?;
+        match found {
+            Probe::Feed(feed) => (feed.url, feed.title, Some(*feed.answer)),
+            Probe::Page(found) => match found.as_slice() {
+                [] => bail!("{url} is a web page that announces no feed"),
+                [one] => {
+                    println!("found feed {}", one.url);
+                    match probe(&fetcher, &one.url).await? {
+                        Probe::Feed(feed) => (feed.url, feed.title, Some(*feed.answer)),
+                        Probe::Page(_) => bail!("{} is a web page, not a feed", one.url),
+                    }
+                }
+                several => {
+                    println!(
+                        "{url} announces {} feeds; add the one you want:",
+                        several.len()
+                    );
+                    for f in several {
+                        println!(
+                            "  tidings add {}    {}",
+                            f.url,
+                            f.title.as_deref().unwrap_or(&f.mime_type)
+                        );
+                    }
+                    bail!("several feeds found, none added");
+                }
+            },
+        }
+    };
+    let tags = tags
+        .iter()
+        .map(|t| sanitize_text(t.trim()))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let (id, new) = store.add_feed(&NewSubscription {
+        url: url.clone(),
+        title,
+        feed_title,
+        tags,
+    })?;
+    if !new {
+        println!("already subscribed to {url} (feed {id})");
+        return Ok(());
+    }
+    println!("subscribed to {url} (feed {id})");
+    if let Some(answer) = answer {
+        let subscription = Subscription {
+            feed: id,
+            title: url.clone(),
+            url,
+            answer,
+        };
+        if let Some(error) = save_answer(paths, config, subscription).await? {
+            eprintln!("fetch failed: {error}");
+        }
+        if let Some(row) = store.feed_list()?.into_iter().find(|r| r.feed.id == id) {
+            println!("{}: {} articles", row.feed.display_name(), row.total);
+        }
+    }
+    Ok(())
+}
+
+/// Has a worker save a new subscription's first answer as its first fetch.
+/// Returns the fetch's error message if it failed.
+pub(super) async fn save_answer(
+    paths: &Paths,
+    config: Config,
+    subscription: Subscription,
+) -> anyhow::Result<Option<String>> {
+    let (commands, mut progress, worker) = worker(paths, config)?;
+    commands
+        .send(WorkerCommand::Subscribe(Box::new(subscription)))
+        .ok();
+    drop(commands);
+    let mut failure = None;
+    while let Some(p) = progress.recv().await {
+        match p {
+            Progress::FeedDone(done) if done.record.failed() => {
+                failure = Some(done.record.error_message.unwrap_or_default());
+            }
+            Progress::Aborted(reason) => bail!("refresh failed: {reason}"),
+            _ => {}
+        }
+    }
+    worker.await?;
+    Ok(failure)
+}
+
+/// A refresh worker on its own connection to the store, caching images as
+/// the configuration says.
+pub(super) fn worker(paths: &Paths, config: Config) -> anyhow::Result<crate::refresh::Worker> {
+    let store = Store::open(&paths.database)
+        .with_context(|| format!("cannot open {}", paths.database.display()))?;
+    let images = ImagePlan::from_config(paths, &config);
+    Ok(Refresher::new(store, config)?.with_images(images).spawn())
+}
+
+pub(super) fn import(store: &mut Store, file: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = crate::parse::to_utf8(&bytes, None);
+    let list = subscriptions::parse_import(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut added = 0;
+    for sub in &list.subscriptions {
+        if store.add_feed(sub)?.1 {
+            added += 1;
+        }
+    }
+    for skipped in &list.skipped {
+        eprintln!(
+            "skipped {}: {}",
+            truncate(&skipped.entry, 80),
+            skipped.reason
+        );
+    }
+    println!(
+        "imported {} feeds from {} ({} already subscribed, {} skipped)",
+        added,
+        file.display(),
+        list.subscriptions.len() - added,
+        list.skipped.len()
+    );
+    Ok(())
+}
+
+pub(super) fn export(
+    store: &Store,
+    format: ExportFormat,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let feeds = store.feeds()?;
+    match format {
+        ExportFormat::Opml => subscriptions::write_opml(&mut out, &feeds)?,
+        ExportFormat::Json => {
+            // One feed at a time: the export of a large cache never sits in memory whole.
+            out.write_all(b"{\"feeds\": [")?;
+            for (i, feed) in feeds.iter().enumerate() {
+                let articles = store.feed_articles(feed.id)?;
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                out.write_all(b"\n")?;
+                serde_json::to_writer(&mut out, &ExportFeed::new(feed, &articles))?;
+            }
+            out.write_all(b"\n]}\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub(super) fn list(store: &Store) -> anyhow::Result<()> {
+    let rows = store.feed_list()?;
+    let mut out = std::io::stdout().lock();
+    if rows.is_empty() {
+        writeln!(
+            out,
+            "No feeds yet. Subscribe with `tidings add URL` or `tidings import FILE`."
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:>4}  {:>11}  {:<24}  FEED",
+        "ID", "UNREAD/ALL", "LAST FETCH"
+    )?;
+    for row in &rows {
+        writeln!(
+            out,
+            "{:>4}  {:>11}  {:<24}  {}{}",
+            row.feed.id,
+            format!("{}/{}", row.unread, row.total),
+            fetch_status(row),
+            truncate(row.feed.display_name(), 60),
+            if row.feed.tags.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", row.feed.tags.join(", "))
+            }
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn fetch_status(row: &FeedListRow) -> String {
+    if row.feed.gone {
+        return "gone (410)".into();
+    }
+    match &row.last_fetch {
+        None => "never".into(),
+        Some(f) => match (f.error_kind, f.http_status) {
+            (Some(kind), Some(status)) => format!("{kind} ({status})"),
+            (Some(kind), None) => kind.to_string(),
+            (None, _) if f.not_modified => "ok (304)".into(),
+            (None, Some(status)) => format!("ok ({status})"),
+            (None, None) => "ok (file)".into(),
+        },
+    }
+}
+
+pub(super) fn remove(store: &mut Store, name: &str) -> anyhow::Result<()> {
+    let feed = resolve_feed(store, name)?;
+    store.remove_feed(feed.id)?;
+    println!("removed {} ({})", feed.display_name(), feed.url);
+    Ok(())
+}
