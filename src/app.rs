@@ -14,6 +14,7 @@ mod actions;
 mod lists;
 mod overlay;
 mod pictures;
+mod progress;
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -323,108 +324,6 @@ impl App {
                 Ok(Vec::new())
             }
         }
-    }
-
-    // ---- the worker and time -------------------------------------------------
-
-    fn on_progress(&mut self, progress: Progress) -> anyhow::Result<()> {
-        if matches!(progress, Progress::Started { .. }) {
-            self.refresh = RefreshStats::default();
-            self.refresh_started_ms = self.now_ms;
-        }
-        self.refresh.apply(&progress);
-        match progress {
-            Progress::Started { .. } | Progress::Joined { .. } => {}
-            Progress::FeedDone(done) => {
-                if let Some(at) = self.subscribing.iter().position(|f| *f == done.feed_id) {
-                    self.subscribing.swap_remove(at);
-                    let failure = done
-                        .record
-                        .failed()
-                        .then(|| done.record.error_message.clone().unwrap_or_default());
-                    self.subscribed(done.feed_id, failure);
-                }
-                self.recent.push_front(done.clone());
-                self.recent.truncate(RECENT_FETCHES);
-                // The feed's mark (failed or not) follows at once, from the message.
-                self.feeds.set_last_fetch(done.feed_id, &done.record);
-                if self
-                    .feeds
-                    .selected_feed()
-                    .is_some_and(|r| r.feed.id == done.feed_id)
-                {
-                    self.selected_fetch = Some(done.record.clone());
-                }
-                if done.record.new_articles > 0 || done.record.updated_articles > 0 {
-                    // Re-read the lists at most every RELOAD_MS while feeds pour in
-                    // (a tick catches up), so a big refresh never makes keys wait.
-                    self.lists_stale = true;
-                    if self.now_ms - self.lists_read_ms >= RELOAD_MS {
-                        self.reload_lists()?;
-                    }
-                }
-            }
-            Progress::Finished(run) => {
-                self.offline = run.feeds > 0 && run.ok + run.not_modified == 0;
-                self.last_run = Some(run);
-                self.reload_lists()?;
-            }
-            Progress::ImagesDone { feed_id, .. } => {
-                if let Some(open) = self.open.as_mut().filter(|o| o.article.feed_id == feed_id) {
-                    open.images = self.store.article_images(open.article.id)?;
-                    self.layout_article();
-                }
-                if self
-                    .feeds
-                    .selected_feed()
-                    .is_some_and(|r| r.feed.id == feed_id)
-                {
-                    self.load_selected_fetch()?;
-                }
-            }
-            Progress::Aborted(reason) => {
-                for feed in std::mem::take(&mut self.subscribing) {
-                    self.subscribed(feed, Some(format!("refresh failed: {reason}")));
-                }
-                self.notify(format!("refresh stopped: {reason}"), true)
-            }
-        }
-        self.data_version = self.store.data_version()?;
-        Ok(())
-    }
-
-    fn on_tick(&mut self) -> anyhow::Result<Vec<Effect>> {
-        // Another process (a cron `tidings refresh`) wrote to the cache.
-        let version = self.store.data_version()?;
-        if self.lists_stale {
-            self.reload_lists()?;
-            self.needs_redraw = true;
-        }
-        if version != self.data_version {
-            self.data_version = version;
-            if !self.refresh.running() {
-                self.last_run = self.store.last_run(0)?.map(|(run, _)| run);
-            }
-            self.reload_lists()?;
-            self.needs_redraw = true;
-        }
-        if self
-            .notice
-            .as_ref()
-            .is_some_and(|n| self.now_ms - n.at_ms > NOTICE_MS)
-        {
-            self.notice = None;
-            self.needs_redraw = true;
-        }
-        // The elapsed time of a refresh moves.
-        self.needs_redraw |= self.refresh.running();
-        let due = self.refresh_interval_ms > 0
-            && self.now_ms - self.last_auto_refresh_ms >= self.refresh_interval_ms;
-        if due && !self.refresh.running() {
-            self.last_auto_refresh_ms = self.now_ms;
-            return Ok(vec![Effect::Worker(Command::RefreshDue)]);
-        }
-        Ok(Vec::new())
     }
 
     // ---- helpers ---------------------------------------------------------------
