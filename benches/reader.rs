@@ -326,7 +326,7 @@ fn article_with_pictures(c: &mut Criterion) {
     let mut app = fresh_app();
     for effect in app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))) {
         if let Effect::PreparePicture { key, path } = effect {
-            let picture = tidings::tui::graphics::prepare_picture(&picker, &path, key);
+            let picture = tidings::graphics::prepare_picture(&picker, &path, key);
             app.update(Msg::PicturePrepared(key, Prepared(picture)));
         }
     }

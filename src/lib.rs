@@ -1,31 +1,51 @@
-//! tidings: a terminal feed reader. Feeds are fetched (`fetch`), parsed and
-//! sanitised (`parse`), saved in a SQLite cache (`store`) by a background
-//! worker (`refresh`), and managed from the command line (`cli`) or read in
-//! the TUI (`tui` runs the loop, `app` holds the state, `ui` draws it,
-//! `render` sets article HTML as styled text, `keys` maps keys to actions).
-//! `images` finds the images articles show and checks, names and writes the
-//! files the refresher caches for them.
+//! tidings: a terminal feed reader. The map, in the order data flows through
+//! it (each module imports only modules above it, never one that imports it
+//! back; only `main` knows `cli`):
+//!
+//! - below everything: `model` (plain domain types), `text` (what may reach a
+//!   terminal), `clock` (the time rules read), `keys` and `config`, and
+//!   `render` (article HTML → styled lines, with the size limit past which a
+//!   body is not shown, which `images` keeps to as well);
+//! - network → model: `fetch` (one HTTP GET with its limits), `parse` (bytes →
+//!   a parsed feed), `images` (the images articles show; checking and writing
+//!   their files);
+//! - model → SQLite: `store` (every line of SQL);
+//! - the worker: `refresh` (commands in, progress out: each feed fetched,
+//!   parsed, its images found, and written, through its stages), and
+//!   `subscribe` (what a typed address is, read through the same path);
+//! - what people read: `report` (figures, dates and the statistics report),
+//!   `subscriptions` (OPML and url lists in and out), `layout` and `theme`
+//!   (where panes go, how they look), `graphics` (pictures for this terminal);
+//! - the reader: `app` (state and `update`), `ui` (drawing it), `tui` (the
+//!   event loop and the terminal); and `cli` for the headless commands.
+//!
 //! Front ends only read the store and send the worker commands; see
 //! `../shared/design.md` for the architecture.
 
-pub mod app;
-pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod keys;
+pub mod model;
+pub mod text;
+
 pub mod fetch;
 pub mod images;
-pub mod keys;
-pub mod layout;
-pub mod model;
 pub mod parse;
+
+pub mod store;
+
 pub mod refresh;
+pub mod subscribe;
+
+pub mod graphics;
+pub mod layout;
 pub mod render;
 pub mod report;
-pub mod store;
-pub mod subscribe;
 pub mod subscriptions;
-pub mod text;
 pub mod theme;
+
+pub mod app;
+pub mod cli;
 pub mod tui;
 pub mod ui;
 

@@ -1,5 +1,6 @@
 //! The figures people read, the same on the command line and on the screen:
-//! number formats ([`thousands`], [`megabytes`], [`ago`]), a run's
+//! number and date formats ([`thousands`], [`megabytes`], [`ago`],
+//! [`rfc3339`]), a run's
 //! [`summary_line`], and `tidings stats` as text for people and JSON for
 //! scripts (the last refresh run with its slowest feeds, then one line per
 //! feed: last attempt and success, failure streak, median latency, share of
@@ -12,7 +13,6 @@ use serde_json::json;
 
 use crate::model::{FeedStats, ImageStatus, RunStats, SlowFetch};
 use crate::store::ImageTotals;
-use crate::subscriptions::rfc3339;
 use crate::text::truncate;
 
 pub fn json(
@@ -189,6 +189,11 @@ pub fn thousands(n: u64) -> String {
 /// Bytes in decimal megabytes, one decimal: `18.4 MB`.
 pub fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
+pub fn rfc3339(unix: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@
 //!   `tidings refresh` and an open reader share the file safely.
 //! - Migrations are an append-only list applied by `user_version`; running them
 //!   twice changes nothing.
-//! - One transaction per fetched feed ([`Store::save_fetch`]): its articles, its
-//!   HTTP validators and its fetch record land together or not at all.
+//! - A fetched feed's articles, HTTP validators and fetch record land together
+//!   or not at all: [`Store::save_fetches`] saves a batch of fetches in one
+//!   transaction (group commit), so each feed, and the batch, is all or nothing.
 //! - Lists never select article bodies; unread counts come from a partial index.
 //! - The full-text index (FTS5, contentless) is kept in step with `articles` by
 //!   this module alone: whoever deletes articles goes through here.

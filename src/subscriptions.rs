@@ -1,6 +1,7 @@
 //! Subscription lists in and out: OPML 2.0 (folders ↔ tags) and newsboat's
 //! `urls` file on import, detected from the content; OPML and the JSON export
-//! (every feed with its cached articles) on export.
+//! (every feed with its cached articles) on export; and the welcome feed a
+//! first start subscribes to.
 //!
 //! Imported text is untrusted: titles and tags are sanitised, and only web
 //! addresses are accepted. newsboat's `exec:`, `filter:` and `query:` entries,
@@ -12,8 +13,9 @@ use std::io::Write;
 use quick_xml::events::Event;
 use serde::Serialize;
 
-use crate::model::{Article, Enclosure, Feed};
-use crate::store::NewSubscription;
+use crate::model::{Article, Enclosure, Feed, FeedId};
+use crate::report::rfc3339;
+use crate::store::{NewSubscription, Store};
 use crate::text::sanitize_text;
 
 /// What an import file held.
@@ -339,9 +341,19 @@ impl<'a> ExportArticle<'a> {
     }
 }
 
-pub fn rfc3339(unix: i64) -> Option<String> {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+/// On the very first start (no feeds, never welcomed), subscribes to the
+/// built-in welcome feed; it is fetched from the binary like any feed.
+pub fn add_welcome_feed(store: &mut Store) -> anyhow::Result<Option<FeedId>> {
+    if store.setting("welcomed")?.is_some() || !store.feeds()?.is_empty() {
+        return Ok(None);
+    }
+    let (feed, _) = store.add_feed(&NewSubscription {
+        url: crate::WELCOME_URL.into(),
+        feed_title: Some("Welcome to tidings".into()),
+        ..Default::default()
+    })?;
+    store.set_setting("welcomed", "yes")?;
+    Ok(Some(feed))
 }
 
 #[cfg(test)]

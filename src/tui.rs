@@ -6,10 +6,9 @@
 //! terminal is restored on every way out: q, Ctrl-c, SIGTERM, an error, a
 //! panic ([`install_panic_hook`] restores it before the panic is reported).
 //! What the loop hands to the desktop (browser, image viewer, clipboard) is
-//! in `desktop`; how pictures are drawn in this terminal, in `graphics`.
+//! in `desktop`; how pictures are made for this terminal, in `graphics`.
 
 mod desktop;
-pub mod graphics;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -27,7 +26,7 @@ use tokio::sync::mpsc;
 use crate::app::{App, Effect, Msg, Pictures, Prepared};
 use crate::config::{Config, Paths};
 use crate::refresh::{self, Command, Refresher};
-use crate::store::{NewSubscription, Store};
+use crate::store::Store;
 use ratatui_image::picker::Picker;
 
 /// Ticks while a refresh runs (its clock moves), and when idle (auto refresh,
@@ -40,7 +39,7 @@ pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Res
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         anyhow::bail!("the reader needs a terminal; for scripts use the commands (tidings --help)");
     }
-    let welcome = add_welcome_feed(&mut store)?;
+    let welcome = crate::subscriptions::add_welcome_feed(&mut store)?;
     let worker_store = Store::open(&paths.database)
         .with_context(|| format!("cannot open {}", paths.database.display()))?;
     let images = refresh::ImagePlan::from_config(paths, &config);
@@ -66,7 +65,7 @@ pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Res
             commands.send(Command::Refresh(Some(vec![feed])))?;
         }
         let (results_tx, mut results) = mpsc::unbounded_channel();
-        let picker = graphics::choose_picker(config.images.protocol);
+        let picker = crate::graphics::choose_picker(config.images.protocol);
         app.pictures = picker.clone().map(Pictures::new);
         let runner = Runner {
             picker,
@@ -130,21 +129,6 @@ fn restore_terminal() {
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     TERMINAL_TAKEN.store(false, Ordering::SeqCst);
-}
-
-/// On the very first start (no feeds, never welcomed), subscribes to the
-/// built-in welcome feed; it is fetched from the binary like any feed.
-pub fn add_welcome_feed(store: &mut Store) -> anyhow::Result<Option<crate::model::FeedId>> {
-    if store.setting("welcomed")?.is_some() || !store.feeds()?.is_empty() {
-        return Ok(None);
-    }
-    let (feed, _) = store.add_feed(&NewSubscription {
-        url: crate::WELCOME_URL.into(),
-        feed_title: Some("Welcome to tidings".into()),
-        ..Default::default()
-    })?;
-    store.set_setting("welcomed", "yes")?;
-    Ok(Some(feed))
 }
 
 /// What the loop needs to carry out effects.
@@ -232,7 +216,7 @@ impl Runner<'_> {
                     };
                     let results = self.results.clone();
                     tokio::task::spawn_blocking(move || {
-                        let picture = graphics::prepare_picture(&picker, &path, key);
+                        let picture = crate::graphics::prepare_picture(&picker, &path, key);
                         let _ = results.send(Msg::PicturePrepared(key, Prepared(picture)));
                     });
                 }

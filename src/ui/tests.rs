@@ -34,7 +34,9 @@ fn text_of(terminal: &Terminal<TestBackend>) -> String {
 /// A first start: only the built-in welcome feed, as the worker saves it.
 fn first_run() -> Fixture {
     let mut f = Fixture::new();
-    let feed = crate::tui::add_welcome_feed(&mut f.store).unwrap().unwrap();
+    let feed = crate::subscriptions::add_welcome_feed(&mut f.store)
+        .unwrap()
+        .unwrap();
     let parsed = crate::parse::parse_feed(crate::WELCOME_FEED, None, crate::WELCOME_URL).unwrap();
     f.fetch(feed, "Welcome to tidings", parsed.articles, 0);
     f
@@ -423,7 +425,7 @@ fn open_article_with_a_picture(
         panic!("the picture is asked for");
     };
     // What the loop does with the effect, off the UI thread:
-    let prepared = crate::tui::graphics::prepare_picture(&picker, &path, key);
+    let prepared = crate::graphics::prepare_picture(&picker, &path, key);
     (app, key, prepared)
 }
 
