@@ -38,7 +38,7 @@ pub use images::{ImagePlan, evict, sweep_unrecorded};
 pub use stages::{ReadFeed, Unreadable, read_answer};
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, Paths};
 use crate::fetch::{Fetcher, Response};
 use crate::model::{ArticleId, FeedId, FetchRecord, ImageStats, RunStats};
 use crate::store::Store;
@@ -200,6 +200,13 @@ impl Refresher {
             images: None,
             clock: Clock::system(),
         })
+    }
+
+    /// The worker the reader and the commands run: images cached in the data
+    /// directory when the configuration says so.
+    pub fn configured(store: Store, paths: &Paths, config: Config) -> anyhow::Result<Refresher> {
+        let images = ImagePlan::from_config(paths, &config);
+        Ok(Refresher::new(store, config)?.with_images(images))
     }
 
     /// Caches the images of every refreshed feed as `plan` says.

@@ -42,10 +42,8 @@ pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Res
     let welcome = crate::subscriptions::add_welcome_feed(&mut store)?;
     let worker_store = Store::open(&paths.database)
         .with_context(|| format!("cannot open {}", paths.database.display()))?;
-    let images = refresh::ImagePlan::from_config(paths, &config);
-    let (commands, mut progress, worker) = Refresher::new(worker_store, config.clone())?
-        .with_images(images)
-        .spawn();
+    let (commands, mut progress, worker) =
+        Refresher::configured(worker_store, paths, config.clone())?.spawn();
 
     let mut terminal = init_terminal(config.ui.mouse)?;
     let result = async {

@@ -8,7 +8,7 @@ use anyhow::bail;
 
 use crate::config::{Config, Paths};
 use crate::model::FeedId;
-use crate::refresh::{Command as WorkerCommand, ImagePlan, Progress, RefreshStats, Refresher};
+use crate::refresh::{Command as WorkerCommand, Progress, RefreshStats, Refresher};
 use crate::report::{megabytes, summary_line, thousands};
 use crate::store::Store;
 use crate::text::truncate;
@@ -22,9 +22,7 @@ pub(super) async fn refresh(
     ids: Option<Vec<FeedId>>,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let images = ImagePlan::from_config(paths, &config);
-    let (commands, mut progress, worker) =
-        Refresher::new(store, config)?.with_images(images).spawn();
+    let (commands, mut progress, worker) = Refresher::configured(store, paths, config)?.spawn();
     commands.send(WorkerCommand::Refresh(ids)).ok();
     drop(commands);
     let interactive = std::io::stderr().is_terminal();

@@ -12,7 +12,7 @@ use super::{ExportFormat, resolve_feed};
 use crate::config::{Config, Paths};
 use crate::fetch::Fetcher;
 use crate::model::FeedListRow;
-use crate::refresh::{Command as WorkerCommand, ImagePlan, Progress, Refresher, Subscription};
+use crate::refresh::{Command as WorkerCommand, Progress, Refresher, Subscription};
 use crate::store::{NewSubscription, Store};
 use crate::subscribe::{Probe, probe, probe_input, subscription_url};
 use crate::subscriptions::{self, ExportFeed};
@@ -124,8 +124,7 @@ pub(super) async fn save_answer(
 pub(super) fn worker(paths: &Paths, config: Config) -> anyhow::Result<crate::refresh::Worker> {
     let store = Store::open(&paths.database)
         .with_context(|| format!("cannot open {}", paths.database.display()))?;
-    let images = ImagePlan::from_config(paths, &config);
-    Ok(Refresher::new(store, config)?.with_images(images).spawn())
+    Ok(Refresher::configured(store, paths, config)?.spawn())
 }
 
 pub(super) fn import(store: &mut Store, file: &Path) -> anyhow::Result<()> {
