@@ -1,0 +1,83 @@
+//! The charset pre-pass: a document's bytes → UTF-8 text whose XML declaration
+//! (if any) says UTF-8. The encoding comes from the BOM, else the XML
+//! declaration, else the HTTP charset, else UTF-8, else windows-1252. feed-rs
+//! must only ever see its output: left to itself it would decode a second time,
+//! and it panics on some UTF-16 documents. It changes nothing but the encoding
+//! and the declaration's label.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use encoding_rs::Encoding;
+use regex::Regex;
+
+static XML_DECL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^\s*<\?xml[^>]*?\?>"#).expect("valid regex"));
+static DECL_ENCODING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']"#).expect("valid regex")
+});
+
+/// Decodes a document to UTF-8 and makes its XML declaration (if any) agree.
+/// A document that is UTF-8 already and says so (or says nothing) is not copied.
+pub fn to_utf8<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Cow<'a, str> {
+    let encoding = detect_encoding(bytes, http_charset);
+    let (decoded, _, had_errors) = encoding.decode(bytes);
+    let mut text = if had_errors && encoding == encoding_rs::UTF_8 {
+        // Undeclared legacy bytes: the common case is windows-1252.
+        encoding_rs::WINDOWS_1252.decode(bytes).0
+    } else {
+        decoded
+    };
+    if text.starts_with('\u{feff}') {
+        text.to_mut().remove(0);
+    }
+    // The text is UTF-8 now: say so, or feed-rs would decode it again.
+    let declared = XML_DECL.find(&text).and_then(|decl| {
+        let label = DECL_ENCODING.captures(decl.as_str())?;
+        let says_utf8 =
+            label[1].eq_ignore_ascii_case("utf-8") || label[1].eq_ignore_ascii_case("utf8");
+        (!says_utf8).then(|| {
+            (
+                decl.range(),
+                DECL_ENCODING
+                    .replace(decl.as_str(), r#"encoding="utf-8""#)
+                    .into_owned(),
+            )
+        })
+    });
+    if let Some((range, fixed)) = declared {
+        text.to_mut().replace_range(range, &fixed);
+    }
+    text
+}
+
+fn detect_encoding(bytes: &[u8], http_charset: Option<&str>) -> &'static Encoding {
+    if let Some((encoding, _)) = Encoding::for_bom(bytes) {
+        return encoding;
+    }
+    // A declaration in a 16-bit encoding without BOM shows as ASCII with NULs.
+    if bytes.starts_with(&[0, b'<', 0, b'?']) {
+        return encoding_rs::UTF_16BE;
+    }
+    if bytes.starts_with(&[b'<', 0, b'?', 0]) {
+        return encoding_rs::UTF_16LE;
+    }
+    let head = &bytes[..bytes.len().min(512)];
+    let head = String::from_utf8_lossy(head);
+    if let Some(decl) = XML_DECL.find(&head)
+        && let Some(label) = DECL_ENCODING.captures(decl.as_str())
+        && let Some(encoding) = Encoding::for_label(label[1].as_bytes())
+    {
+        // A UTF-16 label on bytes without a BOM or NULs is a lie: the bytes are 8-bit.
+        if encoding != encoding_rs::UTF_16BE && encoding != encoding_rs::UTF_16LE {
+            return encoding;
+        }
+    }
+    if let Some(encoding) = http_charset.and_then(|c| Encoding::for_label(c.trim().as_bytes()))
+        && encoding != encoding_rs::UTF_16BE
+        && encoding != encoding_rs::UTF_16LE
+    {
+        return encoding;
+    }
+    encoding_rs::UTF_8
+}

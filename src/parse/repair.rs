@@ -1,0 +1,67 @@
+//! Recovery from the rejections real feeds provoke in feed-rs: a repaired copy
+//! of the document, when one of the known fixes applies, for one more parse.
+//! Each fix is narrow and textual and runs only on a document feed-rs has
+//! already refused, so a document it accepts is never touched. It does not
+//! parse or judge its result: the next parse does.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+static RSS_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"<rss(\s[^>]*)?>"#).expect("valid regex"));
+static VERSION_ATTR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"\sversion\s*=\s*["'][^"']*["']"#).expect("valid regex"));
+static STRAY_AMPERSAND: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"&(#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)?"#).expect("valid regex")
+});
+
+/// A repaired copy of a rejected document, when one of the known fixes applies:
+/// an `<rss>` without a version feed-rs knows (0.91, 0.92, 2.0) is read as 2.0;
+/// stray `&`s are escaped; a `type` attribute feed-rs refused on a text element
+/// becomes the nearest one it accepts (or goes, meaning plain text).
+/// `refused_type` is that attribute's value, when that was the rejection.
+pub(super) fn repair(text: &str, refused_type: Option<&str>) -> Option<String> {
+    let mut out = Cow::Borrowed(text);
+    if let Some(m) = RSS_TAG.find(&out) {
+        let tag = m.as_str();
+        let known = [
+            "\"2.0\"", "\"0.91\"", "\"0.92\"", "'2.0'", "'0.91'", "'0.92'",
+        ];
+        if !known.iter().any(|v| tag.contains(v)) {
+            let fixed = format!(
+                "<rss version=\"2.0\"{}",
+                VERSION_ATTR.replace(&tag[4..], "")
+            );
+            out = Cow::Owned(out.replacen(tag, &fixed, 1));
+        }
+    }
+    if let Some(mime) = refused_type {
+        let lower = mime.to_ascii_lowercase();
+        let replacement = if lower.contains("xhtml") {
+            " type=\"xhtml\""
+        } else if lower.contains("html") {
+            " type=\"html\""
+        } else {
+            ""
+        };
+        let mut fixed = out.into_owned();
+        for quote in ['"', '\''] {
+            fixed = fixed.replace(&format!(" type={quote}{mime}{quote}"), replacement);
+        }
+        out = Cow::Owned(fixed);
+    }
+    let escaped = STRAY_AMPERSAND.replace_all(&out, |c: &regex::Captures| {
+        if c.get(1).is_some() {
+            c[0].to_string()
+        } else {
+            "&amp;".to_string()
+        }
+    });
+    let out = match escaped {
+        Cow::Owned(s) => s,
+        Cow::Borrowed(_) => out.into_owned(),
+    };
+    (out != text).then_some(out)
+}

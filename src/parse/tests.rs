@@ -1,0 +1,96 @@
+//! Parser tests on small inline documents: charsets, repairs, sanitising,
+//! stable keys and links. Real-world documents are in `tests/corpora.rs`.
+
+use super::identity::html_to_search_text;
+use super::*;
+
+const BASE: &str = "http://example.test/feed.xml";
+
+#[test]
+fn windows_1252_without_declaration_is_decoded() {
+    let doc = b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Caf\xe9</title></channel></rss>";
+    let feed = parse_feed(doc, None, BASE).unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Café"));
+}
+
+#[test]
+fn declared_latin1_is_decoded_once() {
+    let doc = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss version=\"2.0\"><channel><title>na\xefve</title></channel></rss>";
+    let feed = parse_feed(doc, None, BASE).unwrap();
+    assert_eq!(feed.title.as_deref(), Some("naïve"));
+}
+
+#[test]
+fn utf16_with_bom_parses_without_panic() {
+    let text = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss version=\"2.0\"><channel><title>Wide</title><item><title>é</title><guid>1</guid></item></channel></rss>";
+    let mut bytes = vec![0xfe, 0xff];
+    for unit in text.encode_utf16() {
+        bytes.extend_from_slice(&unit.to_be_bytes());
+    }
+    let feed = parse_feed(&bytes, None, BASE).unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Wide"));
+    assert_eq!(feed.articles[0].title.as_deref(), Some("é"));
+}
+
+#[test]
+fn rss_without_version_and_stray_ampersand_are_repaired() {
+    let doc = b"<rss><channel><title>Tom & Jerry</title><item><title>A &amp; B</title><link>http://x.test/1</link></item></channel></rss>";
+    let feed = parse_feed(doc, None, BASE).unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Tom & Jerry"));
+    assert_eq!(feed.articles[0].title.as_deref(), Some("A & B"));
+}
+
+#[test]
+fn control_characters_and_entities_are_cleaned_from_titles() {
+    let doc = "<rss version=\"2.0\"><channel><title>t</title><item><title>Bell\u{7}\u{1b}[31m red \u{202e}x &amp;hellip;</title><guid>g</guid></item></channel></rss>";
+    let feed = parse_feed(doc.as_bytes(), None, BASE).unwrap();
+    assert_eq!(feed.articles[0].title.as_deref(), Some("Bell[31m red x …"));
+}
+
+#[test]
+fn entries_without_ids_get_stable_keys() {
+    let doc = b"<rss version=\"2.0\"><channel><title>t</title><item><title>No id</title></item><item><description>only a body</description></item></channel></rss>";
+    let first = parse_feed(doc, None, BASE).unwrap();
+    let second = parse_feed(doc, None, BASE).unwrap();
+    let keys: Vec<_> = first.articles.iter().map(|a| a.guid_key.clone()).collect();
+    assert_eq!(
+        keys,
+        second
+            .articles
+            .iter()
+            .map(|a| a.guid_key.clone())
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        keys[0].starts_with("th:") && keys[1].starts_with("c:"),
+        "{keys:?}"
+    );
+    assert!(first.articles.iter().all(|a| a.guid.is_none()));
+}
+
+#[test]
+fn relative_links_resolve_against_the_feed_and_file_links_are_dropped() {
+    let doc = b"<rss version=\"2.0\"><channel><title>t</title><item><title>a</title><link>/posts/1</link></item><item><title>b</title><link>file:///etc/passwd</link></item></channel></rss>";
+    let feed = parse_feed(doc, None, "http://example.test/blog/feed.xml").unwrap();
+    assert_eq!(
+        feed.articles[0].link.as_deref(),
+        Some("http://example.test/posts/1")
+    );
+    assert_eq!(feed.articles[1].link, None);
+}
+
+#[test]
+fn html_pages_are_not_feeds() {
+    let err = parse_feed(b"<!DOCTYPE html><html><body>hi</body></html>", None, BASE).unwrap_err();
+    assert!(matches!(err, ParseError::NotAFeed(_)), "{err:?}");
+}
+
+#[test]
+fn search_text_drops_markup() {
+    assert_eq!(
+        html_to_search_text("<p>a&amp;b <em>c</em></p>")
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["a&b", "c"]
+    );
+}
