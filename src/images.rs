@@ -1,12 +1,13 @@
 //! The pure half of the image cache: which images an article shows
-//! ([`find_in_html`], [`from_enclosures`]), whether downloaded bytes are an
-//! image worth keeping and what to store for them ([`sniff`], [`check`]), and
-//! how a stored file is named and written ([`file_name`], [`write_atomic`]).
-//! It does no network, SQLite or terminal work: the refresher downloads and
-//! records, the TUI draws. Invariants: a stored file's name is a hash of its
-//! URL and an extension from the sniffed type, never text from the URL; a
-//! file is written whole or not at all; nothing is decoded before its header
-//! has shown its pixel count to be within [`ImageLimits`].
+//! ([`find_in_feed`] over a parsed feed, built on [`find_in_html`] and
+//! [`from_enclosures`]), whether downloaded bytes are an image worth keeping
+//! and what to store for them ([`sniff`], [`check`]), and how a stored file is
+//! named and written ([`file_name`], [`write_atomic`]). It does no network,
+//! SQLite or terminal work: the refresher downloads and records, the TUI
+//! draws. Invariants: a stored file's name is a hash of its URL and an
+//! extension from the sniffed type, never text from the URL; a file is written
+//! whole or not at all; nothing is decoded before its header has shown its
+//! pixel count to be within [`ImageLimits`].
 
 mod check;
 mod find;
@@ -19,7 +20,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use check::{Checked, ImageLimits, Refused, check, sniff};
-pub use find::{FoundImage, chosen_for_sources, find_in_html, from_enclosures};
+pub use find::{FoundImage, chosen_for_sources, find_in_feed, find_in_html, from_enclosures};
 
 /// Images wider than this are downscaled to it, and a `srcset` candidate up to
 /// this width is preferred: the widest any terminal shows.

@@ -141,7 +141,15 @@ pub struct ParsedArticle {
     pub content: Option<String>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
-    /// The images the article shows (body, image enclosures, thumbnails), in order.
+    /// The entry's own `xml:base`, when it had one, as the document gave it:
+    /// relative image addresses in its body resolve against it. Not stored.
+    pub xml_base: Option<String>,
+    /// The addresses of its media thumbnails (`media:thumbnail`), sanitised,
+    /// for the image finder. Not stored.
+    pub thumbnails: Vec<String>,
+    /// The images the article shows (body, image enclosures, thumbnails), in
+    /// order: filled by `images::find_in_feed` after the parse, which leaves
+    /// it empty.
     pub images: Vec<FoundImage>,
     /// The readable text of the body, for the search index.
     pub search_text: String,

@@ -1,7 +1,9 @@
 //! Bytes of a feed document → a sanitised [`ParsedFeed`]: the half of fetching
 //! that needs no network, so it is tested with fixture files alone. It lives
 //! apart from `fetch` because it changes for different reasons (feed formats and
-//! their quirks, not HTTP). It fetches nothing and stores nothing.
+//! their quirks, not HTTP). It fetches nothing, stores nothing and looks for no
+//! images: the caller runs `images::find_in_feed` on its result, with what
+//! `mapping` kept for it (each entry's `xml:base` and thumbnails).
 //!
 //! The path every document takes, one submodule per step:
 //! 1. `charset` turns the bytes into UTF-8 (BOM → XML declaration → HTTP

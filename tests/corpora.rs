@@ -1,11 +1,12 @@
 //! Every document of `../shared/corpora/` (feeds, pages and odd files that other
 //! feed parsers and validators test themselves with) goes through the refresher's
-//! own path: `parse_feed`, then `Store::save_fetch`. The invariants are ours, not
-//! the corpora's: a document parses or is rejected with a clear error, never
-//! panics or hangs; what is stored holds no terminal control character; a second
-//! ingest of the same document adds nothing. gofeed's translator goldens then
-//! serve as an oracle for titles, links, ids, dates and item counts. Gzip files
-//! are decoded first, as a `Content-Encoding: gzip` response would be.
+//! own path: `parse_feed`, `images::find_in_feed`, then `Store::save_fetch`. The
+//! invariants are ours, not the corpora's: a document parses or is rejected with
+//! a clear error, never panics or hangs; what is stored holds no terminal control
+//! character; a second ingest of the same document adds nothing. gofeed's
+//! translator goldens then serve as an oracle for titles, links, ids, dates and
+//! item counts. Gzip files are decoded first, as a `Content-Encoding: gzip`
+//! response would be.
 //!
 //! Without `../shared` every test says it was skipped and passes. The tests at
 //! the end pin bugs found here (rejected RSS versions, odd `type` attributes,
@@ -20,6 +21,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tidings::config::RetentionConfig;
+use tidings::images::find_in_feed;
 use tidings::model::{FetchRecord, ParsedFeed};
 use tidings::parse::{ParseError, parse_feed};
 use tidings::store::{FeedUpdate, NewSubscription, Store};
@@ -38,13 +40,18 @@ enum Outcome {
     Hung,
 }
 
-/// Parses `bytes` the way the refresher does (sync `parse_feed`, panics caught),
+/// Parses `bytes` the way the refresher does (sync `parse_feed`, then
+/// `find_in_feed`, panics caught),
 /// on its own thread so that a hang is noticed instead of stalling the test.
 fn parse_guarded(bytes: Vec<u8>) -> (Outcome, Duration) {
     let (tx, rx) = mpsc::channel();
     let started = Instant::now();
     std::thread::spawn(move || {
-        let result = catch_unwind(AssertUnwindSafe(|| parse_feed(&bytes, None, BASE)));
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let mut feed = parse_feed(&bytes, None, BASE)?;
+            find_in_feed(&mut feed, BASE);
+            Ok(feed)
+        }));
         let _ = tx.send(result);
     });
     let outcome = match rx.recv_timeout(WATCHDOG) {

@@ -1,11 +1,13 @@
 //! Which images an article shows: the `<img>` and `<picture>` elements of its
-//! body, and the image enclosures of its entry. This owns the choice among
-//! responsive candidates (`srcset`, `<source>`), and must never let a URL
-//! through that is not http(s): what comes out here is downloaded.
+//! body, and the image enclosures and thumbnails of its entry, found on a
+//! parsed feed ([`find_in_feed`]) after `parse` is done with it. This owns the
+//! choice among responsive candidates (`srcset`, `<source>`), and must never
+//! let a URL through that is not http(s): what comes out here is downloaded.
 
 use scraper::{ElementRef, Html, Selector};
 
 use super::DEFAULT_MAX_WIDTH;
+use crate::model::{ParsedArticle, ParsedFeed};
 use crate::text::{resolve_url, sanitize_text};
 
 pub use crate::model::FoundImage;
@@ -27,6 +29,45 @@ const STORED_TYPES: &[&str] = &[
     "image/svg+xml",
 ];
 
+/// Fills in the `images` of every article of `feed`, which `parse_feed` read
+/// with `feed_url` as its base URL: first its body's (the content, else the
+/// summary; relative addresses resolve against the entry's `xml:base`, else
+/// the article's link, else `feed_url`), then its image enclosures and
+/// thumbnails, each URL once.
+pub fn find_in_feed(feed: &mut ParsedFeed, feed_url: &str) {
+    for article in &mut feed.articles {
+        article.images = in_article(article, feed_url);
+    }
+}
+
+fn in_article(article: &ParsedArticle, feed_url: &str) -> Vec<FoundImage> {
+    let base = article
+        .xml_base
+        .as_deref()
+        .or(article.link.as_deref())
+        .unwrap_or(feed_url);
+    let body = article.content.as_deref().or(article.summary.as_deref());
+    let mut images = find_in_html(body.unwrap_or(""), base);
+    let enclosed = from_enclosures(
+        article
+            .enclosures
+            .iter()
+            .map(|e| (e.url.as_str(), e.mime_type.as_deref()))
+            .chain(
+                article
+                    .thumbnails
+                    .iter()
+                    .map(|t| (t.as_str(), Some("image/*"))),
+            ),
+    );
+    for image in enclosed {
+        if !images.iter().any(|i| i.url == image.url) {
+            images.push(image);
+        }
+    }
+    images
+}
+
 /// Images in an article body, in document order, deduplicated by URL.
 ///
 /// An `<img>` gives its `src`, or when it has a `srcset`, its best candidate:
@@ -34,8 +75,8 @@ const STORED_TYPES: &[&str] = &[
 /// smallest above; for `x` descriptors the largest up to 2x, else the smallest.
 /// A `<picture>` gives one image: the best candidate of its first `<source>`
 /// that has no `media` query and a `type` we can store (or none), else its
-/// `<img>`. URLs are resolved against `base` (the article's link or the feed
-/// URL), and only http(s) survive: data: URIs, javascript: and empty sources
+/// `<img>`. URLs are resolved against `base` (for [`find_in_feed`], the entry's
+/// `xml:base`, its link or the feed URL), and only http(s) survive: data: URIs, javascript: and empty sources
 /// are skipped, and so are 1×1 tracking pixels (by their `width` and `height`
 /// attributes). Alt text is sanitised and its white space collapsed. At most
 /// 200 images per article; images past the size at which `render` cuts a body

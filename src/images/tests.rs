@@ -8,6 +8,7 @@ use std::path::Path;
 use image::{DynamicImage, ImageFormat, RgbImage, RgbaImage};
 
 use super::*;
+use crate::model::{Enclosure, ParsedArticle, ParsedFeed};
 
 const BASE: &str = "https://blog.example/posts/hello/";
 
@@ -265,6 +266,82 @@ fn image_enclosures_are_kept_and_others_dropped() {
             "https://cdn.example/cover.jpg",
             "https://cdn.example/thumb.PNG?size=large",
             "https://cdn.example/logo"
+        ]
+    );
+}
+
+// ---- find_in_feed ----
+
+fn feed_of(articles: Vec<ParsedArticle>) -> ParsedFeed {
+    ParsedFeed {
+        articles,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn body_images_resolve_against_xml_base_then_link_then_feed_url() {
+    let body = Some(r#"<img src="a.png">"#.to_string());
+    let mut feed = feed_of(vec![
+        ParsedArticle {
+            xml_base: Some("https://base.example/x/".into()),
+            link: Some("https://link.example/posts/1".into()),
+            content: body.clone(),
+            ..Default::default()
+        },
+        ParsedArticle {
+            link: Some("https://link.example/posts/2".into()),
+            summary: body.clone(),
+            ..Default::default()
+        },
+        ParsedArticle {
+            content: body,
+            summary: Some(r#"<img src="not-this.png">"#.into()),
+            ..Default::default()
+        },
+    ]);
+    find_in_feed(&mut feed, "https://feed.example/blog/feed.xml");
+    let found: Vec<Vec<&str>> = feed.articles.iter().map(|a| urls(&a.images)).collect();
+    assert_eq!(
+        found,
+        [
+            ["https://base.example/x/a.png"],
+            ["https://link.example/posts/a.png"],
+            ["https://feed.example/blog/a.png"],
+        ]
+    );
+}
+
+#[test]
+fn enclosures_and_thumbnails_follow_the_body_images_once_each() {
+    let enclosure = |url: &str, mime_type: &str| Enclosure {
+        url: url.into(),
+        mime_type: Some(mime_type.into()),
+        length: None,
+    };
+    let mut feed = feed_of(vec![ParsedArticle {
+        link: Some("https://blog.example/p/1".into()),
+        content: Some(r#"<img src="/body.png"><img src="/cover.jpg">"#.into()),
+        enclosures: vec![
+            enclosure("https://blog.example/episode.mp3", "audio/mpeg"),
+            enclosure("https://blog.example/cover.jpg", "image/jpeg"),
+            enclosure("https://cdn.example/extra.png", "image/png"),
+        ],
+        thumbnails: vec![
+            "https://cdn.example/thumb".into(),
+            "https://cdn.example/extra.png".into(),
+            "javascript:alert(1)".into(),
+        ],
+        ..Default::default()
+    }]);
+    find_in_feed(&mut feed, BASE);
+    assert_eq!(
+        urls(&feed.articles[0].images),
+        [
+            "https://blog.example/body.png",
+            "https://blog.example/cover.jpg",
+            "https://cdn.example/extra.png",
+            "https://cdn.example/thumb",
         ]
     );
 }

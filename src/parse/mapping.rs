@@ -90,30 +90,14 @@ fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle 
             })
         })
         .collect();
-    // The images it shows: its body's (relative ones against xml:base, else
-    // the article's own address), then image enclosures and thumbnails.
-    let image_base = entry.base.as_deref().or(link.as_deref()).unwrap_or(base);
-    let mut images = crate::images::find_in_html(
-        content.as_deref().or(summary.as_deref()).unwrap_or(""),
-        image_base,
-    );
+    // What the image finder needs beyond the rest: thumbnails and the entry's
+    // own xml:base (against which its body's relative image addresses resolve).
     let thumbnails: Vec<String> = entry
         .media
         .iter()
         .flat_map(|m| m.thumbnails.iter())
         .map(|t| sanitize_text(&t.image.uri))
         .collect();
-    let extra = crate::images::from_enclosures(
-        enclosures
-            .iter()
-            .map(|e| (e.url.as_str(), e.mime_type.as_deref()))
-            .chain(thumbnails.iter().map(|t| (t.as_str(), Some("image/*")))),
-    );
-    for image in extra {
-        if !images.iter().any(|i| i.url == image.url) {
-            images.push(image);
-        }
-    }
     let published = entry.published.map(|d| d.timestamp());
     let updated = entry.updated.map(|d| d.timestamp());
     // Without id, link, title or date, everything the entry carries tells it apart.
@@ -140,7 +124,8 @@ fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle 
         content,
         categories,
         enclosures,
-        images,
+        xml_base: entry.base,
+        thumbnails,
         ..ParsedArticle::default()
     })
 }

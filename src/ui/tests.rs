@@ -37,7 +37,9 @@ fn first_run() -> Fixture {
     let feed = crate::subscriptions::add_welcome_feed(&mut f.store)
         .unwrap()
         .unwrap();
-    let parsed = crate::parse::parse_feed(crate::WELCOME_FEED, None, crate::WELCOME_URL).unwrap();
+    let mut parsed =
+        crate::parse::parse_feed(crate::WELCOME_FEED, None, crate::WELCOME_URL).unwrap();
+    crate::images::find_in_feed(&mut parsed, crate::WELCOME_URL);
     f.fetch(feed, "Welcome to tidings", parsed.articles, 0);
     f
 }
