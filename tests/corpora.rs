@@ -9,8 +9,9 @@
 //! response would be.
 //!
 //! Without `../shared` every test says it was skipped and passes. The tests at
-//! the end pin bugs found here (rejected RSS versions, odd `type` attributes,
-//! entries merged by their keys).
+//! the end pin real-world forms found here that need more than feed-rs gives
+//! (RSS versions it does not know, odd `type` attributes, entries told apart
+//! only by their enclosures).
 
 mod support;
 
@@ -777,11 +778,7 @@ fn gofeed_translator_goldens_agree_on_titles_links_ids_dates_and_counts() {
     }
 }
 
-// ---- known bugs, kept as tests ----------------------------------------------------------
-//
-// Each test below fails today and shows a fault in `src/parse.rs` (reported to
-// the lead). Run them with `cargo test --test corpora -- --ignored`; remove the
-// `ignore` once the fix lands.
+// ---- forms that need more than feed-rs gives ----------------------------------------
 
 fn parse_corpus_file(corpora: &Path, rel: &str) -> Result<ParsedFeed, String> {
     match parse_guarded(document_bytes(&corpora.join(rel))).0 {
@@ -793,9 +790,8 @@ fn parse_corpus_file(corpora: &Path, rel: &str) -> Result<ParsedFeed, String> {
 }
 
 /// feed-rs knows only RSS versions 0.91, 0.92 and 2.0 and calls anything else
-/// "not a feed"; `parse::repair` only adds a missing version, so a real RSS
-/// 0.94 channel is lost. Fix: let `repair` also rewrite an unknown `version`
-/// value of `<rss>` to "2.0".
+/// "not a feed"; `parse::repair` reads an `<rss>` of any other or no `version`
+/// as 2.0, so a real RSS 0.94 channel is kept.
 #[test]
 fn rss_with_an_unknown_version_number_parses() {
     let Some(corpora) = corpora_dir("rss_with_an_unknown_version_number_parses") else {
@@ -811,9 +807,10 @@ fn rss_with_an_unknown_version_number_parses() {
 }
 
 /// One `type` attribute feed-rs does not accept on a text element (an Atom
-/// title or summary, an MRSS `media:title`) rejects the whole document (corpora
-/// README); `parse::repair` does not handle it. Fix: on "unsupported content
-/// type", drop or normalise the offending `type` attributes and parse again.
+/// title or summary, an MRSS `media:title`) makes it reject the whole document
+/// (corpora README); on "unsupported content type" `parse::repair` turns the
+/// offending attributes into the nearest accepted type, or drops them, and the
+/// document is parsed again.
 #[test]
 fn one_odd_type_attribute_does_not_reject_the_whole_feed() {
     let Some(corpora) = corpora_dir("one_odd_type_attribute_does_not_reject_the_whole_feed") else {
@@ -835,11 +832,10 @@ fn one_odd_type_attribute_does_not_reject_the_whole_feed() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Entries with no id, link, title or date are keyed by a hash of their body
-/// (`parse::guid_key`); when they have no body either, all of them get the same
-/// key and `parse::convert` keeps only the first. Podcast items that carry only
-/// an enclosure are lost this way. Fix: hash the enclosure URLs, author and
-/// categories into the fallback key too.
+/// Entries with no id, link, title or date are keyed by a hash of everything
+/// else they carry (`parse::guid_key`: body, author, enclosure URLs,
+/// categories), and `parse::mapping` keeps only the first entry of a key. So
+/// podcast items that carry only an enclosure stay apart.
 #[test]
 fn entries_without_title_or_body_are_not_merged() {
     let doc = br#"<rss version="2.0"><channel><title>Pod</title>
