@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 
 use crate::clock::Clock;
 use crate::fetch::{FetchError, Fetcher, Response, Validators, decode_body, looks_like_html};
+use crate::images::find_in_feed;
 use crate::model::{FetchRecord, ParsedFeed};
 use crate::parse::{ParseError, parse_feed};
 use crate::store::{FeedUpdate, FetchTarget};
@@ -221,11 +222,14 @@ pub async fn read_answer(response: Response, max_body: u64) -> Result<ReadFeed, 
         )
         .map_err(Unreadable::Body)?;
         match parse_feed(&decoded, response.charset(), &response.final_url) {
-            Ok(feed) => Ok(ReadFeed {
-                feed,
-                bytes_decoded: decoded.len() as u64,
-                ms_parse: started.elapsed().as_millis() as u64,
-            }),
+            Ok(mut feed) => {
+                find_in_feed(&mut feed, &response.final_url);
+                Ok(ReadFeed {
+                    feed,
+                    bytes_decoded: decoded.len() as u64,
+                    ms_parse: started.elapsed().as_millis() as u64,
+                })
+            }
             Err(error @ ParseError::NotAFeed(_))
                 if looks_like_html(&decoded, response.content_type.as_deref()) =>
             {
