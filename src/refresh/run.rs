@@ -12,6 +12,12 @@
 //! in progress joins it as one more feed; any other command waits for the
 //! end of the run. The run ends when nothing is in flight and the writer has
 //! listed every saved feed's images.
+//!
+//! Memory stays bounded: no new feed is fetched while `PARSE_BACKLOG_BYTES` of
+//! documents wait for a parser, parsed documents waiting for the writer hold a
+//! parser permit (two per core), and the writer keeps the WAL under its limit.
+//! Until every article is stored, at most `IMAGES_WHILE_ARTICLES_PENDING`
+//! images download at once.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
