@@ -27,6 +27,8 @@
 
 mod adapter;
 mod charset;
+mod dialects;
+mod extensions;
 mod identity;
 mod mapping;
 mod repair;
@@ -34,6 +36,8 @@ mod repair;
 mod tests;
 
 use std::borrow::Cow;
+
+use feed_rs::model::FeedType;
 
 pub use charset::to_utf8;
 pub use identity::{finish_article, guid_key};
@@ -60,11 +64,22 @@ pub fn parse_feed(
     base_url: &str,
 ) -> Result<ParsedFeed, ParseError> {
     let mut text = to_utf8(bytes, http_charset);
+    if let Some(modern) = dialects::modernise(&text) {
+        text = Cow::Owned(modern);
+    }
     let mut first_error = None;
     // Each repair fixes one known rejection; a document may need a few.
     for _ in 0..MAX_REPAIRS {
         let rejection = match adapter::parse(text.as_bytes(), base_url) {
-            Ok(feed) => return Ok(mapping::convert(feed, base_url)),
+            Ok(feed) => {
+                let rss = matches!(
+                    feed.feed_type,
+                    FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
+                );
+                let extensions =
+                    (rss && extensions::worth_a_look(&text)).then(|| extensions::collect(&text));
+                return Ok(mapping::convert(feed, base_url, extensions.as_ref()));
+            }
             Err(rejection) => rejection,
         };
         let repaired = repair::repair(&text, rejection.refused_type.as_deref());

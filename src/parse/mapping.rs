@@ -9,22 +9,48 @@
 use std::collections::HashSet;
 
 use super::MAX_ITEMS_PER_FEED;
+use super::extensions::{Extensions, Found};
 use super::identity::{finish_article, guid_key};
 use crate::model::{Enclosure, ParsedArticle, ParsedFeed};
 use crate::text::{clean_title, resolve_url, sanitize_owned, sanitize_text};
 
-pub(super) fn convert(feed: feed_rs::model::Feed, base_url: &str) -> ParsedFeed {
+/// `extensions`: what the second pass found in an RSS document, applied as
+/// the fallbacks documented at the top of this file.
+pub(super) fn convert(
+    feed: feed_rs::model::Feed,
+    base_url: &str,
+    extensions: Option<&Extensions>,
+) -> ParsedFeed {
+    let none = Found::default();
+    let channel = extensions.map_or(&none, |e| &e.channel);
+    // Extension values go to entries by position, so only when they line up.
+    let items = extensions
+        .map(|e| e.items.as_slice())
+        .filter(|items| items.len() == feed.entries.len())
+        .unwrap_or(&[]);
     let icon = [feed.logo.as_ref(), feed.icon.as_ref()]
         .into_iter()
         .flatten()
         .find_map(|image| resolve_url(&image.uri, base_url))
         .filter(|url| url.starts_with("http://") || url.starts_with("https://"));
-    let site_url = pick_link(&feed.links, base_url)
+    let json = feed.feed_type == feed_rs::model::FeedType::JSON;
+    let site_url = pick_link(&feed.links, base_url, json)
+        .or_else(|| {
+            channel
+                .atom_link
+                .as_deref()
+                .and_then(|l| resolve_url(l, base_url))
+        })
         .filter(|l| !l.ends_with(".xml") && !l.ends_with(".rss") && !l.ends_with(".atom"));
     let mut articles = Vec::with_capacity(feed.entries.len().min(MAX_ITEMS_PER_FEED));
     let mut seen = HashSet::new();
-    for entry in feed.entries.into_iter().take(MAX_ITEMS_PER_FEED) {
-        let article = convert_entry(entry, base_url);
+    for (i, entry) in feed
+        .entries
+        .into_iter()
+        .take(MAX_ITEMS_PER_FEED)
+        .enumerate()
+    {
+        let article = convert_entry(entry, base_url, json, items.get(i).unwrap_or(&none));
         // A document that repeats a guid keeps its first entry, as readers show it.
         if seen.insert(article.guid_key.clone()) {
             articles.push(article);
@@ -33,12 +59,17 @@ pub(super) fn convert(feed: feed_rs::model::Feed, base_url: &str) -> ParsedFeed 
     ParsedFeed {
         title: feed
             .title
-            .map(|t| clean_title(&t.content))
+            .map(|t| t.content)
+            .or_else(|| channel.dc_title.clone())
+            .map(|t| clean_title(&t))
             .filter(|t| !t.is_empty()),
         site_url,
         description: feed
             .description
-            .map(|d| sanitize_text(d.content.trim()))
+            .map(|d| d.content)
+            .or_else(|| channel.dc_description.clone())
+            .or_else(|| channel.itunes_summary.clone())
+            .map(|d| sanitize_text(d.trim()))
             .filter(|d| !d.is_empty()),
         ttl_minutes: feed.ttl,
         icon,
@@ -46,38 +77,99 @@ pub(super) fn convert(feed: feed_rs::model::Feed, base_url: &str) -> ParsedFeed 
     }
 }
 
-fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle {
+/// `json`: the entry is a JSON Feed item, whose attachments feed-rs gives as
+/// links with a type and no `rel`.
+fn convert_entry(
+    entry: feed_rs::model::Entry,
+    base_url: &str,
+    json: bool,
+    found: &Found,
+) -> ParsedArticle {
     let base = entry.base.as_deref().unwrap_or(base_url);
-    let guid = Some(sanitize_text(entry.id.trim())).filter(|g| !g.is_empty());
+    let guid = Some(entry.id.trim())
+        .filter(|g| !g.is_empty())
+        .or(found.rdf_about.as_deref())
+        .map(sanitize_text);
     let title = entry
         .title
-        .map(|t| clean_title(&t.content))
+        .map(|t| t.content)
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| found.dc_title.clone())
+        .or_else(|| found.media_title.clone())
+        .or_else(|| found.itunes_title.clone())
+        .map(|t| clean_title(&t))
         .filter(|t| !t.is_empty());
-    let link = pick_link(&entry.links, base);
+    let link = pick_link(&entry.links, base, json)
+        .or_else(|| {
+            found
+                .atom_link
+                .as_deref()
+                .and_then(|l| resolve_url(l, base))
+        })
+        .or_else(|| {
+            found
+                .rdf_about
+                .as_deref()
+                .and_then(|l| web_address(l, base))
+        })
+        .or_else(|| web_address(&entry.id, base));
     let author = entry
         .authors
         .iter()
-        .filter_map(|p| {
-            let name = p.name.as_deref().or(p.email.as_deref())?.trim();
-            (!name.is_empty()).then(|| sanitize_text(name))
-        })
-        .next();
+        .filter_map(|p| p.name.as_deref().or(p.email.as_deref()))
+        .chain(
+            [
+                &found.dc_creator,
+                &found.dc_author,
+                &found.itunes_author,
+                &found.atom_author,
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str),
+        )
+        .find_map(person_name);
+    let media_description = entry
+        .media
+        .iter()
+        .find_map(|m| m.description.as_ref())
+        .map(|d| d.content.clone());
     let summary = entry
         .summary
-        .map(|s| sanitize_owned(s.content))
+        .map(|s| s.content)
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| found.dc_description.clone())
+        .or_else(|| found.itunes_summary.clone())
+        .or(media_description)
+        .or_else(|| found.media_description.clone())
+        .map(sanitize_owned)
         .filter(|s| !s.trim().is_empty());
     let content = entry
         .content
         .and_then(|c| c.body)
+        .filter(|b| !b.trim().is_empty())
+        .or_else(|| found.content_encoded.clone())
+        .or_else(|| found.atom_content.clone())
         .map(sanitize_owned)
         .filter(|b| !b.trim().is_empty());
-    let categories: Vec<String> = entry
+    let mut categories: Vec<String> = Vec::new();
+    let terms = entry
         .categories
         .iter()
-        .map(|c| sanitize_text(c.label.as_deref().unwrap_or(&c.term).trim()))
-        .filter(|c| !c.is_empty())
-        .collect();
-    let enclosures: Vec<Enclosure> = entry
+        .map(|c| {
+            Some(c.term.as_str())
+                .filter(|t| !t.trim().is_empty())
+                .or(c.label.as_deref())
+                .unwrap_or("")
+        })
+        .chain(found.categories.iter().map(String::as_str));
+    for term in terms {
+        let term = sanitize_text(term.trim());
+        if !term.is_empty() && !categories.contains(&term) {
+            categories.push(term);
+        }
+    }
+    let mut enclosures: Vec<Enclosure> = entry
         .media
         .iter()
         .flat_map(|m| m.content.iter())
@@ -90,6 +182,19 @@ fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle 
             })
         })
         .collect();
+    // Atom's rel="enclosure" links and JSON Feed's attachments.
+    for l in entry.links.iter().filter(|l| is_enclosure(l, json)) {
+        let Some(url) = resolve_url(&l.href, base) else {
+            continue;
+        };
+        if !enclosures.iter().any(|e| e.url == url) {
+            enclosures.push(Enclosure {
+                url,
+                mime_type: l.media_type.as_deref().map(sanitize_text),
+                length: l.length,
+            });
+        }
+    }
     // What the image finder needs beyond the rest: thumbnails and the entry's
     // own xml:base (against which its body's relative image addresses resolve).
     let thumbnails: Vec<String> = entry
@@ -98,8 +203,23 @@ fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle 
         .flat_map(|m| m.thumbnails.iter())
         .map(|t| sanitize_text(&t.image.uri))
         .collect();
-    let published = entry.published.map(|d| d.timestamp());
-    let updated = entry.updated.map(|d| d.timestamp());
+    let published = entry.published.map(|d| d.timestamp()).or_else(|| {
+        [
+            &found.dc_date,
+            &found.dcterms_issued,
+            &found.dcterms_created,
+            &found.atom_published,
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|d| parse_date(d))
+    });
+    let updated = entry.updated.map(|d| d.timestamp()).or_else(|| {
+        [&found.dcterms_modified, &found.atom_updated, &found.dc_date]
+            .into_iter()
+            .flatten()
+            .find_map(|d| parse_date(d))
+    });
     // Without id, link, title or date, everything the entry carries tells it apart.
     let mut rest: Vec<&str> = vec![content.as_deref().or(summary.as_deref()).unwrap_or("")];
     rest.extend(author.as_deref());
@@ -130,11 +250,72 @@ fn convert_entry(entry: feed_rs::model::Entry, base_url: &str) -> ParsedArticle 
     })
 }
 
-/// The entry's main link: the alternate one (or one without `rel`), resolved.
-fn pick_link(links: &[feed_rs::model::Link], base: &str) -> Option<String> {
-    let link = links
-        .iter()
+/// The entry's main link: the alternate one (or one without `rel`), else any
+/// but its own feed's address; never an enclosure. Resolved against `base`.
+fn pick_link(links: &[feed_rs::model::Link], base: &str, json: bool) -> Option<String> {
+    let candidates = || links.iter().filter(|l| !is_enclosure(l, json));
+    let link = candidates()
         .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
-        .or_else(|| links.iter().find(|l| l.rel.as_deref() != Some("self")))?;
+        .or_else(|| candidates().find(|l| l.rel.as_deref() != Some("self")))?;
     resolve_url(link.href.trim(), base)
+}
+
+/// `id` as the entry's address, when it is an absolute web address.
+fn web_address(id: &str, base: &str) -> Option<String> {
+    let id = id.trim();
+    (id.starts_with("http://") || id.starts_with("https://"))
+        .then(|| resolve_url(id, base))
+        .flatten()
+}
+
+/// The name in a person field: "Name", "email (Name)" and "Name <email>"
+/// give the name; an address alone is kept as it is.
+fn person_name(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let name = if let Some((outside, rest)) = raw.split_once('(')
+        && let Some(inside) = rest.strip_suffix(')')
+    {
+        // "email (Name)", or "Name (email)".
+        if outside.contains('@') || outside.trim().is_empty() {
+            inside
+        } else if inside.contains('@') {
+            outside
+        } else {
+            raw
+        }
+    } else if let Some((name, rest)) = raw.split_once('<')
+        && rest.ends_with('>')
+        && rest.contains('@')
+        && !name.trim().is_empty()
+    {
+        name
+    } else {
+        raw
+    };
+    let name = sanitize_text(name.trim());
+    (!name.is_empty()).then_some(name)
+}
+
+/// A date from an extension element: RFC 3339 (with or without a zone, or a
+/// day alone, as W3C-DTF allows), else RFC 2822.
+fn parse_date(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(d.timestamp());
+    }
+    if let Ok(d) = chrono::DateTime::parse_from_rfc2822(text) {
+        return Some(d.timestamp());
+    }
+    if let Ok(d) = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S") {
+        return Some(d.and_utc().timestamp());
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc().timestamp())
+}
+
+/// Whether a link is a file the entry carries rather than its address.
+fn is_enclosure(link: &feed_rs::model::Link, json: bool) -> bool {
+    link.rel.as_deref() == Some("enclosure") || (json && link.media_type.is_some())
 }

@@ -18,11 +18,15 @@ static STRAY_AMPERSAND: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A repaired copy of a rejected document, when one of the known fixes applies:
-/// an `<rss>` without a version feed-rs knows (0.91, 0.92, 2.0) is read as 2.0;
+/// a JSON Feed gets the spec's version URL and a title (see
+/// [`repair_json_feed`]); an `<rss>` without a version feed-rs knows (0.91, 0.92, 2.0) is read as 2.0;
 /// stray `&`s are escaped; a `type` attribute feed-rs refused on a text element
 /// becomes the nearest one it accepts (or goes, meaning plain text).
 /// `refused_type` is that attribute's value, when that was the rejection.
 pub(super) fn repair(text: &str, refused_type: Option<&str>) -> Option<String> {
+    if text.trim_start().starts_with('{') {
+        return repair_json_feed(text);
+    }
     let mut out = Cow::Borrowed(text);
     if let Some(m) = RSS_TAG.find(&out) {
         let tag = m.as_str();
@@ -64,4 +68,34 @@ pub(super) fn repair(text: &str, refused_type: Option<&str>) -> Option<String> {
         Cow::Borrowed(_) => out.into_owned(),
     };
     (out != text).then_some(out)
+}
+
+/// A JSON Feed refused for its `version` or its missing `title`: real feeds
+/// write the version as "1", "1.0", "1.1", a URL with "1.0", or not at all,
+/// where feed-rs wants the spec's URL, and some have no title, which feed-rs
+/// insists on. The copy has the URL of the version it names (1.1, else 1)
+/// and an empty title, which `mapping` reads as none. Anything that is not a
+/// JSON object with `items` is left alone.
+fn repair_json_feed(text: &str) -> Option<String> {
+    let mut json: serde_json::Value = serde_json::from_str(text).ok()?;
+    let feed = json.as_object_mut()?;
+    if !feed.get("items").is_some_and(serde_json::Value::is_array) {
+        return None;
+    }
+    let version = feed.get("version").and_then(|v| v.as_str()).unwrap_or("");
+    let spec = if version.contains("1.1") {
+        "https://jsonfeed.org/version/1.1"
+    } else {
+        "https://jsonfeed.org/version/1"
+    };
+    let mut changed = false;
+    if !version.starts_with(spec) || version.contains("1.0") {
+        feed.insert("version".into(), spec.into());
+        changed = true;
+    }
+    if !feed.get("title").is_some_and(serde_json::Value::is_string) {
+        feed.insert("title".into(), "".into());
+        changed = true;
+    }
+    changed.then(|| json.to_string())
 }

@@ -1,0 +1,370 @@
+//! The second pass: what feed-rs drops from an RSS document. A quick-xml
+//! pass over the text collects, for the channel and for each `<item>` in
+//! document order, the extension elements real feeds use in place of (or
+//! beside) the core ones: Dublin Core (`dc:`, `dcterms:`), iTunes, Media RSS
+//! and Atom elements inside RSS. `mapping` applies them as fallbacks, per
+//! entry, when the entries line up with the items counted here.
+//!
+//! It runs only on RSS documents that mention one of those vocabularies.
+//! Prefixes are resolved through the document's own `xmlns` declarations;
+//! a prefix used without one (`dc:`, `atom:` …) is taken for its usual
+//! vocabulary. It reads and never fails: a broken document gives what was
+//! collected before the break.
+
+use std::collections::HashMap;
+
+use quick_xml::XmlVersion;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::reader::Reader;
+
+/// The vocabularies this pass reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Vocabulary {
+    /// RSS itself (no namespace, or RSS 1.0's).
+    Rss,
+    Dc,
+    DcTerms,
+    Itunes,
+    Media,
+    Atom,
+    Content,
+    Other,
+}
+
+/// What one element (the channel, or an item) carries in the vocabularies
+/// feed-rs leaves out, each list in document order.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(super) struct Found {
+    pub dc_title: Option<String>,
+    pub media_title: Option<String>,
+    pub itunes_title: Option<String>,
+    pub dc_description: Option<String>,
+    pub itunes_summary: Option<String>,
+    pub media_description: Option<String>,
+    pub atom_content: Option<String>,
+    /// `content:encoded` where feed-rs did not read it (no namespace declared).
+    pub content_encoded: Option<String>,
+    pub dc_creator: Option<String>,
+    pub dc_author: Option<String>,
+    pub itunes_author: Option<String>,
+    pub atom_author: Option<String>,
+    pub dc_date: Option<String>,
+    pub dcterms_issued: Option<String>,
+    pub dcterms_created: Option<String>,
+    pub dcterms_modified: Option<String>,
+    pub atom_published: Option<String>,
+    pub atom_updated: Option<String>,
+    /// `atom:link rel="alternate"` (or without `rel`).
+    pub atom_link: Option<String>,
+    /// Categories from `dc:subject`, `itunes:keywords`, `itunes:category`,
+    /// `media:keywords` and `atom:category`, in document order.
+    pub categories: Vec<String>,
+    /// An RSS 1.0 item's `rdf:about`.
+    pub rdf_about: Option<String>,
+}
+
+/// What the pass found in a document.
+#[derive(Debug, Default)]
+pub(super) struct Extensions {
+    pub channel: Found,
+    pub items: Vec<Found>,
+}
+
+/// Whether the document may hold anything this pass reads.
+pub(super) fn worth_a_look(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    [
+        "dc:",
+        "dcterms:",
+        "itunes:",
+        "media:",
+        "atom:",
+        "content:",
+        "rdf:about",
+    ]
+    .iter()
+    .any(|needle| memchr::memmem::find(bytes, needle.as_bytes()).is_some())
+}
+
+pub(super) fn collect(text: &str) -> Extensions {
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let mut prefixes: HashMap<String, Vocabulary> = HashMap::new();
+    let mut out = Extensions::default();
+    // Where we are: inside an item (its depth), and the element whose text
+    // is being collected (its depth, its field).
+    let mut depth = 0usize;
+    let mut item_depth: Option<usize> = None;
+    let mut channel_depth: Option<usize> = None;
+    let mut capture: Option<(usize, Field, String)> = None;
+    loop {
+        let event = match reader.read_event() {
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(event) => event,
+        };
+        match event {
+            Event::Start(start) => {
+                depth += 1;
+                learn_prefixes(&start, &mut prefixes);
+                if capture.is_some() {
+                    continue;
+                }
+                let name = start.name();
+                let (vocabulary, local) = classify(name.as_ref(), &prefixes);
+                if vocabulary == Vocabulary::Rss && local == "item" && item_depth.is_none() {
+                    item_depth = Some(depth);
+                    out.items.push(Found {
+                        rdf_about: attribute(&start, "rdf:about"),
+                        ..Found::default()
+                    });
+                    continue;
+                }
+                if vocabulary == Vocabulary::Rss && local == "channel" && channel_depth.is_none() {
+                    channel_depth = Some(depth);
+                    continue;
+                }
+                let target = current(&mut out, item_depth.is_some(), channel_depth.is_some());
+                if let Some(target) = target {
+                    attributes_of(&start, vocabulary, local, target);
+                    if let Some(field) = Field::of(vocabulary, local, &start) {
+                        capture = Some((depth, field, String::new()));
+                    }
+                }
+            }
+            Event::Empty(start) => {
+                learn_prefixes(&start, &mut prefixes);
+                if capture.is_some() {
+                    continue;
+                }
+                let name = start.name();
+                let (vocabulary, local) = classify(name.as_ref(), &prefixes);
+                if let Some(target) =
+                    current(&mut out, item_depth.is_some(), channel_depth.is_some())
+                {
+                    attributes_of(&start, vocabulary, local, target);
+                }
+            }
+            Event::Text(text) => {
+                if let Some((_, _, buffer)) = capture.as_mut() {
+                    buffer.push_str(&text.xml10_content());
+                }
+            }
+            Event::CData(data) => {
+                if let Some((_, _, buffer)) = capture.as_mut() {
+                    buffer.push_str(&data.xml10_content());
+                }
+            }
+            Event::GeneralRef(reference) => {
+                if let Some((_, _, buffer)) = capture.as_mut() {
+                    match reference.resolve_char_ref() {
+                        Ok(Some(c)) => buffer.push(c),
+                        _ => match quick_xml::escape::resolve_predefined_entity(&reference) {
+                            Some(s) => buffer.push_str(s),
+                            None => {
+                                buffer.push('&');
+                                buffer.push_str(&reference);
+                                buffer.push(';');
+                            }
+                        },
+                    }
+                }
+            }
+            Event::End(_) => {
+                if let Some((_, field, buffer)) = capture.take_if(|(at, ..)| *at == depth) {
+                    if let Some(target) =
+                        current(&mut out, item_depth.is_some(), channel_depth.is_some())
+                    {
+                        field.store(buffer, target);
+                    }
+                } else if item_depth == Some(depth) {
+                    item_depth = None;
+                } else if channel_depth == Some(depth) {
+                    channel_depth = None;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The element text goes to: the current item, else the channel.
+fn current(out: &mut Extensions, in_item: bool, in_channel: bool) -> Option<&mut Found> {
+    if in_item {
+        out.items.last_mut()
+    } else if in_channel {
+        Some(&mut out.channel)
+    } else {
+        None
+    }
+}
+
+fn learn_prefixes(start: &BytesStart, prefixes: &mut HashMap<String, Vocabulary>) {
+    for a in start.attributes().flatten() {
+        let key = a.key.as_ref();
+        let Some(prefix) = key.strip_prefix("xmlns:") else {
+            continue;
+        };
+        let uri = a
+            .normalized_value(XmlVersion::Implicit1_0)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        prefixes
+            .entry(prefix.to_string())
+            .or_insert_with(|| vocabulary_of(&uri));
+    }
+}
+
+fn vocabulary_of(uri: &str) -> Vocabulary {
+    let uri = uri.trim().trim_end_matches(['/', '#']);
+    match uri {
+        "http://purl.org/dc/elements/1.1" => Vocabulary::Dc,
+        "http://purl.org/dc/terms" => Vocabulary::DcTerms,
+        "http://www.itunes.com/dtds/podcast-1.0.dtd" => Vocabulary::Itunes,
+        "http://search.yahoo.com/mrss" => Vocabulary::Media,
+        "http://www.w3.org/2005/atom" => Vocabulary::Atom,
+        "http://purl.org/rss/1.0" => Vocabulary::Rss,
+        "http://purl.org/rss/1.0/modules/content" => Vocabulary::Content,
+        _ => Vocabulary::Other,
+    }
+}
+
+/// An element's vocabulary and local name.
+fn classify<'a>(name: &'a str, prefixes: &HashMap<String, Vocabulary>) -> (Vocabulary, &'a str) {
+    let Some((prefix, local)) = name.split_once(':') else {
+        return (Vocabulary::Rss, name);
+    };
+    let vocabulary = prefixes.get(prefix).copied().unwrap_or(match prefix {
+        // Used without a declaration: the usual meaning.
+        "dc" => Vocabulary::Dc,
+        "dcterms" => Vocabulary::DcTerms,
+        "itunes" => Vocabulary::Itunes,
+        "media" => Vocabulary::Media,
+        "atom" => Vocabulary::Atom,
+        "content" => Vocabulary::Content,
+        _ => Vocabulary::Other,
+    });
+    (vocabulary, local)
+}
+
+fn attribute(start: &BytesStart, name: &str) -> Option<String> {
+    start
+        .attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == name)
+        .and_then(|a| a.normalized_value(XmlVersion::Implicit1_0).ok())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// What an element says in its attributes.
+fn attributes_of(start: &BytesStart, vocabulary: Vocabulary, local: &str, target: &mut Found) {
+    match (vocabulary, local) {
+        (Vocabulary::Atom, "link") => {
+            let rel = attribute(start, "rel");
+            if matches!(rel.as_deref(), None | Some("alternate")) && target.atom_link.is_none() {
+                target.atom_link = attribute(start, "href");
+            }
+        }
+        (Vocabulary::Atom, "category") => target.categories.extend(attribute(start, "term")),
+        (Vocabulary::Itunes, "category") => target.categories.extend(attribute(start, "text")),
+        _ => {}
+    }
+}
+
+/// An element whose text this pass keeps.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    DcTitle,
+    MediaTitle,
+    ItunesTitle,
+    DcDescription,
+    ItunesSummary,
+    MediaDescription,
+    AtomContent,
+    ContentEncoded,
+    DcCreator,
+    DcAuthor,
+    ItunesAuthor,
+    AtomAuthorName,
+    DcDate,
+    DcTermsIssued,
+    DcTermsCreated,
+    DcTermsModified,
+    AtomPublished,
+    AtomUpdated,
+    Category,
+    Keywords,
+}
+
+impl Field {
+    fn of(vocabulary: Vocabulary, local: &str, start: &BytesStart) -> Option<Field> {
+        use Vocabulary::*;
+        Some(match (vocabulary, local) {
+            (Dc, "title") => Field::DcTitle,
+            (Media, "title") => Field::MediaTitle,
+            (Itunes, "title") => Field::ItunesTitle,
+            (Dc, "description") => Field::DcDescription,
+            (Itunes, "summary") => Field::ItunesSummary,
+            (Media, "description") => Field::MediaDescription,
+            // Text content only: an xhtml body is feed-rs's business.
+            (Atom, "content") if attribute(start, "type").as_deref() != Some("xhtml") => {
+                Field::AtomContent
+            }
+            (Content, "encoded") => Field::ContentEncoded,
+            (Dc, "creator") => Field::DcCreator,
+            (Dc, "author") => Field::DcAuthor,
+            (Itunes, "author") => Field::ItunesAuthor,
+            (Atom, "name") => Field::AtomAuthorName,
+            (Dc, "date") => Field::DcDate,
+            (DcTerms, "issued") => Field::DcTermsIssued,
+            (DcTerms, "created") => Field::DcTermsCreated,
+            (DcTerms, "modified") => Field::DcTermsModified,
+            (Atom, "published") => Field::AtomPublished,
+            (Atom, "updated") => Field::AtomUpdated,
+            (Dc, "subject") => Field::Category,
+            (Itunes, "keywords") | (Media, "keywords") => Field::Keywords,
+            _ => return None,
+        })
+    }
+
+    fn store(self, text: String, target: &mut Found) {
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        let first = |slot: &mut Option<String>| {
+            if slot.is_none() {
+                *slot = Some(text.to_string());
+            }
+        };
+        match self {
+            Field::DcTitle => first(&mut target.dc_title),
+            Field::MediaTitle => first(&mut target.media_title),
+            Field::ItunesTitle => first(&mut target.itunes_title),
+            Field::DcDescription => first(&mut target.dc_description),
+            Field::ItunesSummary => first(&mut target.itunes_summary),
+            Field::MediaDescription => first(&mut target.media_description),
+            Field::AtomContent => first(&mut target.atom_content),
+            Field::ContentEncoded => first(&mut target.content_encoded),
+            Field::DcCreator => first(&mut target.dc_creator),
+            Field::DcAuthor => first(&mut target.dc_author),
+            Field::ItunesAuthor => first(&mut target.itunes_author),
+            Field::AtomAuthorName => first(&mut target.atom_author),
+            Field::DcDate => first(&mut target.dc_date),
+            Field::DcTermsIssued => first(&mut target.dcterms_issued),
+            Field::DcTermsCreated => first(&mut target.dcterms_created),
+            Field::DcTermsModified => first(&mut target.dcterms_modified),
+            Field::AtomPublished => first(&mut target.atom_published),
+            Field::AtomUpdated => first(&mut target.atom_updated),
+            Field::Category => target.categories.push(text.to_string()),
+            Field::Keywords => target.categories.extend(
+                text.split(',')
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_string),
+            ),
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! gofeed's translator goldens (`../shared/corpora/gofeed/testdata/translator`)
+//! field by field: every field of gofeed's answer that tidings' export also
+//! carries is compared with what tidings parsed from the same document, and
+//! the agreement per field is printed. The test holds the total to the floor
+//! reached so far, so that no change reads these documents worse.
+//!
+//! Compared, where gofeed gives a value: the feed's title, site link and
+//! description; each item's title, link, id, author, published and updated
+//! dates, description (our summary), content, categories and enclosures. An
+//! item missing on either side counts each of its golden fields as a
+//! disagreement. Titles and descriptions compare with whitespace runs folded
+//! (tidings makes titles one line), links as parsed URLs.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use tidings::images::find_in_feed;
+use tidings::model::{ParsedArticle, ParsedFeed};
+use tidings::parse::parse_feed;
+
+const BASE: &str = "http://corpus.test/feed.xml";
+
+/// The share of compared fields that agree, in percent, below which the
+/// test fails: what the parser reached when the floor was last raised.
+const FLOOR_PERCENT: f64 = 95.0;
+
+fn cases(dir: &Path) -> Vec<(PathBuf, PathBuf)> {
+    let mut cases = Vec::new();
+    for kind in ["rss", "atom", "json"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(kind)) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            let expected = if kind == "json" {
+                if name.ends_with("_expected.json") {
+                    continue;
+                }
+                path.with_file_name(name.replace(".json", "_expected.json"))
+            } else if name.ends_with(".xml") {
+                path.with_extension("json")
+            } else {
+                continue;
+            };
+            if expected.is_file() {
+                cases.push((path, expected));
+            }
+        }
+    }
+    cases
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .filter(|t| !t.trim().is_empty())
+}
+
+fn fold(t: &str) -> String {
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn same_link(ours: Option<&str>, theirs: &str) -> bool {
+    let parse = |u: &str| {
+        url::Url::parse(u.trim())
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| u.trim().to_string())
+    };
+    ours.map(parse) == Some(parse(theirs))
+}
+
+fn date(v: &Value, key: &str) -> Option<i64> {
+    text(v, key).and_then(|d| {
+        chrono::DateTime::parse_from_rfc3339(&d)
+            .ok()
+            .map(|d| d.timestamp())
+    })
+}
+
+/// Tallies per field: (agreeing, compared), and the disagreements.
+#[derive(Default)]
+struct Tally {
+    fields: BTreeMap<&'static str, (usize, usize)>,
+    misses: Vec<String>,
+}
+
+impl Tally {
+    fn check(
+        &mut self,
+        case: &str,
+        field: &'static str,
+        agree: bool,
+        detail: impl FnOnce() -> String,
+    ) {
+        let entry = self.fields.entry(field).or_default();
+        entry.1 += 1;
+        if agree {
+            entry.0 += 1;
+        } else {
+            self.misses.push(format!("{case}: {field}: {}", detail()));
+        }
+    }
+
+    fn total(&self) -> (usize, usize) {
+        self.fields
+            .values()
+            .fold((0, 0), |(a, c), (x, y)| (a + x, c + y))
+    }
+}
+
+fn compare_feed(case: &str, want: &Value, got: Option<&ParsedFeed>, tally: &mut Tally) {
+    if let Some(title) = text(want, "title") {
+        let ours = got.and_then(|g| g.title.clone());
+        tally.check(
+            case,
+            "feed title",
+            ours.as_deref().map(fold) == Some(fold(&title)),
+            || format!("{ours:?}, gofeed {title:?}"),
+        );
+    }
+    if let Some(link) = text(want, "link") {
+        let ours = got.and_then(|g| g.site_url.clone());
+        tally.check(case, "feed link", same_link(ours.as_deref(), &link), || {
+            format!("{ours:?}, gofeed {link:?}")
+        });
+    }
+    if let Some(description) = text(want, "description") {
+        let ours = got.and_then(|g| g.description.clone());
+        tally.check(
+            case,
+            "feed description",
+            ours.as_deref().map(fold) == Some(fold(&description)),
+            || format!("{ours:?}, gofeed {description:?}"),
+        );
+    }
+    let items = want.get("items").and_then(Value::as_array);
+    let none = Vec::new();
+    let ours = got.map_or(&none, |g| &g.articles);
+    for (i, item) in items.into_iter().flatten().enumerate() {
+        compare_item(&format!("{case} item {i}"), item, ours.get(i), tally);
+    }
+}
+
+fn compare_item(case: &str, want: &Value, got: Option<&ParsedArticle>, tally: &mut Tally) {
+    let folded = |field: &'static str, ours: Option<&String>, tally: &mut Tally| {
+        if let Some(theirs) = text(want, field) {
+            tally.check(
+                case,
+                field,
+                ours.map(|o| fold(o)) == Some(fold(&theirs)),
+                || format!("{ours:?}, gofeed {theirs:?}"),
+            );
+        }
+    };
+    folded("title", got.and_then(|g| g.title.as_ref()), tally);
+    folded("description", got.and_then(|g| g.summary.as_ref()), tally);
+    folded("content", got.and_then(|g| g.content.as_ref()), tally);
+    if let Some(link) = text(want, "link") {
+        let ours = got.and_then(|g| g.link.as_deref());
+        tally.check(case, "link", same_link(ours, &link), || {
+            format!("{ours:?}, gofeed {link:?}")
+        });
+    }
+    if let Some(guid) = text(want, "guid") {
+        let ours = got.and_then(|g| g.guid.as_deref());
+        tally.check(case, "id", ours == Some(guid.as_str()), || {
+            format!("{ours:?}, gofeed {guid:?}")
+        });
+    }
+    if let Some(author) = want.get("author") {
+        let theirs = text(author, "name").or_else(|| text(author, "email"));
+        if let Some(theirs) = theirs {
+            let ours = got.and_then(|g| g.author.as_deref());
+            tally.check(case, "author", ours == Some(theirs.as_str()), || {
+                format!("{ours:?}, gofeed {theirs:?}")
+            });
+        }
+    }
+    for (field, key, ours) in [
+        (
+            "published",
+            "publishedParsed",
+            got.and_then(|g| g.published),
+        ),
+        ("updated", "updatedParsed", got.and_then(|g| g.updated)),
+    ] {
+        if let Some(theirs) = date(want, key) {
+            tally.check(case, field, ours == Some(theirs), || {
+                format!("{ours:?}, gofeed {theirs}")
+            });
+        }
+    }
+    if let Some(categories) = want.get("categories").and_then(Value::as_array) {
+        let theirs: Vec<&str> = categories.iter().filter_map(Value::as_str).collect();
+        let ours: Vec<&str> = got.map_or(Vec::new(), |g| {
+            g.categories.iter().map(String::as_str).collect()
+        });
+        tally.check(case, "categories", ours == theirs, || {
+            format!("{ours:?}, gofeed {theirs:?}")
+        });
+    }
+    if let Some(enclosures) = want.get("enclosures").and_then(Value::as_array) {
+        let theirs: Vec<String> = enclosures.iter().filter_map(|e| text(e, "url")).collect();
+        let ours: Vec<String> = got.map_or(Vec::new(), |g| {
+            g.enclosures.iter().map(|e| e.url.clone()).collect()
+        });
+        tally.check(case, "enclosures", ours == theirs, || {
+            format!("{ours:?}, gofeed {theirs:?}")
+        });
+    }
+}
+
+fn parse(bytes: Vec<u8>) -> Option<ParsedFeed> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut feed = parse_feed(&bytes, None, BASE).ok()?;
+        find_in_feed(&mut feed, BASE);
+        Some(feed)
+    }))
+    .ok()
+    .flatten()
+}
+
+#[test]
+fn gofeed_translator_goldens_agree_field_by_field() {
+    let test = "gofeed_translator_goldens_agree_field_by_field";
+    let Some(shared) = support::shared_dir() else {
+        support::skip(test, "../shared/corpora is not in this checkout");
+        return;
+    };
+    let dir = shared.join("corpora/gofeed/testdata/translator");
+    let cases = cases(&dir);
+    if cases.is_empty() {
+        support::skip(
+            test,
+            "the gofeed translator goldens are not in ../shared/corpora",
+        );
+        return;
+    }
+    let mut tally = Tally::default();
+    for (input, expected) in &cases {
+        let name = input.file_name().unwrap().to_string_lossy().to_string();
+        let want: Value = serde_json::from_slice(&std::fs::read(expected).unwrap()).unwrap();
+        let got = parse(std::fs::read(input).unwrap());
+        compare_feed(&name, &want, got.as_ref(), &mut tally);
+    }
+    let (agree, compared) = tally.total();
+    let percent = 100.0 * agree as f64 / compared.max(1) as f64;
+    eprintln!(
+        "gofeed translator goldens: {} cases, {agree} of {compared} fields agree ({percent:.1}%)",
+        cases.len()
+    );
+    for (field, (a, c)) in &tally.fields {
+        eprintln!("  {field:<18} {a:>4} of {c:<4}");
+    }
+    for miss in &tally.misses {
+        eprintln!("  differs: {miss}");
+    }
+    assert!(
+        compared > 100,
+        "only {compared} fields compared: the goldens were not read"
+    );
+    assert!(
+        percent >= FLOOR_PERCENT,
+        "{percent:.1}% of the fields agree with gofeed, below the {FLOOR_PERCENT}% reached before"
+    );
+}
