@@ -1,0 +1,188 @@
+//! What tidings reads beyond what feed-rs understands, one small hand-written
+//! document a case: old formats, the extension elements real feeds use in
+//! place of the core ones, enclosures, and the forms of a person's name.
+
+use tidings::model::ParsedFeed;
+use tidings::parse::parse_feed;
+
+const BASE: &str = "http://example.test/feed.xml";
+
+fn parse(doc: &str) -> ParsedFeed {
+    parse_feed(doc.as_bytes(), None, BASE).expect("the document parses")
+}
+
+#[test]
+fn a_json_feed_with_version_1_0_and_no_title_is_read() {
+    for version in [r#""version": "1.0","#, r#""version": "1","#, ""] {
+        let doc = format!(
+            r#"{{ {version} "items": [{{"id": "a", "url": "https://example.test/a", "title": "First",
+            "content_text": "Body", "attachments": [{{"url": "https://example.test/a.mp3", "mime_type": "audio/mpeg", "size_in_bytes": 42}}]}}] }}"#
+        );
+        let feed = parse(&doc);
+        assert_eq!(feed.title, None, "{version}");
+        let article = &feed.articles[0];
+        assert_eq!(article.title.as_deref(), Some("First"));
+        assert_eq!(article.link.as_deref(), Some("https://example.test/a"));
+        assert_eq!(article.enclosures.len(), 1, "{version}");
+        assert_eq!(article.enclosures[0].url, "https://example.test/a.mp3");
+        assert_eq!(article.enclosures[0].length, Some(42));
+    }
+}
+
+#[test]
+fn a_json_feed_attachment_is_never_the_articles_link() {
+    let doc = r#"{"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": [{"id": "a",
+        "content_html": "<p>x</p>", "attachments": [{"url": "https://example.test/a.mp3", "mime_type": "audio/mpeg"}]}]}"#;
+    let article = &parse(doc).articles[0];
+    assert_eq!(article.link, None);
+    assert_eq!(article.enclosures[0].url, "https://example.test/a.mp3");
+}
+
+#[test]
+fn an_atom_0_3_feed_is_read_with_its_entries() {
+    let doc = r#"<?xml version="1.0"?>
+<feed version="0.3" xmlns="http://purl.org/atom/ns#">
+  <title>Old Atom</title>
+  <tagline>A tagline</tagline>
+  <link rel="alternate" type="text/html" href="http://example.test/"/>
+  <modified>2004-01-01T19:48:21Z</modified>
+  <entry>
+    <title>Entry</title>
+    <link rel="alternate" type="text/html" href="http://example.test/1"/>
+    <id>tag:example.test,2004:1</id>
+    <issued>2004-01-01T19:48:21Z</issued>
+    <modified>2004-01-02T19:48:21Z</modified>
+    <author><name>Ann</name></author>
+    <summary type="text/html" mode="escaped">&lt;p&gt;Sum&lt;/p&gt;</summary>
+    <content type="text/html" mode="base64">PHA+Qm9keTwvcD4=</content>
+  </entry>
+</feed>"#;
+    let feed = parse(doc);
+    assert_eq!(feed.title.as_deref(), Some("Old Atom"));
+    assert_eq!(feed.description.as_deref(), Some("A tagline"));
+    assert_eq!(feed.site_url.as_deref(), Some("http://example.test/"));
+    let entry = &feed.articles[0];
+    assert_eq!(entry.title.as_deref(), Some("Entry"));
+    assert_eq!(entry.link.as_deref(), Some("http://example.test/1"));
+    assert_eq!(entry.author.as_deref(), Some("Ann"));
+    assert_eq!(entry.published, Some(1072986501));
+    assert_eq!(entry.updated, Some(1072986501 + 86400));
+    assert_eq!(entry.summary.as_deref(), Some("<p>Sum</p>"));
+    assert_eq!(
+        entry.content.as_deref(),
+        Some("<p>Body</p>"),
+        "base64 decoded"
+    );
+}
+
+#[test]
+fn rss_1_0_items_without_a_link_use_their_rdf_about() {
+    let doc = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+  <channel rdf:about="http://example.test/index.rdf"><title>RDF</title><link>http://example.test/</link></channel>
+  <item rdf:about="http://example.test/entry/1"><title>One</title></item>
+  <item rdf:about="http://example.test/entry/2"><title>Two</title><link>http://example.test/two</link></item>
+</rdf:RDF>"#;
+    let feed = parse(doc);
+    let links: Vec<_> = feed.articles.iter().map(|a| a.link.as_deref()).collect();
+    assert_eq!(
+        links,
+        [
+            Some("http://example.test/entry/1"),
+            Some("http://example.test/two")
+        ]
+    );
+    assert_eq!(
+        feed.articles[0].guid.as_deref(),
+        Some("http://example.test/entry/1")
+    );
+}
+
+#[test]
+fn rss_items_fall_back_to_dublin_core_itunes_and_media() {
+    let doc = r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:media="http://search.yahoo.com/mrss/" xmlns:atom="http://www.w3.org/2005/Atom">
+<channel><dc:title>Channel by DC</dc:title><itunes:summary>About the show</itunes:summary>
+  <atom:link rel="alternate" href="http://example.test/"/>
+  <item><guid>1</guid><dc:title>DC title</dc:title><dc:description>DC description</dc:description>
+    <dc:date>2026-02-03T04:05:06Z</dc:date><dc:creator>Dee Cee</dc:creator>
+    <dc:subject>Subject</dc:subject><itunes:keywords>one, two</itunes:keywords><atom:category term="term"/></item>
+  <item><guid>2</guid><itunes:title>Episode</itunes:title><itunes:summary>Show notes</itunes:summary><itunes:author>Host</itunes:author>
+    <atom:link href="http://example.test/2"/><atom:published>2026-02-04T00:00:00Z</atom:published></item>
+  <item><guid>3</guid><media:group><media:title>Video</media:title><media:description>What the video shows</media:description></media:group></item>
+</channel></rss>"#;
+    let feed = parse(doc);
+    assert_eq!(feed.title.as_deref(), Some("Channel by DC"));
+    assert_eq!(feed.description.as_deref(), Some("About the show"));
+    assert_eq!(feed.site_url.as_deref(), Some("http://example.test/"));
+    let [one, two, three] = feed.articles.as_slice() else {
+        panic!("three items: {:?}", feed.articles);
+    };
+    assert_eq!(one.title.as_deref(), Some("DC title"));
+    assert_eq!(one.summary.as_deref(), Some("DC description"));
+    assert_eq!(one.author.as_deref(), Some("Dee Cee"));
+    assert_eq!(one.published, Some(1770091506));
+    assert_eq!(one.categories, ["Subject", "one", "two", "term"]);
+    assert_eq!(two.title.as_deref(), Some("Episode"));
+    assert_eq!(two.summary.as_deref(), Some("Show notes"));
+    assert_eq!(two.author.as_deref(), Some("Host"));
+    assert_eq!(two.link.as_deref(), Some("http://example.test/2"));
+    assert_eq!(two.published, Some(1770163200));
+    assert_eq!(three.title.as_deref(), Some("Video"));
+    assert_eq!(three.summary.as_deref(), Some("What the video shows"));
+}
+
+#[test]
+fn prefixes_used_without_a_declaration_are_understood() {
+    let doc = r#"<rss version="2.0"><channel><title>T</title>
+  <item><title>A</title><content:encoded><![CDATA[<p>Full <b>body</b></p>]]></content:encoded><dc:creator>Writer</dc:creator></item>
+</channel></rss>"#;
+    let article = &parse(doc).articles[0];
+    assert_eq!(article.content.as_deref(), Some("<p>Full <b>body</b></p>"));
+    assert_eq!(article.author.as_deref(), Some("Writer"));
+}
+
+#[test]
+fn an_atom_entry_whose_only_address_is_its_id_gets_it_as_link() {
+    let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id><updated>2024-01-01T00:00:00Z</updated>
+<entry><title>E</title><id>https://example.test/posts/1</id><updated>2024-01-01T00:00:00Z</updated>
+<link rel="enclosure" type="audio/mpeg" length="123" href="https://example.test/1.mp3"/></entry>
+<entry><title>F</title><id>urn:uuid:1</id><updated>2024-01-01T00:00:00Z</updated></entry></feed>"#;
+    let feed = parse(doc);
+    assert_eq!(
+        feed.articles[0].link.as_deref(),
+        Some("https://example.test/posts/1"),
+        "an http id, and never the enclosure"
+    );
+    assert_eq!(
+        feed.articles[0].enclosures[0].url,
+        "https://example.test/1.mp3"
+    );
+    assert_eq!(feed.articles[0].enclosures[0].length, Some(123));
+    assert_eq!(feed.articles[1].link, None, "a urn is no address");
+}
+
+#[test]
+fn a_persons_name_is_taken_from_the_email_forms() {
+    let item = |author: &str| {
+        format!(
+            "<rss version=\"2.0\"><channel><title>T</title><item><title>A</title><author>{author}</author></item></channel></rss>"
+        )
+    };
+    for (given, name) in [
+        ("jo@example.test (Jo Writer)", "Jo Writer"),
+        ("Jo Writer (jo@example.test)", "Jo Writer"),
+        ("Jo Writer &lt;jo@example.test&gt;", "Jo Writer"),
+        ("jo@example.test", "jo@example.test"),
+        ("Jo (the writer)", "Jo (the writer)"),
+    ] {
+        let feed = parse(&item(given));
+        assert_eq!(feed.articles[0].author.as_deref(), Some(name), "{given}");
+    }
+}
+
+#[test]
+fn categories_are_terms_and_each_comes_once() {
+    let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id><updated>2024-01-01T00:00:00Z</updated>
+<entry><title>E</title><id>urn:e</id><updated>2024-01-01T00:00:00Z</updated>
+<category term="rust" label="The Rust language"/><category term="rust"/><category term="cli"/></entry></feed>"#;
+    assert_eq!(parse(doc).articles[0].categories, ["rust", "cli"]);
+}
