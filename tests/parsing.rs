@@ -172,6 +172,7 @@ fn a_persons_name_is_taken_from_the_email_forms() {
         ("Jo Writer (jo@example.test)", "Jo Writer"),
         ("Jo Writer &lt;jo@example.test&gt;", "Jo Writer"),
         ("jo@example.test", "jo@example.test"),
+        ("jo@example.test (Lo&amp;#239;c Le Meur)", "Loïc Le Meur"),
         ("Jo (the writer)", "Jo (the writer)"),
     ] {
         let feed = parse(&item(given));
@@ -183,6 +184,11 @@ fn a_persons_name_is_taken_from_the_email_forms() {
 fn categories_are_terms_and_each_comes_once() {
     let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id><updated>2024-01-01T00:00:00Z</updated>
 <entry><title>E</title><id>urn:e</id><updated>2024-01-01T00:00:00Z</updated>
-<category term="rust" label="The Rust language"/><category term="rust"/><category term="cli"/></entry></feed>"#;
-    assert_eq!(parse(doc).articles[0].categories, ["rust", "cli"]);
+<category term="rust" label="The Rust language"/><category term="rust"/><category term="cli"/>
+<category scheme="http://schemas.google.com/g/2005#kind" term="http://schemas.google.com/docs/2007#document" label="document"/></entry></feed>"#;
+    assert_eq!(
+        parse(doc).articles[0].categories,
+        ["rust", "cli", "document"],
+        "terms, but a label in words where the term is a URI"
+    );
 }

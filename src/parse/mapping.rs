@@ -156,12 +156,7 @@ fn convert_entry(
     let terms = entry
         .categories
         .iter()
-        .map(|c| {
-            Some(c.term.as_str())
-                .filter(|t| !t.trim().is_empty())
-                .or(c.label.as_deref())
-                .unwrap_or("")
-        })
+        .map(category_name)
         .chain(found.categories.iter().map(String::as_str));
     for term in terms {
         let term = sanitize_text(term.trim());
@@ -260,6 +255,17 @@ fn pick_link(links: &[feed_rs::model::Link], base: &str, json: bool) -> Option<S
     resolve_url(link.href.trim(), base)
 }
 
+/// A category's name: its term, as feedparser and gofeed read it, unless the
+/// term is a URI (a scheme's identifier, as Google's feeds write them) and a
+/// label says it in words.
+fn category_name(category: &feed_rs::model::Category) -> &str {
+    let term = category.term.trim();
+    match category.label.as_deref().map(str::trim) {
+        Some(label) if !label.is_empty() && (term.is_empty() || term.contains("://")) => label,
+        _ => term,
+    }
+}
+
 /// `id` as the entry's address, when it is an absolute web address.
 fn web_address(id: &str, base: &str) -> Option<String> {
     let id = id.trim();
@@ -268,8 +274,9 @@ fn web_address(id: &str, base: &str) -> Option<String> {
         .flatten()
 }
 
-/// The name in a person field: "Name", "email (Name)" and "Name <email>"
-/// give the name; an address alone is kept as it is.
+/// The name in a person field: "Name", "email (Name)", "Name (email)" and
+/// "Name <email>" give the name; an address alone is kept as it is. Entities
+/// left in it are decoded, and it is made one line.
 fn person_name(raw: &str) -> Option<String> {
     let raw = raw.trim();
     let name = if let Some((outside, rest)) = raw.split_once('(')
@@ -292,7 +299,8 @@ fn person_name(raw: &str) -> Option<String> {
     } else {
         raw
     };
-    let name = sanitize_text(name.trim());
+    // Names are plain text, but feeds escape them twice often enough.
+    let name = clean_title(name);
     (!name.is_empty()).then_some(name)
 }
 
