@@ -35,7 +35,9 @@ static RDF_ITEM: LazyLock<Regex> = LazyLock::new(|| {
 /// `text` in a form feed-rs reads, when it is in an old dialect; `None`
 /// when it is not.
 pub(super) fn modernise(text: &str) -> Option<String> {
-    let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
+    // Namespaces are declared on the root element, at the top.
+    let head = super::head(text);
+    let has = |needle: &str| memchr::memmem::find(head.as_bytes(), needle.as_bytes()).is_some();
     if has(ATOM_03) {
         return Some(atom03_as_atom10(text));
     }

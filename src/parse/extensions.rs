@@ -5,7 +5,8 @@
 //! and Atom elements inside RSS. `mapping` applies them as fallbacks, per
 //! entry, when the entries line up with the items counted here.
 //!
-//! It runs only on RSS documents that mention one of those vocabularies.
+//! It runs only on RSS documents that declare one of those vocabularies at
+//! their top, or use its prefix without a declaration.
 //! Prefixes are resolved through the document's own `xmlns` declarations;
 //! a prefix used without one (`dc:`, `atom:` …) is taken for its usual
 //! vocabulary. It reads and never fails: a broken document gives what was
@@ -70,20 +71,26 @@ pub(super) struct Extensions {
     pub items: Vec<Found>,
 }
 
-/// Whether the document may hold anything this pass reads.
+/// Whether the document may hold anything this pass reads: the top of it
+/// (where the root element declares its namespaces) declares one of the
+/// vocabularies, or uses one of their prefixes without a declaration, or is
+/// RSS 1.0. A look at the top only, so that a large document is not scanned
+/// again and again.
 pub(super) fn worth_a_look(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    [
-        "dc:",
-        "dcterms:",
-        "itunes:",
-        "media:",
-        "atom:",
-        "content:",
+    let head = super::head(text).to_ascii_lowercase();
+    let has = |needle: &str| memchr::memmem::find(head.as_bytes(), needle.as_bytes()).is_some();
+    let declared = [
+        "purl.org/dc/elements/1.1",
+        "purl.org/dc/terms",
+        "itunes.com/dtds/podcast",
+        "search.yahoo.com/mrss",
+        "www.w3.org/2005/atom",
         "rdf:about",
-    ]
-    .iter()
-    .any(|needle| memchr::memmem::find(bytes, needle.as_bytes()).is_some())
+    ];
+    let undeclared = ["dc", "dcterms", "itunes", "media", "atom", "content"]
+        .iter()
+        .any(|prefix| has(&format!("<{prefix}:")) && !has(&format!("xmlns:{prefix}=")));
+    undeclared || declared.iter().any(|uri| has(uri))
 }
 
 pub(super) fn collect(text: &str) -> Extensions {

@@ -1,0 +1,69 @@
+//! Parsing every document of `../shared/corpora` (about 3,000 feeds from other
+//! parsers' and validators' test suites, real and adversarial), once with
+//! feed-rs alone and once through `parse_feed` (charset pre-pass, dialects,
+//! feed-rs, repairs, the extension pass, mapping): what tidings' own passes
+//! cost over the parser it wraps. Without `../shared` it says so and
+//! measures nothing.
+
+use std::path::{Path, PathBuf};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn documents(dir: &Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.file_name().is_some_and(|n| n != "README.md") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+        .iter()
+        .filter_map(|f| std::fs::read(f).ok())
+        // feed-rs panics on a few UTF-16 documents (tidings decodes them
+        // first); they would measure the unwinding, not the parse.
+        .filter(|bytes| {
+            let bytes = bytes.clone();
+            std::panic::catch_unwind(move || feed_rs::parser::parse(bytes.as_slice())).is_ok()
+        })
+        .collect()
+}
+
+fn corpora(c: &mut Criterion) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
+    if !dir.is_dir() {
+        eprintln!("SKIPPED corpora bench: ../shared/corpora is not beside this checkout");
+        return;
+    }
+    std::panic::set_hook(Box::new(|_| {}));
+    let docs = documents(&dir);
+    let _ = std::panic::take_hook();
+    let mut group = c.benchmark_group("corpora");
+    group.sample_size(10);
+    group.bench_function("feed_rs_alone", |b| {
+        b.iter(|| {
+            docs.iter()
+                .filter(|d| feed_rs::parser::parse(d.as_slice()).is_ok())
+                .count()
+        })
+    });
+    group.bench_function("parse_feed", |b| {
+        b.iter(|| {
+            docs.iter()
+                .filter(|d| {
+                    tidings::parse::parse_feed(d, None, "http://corpus.test/feed.xml").is_ok()
+                })
+                .count()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, corpora);
+criterion_main!(benches);
