@@ -37,6 +37,9 @@ pub struct ParsedFeed {
     /// The feed's icon or logo, an absolute http(s) URL.
     pub icon: Option<String>,
     pub articles: Vec<ParsedArticle>,
+    /// Read, but not as it should be: recovered from a broken document, or
+    /// nothing found in it. Shown as a warning, never as a failure.
+    pub warning: Option<String>,
 }
 
 /// An image an article (or feed) shows, before it is downloaded.

@@ -72,13 +72,14 @@ pub fn parse_feed(
     for _ in 0..MAX_REPAIRS {
         let rejection = match adapter::parse(text.as_bytes(), base_url) {
             Ok(feed) => {
-                let rss = matches!(
-                    feed.feed_type,
-                    FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
-                );
-                let extensions =
-                    (rss && extensions::worth_a_look(&text)).then(|| extensions::collect(&text));
-                return Ok(mapping::convert(feed, base_url, extensions.as_ref()));
+                let mut parsed = finish(feed, &text, base_url);
+                if parsed.title.is_none() && parsed.articles.is_empty() {
+                    parsed.warning = Some(format!(
+                        "no feed found: a {} document without a title or entries",
+                        repair::root_name(&text).unwrap_or("feed")
+                    ));
+                }
+                return Ok(parsed);
             }
             Err(rejection) => rejection,
         };
@@ -89,10 +90,70 @@ pub fn parse_feed(
             None => break,
         }
     }
-    Err(first_error.expect("at least one parse was tried"))
+    let error = first_error.expect("at least one parse was tried");
+    if matches!(error, ParseError::Malformed(_))
+        && let Some(feed) = recover(&text, base_url, &error)
+    {
+        return Ok(feed);
+    }
+    Err(error)
 }
 
 const MAX_REPAIRS: usize = 4;
+
+/// Entries given up at most when a document is cut back to its last whole
+/// entry, one at a time, to find the break.
+const MAX_CUTS: usize = 8;
+
+/// feed-rs's feed as ours: the extension pass (for RSS that may need it),
+/// then the mapping with its fallbacks.
+fn finish(feed: feed_rs::model::Feed, text: &str, base_url: &str) -> ParsedFeed {
+    let rss = matches!(
+        feed.feed_type,
+        FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
+    );
+    let extensions = (rss && extensions::worth_a_look(text)).then(|| extensions::collect(text));
+    mapping::convert(feed, base_url, extensions.as_ref())
+}
+
+/// A document that breaks off (a cut download, an unclosed CDATA section or
+/// element, a bad tag near the end), read as lenient parsers read it: every
+/// entry before the break. The feed says so in its `warning`.
+fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed> {
+    let mut end = text.len();
+    for _ in 0..MAX_CUTS {
+        let (mut candidate, at, entry_end) = repair::cut_after_last_entry(&text[..end])?;
+        for _ in 0..MAX_REPAIRS {
+            match adapter::parse(candidate.as_bytes(), base_url) {
+                Ok(feed) => {
+                    let mut parsed = finish(feed, &candidate, base_url);
+                    let rest = &text[at..];
+                    let unclosed_cdata = rest
+                        .rfind("<![CDATA[")
+                        .is_some_and(|open| !rest[open..].contains("]]>"));
+                    let what = if unclosed_cdata {
+                        "an unclosed CDATA section".to_string()
+                    } else {
+                        error.to_string()
+                    };
+                    parsed.warning = Some(format!(
+                        "recovered: {what}; read the {} entries before byte {at}",
+                        parsed.articles.len()
+                    ));
+                    return Some(parsed);
+                }
+                Err(rejection) => {
+                    match repair::repair(&candidate, rejection.refused_type.as_deref()) {
+                        Some(fixed) => candidate = fixed,
+                        None => break,
+                    }
+                }
+            }
+        }
+        end = entry_end;
+    }
+    None
+}
 
 /// The top of a document, where its root element and namespaces are: what
 /// the passes that only run for some dialects look at to decide.

@@ -192,3 +192,65 @@ fn categories_are_terms_and_each_comes_once() {
         "terms, but a label in words where the term is a URI"
     );
 }
+
+/// A WordPress-like feed of `items` entries, each with a CDATA body.
+fn wordpress(items: usize) -> String {
+    let mut doc = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Blog</title><link>https://blog.example.test/</link>"#,
+    );
+    for i in 1..=items {
+        doc.push_str(&format!(
+            "<item><title>Post {i}</title><link>https://blog.example.test/{i}</link><guid>https://blog.example.test/?p={i}</guid><dc:creator><![CDATA[Ann]]></dc:creator><content:encoded><![CDATA[<p>Body of post {i}, with <b>markup</b> &amp; an ampersand.</p>]]></content:encoded></item>"
+        ));
+    }
+    doc.push_str("</channel></rss>");
+    doc
+}
+
+#[test]
+fn a_feed_cut_off_inside_a_cdata_section_keeps_the_entries_before_the_break() {
+    let whole = wordpress(9);
+    let cut = &whole[..whole.rfind("markup").unwrap()];
+    let feed = parse(cut);
+    assert_eq!(feed.title.as_deref(), Some("Blog"));
+    let titles: Vec<_> = feed
+        .articles
+        .iter()
+        .filter_map(|a| a.title.as_deref())
+        .collect();
+    assert_eq!(titles.len(), 8, "{titles:?}");
+    assert_eq!(titles[7], "Post 8");
+    assert_eq!(feed.articles[7].author.as_deref(), Some("Ann"));
+    let warning = feed.warning.expect("the feed says it was recovered");
+    assert!(
+        warning.starts_with("recovered: an unclosed CDATA section; read the 8 entries before byte"),
+        "{warning}"
+    );
+    assert_eq!(
+        parse(&whole).warning,
+        None,
+        "a whole document has no warning"
+    );
+}
+
+#[test]
+fn a_mismatched_end_tag_near_the_end_loses_only_the_entry_it_is_in() {
+    let whole = wordpress(5);
+    let broken = whole.replacen("<title>Post 5</title>", "<title>Post 5</titel>", 1);
+    let feed = parse(&broken);
+    assert_eq!(feed.articles.len(), 4);
+    assert!(
+        feed.warning
+            .unwrap()
+            .starts_with("recovered: malformed feed")
+    );
+}
+
+#[test]
+fn a_document_with_neither_title_nor_entries_says_so() {
+    let feed = parse(r#"<rss version="2.0"><channel></channel></rss>"#);
+    assert_eq!(
+        feed.warning.as_deref(),
+        Some("no feed found: a rss document without a title or entries")
+    );
+}

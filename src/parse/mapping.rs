@@ -74,6 +74,7 @@ pub(super) fn convert(
         ttl_minutes: feed.ttl,
         icon,
         articles,
+        warning: None,
     }
 }
 

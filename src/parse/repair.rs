@@ -99,3 +99,33 @@ fn repair_json_feed(text: &str) -> Option<String> {
     }
     changed.then(|| json.to_string())
 }
+
+/// The root element's name, skipping the XML declaration, comments and a
+/// DOCTYPE.
+pub(super) fn root_name(text: &str) -> Option<&str> {
+    ROOT.captures(text)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str())
+}
+
+static ROOT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"<([A-Za-z_][\w.:-]*)").expect("valid regex"));
+
+/// The document up to its last whole entry (`</item>` or `</entry>`), with
+/// the root (and an RSS channel) closed after it: for a document that breaks
+/// off, the part that can still be read. Also where the cut is, and where
+/// that entry's end tag starts (to cut before it next time).
+pub(super) fn cut_after_last_entry(text: &str) -> Option<(String, usize, usize)> {
+    let root = root_name(text)?;
+    let (start, end) = ["</item>", "</entry>"]
+        .iter()
+        .filter_map(|close| text.rfind(close).map(|at| (at, at + close.len())))
+        .max()?;
+    let local = root.rsplit(':').next().unwrap_or(root);
+    let closers = if local.eq_ignore_ascii_case("rss") {
+        format!("</channel></{root}>")
+    } else {
+        format!("</{root}>")
+    };
+    Some((format!("{}{closers}", &text[..end]), end, start))
+}
