@@ -334,6 +334,9 @@ pub struct FetchRecord {
     pub error_kind: Option<ErrorKind>,
     pub error_message: Option<String>,
     pub images: ImageStats,
+    /// Read, with a warning: the document was recovered from a break, or no
+    /// feed was found in it. The fetch did not fail.
+    pub warning: Option<String>,
 }
 
 impl FetchRecord {

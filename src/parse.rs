@@ -136,9 +136,10 @@ fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed>
                     } else {
                         error.to_string()
                     };
+                    let n = parsed.articles.len();
+                    let entries = if n == 1 { "entry" } else { "entries" };
                     parsed.warning = Some(format!(
-                        "recovered: {what}; read the {} entries before byte {at}",
-                        parsed.articles.len()
+                        "recovered: {what}; read {n} {entries} before byte {at}"
                     ));
                     return Some(parsed);
                 }

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0002_reader.sql"),
     include_str!("store/migrations/0003_images.sql"),
     include_str!("store/migrations/0004_counts_by_the_store.sql"),
+    include_str!("store/migrations/0005_fetch_warnings.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.

@@ -659,3 +659,21 @@ fn a_subscription_made_in_the_reader_during_a_refresh_joins_it_and_both_land() {
         "{notice:?}"
     );
 }
+
+#[test]
+fn a_feed_cut_short_is_saved_with_the_items_before_the_break_and_a_warning() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    let feed = h.subscribe(&server.url("/cut-short.xml"));
+    let progress = h.refresh_all();
+    assert!(
+        matches!(progress.last(), Some(Progress::Finished(s)) if s.ok == 1 && s.failed == 0),
+        "a warning is no failure: {progress:?}"
+    );
+    let record = h.last_record(feed);
+    assert_eq!(record.error_kind, None);
+    assert_eq!(record.new_articles, 1);
+    let warning = record.warning.expect("the record keeps the warning");
+    assert!(warning.starts_with("recovered: "), "{warning}");
+    assert!(warning.contains("read 1 entry before byte"), "{warning}");
+}

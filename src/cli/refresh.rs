@@ -119,8 +119,13 @@ pub(super) fn feed_line(done: &crate::refresh::FeedDone) -> String {
     } else if r.not_modified {
         format!("  ok {title}: not modified")
     } else {
+        let warning = r
+            .warning
+            .as_deref()
+            .map(|w| format!(" (warning: {w})"))
+            .unwrap_or_default();
         format!(
-            "  ok {title}: {} new, {} articles",
+            "  ok {title}: {} new, {} articles{warning}",
             r.new_articles, r.total_articles
         )
     }

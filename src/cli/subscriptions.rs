@@ -111,6 +111,11 @@ pub(super) async fn save_answer(
             Progress::FeedDone(done) if done.record.failed() => {
                 failure = Some(done.record.error_message.unwrap_or_default());
             }
+            Progress::FeedDone(done) => {
+                if let Some(warning) = done.record.warning {
+                    eprintln!("warning: {warning}");
+                }
+            }
             Progress::Aborted(reason) => bail!("refresh failed: {reason}"),
             _ => {}
         }

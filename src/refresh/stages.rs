@@ -17,6 +17,7 @@ use crate::images::find_in_feed;
 use crate::model::{FetchRecord, ParsedFeed};
 use crate::parse::{ParseError, parse_feed};
 use crate::store::{FeedUpdate, FetchTarget};
+use crate::text::sanitize_text;
 
 /// What a feed task hands back to the writer.
 pub(super) struct Fetched {
@@ -147,6 +148,7 @@ pub(super) async fn parse_document(
             fetched.update.min_interval_secs = bound;
             let now = clock.now_secs();
             fetched.update.next_fetch_at = Some(now + interval_secs.max(bound.unwrap_or(0)));
+            fetched.record.warning = read.feed.warning.as_deref().map(sanitize_text);
             fetched.update.parsed = Some(read.feed);
         }
         Err(unreadable) => fetched.fail(unreadable.into()),
@@ -162,7 +164,7 @@ impl Fetched {
     pub(super) fn fail(&mut self, e: FetchError) {
         tracing::info!(feed = %self.target.fetch_url, "fetch failed: {e}");
         self.record.error_kind = Some(e.kind());
-        self.record.error_message = Some(crate::text::sanitize_text(&e.to_string()));
+        self.record.error_message = Some(sanitize_text(&e.to_string()));
         self.update.etag = None;
         self.update.last_modified = None;
     }

@@ -205,7 +205,7 @@ const FETCH_COLUMNS: &str = "started_at_ms, http_status, content_type, bytes_wir
     ms_headers, ms_body, ms_parse, ms_store, ms_total, new_articles, updated_articles,
     unchanged_articles, total_articles, not_modified, redirect_to, error_kind, error_message,
     images_found, images_cached, images_failed, images_refused, image_bytes_wire,
-    image_bytes_stored, ms_images";
+    image_bytes_stored, ms_images, warning";
 
 fn fetch_from_row(r: &rusqlite::Row) -> rusqlite::Result<FetchRecord> {
     fetch_from_row_at(r, 0)
@@ -242,6 +242,7 @@ fn fetch_from_row_at(r: &rusqlite::Row, at: usize) -> rusqlite::Result<FetchReco
             bytes_stored: r.get(at + 23)?,
             ms: r.get(at + 24)?,
         },
+        warning: r.get(at + 25)?,
     })
 }
 
@@ -255,8 +256,9 @@ pub(super) fn insert_fetch_record(
         "INSERT INTO fetches (feed_id, run_id, started_at_ms, http_status, content_type, bytes_wire,
             bytes_decoded, ms_headers, ms_body, ms_parse, ms_store, ms_total, new_articles,
             updated_articles, unchanged_articles, total_articles, not_modified, redirect_to,
-            error_kind, error_message)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+            error_kind, error_message, warning)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+                 ?21)",
     )?;
     stmt.execute(params![
         feed.0,
@@ -278,7 +280,8 @@ pub(super) fn insert_fetch_record(
         rec.not_modified,
         rec.redirect_to,
         rec.error_kind.map(|k| k.as_str()),
-        rec.error_message
+        rec.error_message,
+        rec.warning
     ])?;
     Ok(tx.last_insert_rowid())
 }

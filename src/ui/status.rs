@@ -99,8 +99,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                             format!(" · {} of {found} images ({missing} failed)", images.cached)
                         }
                     };
+                    let warning = record
+                        .warning
+                        .as_deref()
+                        .map(|w| format!(" · ⚠ {w}"))
+                        .unwrap_or_default();
                     format!(
-                        "{} {when} · {} ms · {} · {} new of {}{images}",
+                        "{} {when} · {} ms · {} · {} new of {}{images}{warning}",
                         status.map(|s| s.to_string()).unwrap_or_else(|| "ok".into()),
                         record.ms_headers + record.ms_body,
                         kilobytes(record.bytes_wire),
@@ -109,7 +114,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     )
                 }
             };
-            let style = if record.error_kind.is_some() {
+            let style = if record.error_kind.is_some() || record.warning.is_some() {
                 theme.error
             } else {
                 theme.dim

@@ -1,6 +1,7 @@
 //! A local HTTP server for the tests, on 127.0.0.1 with a port the OS picks.
 //! It serves the misbehaviours a feed reader meets (304, redirects, 410, 429,
-//! 500, a hang, malformed XML, a gzip bomb, an HTML page that announces a feed)
+//! 500, a hang, malformed XML, a feed cut short after its first item, a gzip
+//! bomb, an HTML page that announces a feed)
 //! and a directory of files (the seed blog), and records every request so that
 //! tests can assert what tidings sent. It runs on its own runtime, so both
 //! plain and async tests can use it.
@@ -96,6 +97,7 @@ impl TestServer {
                 xml(FEED_V1)
             }))
             .route("/malformed.xml", get(|| async { xml(&FEED_V1[..FEED_V1.len() / 2]) }))
+            .route("/cut-short.xml", get(|| async { xml(&FEED_V1[..FEED_V1.find("Second body").unwrap()]) }))
             .route("/bomb.xml", get(|| async { gzip_bomb() }))
             .route("/page.html", get(|| async {
                 html(r#"<!DOCTYPE html><html><head><title>A blog</title>
