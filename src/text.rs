@@ -32,11 +32,13 @@ static INLINE_TAG: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A title as plain text: inline markup removed, entities decoded, one line.
+/// Only ASCII whitespace runs collapse: a non-breaking or other Unicode space
+/// is the author's and stays.
 pub fn clean_title(raw: &str) -> String {
     let no_tags = INLINE_TAG.replace_all(raw, "");
     let decoded = html_escape::decode_html_entities(&no_tags);
     let clean = sanitize_text(&decoded);
-    clean.split_whitespace().collect::<Vec<_>>().join(" ")
+    clean.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Strips what must never reach a terminal from feed-supplied text: C0 controls

@@ -254,3 +254,29 @@ fn a_document_with_neither_title_nor_entries_says_so() {
         Some("no feed found: a rss document without a title or entries")
     );
 }
+
+#[test]
+fn html_and_doctype_entities_are_read_as_the_characters_they_stand_for() {
+    let doc = r#"<?xml version="1.0"?>
+<!DOCTYPE rss [ <!ENTITY site "Example &#38; Co"> ]>
+<rss version="2.0"><channel><title>News from &site;</title>
+<item><title>Caf&eacute; &mdash; open&nbsp;late</title><guid>1</guid><description>&lt;p&gt;&hellip;&lt;/p&gt; &bogus;</description></item>
+</channel></rss>"#;
+    let feed = parse(doc);
+    assert_eq!(feed.title.as_deref(), Some("News from Example & Co"));
+    let item = &feed.articles[0];
+    assert_eq!(item.title.as_deref(), Some("Café — open\u{a0}late"));
+    // The summary is HTML: its entities are the renderer's to read.
+    assert_eq!(item.summary.as_deref(), Some("<p>&hellip;</p> &bogus;"));
+}
+
+#[test]
+fn titles_keep_their_unicode_spaces_and_collapse_only_ascii_ones() {
+    let doc = "<rss version=\"2.0\"><channel><title>A\u{a0}B \u{2009}C</title><item><title>  One \n\t two\u{202f}three </title><guid>1</guid></item></channel></rss>";
+    let feed = parse(doc);
+    assert_eq!(feed.title.as_deref(), Some("A\u{a0}B \u{2009}C"));
+    assert_eq!(
+        feed.articles[0].title.as_deref(),
+        Some("One two\u{202f}three")
+    );
+}

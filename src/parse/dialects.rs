@@ -14,6 +14,9 @@
 //! - **RSS 1.0** items without a `<link>`, which feed-rs drops: their
 //!   `rdf:about` becomes their link.
 //!
+//! - **Entities a DOCTYPE declares**, which feed-rs leaves as written: their
+//!   values replace them.
+//!
 //! It must not guess: a document without an old namespace is left as it is.
 
 use std::borrow::Cow;
@@ -25,6 +28,11 @@ use regex::{Captures, Regex};
 const ATOM_03: &str = "http://purl.org/atom/ns#";
 const ATOM_10: &str = "http://www.w3.org/2005/Atom";
 const RSS_10: &str = "http://purl.org/rss/1.0/";
+
+static ENTITY_DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"<!ENTITY\s+([A-Za-z_][\w.-]*)\s+(?:"([^"]*)"|'([^']*)')\s*>"#)
+        .expect("valid regex")
+});
 
 /// An RSS 1.0 item with its `rdf:about` and its body.
 static RDF_ITEM: LazyLock<Regex> = LazyLock::new(|| {
@@ -38,13 +46,45 @@ pub(super) fn modernise(text: &str) -> Option<String> {
     // Namespaces are declared on the root element, at the top.
     let head = super::head(text);
     let has = |needle: &str| memchr::memmem::find(head.as_bytes(), needle.as_bytes()).is_some();
+    let expanded = has("<!ENTITY")
+        .then(|| expand_declared_entities(text))
+        .flatten();
+    let text = expanded.as_deref().unwrap_or(text);
     if has(ATOM_03) {
         return Some(atom03_as_atom10(text));
     }
     if has(RSS_10) {
-        return rdf_items_with_links(text);
+        return rdf_items_with_links(text).or(expanded);
     }
-    None
+    expanded
+}
+
+/// The entities a DOCTYPE declares (`<!ENTITY name "value">`), replaced by
+/// their values throughout the document: XML parsers that do not read the
+/// DOCTYPE would show `&name;` as written.
+fn expand_declared_entities(text: &str) -> Option<String> {
+    let doctype = text.find("<!DOCTYPE")?;
+    let end = text[doctype..].find("]>").map(|e| doctype + e + 2)?;
+    let entities: Vec<(String, String)> = ENTITY_DECLARATION
+        .captures_iter(&text[doctype..end])
+        .map(|c| {
+            let value = c.get(2).or(c.get(3)).map_or("", |m| m.as_str());
+            // The value is itself XML text: decode it once, escape it for where it goes.
+            let plain = html_escape::decode_html_entities(value);
+            (
+                format!("&{};", &c[1]),
+                html_escape::encode_text(&plain).into_owned(),
+            )
+        })
+        .collect();
+    if entities.is_empty() {
+        return None;
+    }
+    let mut body = text[end..].to_string();
+    for (reference, value) in &entities {
+        body = body.replace(reference.as_str(), value);
+    }
+    Some(format!("{}{body}", &text[..end]))
 }
 
 /// RSS 1.0 items without a `<link>` get their `rdf:about` as one: feed-rs
