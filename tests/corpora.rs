@@ -562,32 +562,6 @@ fn golden(json: &serde_json::Value) -> Golden {
     }
 }
 
-/// The translator cases as (input, expected) pairs: RSS and Atom inputs are
-/// `NAME.xml` beside `NAME.json`; JSON Feed inputs are `NAME.json` beside
-/// `NAME_expected.json`.
-fn translator_cases(dir: &Path) -> Vec<(PathBuf, PathBuf)> {
-    let mut cases = Vec::new();
-    for kind in ["rss", "atom", "json"] {
-        for path in files_under(&dir.join(kind)) {
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            let expected = if kind == "json" {
-                if name.ends_with("_expected.json") {
-                    continue;
-                }
-                path.with_file_name(name.replace(".json", "_expected.json"))
-            } else if name.ends_with(".xml") {
-                path.with_extension("json")
-            } else {
-                continue;
-            };
-            if expected.is_file() {
-                cases.push((path, expected));
-            }
-        }
-    }
-    cases
-}
-
 /// Cases where gofeed and tidings knowingly differ, with the reason. Their
 /// disagreements are printed, not failed; every other case must agree.
 const KNOWN_DIVERGENCES: &[(&str, &str)] = &[(
@@ -622,7 +596,7 @@ fn gofeed_translator_goldens_agree_on_titles_links_ids_dates_and_counts() {
     let Some(corpora) = corpora_dir(test) else {
         return;
     };
-    let cases = translator_cases(&corpora.join("gofeed/testdata/translator"));
+    let cases = support::translator_cases(&corpora.join("gofeed/testdata/translator"));
     assert!(
         cases.len() > 50,
         "only {} translator cases found",

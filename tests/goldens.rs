@@ -15,7 +15,6 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use tidings::images::find_in_feed;
@@ -27,34 +26,6 @@ const BASE: &str = "http://corpus.test/feed.xml";
 /// The share of compared fields that agree, in percent, below which the
 /// test fails: what the parser reached when the floor was last raised.
 const FLOOR_PERCENT: f64 = 95.0;
-
-fn cases(dir: &Path) -> Vec<(PathBuf, PathBuf)> {
-    let mut cases = Vec::new();
-    for kind in ["rss", "atom", "json"] {
-        let Ok(entries) = std::fs::read_dir(dir.join(kind)) else {
-            continue;
-        };
-        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        for path in paths {
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            let expected = if kind == "json" {
-                if name.ends_with("_expected.json") {
-                    continue;
-                }
-                path.with_file_name(name.replace(".json", "_expected.json"))
-            } else if name.ends_with(".xml") {
-                path.with_extension("json")
-            } else {
-                continue;
-            };
-            if expected.is_file() {
-                cases.push((path, expected));
-            }
-        }
-    }
-    cases
-}
 
 fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key)
@@ -235,7 +206,7 @@ fn gofeed_translator_goldens_agree_field_by_field() {
         return;
     };
     let dir = shared.join("corpora/gofeed/testdata/translator");
-    let cases = cases(&dir);
+    let cases = support::translator_cases(&dir);
     if cases.is_empty() {
         support::skip(
             test,

@@ -405,3 +405,34 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// gofeed's translator cases as (input, expected) pairs, sorted: RSS and
+/// Atom inputs are `NAME.xml` beside `NAME.json`; JSON Feed inputs are
+/// `NAME.json` beside `NAME_expected.json`.
+pub fn translator_cases(dir: &Path) -> Vec<(PathBuf, PathBuf)> {
+    let mut cases = Vec::new();
+    for kind in ["rss", "atom", "json"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(kind)) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            let expected = if kind == "json" {
+                if name.ends_with("_expected.json") {
+                    continue;
+                }
+                path.with_file_name(name.replace(".json", "_expected.json"))
+            } else if name.ends_with(".xml") {
+                path.with_extension("json")
+            } else {
+                continue;
+            };
+            if expected.is_file() {
+                cases.push((path, expected));
+            }
+        }
+    }
+    cases
+}
