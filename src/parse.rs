@@ -67,20 +67,36 @@ pub fn parse_feed(
     if let Some(modern) = dialects::modernise(&text) {
         text = Cow::Owned(modern);
     }
+    match parse_with_repairs(text, base_url) {
+        Ok((feed, text)) => {
+            let mut parsed = finish(feed, &text, base_url);
+            if parsed.title.is_none() && parsed.articles.is_empty() {
+                parsed.warning = Some(format!(
+                    "no feed found: a {} document without a title or entries",
+                    repair::root_name(&text).unwrap_or("feed")
+                ));
+            }
+            Ok(parsed)
+        }
+        Err((error @ ParseError::Malformed(_), text)) => {
+            recover(&text, base_url, &error).ok_or(error)
+        }
+        Err((error, _)) => Err(error),
+    }
+}
+
+/// feed-rs on `text`, then on a repaired copy each time it refuses one of the
+/// known real-world forms (a document may need a few). Gives the feed with
+/// the text it was read from, or the first refusal with the text as last
+/// repaired.
+fn parse_with_repairs<'a>(
+    mut text: Cow<'a, str>,
+    base_url: &str,
+) -> Result<(feed_rs::model::Feed, Cow<'a, str>), (ParseError, Cow<'a, str>)> {
     let mut first_error = None;
-    // Each repair fixes one known rejection; a document may need a few.
     for _ in 0..MAX_REPAIRS {
         let rejection = match adapter::parse(text.as_bytes(), base_url) {
-            Ok(feed) => {
-                let mut parsed = finish(feed, &text, base_url);
-                if parsed.title.is_none() && parsed.articles.is_empty() {
-                    parsed.warning = Some(format!(
-                        "no feed found: a {} document without a title or entries",
-                        repair::root_name(&text).unwrap_or("feed")
-                    ));
-                }
-                return Ok(parsed);
-            }
+            Ok(feed) => return Ok((feed, text)),
             Err(rejection) => rejection,
         };
         let repaired = repair::repair(&text, rejection.refused_type.as_deref());
@@ -90,13 +106,7 @@ pub fn parse_feed(
             None => break,
         }
     }
-    let error = first_error.expect("at least one parse was tried");
-    if matches!(error, ParseError::Malformed(_))
-        && let Some(feed) = recover(&text, base_url, &error)
-    {
-        return Ok(feed);
-    }
-    Err(error)
+    Err((first_error.expect("at least one parse was tried"), text))
 }
 
 const MAX_REPAIRS: usize = 4;
@@ -122,34 +132,24 @@ fn finish(feed: feed_rs::model::Feed, text: &str, base_url: &str) -> ParsedFeed 
 fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed> {
     let mut end = text.len();
     for _ in 0..MAX_CUTS {
-        let (mut candidate, at, entry_end) = repair::cut_after_last_entry(&text[..end])?;
-        for _ in 0..MAX_REPAIRS {
-            match adapter::parse(candidate.as_bytes(), base_url) {
-                Ok(feed) => {
-                    let mut parsed = finish(feed, &candidate, base_url);
-                    let rest = &text[at..];
-                    let unclosed_cdata = rest
-                        .rfind("<![CDATA[")
-                        .is_some_and(|open| !rest[open..].contains("]]>"));
-                    let what = if unclosed_cdata {
-                        "an unclosed CDATA section".to_string()
-                    } else {
-                        error.to_string()
-                    };
-                    let n = parsed.articles.len();
-                    let entries = if n == 1 { "entry" } else { "entries" };
-                    parsed.warning = Some(format!(
-                        "recovered: {what}; read {n} {entries} before byte {at}"
-                    ));
-                    return Some(parsed);
-                }
-                Err(rejection) => {
-                    match repair::repair(&candidate, rejection.refused_type.as_deref()) {
-                        Some(fixed) => candidate = fixed,
-                        None => break,
-                    }
-                }
-            }
+        let (candidate, at, entry_end) = repair::cut_after_last_entry(&text[..end])?;
+        if let Ok((feed, candidate)) = parse_with_repairs(Cow::Owned(candidate), base_url) {
+            let mut parsed = finish(feed, &candidate, base_url);
+            let rest = &text[at..];
+            let unclosed_cdata = rest
+                .rfind("<![CDATA[")
+                .is_some_and(|open| !rest[open..].contains("]]>"));
+            let what = if unclosed_cdata {
+                "an unclosed CDATA section".to_string()
+            } else {
+                error.to_string()
+            };
+            let n = parsed.articles.len();
+            let entries = if n == 1 { "entry" } else { "entries" };
+            parsed.warning = Some(format!(
+                "recovered: {what}; read {n} {entries} before byte {at}"
+            ));
+            return Some(parsed);
         }
         end = entry_end;
     }

@@ -32,29 +32,38 @@ enum Vocabulary {
     Other,
 }
 
+/// An element whose text this pass keeps (the first of each per item).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Field {
+    DcTitle,
+    MediaTitle,
+    ItunesTitle,
+    DcDescription,
+    ItunesSummary,
+    MediaDescription,
+    AtomContent,
+    /// `content:encoded` where feed-rs did not read it (no namespace declared).
+    ContentEncoded,
+    DcCreator,
+    DcAuthor,
+    ItunesAuthor,
+    AtomAuthorName,
+    DcDate,
+    DcTermsIssued,
+    DcTermsCreated,
+    DcTermsModified,
+    AtomPublished,
+    AtomUpdated,
+}
+
+const FIELDS: usize = Field::AtomUpdated as usize + 1;
+
 /// What one element (the channel, or an item) carries in the vocabularies
-/// feed-rs leaves out, each list in document order.
+/// feed-rs leaves out.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(super) struct Found {
-    pub dc_title: Option<String>,
-    pub media_title: Option<String>,
-    pub itunes_title: Option<String>,
-    pub dc_description: Option<String>,
-    pub itunes_summary: Option<String>,
-    pub media_description: Option<String>,
-    pub atom_content: Option<String>,
-    /// `content:encoded` where feed-rs did not read it (no namespace declared).
-    pub content_encoded: Option<String>,
-    pub dc_creator: Option<String>,
-    pub dc_author: Option<String>,
-    pub itunes_author: Option<String>,
-    pub atom_author: Option<String>,
-    pub dc_date: Option<String>,
-    pub dcterms_issued: Option<String>,
-    pub dcterms_created: Option<String>,
-    pub dcterms_modified: Option<String>,
-    pub atom_published: Option<String>,
-    pub atom_updated: Option<String>,
+    /// The text of each [`Field`], by its position.
+    values: [Option<String>; FIELDS],
     /// `atom:link rel="alternate"` (or without `rel`).
     pub atom_link: Option<String>,
     /// Categories from `dc:subject`, `itunes:keywords`, `itunes:category`,
@@ -62,6 +71,20 @@ pub(super) struct Found {
     pub categories: Vec<String>,
     /// An RSS 1.0 item's `rdf:about`.
     pub rdf_about: Option<String>,
+}
+
+impl Found {
+    /// The values of `fields` that the element has, in that order.
+    pub fn each<'a>(&'a self, fields: &'a [Field]) -> impl Iterator<Item = &'a str> {
+        fields
+            .iter()
+            .filter_map(|f| self.values[*f as usize].as_deref())
+    }
+
+    /// The first of `fields` that the element has.
+    pub fn first(&self, fields: &[Field]) -> Option<String> {
+        self.each(fields).next().map(str::to_string)
+    }
 }
 
 /// What the pass found in a document.
@@ -103,52 +126,46 @@ pub(super) fn collect(text: &str) -> Extensions {
     let mut depth = 0usize;
     let mut item_depth: Option<usize> = None;
     let mut channel_depth: Option<usize> = None;
-    let mut capture: Option<(usize, Field, String)> = None;
+    let mut capture: Option<(usize, Capture, String)> = None;
     loop {
         let event = match reader.read_event() {
             Ok(Event::Eof) | Err(_) => break,
             Ok(event) => event,
         };
         match event {
-            Event::Start(start) => {
-                depth += 1;
-                learn_prefixes(&start, &mut prefixes);
+            Event::Start(ref start) | Event::Empty(ref start) => {
+                let opens = matches!(event, Event::Start(_));
+                depth += usize::from(opens);
+                learn_prefixes(start, &mut prefixes);
                 if capture.is_some() {
                     continue;
                 }
                 let name = start.name();
                 let (vocabulary, local) = classify(name.as_ref(), &prefixes);
-                if vocabulary == Vocabulary::Rss && local == "item" && item_depth.is_none() {
+                if opens && vocabulary == Vocabulary::Rss && local == "item" && item_depth.is_none()
+                {
                     item_depth = Some(depth);
                     out.items.push(Found {
-                        rdf_about: attribute(&start, "rdf:about"),
+                        rdf_about: attribute(start, "rdf:about"),
                         ..Found::default()
                     });
                     continue;
                 }
-                if vocabulary == Vocabulary::Rss && local == "channel" && channel_depth.is_none() {
+                if opens
+                    && vocabulary == Vocabulary::Rss
+                    && local == "channel"
+                    && channel_depth.is_none()
+                {
                     channel_depth = Some(depth);
                     continue;
                 }
-                let target = current(&mut out, item_depth.is_some(), channel_depth.is_some());
-                if let Some(target) = target {
-                    attributes_of(&start, vocabulary, local, target);
-                    if let Some(field) = Field::of(vocabulary, local, &start) {
-                        capture = Some((depth, field, String::new()));
-                    }
-                }
-            }
-            Event::Empty(start) => {
-                learn_prefixes(&start, &mut prefixes);
-                if capture.is_some() {
+                let Some(target) = current(&mut out, item_depth.is_some(), channel_depth.is_some())
+                else {
                     continue;
-                }
-                let name = start.name();
-                let (vocabulary, local) = classify(name.as_ref(), &prefixes);
-                if let Some(target) =
-                    current(&mut out, item_depth.is_some(), channel_depth.is_some())
-                {
-                    attributes_of(&start, vocabulary, local, target);
+                };
+                attributes_of(start, vocabulary, local, target);
+                if opens && let Some(what) = Capture::of(vocabulary, local, start) {
+                    capture = Some((depth, what, String::new()));
                 }
             }
             Event::Text(text) => {
@@ -177,11 +194,11 @@ pub(super) fn collect(text: &str) -> Extensions {
                 }
             }
             Event::End(_) => {
-                if let Some((_, field, buffer)) = capture.take_if(|(at, ..)| *at == depth) {
+                if let Some((_, what, buffer)) = capture.take_if(|(at, ..)| *at == depth) {
                     if let Some(target) =
                         current(&mut out, item_depth.is_some(), channel_depth.is_some())
                     {
-                        field.store(buffer, target);
+                        what.store(buffer, target);
                     }
                 } else if item_depth == Some(depth) {
                     item_depth = None;
@@ -280,35 +297,21 @@ fn attributes_of(start: &BytesStart, vocabulary: Vocabulary, local: &str, target
     }
 }
 
-/// An element whose text this pass keeps.
+/// What the text of an element goes to.
 #[derive(Debug, Clone, Copy)]
-enum Field {
-    DcTitle,
-    MediaTitle,
-    ItunesTitle,
-    DcDescription,
-    ItunesSummary,
-    MediaDescription,
-    AtomContent,
-    ContentEncoded,
-    DcCreator,
-    DcAuthor,
-    ItunesAuthor,
-    AtomAuthorName,
-    DcDate,
-    DcTermsIssued,
-    DcTermsCreated,
-    DcTermsModified,
-    AtomPublished,
-    AtomUpdated,
+enum Capture {
+    Text(Field),
     Category,
+    /// Comma-separated categories.
     Keywords,
 }
 
-impl Field {
-    fn of(vocabulary: Vocabulary, local: &str, start: &BytesStart) -> Option<Field> {
+impl Capture {
+    fn of(vocabulary: Vocabulary, local: &str, start: &BytesStart) -> Option<Capture> {
         use Vocabulary::*;
-        Some(match (vocabulary, local) {
+        let field = match (vocabulary, local) {
+            (Dc, "subject") => return Some(Capture::Category),
+            (Itunes, "keywords") | (Media, "keywords") => return Some(Capture::Keywords),
             (Dc, "title") => Field::DcTitle,
             (Media, "title") => Field::MediaTitle,
             (Itunes, "title") => Field::ItunesTitle,
@@ -330,10 +333,9 @@ impl Field {
             (DcTerms, "modified") => Field::DcTermsModified,
             (Atom, "published") => Field::AtomPublished,
             (Atom, "updated") => Field::AtomUpdated,
-            (Dc, "subject") => Field::Category,
-            (Itunes, "keywords") | (Media, "keywords") => Field::Keywords,
             _ => return None,
-        })
+        };
+        Some(Capture::Text(field))
     }
 
     fn store(self, text: String, target: &mut Found) {
@@ -341,32 +343,12 @@ impl Field {
         if text.is_empty() {
             return;
         }
-        let first = |slot: &mut Option<String>| {
-            if slot.is_none() {
-                *slot = Some(text.to_string());
-            }
-        };
         match self {
-            Field::DcTitle => first(&mut target.dc_title),
-            Field::MediaTitle => first(&mut target.media_title),
-            Field::ItunesTitle => first(&mut target.itunes_title),
-            Field::DcDescription => first(&mut target.dc_description),
-            Field::ItunesSummary => first(&mut target.itunes_summary),
-            Field::MediaDescription => first(&mut target.media_description),
-            Field::AtomContent => first(&mut target.atom_content),
-            Field::ContentEncoded => first(&mut target.content_encoded),
-            Field::DcCreator => first(&mut target.dc_creator),
-            Field::DcAuthor => first(&mut target.dc_author),
-            Field::ItunesAuthor => first(&mut target.itunes_author),
-            Field::AtomAuthorName => first(&mut target.atom_author),
-            Field::DcDate => first(&mut target.dc_date),
-            Field::DcTermsIssued => first(&mut target.dcterms_issued),
-            Field::DcTermsCreated => first(&mut target.dcterms_created),
-            Field::DcTermsModified => first(&mut target.dcterms_modified),
-            Field::AtomPublished => first(&mut target.atom_published),
-            Field::AtomUpdated => first(&mut target.atom_updated),
-            Field::Category => target.categories.push(text.to_string()),
-            Field::Keywords => target.categories.extend(
+            Capture::Text(field) => {
+                target.values[field as usize].get_or_insert_with(|| text.to_string());
+            }
+            Capture::Category => target.categories.push(text.to_string()),
+            Capture::Keywords => target.categories.extend(
                 text.split(',')
                     .map(str::trim)
                     .filter(|k| !k.is_empty())

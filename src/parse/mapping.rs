@@ -5,17 +5,33 @@
 //! normalisation step: what leaves it may be stored and shown. It keeps at
 //! most [`MAX_ITEMS_PER_FEED`] entries and the first of any repeated key. It
 //! must not call the parser: it only reads what feed-rs built.
+//!
+//! Where feed-rs has no value, the extension pass's (`extensions`) fill in,
+//! the first that has one winning:
+//!
+//! | field | after feed-rs's own |
+//! |---|---|
+//! | title | `dc:title`, `media:title`, `itunes:title` |
+//! | author | `dc:creator`, `dc:author`, `itunes:author`, `atom:author`; see [`person_name`] |
+//! | published | `dc:date`, `dcterms:issued`, `dcterms:created`, `atom:published` |
+//! | updated | `dcterms:modified`, `atom:updated`, `dc:date` |
+//! | summary | `dc:description`, `itunes:summary`, `media:description` (feed-rs's, then inside `media:group`) |
+//! | content | `content:encoded` (undeclared prefix), `atom:content` |
+//! | categories | feed-rs's terms, then all the extension ones, each once |
+//! | link | `atom:link` (alternate), an `http(s)` entry id |
+//! | id | `rdf:about` |
+//! | feed title, description, site | `dc:title`; `dc:description`, `itunes:summary`; `atom:link` |
 
 use std::collections::HashSet;
 
 use super::MAX_ITEMS_PER_FEED;
-use super::extensions::{Extensions, Found};
+use super::extensions::{Extensions, Field, Found};
 use super::identity::{finish_article, guid_key};
 use crate::model::{Enclosure, ParsedArticle, ParsedFeed};
 use crate::text::{clean_title, resolve_url, sanitize_owned, sanitize_text};
 
 /// `extensions`: what the second pass found in an RSS document, applied as
-/// the fallbacks documented at the top of this file.
+/// the fallbacks in the table above.
 pub(super) fn convert(
     feed: feed_rs::model::Feed,
     base_url: &str,
@@ -60,15 +76,14 @@ pub(super) fn convert(
         title: feed
             .title
             .map(|t| t.content)
-            .or_else(|| channel.dc_title.clone())
+            .or_else(|| channel.first(&[Field::DcTitle]))
             .map(|t| clean_title(&t))
             .filter(|t| !t.is_empty()),
         site_url,
         description: feed
             .description
             .map(|d| d.content)
-            .or_else(|| channel.dc_description.clone())
-            .or_else(|| channel.itunes_summary.clone())
+            .or_else(|| channel.first(&[Field::DcDescription, Field::ItunesSummary]))
             .map(|d| sanitize_text(d.trim()))
             .filter(|d| !d.is_empty()),
         ttl_minutes: feed.ttl,
@@ -95,9 +110,7 @@ fn convert_entry(
         .title
         .map(|t| t.content)
         .filter(|t| !t.trim().is_empty())
-        .or_else(|| found.dc_title.clone())
-        .or_else(|| found.media_title.clone())
-        .or_else(|| found.itunes_title.clone())
+        .or_else(|| found.first(&[Field::DcTitle, Field::MediaTitle, Field::ItunesTitle]))
         .map(|t| clean_title(&t))
         .filter(|t| !t.is_empty());
     let link = pick_link(&entry.links, base, json)
@@ -107,28 +120,17 @@ fn convert_entry(
                 .as_deref()
                 .and_then(|l| resolve_url(l, base))
         })
-        .or_else(|| {
-            found
-                .rdf_about
-                .as_deref()
-                .and_then(|l| web_address(l, base))
-        })
         .or_else(|| web_address(&entry.id, base));
     let author = entry
         .authors
         .iter()
         .filter_map(|p| p.name.as_deref().or(p.email.as_deref()))
-        .chain(
-            [
-                &found.dc_creator,
-                &found.dc_author,
-                &found.itunes_author,
-                &found.atom_author,
-            ]
-            .into_iter()
-            .flatten()
-            .map(String::as_str),
-        )
+        .chain(found.each(&[
+            Field::DcCreator,
+            Field::DcAuthor,
+            Field::ItunesAuthor,
+            Field::AtomAuthorName,
+        ]))
         .find_map(person_name);
     let media_description = entry
         .media
@@ -139,18 +141,16 @@ fn convert_entry(
         .summary
         .map(|s| s.content)
         .filter(|s| !s.trim().is_empty())
-        .or_else(|| found.dc_description.clone())
-        .or_else(|| found.itunes_summary.clone())
+        .or_else(|| found.first(&[Field::DcDescription, Field::ItunesSummary]))
         .or(media_description)
-        .or_else(|| found.media_description.clone())
+        .or_else(|| found.first(&[Field::MediaDescription]))
         .map(sanitize_owned)
         .filter(|s| !s.trim().is_empty());
     let content = entry
         .content
         .and_then(|c| c.body)
         .filter(|b| !b.trim().is_empty())
-        .or_else(|| found.content_encoded.clone())
-        .or_else(|| found.atom_content.clone())
+        .or_else(|| found.first(&[Field::ContentEncoded, Field::AtomContent]))
         .map(sanitize_owned)
         .filter(|b| !b.trim().is_empty());
     let mut categories: Vec<String> = Vec::new();
@@ -200,21 +200,19 @@ fn convert_entry(
         .map(|t| sanitize_text(&t.image.uri))
         .collect();
     let published = entry.published.map(|d| d.timestamp()).or_else(|| {
-        [
-            &found.dc_date,
-            &found.dcterms_issued,
-            &found.dcterms_created,
-            &found.atom_published,
-        ]
-        .into_iter()
-        .flatten()
-        .find_map(|d| parse_date(d))
+        found
+            .each(&[
+                Field::DcDate,
+                Field::DcTermsIssued,
+                Field::DcTermsCreated,
+                Field::AtomPublished,
+            ])
+            .find_map(parse_date)
     });
     let updated = entry.updated.map(|d| d.timestamp()).or_else(|| {
-        [&found.dcterms_modified, &found.atom_updated, &found.dc_date]
-            .into_iter()
-            .flatten()
-            .find_map(|d| parse_date(d))
+        found
+            .each(&[Field::DcTermsModified, Field::AtomUpdated, Field::DcDate])
+            .find_map(parse_date)
     });
     // Without id, link, title or date, everything the entry carries tells it apart.
     let mut rest: Vec<&str> = vec![content.as_deref().or(summary.as_deref()).unwrap_or("")];
