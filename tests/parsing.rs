@@ -280,3 +280,12 @@ fn titles_keep_their_unicode_spaces_and_collapse_only_ascii_ones() {
         Some("One two\u{202f}three")
     );
 }
+
+#[test]
+fn an_empty_item_does_not_shift_the_fallbacks_of_the_items_after_it() {
+    let doc = r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>T</title>
+<item/><item><guid>2</guid><dc:title>Two</dc:title></item></channel></rss>"#;
+    let feed = parse(doc);
+    assert_eq!(feed.articles.len(), 2);
+    assert_eq!(feed.articles[1].title.as_deref(), Some("Two"));
+}

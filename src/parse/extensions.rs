@@ -142,9 +142,9 @@ pub(super) fn collect(text: &str) -> Extensions {
                 }
                 let name = start.name();
                 let (vocabulary, local) = classify(name.as_ref(), &prefixes);
-                if opens && vocabulary == Vocabulary::Rss && local == "item" && item_depth.is_none()
-                {
-                    item_depth = Some(depth);
+                if vocabulary == Vocabulary::Rss && local == "item" && item_depth.is_none() {
+                    // An empty <item/> is an entry too: entries line up by position.
+                    item_depth = opens.then_some(depth);
                     out.items.push(Found {
                         rdf_about: attribute(start, "rdf:about"),
                         ..Found::default()
