@@ -144,7 +144,7 @@ pub async fn run(
         CliCommand::Export { format, output } => export(&store, format, output.as_deref()),
         CliCommand::Refresh { feeds, quiet } => {
             let ids = resolve_feeds(&store, &feeds)?;
-            refresh(store, paths, config, ids, quiet).await
+            refresh(paths, config, ids, quiet).await
         }
         CliCommand::List => list(&store),
         CliCommand::Remove { feed } => remove(&mut store, &feed),

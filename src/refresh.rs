@@ -32,6 +32,7 @@ mod writer;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
+use anyhow::Context;
 use tokio::sync::{Semaphore, mpsc};
 
 pub use images::{ImagePlan, evict, sweep_unrecorded};
@@ -41,7 +42,7 @@ use crate::clock::Clock;
 use crate::config::{Config, Paths};
 use crate::fetch::{Fetcher, Response};
 use crate::model::{ArticleId, FeedId, FetchRecord, ImageStats, RunStats};
-use crate::store::Store;
+use crate::store::{FetchTarget, Store};
 use run::Inbox;
 
 /// What the front ends ask of the worker.
@@ -68,6 +69,23 @@ pub struct Subscription {
     /// What progress reports call it until its own title is known.
     pub title: String,
     pub answer: Response,
+}
+
+impl Subscription {
+    /// The feed as a run fetches it (new: no validators, no wait), and its answer.
+    fn into_target(self) -> (FetchTarget, Response) {
+        let target = FetchTarget {
+            id: self.feed,
+            title: self.title,
+            fetch_url: self.url,
+            etag: None,
+            last_modified: None,
+            next_fetch_at: None,
+            retry_after_until: None,
+            gone: false,
+        };
+        (target, self.answer)
+    }
 }
 
 /// What the worker reports, in the order it happens.
@@ -202,9 +220,12 @@ impl Refresher {
         })
     }
 
-    /// The worker the reader and the commands run: images cached in the data
-    /// directory when the configuration says so.
-    pub fn configured(store: Store, paths: &Paths, config: Config) -> anyhow::Result<Refresher> {
+    /// The worker the reader and the commands run: its own connection to the
+    /// database in the data directory, and images cached there when the
+    /// configuration says so.
+    pub fn configured(paths: &Paths, config: Config) -> anyhow::Result<Refresher> {
+        let store = Store::open(&paths.database)
+            .with_context(|| format!("cannot open {}", paths.database.display()))?;
         let images = ImagePlan::from_config(paths, &config);
         Ok(Refresher::new(store, config)?.with_images(images))
     }

@@ -13,7 +13,6 @@ mod desktop;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::Context;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
 use crossterm::execute;
 use crossterm::terminal::EnterAlternateScreen;
@@ -40,10 +39,7 @@ pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Res
         anyhow::bail!("the reader needs a terminal; for scripts use the commands (tidings --help)");
     }
     let welcome = crate::subscriptions::add_welcome_feed(&mut store)?;
-    let worker_store = Store::open(&paths.database)
-        .with_context(|| format!("cannot open {}", paths.database.display()))?;
-    let (commands, mut progress, worker) =
-        Refresher::configured(worker_store, paths, config.clone())?.spawn();
+    let (commands, mut progress, worker) = Refresher::configured(paths, config.clone())?.spawn();
 
     let mut terminal = init_terminal(config.ui.mouse)?;
     let result = async {

@@ -10,19 +10,17 @@ use crate::config::{Config, Paths};
 use crate::model::FeedId;
 use crate::refresh::{Command as WorkerCommand, Progress, RefreshStats, Refresher};
 use crate::report::{megabytes, summary_line, thousands};
-use crate::store::Store;
 use crate::text::truncate;
 
 /// Fetches every feed (or the `ids`) now: a line per feed (a progress bar on a
 /// terminal, or nothing but failures with `quiet`), then the run's summary.
 pub(super) async fn refresh(
-    store: Store,
     paths: &Paths,
     config: Config,
     ids: Option<Vec<FeedId>>,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let (commands, mut progress, worker) = Refresher::configured(store, paths, config)?.spawn();
+    let (commands, mut progress, worker) = Refresher::configured(paths, config)?.spawn();
     commands.send(WorkerCommand::Refresh(ids)).ok();
     drop(commands);
     let interactive = std::io::stderr().is_terminal();

@@ -100,7 +100,7 @@ pub(super) async fn save_answer(
     config: Config,
     subscription: Subscription,
 ) -> anyhow::Result<Option<String>> {
-    let (commands, mut progress, worker) = worker(paths, config)?;
+    let (commands, mut progress, worker) = Refresher::configured(paths, config)?.spawn();
     commands
         .send(WorkerCommand::Subscribe(Box::new(subscription)))
         .ok();
@@ -122,14 +122,6 @@ pub(super) async fn save_answer(
     }
     worker.await?;
     Ok(failure)
-}
-
-/// A refresh worker on its own connection to the store, caching images as
-/// the configuration says.
-pub(super) fn worker(paths: &Paths, config: Config) -> anyhow::Result<crate::refresh::Worker> {
-    let store = Store::open(&paths.database)
-        .with_context(|| format!("cannot open {}", paths.database.display()))?;
-    Ok(Refresher::configured(store, paths, config)?.spawn())
 }
 
 pub(super) fn import(store: &mut Store, file: &Path) -> anyhow::Result<()> {

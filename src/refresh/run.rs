@@ -159,18 +159,9 @@ impl Refresher {
                 command = Inbox::recv(&mut inbox), if busy => {
                     match command {
                         Some(Command::Subscribe(subscription)) => {
-                            let subscription = *subscription;
-                            stages.answered.insert(subscription.feed, subscription.answer);
-                            scheduler.push_feed(FetchTarget {
-                                id: subscription.feed,
-                                title: subscription.title,
-                                fetch_url: subscription.url,
-                                etag: None,
-                                last_modified: None,
-                                next_fetch_at: None,
-                                retry_after_until: None,
-                                gone: false,
-                            });
+                            let (target, answer) = subscription.into_target();
+                            stages.answered.insert(target.id, answer);
+                            scheduler.push_feed(target);
                             let _ = progress.send(Progress::Joined { feeds: 1 });
                         }
                         Some(other) => {
