@@ -289,3 +289,38 @@ fn an_empty_item_does_not_shift_the_fallbacks_of_the_items_after_it() {
     assert_eq!(feed.articles.len(), 2);
     assert_eq!(feed.articles[1].title.as_deref(), Some("Two"));
 }
+
+#[test]
+fn of_several_rss_links_the_last_is_the_address_also_written_with_href() {
+    let doc = r#"<rss version="2.0"><channel><title>T</title>
+  <link>http://example.test/old</link><link>http://example.test/site</link>
+  <image><url>http://example.test/logo.png</url><link>http://example.test/image-link</link></image>
+  <item><title>Text links</title><link>http://example.test/1</link><link>http://example.test/2</link></item>
+  <item><title>Href last</title><link>http://example.test/3</link><link href="http://example.test/4"/></item>
+</channel></rss>"#;
+    let feed = parse(doc);
+    assert_eq!(feed.site_url.as_deref(), Some("http://example.test/site"));
+    let links: Vec<_> = feed.articles.iter().map(|a| a.link.as_deref()).collect();
+    assert_eq!(
+        links,
+        [Some("http://example.test/2"), Some("http://example.test/4")]
+    );
+}
+
+#[test]
+fn an_atom_entry_with_only_an_updated_date_was_published_then() {
+    let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
+  <entry><id>urn:1</id><title>Only updated</title><updated>2024-03-01T10:00:00Z</updated></entry>
+  <entry><id>urn:2</id><title>Both</title><published>2024-02-01T10:00:00Z</published><updated>2024-03-01T10:00:00Z</updated></entry>
+</feed>"#;
+    let feed = parse(doc);
+    let march = 1_709_287_200;
+    assert_eq!(feed.articles[0].published, Some(march));
+    assert_eq!(feed.articles[1].published, Some(march - 29 * 86_400));
+    assert_eq!(feed.articles[1].updated, Some(march));
+    // RSS's dates are optional: an item with only atom:updated has no publication date.
+    let rss = r#"<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>T</title>
+  <item><title>x</title><atom:updated>2024-03-01T10:00:00Z</atom:updated></item></channel></rss>"#;
+    let item = &parse(rss).articles[0];
+    assert_eq!((item.published, item.updated), (None, Some(march)));
+}

@@ -66,6 +66,10 @@ pub(super) struct Found {
     values: [Option<String>; FIELDS],
     /// `atom:link rel="alternate"` (or without `rel`).
     pub atom_link: Option<String>,
+    /// The last of the element's own RSS `<link>`s, its text or, written
+    /// as Atom's without the namespace, its `href`: where several are
+    /// given, feedparser and gofeed both keep the last.
+    pub rss_link: Option<String>,
     /// Categories from `dc:subject`, `itunes:keywords`, `itunes:category`,
     /// `media:keywords` and `atom:category`, in document order.
     pub categories: Vec<String>,
@@ -109,6 +113,8 @@ pub(super) fn worth_a_look(text: &str) -> bool {
         "search.yahoo.com/mrss",
         "www.w3.org/2005/atom",
         "rdf:about",
+        // RSS links written the Atom way, without its namespace.
+        "<link href=",
     ];
     let undeclared = ["dc", "dcterms", "itunes", "media", "atom", "content"]
         .iter()
@@ -159,12 +165,14 @@ pub(super) fn collect(text: &str) -> Extensions {
                     channel_depth = Some(depth);
                     continue;
                 }
+                let parent = depth - usize::from(opens);
+                let own = item_depth.or(channel_depth) == Some(parent);
                 let Some(target) = current(&mut out, item_depth.is_some(), channel_depth.is_some())
                 else {
                     continue;
                 };
-                attributes_of(start, vocabulary, local, target);
-                if opens && let Some(what) = Capture::of(vocabulary, local, start) {
+                attributes_of(start, vocabulary, local, own, target);
+                if opens && let Some(what) = Capture::of(vocabulary, local, own, start) {
                     capture = Some((depth, what, String::new()));
                 }
             }
@@ -282,9 +290,21 @@ fn attribute(start: &BytesStart, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// What an element says in its attributes.
-fn attributes_of(start: &BytesStart, vocabulary: Vocabulary, local: &str, target: &mut Found) {
+/// What an element says in its attributes. `own`: the element is a child
+/// of the item or channel itself, not of something inside it.
+fn attributes_of(
+    start: &BytesStart,
+    vocabulary: Vocabulary,
+    local: &str,
+    own: bool,
+    target: &mut Found,
+) {
     match (vocabulary, local) {
+        (Vocabulary::Rss, "link") if own => {
+            if let Some(href) = attribute(start, "href") {
+                target.rss_link = Some(href);
+            }
+        }
         (Vocabulary::Atom, "link") => {
             let rel = attribute(start, "rel");
             if matches!(rel.as_deref(), None | Some("alternate")) && target.atom_link.is_none() {
@@ -301,15 +321,18 @@ fn attributes_of(start: &BytesStart, vocabulary: Vocabulary, local: &str, target
 #[derive(Debug, Clone, Copy)]
 enum Capture {
     Text(Field),
+    /// An RSS `<link>` of the item or channel itself.
+    Link,
     Category,
     /// Comma-separated categories.
     Keywords,
 }
 
 impl Capture {
-    fn of(vocabulary: Vocabulary, local: &str, start: &BytesStart) -> Option<Capture> {
+    fn of(vocabulary: Vocabulary, local: &str, own: bool, start: &BytesStart) -> Option<Capture> {
         use Vocabulary::*;
         let field = match (vocabulary, local) {
+            (Rss, "link") if own => return Some(Capture::Link),
             (Dc, "subject") => return Some(Capture::Category),
             (Itunes, "keywords") | (Media, "keywords") => return Some(Capture::Keywords),
             (Dc, "title") => Field::DcTitle,
@@ -347,6 +370,7 @@ impl Capture {
             Capture::Text(field) => {
                 target.values[field as usize].get_or_insert_with(|| text.to_string());
             }
+            Capture::Link => target.rss_link = Some(text.to_string()),
             Capture::Category => target.categories.push(text.to_string()),
             Capture::Keywords => target.categories.extend(
                 text.split(',')

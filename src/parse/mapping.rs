@@ -13,12 +13,12 @@
 //! |---|---|
 //! | title | `dc:title`, `media:title`, `itunes:title` |
 //! | author | `dc:creator`, `dc:author`, `itunes:author`, `atom:author`; see [`person_name`] |
-//! | published | `dc:date`, `dcterms:issued`, `dcterms:created`, `atom:published` |
+//! | published | `dc:date`, `dcterms:issued`, `dcterms:created`, `atom:published`; in Atom, `updated` |
 //! | updated | `dcterms:modified`, `atom:updated`, `dc:date` |
 //! | summary | `dc:description`, `itunes:summary`, `media:description` (feed-rs's, then inside `media:group`) |
 //! | content | `content:encoded` (undeclared prefix), `atom:content` |
 //! | categories | feed-rs's terms, then all the extension ones, each once |
-//! | link | `atom:link` (alternate), an `http(s)` entry id |
+//! | link | the last RSS `<link>` (text or `href`), `atom:link` (alternate), an `http(s)` entry id |
 //! | id | `rdf:about` |
 //! | feed title, description, site | `dc:title`; `dc:description`, `itunes:summary`; `atom:link` |
 
@@ -49,8 +49,9 @@ pub(super) fn convert(
         .flatten()
         .find_map(|image| resolve_url(&image.uri, base_url))
         .filter(|url| url.starts_with("http://") || url.starts_with("https://"));
-    let json = feed.feed_type == feed_rs::model::FeedType::JSON;
-    let site_url = pick_link(&feed.links, base_url, json)
+    let kind = Kind::of(&feed.feed_type);
+    let site_url = own_link(channel, base_url)
+        .or_else(|| pick_link(&feed.links, base_url, kind))
         .or_else(|| {
             channel
                 .atom_link
@@ -66,7 +67,7 @@ pub(super) fn convert(
         .take(MAX_ITEMS_PER_FEED)
         .enumerate()
     {
-        let article = convert_entry(entry, base_url, json, items.get(i).unwrap_or(&none));
+        let article = convert_entry(entry, base_url, kind, items.get(i).unwrap_or(&none));
         // A document that repeats a guid keeps its first entry, as readers show it.
         if seen.insert(article.guid_key.clone()) {
             articles.push(article);
@@ -93,12 +94,31 @@ pub(super) fn convert(
     }
 }
 
-/// `json`: the entry is a JSON Feed item, whose attachments feed-rs gives as
-/// links with a type and no `rel`.
+/// The family of formats a document is in, where they read differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Atom,
+    Rss,
+    /// JSON Feed, whose attachments feed-rs gives as links with a type and
+    /// no `rel`.
+    Json,
+}
+
+impl Kind {
+    fn of(feed_type: &feed_rs::model::FeedType) -> Kind {
+        use feed_rs::model::FeedType;
+        match feed_type {
+            FeedType::Atom => Kind::Atom,
+            FeedType::JSON => Kind::Json,
+            FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2 => Kind::Rss,
+        }
+    }
+}
+
 fn convert_entry(
     entry: feed_rs::model::Entry,
     base_url: &str,
-    json: bool,
+    kind: Kind,
     found: &Found,
 ) -> ParsedArticle {
     let base = entry.base.as_deref().unwrap_or(base_url);
@@ -113,7 +133,8 @@ fn convert_entry(
         .or_else(|| found.first(&[Field::DcTitle, Field::MediaTitle, Field::ItunesTitle]))
         .map(|t| clean_title(&t))
         .filter(|t| !t.is_empty());
-    let link = pick_link(&entry.links, base, json)
+    let link = own_link(found, base)
+        .or_else(|| pick_link(&entry.links, base, kind))
         .or_else(|| {
             found
                 .atom_link
@@ -179,7 +200,7 @@ fn convert_entry(
         })
         .collect();
     // Atom's rel="enclosure" links and JSON Feed's attachments.
-    for l in entry.links.iter().filter(|l| is_enclosure(l, json)) {
+    for l in entry.links.iter().filter(|l| is_enclosure(l, kind)) {
         let Some(url) = resolve_url(&l.href, base) else {
             continue;
         };
@@ -214,6 +235,10 @@ fn convert_entry(
             .each(&[Field::DcTermsModified, Field::AtomUpdated, Field::DcDate])
             .find_map(parse_date)
     });
+    // Atom requires `updated` and makes `published` optional: an entry
+    // without the one was published when it was last updated, as gofeed
+    // reads it (RSS's optional dates are left as given).
+    let published = published.or(updated.filter(|_| kind == Kind::Atom));
     // Without id, link, title or date, everything the entry carries tells it apart.
     let mut rest: Vec<&str> = vec![content.as_deref().or(summary.as_deref()).unwrap_or("")];
     rest.extend(author.as_deref());
@@ -244,13 +269,28 @@ fn convert_entry(
     })
 }
 
+/// The last RSS `<link>` the extension pass saw on the item or channel
+/// (which includes the `<link href>` form feed-rs skips).
+fn own_link(found: &Found, base: &str) -> Option<String> {
+    found
+        .rss_link
+        .as_deref()
+        .and_then(|l| resolve_url(l.trim(), base))
+}
+
 /// The entry's main link: the alternate one (or one without `rel`), else any
 /// but its own feed's address; never an enclosure. Resolved against `base`.
-fn pick_link(links: &[feed_rs::model::Link], base: &str, json: bool) -> Option<String> {
-    let candidates = || links.iter().filter(|l| !is_enclosure(l, json));
-    let link = candidates()
-        .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
-        .or_else(|| candidates().find(|l| l.rel.as_deref() != Some("self")))?;
+/// Of several RSS `<link>`s, the last, as feedparser and gofeed read them.
+fn pick_link(links: &[feed_rs::model::Link], base: &str, kind: Kind) -> Option<String> {
+    let candidates = || links.iter().filter(|l| !is_enclosure(l, kind));
+    let alternate =
+        |l: &&feed_rs::model::Link| matches!(l.rel.as_deref(), None | Some("alternate"));
+    let link = if kind == Kind::Rss {
+        candidates().filter(alternate).last()
+    } else {
+        candidates().find(alternate)
+    }
+    .or_else(|| candidates().find(|l| l.rel.as_deref() != Some("self")))?;
     resolve_url(link.href.trim(), base)
 }
 
@@ -323,6 +363,6 @@ fn parse_date(text: &str) -> Option<i64> {
 }
 
 /// Whether a link is a file the entry carries rather than its address.
-fn is_enclosure(link: &feed_rs::model::Link, json: bool) -> bool {
-    link.rel.as_deref() == Some("enclosure") || (json && link.media_type.is_some())
+fn is_enclosure(link: &feed_rs::model::Link, kind: Kind) -> bool {
+    link.rel.as_deref() == Some("enclosure") || (kind == Kind::Json && link.media_type.is_some())
 }
