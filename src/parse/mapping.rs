@@ -286,7 +286,7 @@ fn pick_link(links: &[feed_rs::model::Link], base: &str, kind: Kind) -> Option<S
     let alternate =
         |l: &&feed_rs::model::Link| matches!(l.rel.as_deref(), None | Some("alternate"));
     let link = if kind == Kind::Rss {
-        candidates().filter(alternate).last()
+        candidates().rfind(alternate)
     } else {
         candidates().find(alternate)
     }
