@@ -144,6 +144,12 @@ pub struct ParsedArticle {
     pub content: Option<String>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
+    /// The article's cover image, an absolute http(s) address: its media
+    /// thumbnail, an image it carries (`media:content`, an enclosure),
+    /// `itunes:image`, or JSON Feed's `image` / `banner_image`; else the
+    /// first image of its body (`images::find_in_feed` fills that in). It is
+    /// also among the `thumbnails`, so that a refresh caches it.
+    pub image: Option<String>,
     /// The entry's own `xml:base`, when it had one, as the document gave it:
     /// relative image addresses in its body resolve against it. Not stored.
     pub xml_base: Option<String>,
@@ -405,6 +411,8 @@ pub struct Article {
     pub content: Option<String>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
+    /// The cover image's address (see [`ParsedArticle::image`]).
+    pub image: Option<String>,
     pub read: bool,
     pub starred: bool,
 }

@@ -118,11 +118,13 @@ const MAX_CUTS: usize = 8;
 /// feed-rs's feed as ours: the extension pass (for RSS that may need it),
 /// then the mapping with its fallbacks.
 fn finish(feed: feed_rs::model::Feed, text: &str, base_url: &str) -> ParsedFeed {
-    let rss = matches!(
-        feed.feed_type,
-        FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
-    );
-    let extensions = (rss && extensions::worth_a_look(text)).then(|| extensions::collect(text));
+    let extensions = match &feed.feed_type {
+        FeedType::JSON => extensions::collect_json(text),
+        kind => {
+            let atom = *kind == FeedType::Atom;
+            extensions::worth_a_look(text, atom).then(|| extensions::collect(text))
+        }
+    };
     mapping::convert(feed, base_url, extensions.as_ref())
 }
 

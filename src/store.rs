@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0003_images.sql"),
     include_str!("store/migrations/0004_counts_by_the_store.sql"),
     include_str!("store/migrations/0005_fetch_warnings.sql"),
+    include_str!("store/migrations/0006_article_images.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.

@@ -305,6 +305,7 @@ pub struct ExportArticle<'a> {
     pub content: Option<&'a str>,
     pub categories: &'a [String],
     pub enclosures: &'a [Enclosure],
+    pub image: Option<&'a str>,
     pub read: bool,
     pub starred: bool,
 }
@@ -335,6 +336,7 @@ impl<'a> ExportArticle<'a> {
             content: a.content.as_deref(),
             categories: &a.categories,
             enclosures: &a.enclosures,
+            image: a.image.as_deref(),
             read: a.read,
             starred: a.starred,
         }

@@ -292,6 +292,37 @@ fn the_seed_blog_adds_with_its_six_articles() {
     );
 }
 
+#[test]
+fn an_articles_cover_image_is_stored_and_exported() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("videos.xml"),
+        r#"<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">
+  <title>Channel</title>
+  <entry><id>yt:video:1</id><title>Video</title><link rel="alternate" href="http://example.test/watch?v=1"/>
+    <updated>2024-03-01T10:00:00Z</updated>
+    <media:group><media:title>Video</media:title>
+      <media:thumbnail url="http://example.test/vi/1/hqdefault.jpg" width="480" height="360"/>
+      <media:description>What the video is about</media:description></media:group></entry>
+</feed>"#,
+    )
+    .unwrap();
+    server.serve_dir(dir.path());
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/files/videos.xml")]);
+    let export = t.export_json();
+    let article = &feed_by_url(&export, &server.url("/files/videos.xml"))["articles"][0];
+    assert_eq!(
+        article["image"], "http://example.test/vi/1/hqdefault.jpg",
+        "{article:#?}"
+    );
+    assert_eq!(
+        article["summary"], "What the video is about",
+        "{article:#?}"
+    );
+}
+
 // ---- refresh and stats ------------------------------------------------------------
 
 #[test]

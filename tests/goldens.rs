@@ -6,7 +6,8 @@
 //!
 //! Compared, where gofeed gives a value: the feed's title, site link and
 //! description; each item's title, link, id, author, published and updated
-//! dates, description (our summary), content, categories and enclosures. An
+//! dates, description (our summary), content, categories, enclosures and
+//! cover image; the feed's image (our icon). An
 //! item missing on either side counts each of its golden fields as a
 //! disagreement. Titles and descriptions compare with whitespace runs folded
 //! (tidings makes titles one line), links as parsed URLs.
@@ -111,6 +112,15 @@ fn compare_feed(case: &str, want: &Value, got: Option<&ParsedFeed>, tally: &mut 
             || format!("{ours:?}, gofeed {description:?}"),
         );
     }
+    if let Some(image) = want.get("image").and_then(|i| text(i, "url")) {
+        let ours = got.and_then(|g| g.icon.clone());
+        tally.check(
+            case,
+            "feed image",
+            same_link(ours.as_deref(), &image),
+            || format!("{ours:?}, gofeed {image:?}"),
+        );
+    }
     let items = want.get("items").and_then(Value::as_array);
     let none = Vec::new();
     let ours = got.map_or(&none, |g| &g.articles);
@@ -175,6 +185,12 @@ fn compare_item(case: &str, want: &Value, got: Option<&ParsedArticle>, tally: &m
         });
         tally.check(case, "categories", ours == theirs, || {
             format!("{ours:?}, gofeed {theirs:?}")
+        });
+    }
+    if let Some(image) = want.get("image").and_then(|i| text(i, "url")) {
+        let ours = got.and_then(|g| g.image.as_deref());
+        tally.check(case, "image", same_link(ours, &image), || {
+            format!("{ours:?}, gofeed {image:?}")
         });
     }
     if let Some(enclosures) = want.get("enclosures").and_then(Value::as_array) {

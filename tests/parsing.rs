@@ -324,3 +324,90 @@ fn an_atom_entry_with_only_an_updated_date_was_published_then() {
     let item = &parse(rss).articles[0];
     assert_eq!((item.published, item.updated), (None, Some(march)));
 }
+
+#[test]
+fn an_articles_cover_image_comes_from_thumbnails_carried_images_itunes_or_json() {
+    let doc = r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>T</title>
+  <item><title>Thumbnail</title><link>http://example.test/1</link>
+    <media:content url="http://example.test/clip.mp4" type="video/mp4"/>
+    <media:thumbnail url="http://example.test/thumb.jpg"/></item>
+  <item><title>Image content, no type</title><link>http://example.test/2</link>
+    <media:content url="http://example.test/photo?id=2" medium="image"/></item>
+  <item><title>Image enclosure</title><link>http://example.test/3</link>
+    <enclosure url="http://example.test/cover.png" type="image/png" length="10"/></item>
+  <item><title>Podcast</title><link>http://example.test/4</link>
+    <enclosure url="http://example.test/ep.mp3" type="audio/mpeg" length="10"/>
+    <itunes:image href="http://example.test/episode.jpg"/></item>
+  <item><title>None</title><link>http://example.test/5</link>
+    <enclosure url="http://example.test/ep5.mp3" type="audio/mpeg" length="10"/></item>
+</channel></rss>"#;
+    let feed = parse(doc);
+    let images: Vec<_> = feed.articles.iter().map(|a| a.image.as_deref()).collect();
+    assert_eq!(
+        images,
+        [
+            Some("http://example.test/thumb.jpg"),
+            Some("http://example.test/photo?id=2"),
+            Some("http://example.test/cover.png"),
+            Some("http://example.test/episode.jpg"),
+            None
+        ]
+    );
+    // The cover is cached with the article's other images.
+    let article = &feed.articles[1];
+    assert!(
+        article
+            .thumbnails
+            .contains(&"http://example.test/photo?id=2".to_string())
+    );
+
+    let json = r#"{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [
+        {"id": "1", "content_text": "a", "image": "https://example.test/a.jpg", "banner_image": "https://example.test/banner.jpg"},
+        {"id": "2", "content_text": "b", "banner_image": "/b.jpg"},
+        {"id": "3", "content_text": "c"}]}"#;
+    let images: Vec<_> = parse(json)
+        .articles
+        .iter()
+        .map(|a| a.image.clone())
+        .collect();
+    assert_eq!(
+        images,
+        [
+            Some("https://example.test/a.jpg".to_string()),
+            Some("http://example.test/b.jpg".to_string()),
+            None
+        ]
+    );
+}
+
+#[test]
+fn a_feeds_icon_falls_back_to_itunes_media_and_its_descriptions_image() {
+    let icon = |doc: &str| {
+        let mut feed = parse(doc);
+        tidings::images::find_in_feed(&mut feed, BASE);
+        feed.icon
+    };
+    // A namespace spelled in another case is still iTunes'.
+    let itunes = r#"<rss version="2.0" xmlns:itunes="http://www.itunes.com/DTDs/PodCast-1.0.dtd"><channel><title>P</title>
+  <itunes:image href="http://example.test/show.png"/></channel></rss>"#;
+    assert_eq!(
+        icon(itunes).as_deref(),
+        Some("http://example.test/show.png")
+    );
+    let media = r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>M</title>
+  <media:content url="http://example.test/media.png" type="image/png"/></channel></rss>"#;
+    assert_eq!(
+        icon(media).as_deref(),
+        Some("http://example.test/media.png")
+    );
+    let description = r#"<rss version="2.0"><channel><title>D</title>
+  <description><![CDATA[<img src="/logo.gif"> A blog]]></description></channel></rss>"#;
+    assert_eq!(
+        icon(description).as_deref(),
+        Some("http://example.test/logo.gif")
+    );
+    let logo_first = r#"<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>L</title>
+  <image><url>http://example.test/logo.png</url><title>L</title><link>http://example.test/</link></image>
+  <itunes:image href="http://example.test/show.png"/></channel></rss>"#;
+    assert_eq!(icon(logo_first).as_deref(), Some("http://example.test/logo.png"));
+}

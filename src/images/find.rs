@@ -33,10 +33,23 @@ const STORED_TYPES: &[&str] = &[
 /// with `feed_url` as its base URL: first its body's (the content, else the
 /// summary; relative addresses resolve against the entry's `xml:base`, else
 /// the article's link, else `feed_url`), then its image enclosures and
-/// thumbnails, each URL once.
+/// thumbnails, each URL once. An article without a cover image of its own
+/// (`image`) gets the first image of its body as one, as gofeed gives it.
+/// A feed without an icon gets the first image of its description.
 pub fn find_in_feed(feed: &mut ParsedFeed, feed_url: &str) {
+    if feed.icon.is_none()
+        && let Some(description) = &feed.description
+    {
+        let base = feed.site_url.as_deref().unwrap_or(feed_url);
+        feed.icon = find_in_html(description, base)
+            .first()
+            .map(|i| i.url.clone());
+    }
     for article in &mut feed.articles {
         article.images = in_article(article, feed_url);
+        if article.image.is_none() {
+            article.image = article.images.first().map(|i| i.url.clone());
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! The second pass: what feed-rs drops from an RSS document. A quick-xml
+//! The second pass: what feed-rs drops from an RSS document (and from a JSON
+//! Feed, its items' images: [`collect_json`]). A quick-xml
 //! pass over the text collects, for the channel and for each `<item>` in
 //! document order, the extension elements real feeds use in place of (or
 //! beside) the core ones: Dublin Core (`dc:`, `dcterms:`), iTunes, Media RSS
@@ -75,6 +76,13 @@ pub(super) struct Found {
     pub categories: Vec<String>,
     /// An RSS 1.0 item's `rdf:about`.
     pub rdf_about: Option<String>,
+    /// The first `media:thumbnail` or `itunes:image`, which feed-rs drops
+    /// where no `media:content` goes with it.
+    pub thumbnail: Option<String>,
+    /// An image feed-rs does not see: `media:content` of an image type or
+    /// `medium="image"` (feed-rs reads it only on an item, and only with a
+    /// type), or a JSON Feed item's `image`, else its `banner_image`.
+    pub image: Option<String>,
 }
 
 impl Found {
@@ -102,15 +110,18 @@ pub(super) struct Extensions {
 /// (where the root element declares its namespaces) declares one of the
 /// vocabularies, or uses one of their prefixes without a declaration, or is
 /// RSS 1.0. A look at the top only, so that a large document is not scanned
-/// again and again.
-pub(super) fn worth_a_look(text: &str) -> bool {
+/// again and again. `atom`: the document is Atom, whose own namespace and
+/// links say nothing about extensions.
+pub(super) fn worth_a_look(text: &str, atom: bool) -> bool {
     let head = super::head(text).to_ascii_lowercase();
     let has = |needle: &str| memchr::memmem::find(head.as_bytes(), needle.as_bytes()).is_some();
-    let declared = [
+    let extensions = [
         "purl.org/dc/elements/1.1",
         "purl.org/dc/terms",
         "itunes.com/dtds/podcast",
         "search.yahoo.com/mrss",
+    ];
+    let in_rss = [
         "www.w3.org/2005/atom",
         "rdf:about",
         // RSS links written the Atom way, without its namespace.
@@ -119,7 +130,9 @@ pub(super) fn worth_a_look(text: &str) -> bool {
     let undeclared = ["dc", "dcterms", "itunes", "media", "atom", "content"]
         .iter()
         .any(|prefix| has(&format!("<{prefix}:")) && !has(&format!("xmlns:{prefix}=")));
-    undeclared || declared.iter().any(|uri| has(uri))
+    undeclared
+        || extensions.iter().any(|uri| has(uri))
+        || (!atom && in_rss.iter().any(|uri| has(uri)))
 }
 
 pub(super) fn collect(text: &str) -> Extensions {
@@ -148,7 +161,8 @@ pub(super) fn collect(text: &str) -> Extensions {
                 }
                 let name = start.name();
                 let (vocabulary, local) = classify(name.as_ref(), &prefixes);
-                if vocabulary == Vocabulary::Rss && local == "item" && item_depth.is_none() {
+                let entry = local == "item" || local == "entry";
+                if vocabulary == Vocabulary::Rss && entry && item_depth.is_none() {
                     // An empty <item/> is an entry too: entries line up by position.
                     item_depth = opens.then_some(depth);
                     out.items.push(Found {
@@ -159,7 +173,7 @@ pub(super) fn collect(text: &str) -> Extensions {
                 }
                 if opens
                     && vocabulary == Vocabulary::Rss
-                    && local == "channel"
+                    && (local == "channel" || local == "feed")
                     && channel_depth.is_none()
                 {
                     channel_depth = Some(depth);
@@ -219,6 +233,39 @@ pub(super) fn collect(text: &str) -> Extensions {
         }
     }
     out
+}
+
+/// What feed-rs drops from a JSON Feed: each item's `image`, else its
+/// `banner_image`. Only for a document that names one of them; `None`
+/// when it does not, or when its items are not what the spec says.
+pub(super) fn collect_json(text: &str) -> Option<Extensions> {
+    #[derive(serde::Deserialize)]
+    struct Document {
+        #[serde(default)]
+        items: Vec<Item>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Item {
+        image: Option<serde_json::Value>,
+        banner_image: Option<serde_json::Value>,
+    }
+    memchr::memmem::find(text.as_bytes(), b"image\"")?;
+    let document: Document = serde_json::from_str(text).ok()?;
+    let items = document
+        .items
+        .into_iter()
+        .map(|item| Found {
+            image: [item.image, item.banner_image]
+                .into_iter()
+                .flatten()
+                .find_map(|v| v.as_str().map(str::to_string)),
+            ..Found::default()
+        })
+        .collect();
+    Some(Extensions {
+        channel: Found::default(),
+        items,
+    })
 }
 
 /// The element text goes to: the current item, else the channel.
@@ -310,6 +357,19 @@ fn attributes_of(
             if matches!(rel.as_deref(), None | Some("alternate")) && target.atom_link.is_none() {
                 target.atom_link = attribute(start, "href");
             }
+        }
+        (Vocabulary::Media, "thumbnail") if target.thumbnail.is_none() => {
+            target.thumbnail = attribute(start, "url");
+        }
+        (Vocabulary::Itunes, "image") if target.thumbnail.is_none() => {
+            target.thumbnail = attribute(start, "href");
+        }
+        (Vocabulary::Media, "content")
+            if target.image.is_none()
+                && (attribute(start, "medium").as_deref() == Some("image")
+                    || attribute(start, "type").is_some_and(|t| t.starts_with("image/"))) =>
+        {
+            target.image = attribute(start, "url");
         }
         (Vocabulary::Atom, "category") => target.categories.extend(attribute(start, "term")),
         (Vocabulary::Itunes, "category") => target.categories.extend(attribute(start, "text")),

@@ -39,6 +39,12 @@ pub fn finish_article(mut article: ParsedArticle) -> ParsedArticle {
         h.update(e.mime_type.as_deref().unwrap_or("").as_bytes());
         h.update(&e.length.unwrap_or(0).to_le_bytes());
     }
+    // Hashed only when there is one, so that the articles stored before the
+    // field existed keep their fingerprint unless they have an image to add.
+    if let Some(image) = &article.image {
+        h.update(b"image\0");
+        h.update(image.as_bytes());
+    }
     article.fingerprint = format!("{:032x}", h.digest128());
     article
 }

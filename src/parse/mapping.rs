@@ -20,7 +20,9 @@
 //! | categories | feed-rs's terms, then all the extension ones, each once |
 //! | link | the last RSS `<link>` (text or `href`), `atom:link` (alternate), an `http(s)` entry id |
 //! | id | `rdf:about` |
-//! | feed title, description, site | `dc:title`; `dc:description`, `itunes:summary`; `atom:link` |
+//! | image | the first thumbnail (`media:thumbnail`, `itunes:image`), an image it carries (`media:content`, an enclosure), JSON Feed's `image`, `banner_image`; then (in `images`) the body's first image |
+//! | feed title, description, site | `dc:title`; `dc:description`, `itunes:summary`; the last RSS `<link>`, `atom:link` |
+//! | feed icon | the logo, the icon, `itunes:image`, `media:thumbnail`, `media:content` of an image type; then (in `images`) the description's first image |
 
 use std::collections::HashSet;
 
@@ -47,10 +49,13 @@ pub(super) fn convert(
     let icon = [feed.logo.as_ref(), feed.icon.as_ref()]
         .into_iter()
         .flatten()
-        .find_map(|image| resolve_url(&image.uri, base_url))
-        .filter(|url| url.starts_with("http://") || url.starts_with("https://"));
+        .map(|image| image.uri.as_str())
+        .chain(channel.thumbnail.as_deref())
+        .chain(channel.image.as_deref())
+        .filter_map(|uri| resolve_url(uri.trim(), base_url))
+        .find(|url| url.starts_with("http://") || url.starts_with("https://"));
     let kind = Kind::of(&feed.feed_type);
-    let site_url = own_link(channel, base_url)
+    let site_url = own_link(channel, base_url, kind)
         .or_else(|| pick_link(&feed.links, base_url, kind))
         .or_else(|| {
             channel
@@ -133,7 +138,7 @@ fn convert_entry(
         .or_else(|| found.first(&[Field::DcTitle, Field::MediaTitle, Field::ItunesTitle]))
         .map(|t| clean_title(&t))
         .filter(|t| !t.is_empty());
-    let link = own_link(found, base)
+    let link = own_link(found, base, kind)
         .or_else(|| pick_link(&entry.links, base, kind))
         .or_else(|| {
             found
@@ -214,12 +219,21 @@ fn convert_entry(
     }
     // What the image finder needs beyond the rest: thumbnails and the entry's
     // own xml:base (against which its body's relative image addresses resolve).
-    let thumbnails: Vec<String> = entry
+    let mut thumbnails: Vec<String> = entry
         .media
         .iter()
         .flat_map(|m| m.thumbnails.iter())
         .map(|t| sanitize_text(&t.image.uri))
         .collect();
+    if thumbnails.is_empty() {
+        thumbnails.extend(found.thumbnail.as_deref().map(sanitize_text));
+    }
+    let image = cover_image(&thumbnails, &enclosures, found, base);
+    if let Some(image) = &image
+        && !thumbnails.contains(image)
+    {
+        thumbnails.push(image.clone());
+    }
     let published = entry.published.map(|d| d.timestamp()).or_else(|| {
         found
             .each(&[
@@ -263,18 +277,59 @@ fn convert_entry(
         content,
         categories,
         enclosures,
+        image,
         xml_base: entry.base,
         thumbnails,
         ..ParsedArticle::default()
     })
 }
 
+/// The article's cover image: its first thumbnail (`media:thumbnail`,
+/// `itunes:image`), else the first image it carries (`media:content`, an
+/// enclosure, of an image type or with an image's file name), else the
+/// extension pass's (`media:content medium="image"`, JSON Feed's `image`,
+/// `banner_image`). Only a web address.
+fn cover_image(
+    thumbnails: &[String],
+    enclosures: &[Enclosure],
+    found: &Found,
+    base: &str,
+) -> Option<String> {
+    let carried = enclosures
+        .iter()
+        .filter(|e| match &e.mime_type {
+            Some(mime) => mime.starts_with("image/"),
+            None => looks_like_an_image(&e.url),
+        })
+        .map(|e| e.url.as_str());
+    thumbnails
+        .iter()
+        .map(String::as_str)
+        .chain(carried)
+        .chain(found.image.as_deref())
+        .filter_map(|url| resolve_url(url.trim(), base))
+        .find(|url| url.starts_with("http://") || url.starts_with("https://"))
+}
+
+/// Whether an address names an image file by its extension.
+fn looks_like_an_image(url: &str) -> bool {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    [".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
+}
+
 /// The last RSS `<link>` the extension pass saw on the item or channel
 /// (which includes the `<link href>` form feed-rs skips).
-fn own_link(found: &Found, base: &str) -> Option<String> {
+fn own_link(found: &Found, base: &str, kind: Kind) -> Option<String> {
     found
         .rss_link
         .as_deref()
+        .filter(|_| kind == Kind::Rss)
         .and_then(|l| resolve_url(l.trim(), base))
 }
 

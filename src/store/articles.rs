@@ -154,7 +154,7 @@ pub const SEARCH_WINDOW: u64 = 5_000;
 
 pub(super) const ARTICLE_SELECT: &str =
     "SELECT id, feed_id, guid, title, link, author, published, updated,
-    first_seen, summary, content, categories, enclosures, read, starred FROM articles";
+    first_seen, summary, content, categories, enclosures, read, starred, image FROM articles";
 
 pub(super) fn article_from_row(r: &rusqlite::Row) -> rusqlite::Result<Article> {
     let categories: String = r.get(11)?;
@@ -175,6 +175,7 @@ pub(super) fn article_from_row(r: &rusqlite::Row) -> rusqlite::Result<Article> {
         enclosures: serde_json::from_str(&enclosures).unwrap_or_default(),
         read: r.get(13)?,
         starred: r.get(14)?,
+        image: r.get(15)?,
     })
 }
 
@@ -342,13 +343,14 @@ fn upsert_articles<'a>(
     }
     let mut insert = tx.prepare_cached(
         "INSERT INTO articles (feed_id, guid_key, guid, title, link, author, published, updated,
-            first_seen, last_seen, sort_time, summary, content, categories, enclosures, content_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            first_seen, last_seen, sort_time, summary, content, categories, enclosures, content_hash,
+            image)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE articles SET guid = ?2, title = ?3, link = ?4, author = ?5, published = ?6,
             updated = ?7, last_seen = ?8, sort_time = coalesce(?6, ?7, first_seen), summary = ?9,
-            content = ?10, categories = ?11, enclosures = ?12, content_hash = ?13
+            content = ?10, categories = ?11, enclosures = ?12, content_hash = ?13, image = ?14
          WHERE id = ?1",
     )?;
     let mut touch = tx.prepare_cached("UPDATE articles SET last_seen = ?2 WHERE id = ?1")?;
@@ -382,7 +384,8 @@ fn upsert_articles<'a>(
                     a.content,
                     categories,
                     enclosures,
-                    hash
+                    hash,
+                    a.image
                 ])?;
                 fts_delete.execute([id])?;
                 to_link.push((*id, &a.images, true));
@@ -406,7 +409,8 @@ fn upsert_articles<'a>(
                     a.content,
                     categories,
                     enclosures,
-                    hash
+                    hash,
+                    a.image
                 ])?;
                 counts.new += 1;
                 let id = tx.last_insert_rowid();
