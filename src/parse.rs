@@ -128,34 +128,90 @@ fn finish(feed: feed_rs::model::Feed, text: &str, base_url: &str) -> ParsedFeed 
     mapping::convert(feed, base_url, extensions.as_ref())
 }
 
-/// A document that breaks off (a cut download, an unclosed CDATA section or
-/// element, a bad tag near the end), read as lenient parsers read it: every
-/// entry before the break. The feed says so in its `warning`.
+/// A broken document (a cut download, an unclosed CDATA section or element,
+/// a mismatched end tag), read as lenient parsers read it. Where the XML
+/// breaks inside an entry that ends later, that entry is left out and the
+/// rest is read; where it breaks off, every entry before the break is read.
+/// The feed says which in its `warning`.
 fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed> {
-    let mut end = text.len();
+    let mut doc = Cow::Borrowed(text);
+    let mut left_out: Vec<String> = Vec::new();
+    // Where the next cut back to a whole entry looks, when the break is not
+    // inside an entry that can be left out.
+    let mut end: Option<usize> = None;
     for _ in 0..MAX_CUTS {
-        let (candidate, at, entry_end) = repair::cut_after_last_entry(&text[..end])?;
-        if let Ok((feed, candidate)) = parse_with_repairs(Cow::Owned(candidate), base_url) {
-            let mut parsed = finish(feed, &candidate, base_url);
-            let rest = &text[at..];
-            let unclosed_cdata = rest
-                .rfind("<![CDATA[")
-                .is_some_and(|open| !rest[open..].contains("]]>"));
-            let what = if unclosed_cdata {
-                "an unclosed CDATA section".to_string()
-            } else {
-                error.to_string()
-            };
-            let n = parsed.articles.len();
-            let entries = if n == 1 { "entry" } else { "entries" };
-            parsed.warning = Some(format!(
-                "recovered: {what}; read {n} {entries} before byte {at}"
-            ));
-            return Some(parsed);
+        let found = repair::first_break(&doc);
+        let left = end
+            .is_none()
+            .then_some(found.as_ref())
+            .flatten()
+            .and_then(|b| repair::without_entry_at(&doc, b.at));
+        let (candidate, cut) = match left {
+            Some(shorter) => {
+                let b = found.as_ref().expect("a break was found");
+                left_out.push(format!("{} at byte {}", b.what, b.at));
+                (shorter, None)
+            }
+            None => {
+                let until = end.or(found.as_ref().map(|b| b.at)).unwrap_or(doc.len());
+                let (candidate, at, entry_end) = repair::cut_after_last_entry(&doc[..until])?;
+                end = Some(entry_end);
+                (candidate, Some(at))
+            }
+        };
+        match parse_with_repairs(Cow::Owned(candidate), base_url) {
+            Ok((feed, candidate)) => {
+                let mut parsed = finish(feed, &candidate, base_url);
+                let broke_off =
+                    cut.map(|at| (why_it_broke_off(&doc[at..], found.as_ref(), error), at));
+                parsed.warning = Some(recovery_warning(
+                    &left_out,
+                    broke_off,
+                    parsed.articles.len(),
+                ));
+                return Some(parsed);
+            }
+            // A left-out entry was not the only break: look again in what is left.
+            Err((_, candidate)) if cut.is_none() => doc = Cow::Owned(candidate.into_owned()),
+            Err(_) => {}
         }
-        end = entry_end;
     }
     None
+}
+
+/// Why a document broke off, `rest` being what was cut from it.
+fn why_it_broke_off(rest: &str, found: Option<&repair::Break>, error: &ParseError) -> String {
+    let unclosed_cdata = rest
+        .rfind("<![CDATA[")
+        .is_some_and(|open| !rest[open..].contains("]]>"));
+    if unclosed_cdata {
+        "an unclosed CDATA section".to_string()
+    } else if let Some(b) = found {
+        b.what.clone()
+    } else {
+        error.to_string()
+    }
+}
+
+/// The warning of a recovered document: each entry left out and why, where
+/// it broke off (why, and the byte its entries were read up to), and how
+/// many entries were read.
+fn recovery_warning(left_out: &[String], broke_off: Option<(String, usize)>, n: usize) -> String {
+    let entries = if n == 1 { "entry" } else { "entries" };
+    let mut parts: Vec<String> = Vec::new();
+    if !left_out.is_empty() {
+        let them = if left_out.len() == 1 {
+            "an entry"
+        } else {
+            "entries"
+        };
+        parts.push(format!("{} (left out {them})", left_out.join(", ")));
+    }
+    parts.push(match broke_off {
+        Some((what, at)) => format!("{what}; read {n} {entries} before byte {at}"),
+        None => format!("read {n} {entries}"),
+    });
+    format!("recovered: {}", parts.join("; "))
 }
 
 /// The top of a document, where its root element and namespaces are: what

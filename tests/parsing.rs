@@ -239,10 +239,41 @@ fn a_mismatched_end_tag_near_the_end_loses_only_the_entry_it_is_in() {
     let broken = whole.replacen("<title>Post 5</title>", "<title>Post 5</titel>", 1);
     let feed = parse(&broken);
     assert_eq!(feed.articles.len(), 4);
+    let warning = feed.warning.unwrap();
     assert!(
-        feed.warning
-            .unwrap()
-            .starts_with("recovered: malformed feed")
+        warning.starts_with("recovered: ")
+            && warning.ends_with("(left out an entry); read 4 entries"),
+        "{warning}"
+    );
+}
+
+#[test]
+fn a_break_early_in_the_document_leaves_out_only_the_entry_it_is_in() {
+    let whole = wordpress(20);
+    // An end tag misspelt in the second entry, and markup left open in the
+    // plain-text body of the fourth.
+    let broken = whole
+        .replacen("<title>Post 2</title>", "<title>Post 2</titel>", 1)
+        .replacen(
+            "<link>https://blog.example.test/4</link>",
+            "<link>https://blog.example.test/4</link><description>An <b>open tag</description>",
+            1,
+        );
+    let feed = parse(&broken);
+    let titles: Vec<_> = feed
+        .articles
+        .iter()
+        .filter_map(|a| a.title.as_deref())
+        .collect();
+    assert_eq!(titles.len(), 18, "{titles:?}");
+    assert!(!titles.contains(&"Post 2") && !titles.contains(&"Post 4"));
+    assert_eq!(titles[17], "Post 20");
+    let warning = feed.warning.expect("the feed says it was recovered");
+    assert!(warning.starts_with("recovered: "), "{warning}");
+    assert!(warning.contains("titel"), "{warning}");
+    assert!(
+        warning.contains("(left out entries); read 18 entries"),
+        "{warning}"
     );
 }
 
@@ -409,5 +440,8 @@ fn a_feeds_icon_falls_back_to_itunes_media_and_its_descriptions_image() {
     let logo_first = r#"<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>L</title>
   <image><url>http://example.test/logo.png</url><title>L</title><link>http://example.test/</link></image>
   <itunes:image href="http://example.test/show.png"/></channel></rss>"#;
-    assert_eq!(icon(logo_first).as_deref(), Some("http://example.test/logo.png"));
+    assert_eq!(
+        icon(logo_first).as_deref(),
+        Some("http://example.test/logo.png")
+    );
 }

@@ -129,3 +129,63 @@ pub(super) fn cut_after_last_entry(text: &str) -> Option<(String, usize, usize)>
     };
     Some((format!("{}{closers}", &text[..end]), end, start))
 }
+
+/// Where a document stops being well-formed XML, and why, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Break {
+    pub at: usize,
+    pub what: String,
+}
+
+/// The first place `text` breaks as XML (a mismatched or unexpected end
+/// tag, an unclosed CDATA section, comment or tag), found by one quick-xml
+/// pass; `None` when it reads to the end (feed-rs then refused it for
+/// something else, or its elements are left open at the end).
+pub(super) fn first_break(text: &str) -> Option<Break> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Eof) => return None,
+            Ok(_) => {}
+            Err(error) => {
+                return Some(Break {
+                    at: usize::try_from(reader.error_position()).unwrap_or(text.len()),
+                    what: crate::text::sanitize_text(&error.to_string()),
+                });
+            }
+        }
+    }
+}
+
+/// `text` without the entry (`<item>` or `<entry>`) that byte `at` is in,
+/// when that entry has an end tag after `at`: the rest of the document may
+/// then be whole. `None` when `at` is not inside an entry that ends.
+pub(super) fn without_entry_at(text: &str, at: usize) -> Option<String> {
+    let before = text.get(..at)?;
+    let (start, name) = ["item", "entry"]
+        .iter()
+        .filter_map(|name| last_start_tag(before, name).map(|start| (start, *name)))
+        .max()?;
+    let close = format!("</{name}>");
+    // The entry that started there must still be open at the break.
+    if before[start..].contains(&close) {
+        return None;
+    }
+    let end = at + text[at..].find(&close)? + close.len();
+    Some(format!("{}{}", &text[..start], &text[end..]))
+}
+
+/// Where the last `<name>` or `<name ...>` start tag (no prefix) in `text` begins.
+fn last_start_tag(text: &str, name: &str) -> Option<usize> {
+    let open = format!("<{name}");
+    let mut end = text.len();
+    while let Some(at) = text[..end].rfind(&open) {
+        let next = text[at + open.len()..].chars().next();
+        if matches!(next, Some('>' | ' ' | '\t' | '\n' | '\r')) {
+            return Some(at);
+        }
+        end = at;
+    }
+    None
+}
