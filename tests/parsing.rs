@@ -445,3 +445,110 @@ fn a_feeds_icon_falls_back_to_itunes_media_and_its_descriptions_image() {
         Some("http://example.test/logo.png")
     );
 }
+
+#[test]
+fn an_atom_10_text_construct_of_a_binary_type_is_base64_and_decoded() {
+    let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom">
+  <title type="application/octet-stream">RmVlZCAmIFRpdGxl</title>
+  <entry><id>urn:1</id><title>t</title><updated>2024-01-01T00:00:00Z</updated>
+    <summary type="application/octet-stream">
+      U3VtbWFyeQ==
+    </summary>
+    <content type="text/plain">VGV4dCBpcyBub3QgYmFzZTY0</content></entry>
+</feed>"#;
+    let feed = parse(doc);
+    assert_eq!(feed.title.as_deref(), Some("Feed & Title"));
+    let entry = &feed.articles[0];
+    assert_eq!(entry.summary.as_deref(), Some("Summary"));
+    // A text type is text, however it looks.
+    assert_eq!(entry.content.as_deref(), Some("VGV4dCBpcyBub3QgYmFzZTY0"));
+}
+
+#[test]
+fn rss_0_90_and_rss_in_historical_namespaces_are_read() {
+    let rss090 = r#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/">
+  <channel><title>Mozilla Dot Org</title><link>http://www.mozilla.org</link><description>the Mozilla Organization</description></channel>
+  <item><title>New Status Updates</title><link>http://www.mozilla.org/status/</link></item>
+  <item><title>Bugzilla Reorganized</title><link>http://www.mozilla.org/bugs/</link></item>
+</rdf:RDF>"#;
+    let feed = parse(rss090);
+    assert_eq!(feed.title.as_deref(), Some("Mozilla Dot Org"));
+    assert_eq!(feed.articles.len(), 2);
+    assert_eq!(
+        feed.articles[1].link.as_deref(),
+        Some("http://www.mozilla.org/bugs/")
+    );
+    for namespace in [
+        "http://backend.userland.com/rss2",
+        "http://blogs.law.harvard.edu/tech/rss",
+    ] {
+        let doc = format!(
+            r#"<rss version="2.0" xmlns="{namespace}"><channel><title>Userland</title>
+  <item><title>One</title><link>http://example.test/1</link><description>Body</description>
+  <pubDate>Mon, 01 Jan 2024 10:00:00 GMT</pubDate></item></channel></rss>"#
+        );
+        let feed = parse(&doc);
+        assert_eq!(feed.title.as_deref(), Some("Userland"), "{namespace}");
+        assert_eq!(feed.articles.len(), 1, "{namespace}");
+        assert_eq!(feed.articles[0].summary.as_deref(), Some("Body"));
+        assert_eq!(feed.articles[0].published, Some(1_704_103_200));
+    }
+}
+
+#[test]
+fn rss_items_without_a_channel_are_read() {
+    let doc = r#"<?xml version="1.0"?>
+<rss version="2.0"><title>No channel</title><link>http://example.test/</link>
+  <item><title>One</title><link>http://example.test/1</link></item>
+  <item><title>Two</title><link>http://example.test/2</link></item></rss>"#;
+    let feed = parse(doc);
+    assert_eq!(feed.title.as_deref(), Some("No channel"));
+    let titles: Vec<_> = feed
+        .articles
+        .iter()
+        .filter_map(|a| a.title.as_deref())
+        .collect();
+    assert_eq!(titles, ["One", "Two"]);
+}
+
+#[test]
+fn a_cdf_channel_is_read_as_a_feed() {
+    let doc = r#"<?xml version="1.0"?>
+<CHANNEL HREF="http://example.test/" LASTMOD="2004-01-01T00:00">
+  <TITLE>CDF &amp; Co</TITLE>
+  <ABSTRACT>A channel definition</ABSTRACT>
+  <ITEM HREF="http://example.test/1" LASTMOD="2004-01-02T10:00"><TITLE>First item</TITLE><ABSTRACT>The first</ABSTRACT></ITEM>
+  <CHANNEL HREF="http://example.test/sub"><TITLE>Sub</TITLE>
+    <ITEM HREF="http://example.test/2"><TITLE>Second item</TITLE></ITEM></CHANNEL>
+</CHANNEL>"#;
+    let feed = parse(doc);
+    assert_eq!(feed.title.as_deref(), Some("CDF & Co"));
+    assert_eq!(feed.description.as_deref(), Some("A channel definition"));
+    assert_eq!(feed.site_url.as_deref(), Some("http://example.test/"));
+    let first = &feed.articles[0];
+    assert_eq!(first.title.as_deref(), Some("First item"));
+    assert_eq!(first.link.as_deref(), Some("http://example.test/1"));
+    assert_eq!(first.summary.as_deref(), Some("The first"));
+    assert_eq!(first.published, Some(1_073_037_600));
+    assert_eq!(feed.articles[1].title.as_deref(), Some("Second item"));
+}
+
+#[test]
+fn html_left_unescaped_in_an_rss_description_is_kept_as_html() {
+    let doc = r#"<rss version="2.0"><channel><title>T</title>
+  <item><title>x</title><guid>1</guid><description><p>Hello <b>world</b> &amp; <a href="/x">a link</a></p></description></item>
+  <item><title>y</title><guid>2</guid><description>Intro <b>bold</b> end</description></item>
+  <item><title>z</title><guid>3</guid><description>a &lt;b&gt; escaped</description></item>
+</channel></rss>"#;
+    let feed = parse(doc);
+    let summaries: Vec<_> = feed.articles.iter().map(|a| a.summary.as_deref()).collect();
+    assert_eq!(
+        summaries,
+        [
+            Some(r#"<p>Hello <b>world</b> &amp; <a href="/x">a link</a></p>"#),
+            Some("Intro <b>bold</b> end"),
+            Some("a <b> escaped")
+        ]
+    );
+}

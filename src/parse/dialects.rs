@@ -11,8 +11,20 @@
 //!   MIME `type`: they become the 1.0 `type` (`text`, `html`, `xhtml`), and a
 //!   base64 body is decoded.
 //!
+//! - **Atom 1.0** text constructs whose `type` is a MIME type that is
+//!   neither text nor XML: their body is base64 (RFC 4287 §4.1.3.3), decoded
+//!   into plain text.
+//!
 //! - **RSS 1.0** items without a `<link>`, which feed-rs drops: their
 //!   `rdf:about` becomes their link.
+//!
+//! - **RSS 0.90** (`http://my.netscape.com/rdf/simple/0.9/`), RSS 1.0 in all
+//!   but its namespace: it gets RSS 1.0's. **RSS 2.0 in a namespace** (the
+//!   Userland and Harvard ones, `http://backend.userland.com/rss2` …), which
+//!   feed-rs reads as unknown elements: the namespace goes.
+//!
+//! - **CDF**, Microsoft's Channel Definition Format (`<CHANNEL HREF>` with
+//!   `<ITEM HREF>`s, `TITLE`, `ABSTRACT`, `LASTMOD`): written as RSS 2.0.
 //!
 //! - **Entities a DOCTYPE declares**, which feed-rs leaves as written: their
 //!   values replace them.
@@ -28,6 +40,20 @@ use regex::{Captures, Regex};
 const ATOM_03: &str = "http://purl.org/atom/ns#";
 const ATOM_10: &str = "http://www.w3.org/2005/Atom";
 const RSS_10: &str = "http://purl.org/rss/1.0/";
+
+/// RSS 1.0 under its earlier names.
+const RSS_09_NAMESPACES: &[&str] = &[
+    "http://my.netscape.com/rdf/simple/0.9/",
+    "http://channel.netscape.com/rdf/simple/0.9/",
+];
+
+/// Namespaces RSS 2.0 documents were put in, which RSS 2.0 does not have.
+const RSS_2_NAMESPACES: &[&str] = &[
+    "http://backend.userland.com/rss2",
+    "http://backend.userland.com/rss",
+    "http://blogs.law.harvard.edu/tech/rss",
+    "http://purl.org/net/rss",
+];
 
 static ENTITY_DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"<!ENTITY\s+([A-Za-z_][\w.-]*)\s+(?:"([^"]*)"|'([^']*)')\s*>"#)
@@ -49,14 +75,33 @@ pub(super) fn modernise(text: &str) -> Option<String> {
     let expanded = has("<!ENTITY")
         .then(|| expand_declared_entities(text))
         .flatten();
-    let text = expanded.as_deref().unwrap_or(text);
+    let mut text = Cow::Borrowed(expanded.as_deref().unwrap_or(text));
+    let mut changed = expanded.is_some();
     if has(ATOM_03) {
-        return Some(atom03_as_atom10(text));
+        return Some(atom03_as_atom10(&text));
     }
-    if has(RSS_10) {
-        return rdf_items_with_links(text).or(expanded);
+    if let Some(old) = RSS_09_NAMESPACES.iter().find(|ns| has(ns)) {
+        text = Cow::Owned(text.replacen(old, RSS_10, 1));
+        changed = true;
     }
-    expanded
+    if let Some(ns) = RSS_2_NAMESPACES.iter().find(|ns| has(ns)) {
+        for quote in ['"', '\''] {
+            text = Cow::Owned(text.replacen(&format!(" xmlns={quote}{ns}{quote}"), "", 1));
+        }
+        changed = true;
+    }
+    if has(RSS_10) || changed && text.contains(RSS_10) {
+        if let Some(linked) = rdf_items_with_links(&text) {
+            return Some(linked);
+        }
+    } else if has(ATOM_10)
+        && let Some(decoded) = atom10_base64(&text)
+    {
+        return Some(decoded);
+    } else if root_is_cdf(head) {
+        return cdf_as_rss(&text);
+    }
+    changed.then(|| text.into_owned())
 }
 
 /// The entities a DOCTYPE declares (`<!ENTITY name "value">`), replaced by
@@ -102,6 +147,193 @@ fn rdf_items_with_links(text: &str) -> Option<String> {
         format!("<item{}><link>{about}</link>{body}</item>", &c[1])
     });
     changed.then(|| out.into_owned())
+}
+
+/// An Atom 1.0 text construct whose `type` is a MIME type outside text:
+/// its start tag (the name, the attributes before and after the type, the
+/// type) and its body.
+static TYPED_CONSTRUCT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?s)<((?:[A-Za-z_][\w.-]*:)?(?:title|subtitle|rights|summary|content))(\s[^>]*?)?\stype\s*=\s*["']((?:application|image|audio|video|model|font)/[^"']*)["']([^>]*)>([^<]*)<"#,
+    )
+    .expect("valid regex")
+});
+
+/// Atom 1.0's base64 text constructs decoded: a `type` that is a MIME type
+/// neither text nor XML means the body is base64. The decoded text becomes
+/// a plain-text body (binary data, an empty one). `None` when there is none.
+fn atom10_base64(text: &str) -> Option<String> {
+    let mut changed = false;
+    let out = TYPED_CONSTRUCT.replace_all(text, |c: &Captures| {
+        let mime = c[3].to_ascii_lowercase();
+        let attributes = c.get(2).map_or("", |m| m.as_str());
+        if mime.ends_with("xml") || c[4].contains("src=") || attributes.contains("src=") {
+            return c[0].to_string();
+        }
+        changed = true;
+        let compact: String = c[5].split_whitespace().collect();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .unwrap_or_default();
+        format!(
+            "<{}{attributes} type=\"text\"{}>{}<",
+            &c[1],
+            &c[4],
+            html_escape::encode_text(&decoded)
+        )
+    });
+    changed.then(|| out.into_owned())
+}
+
+/// Whether the document is CDF: its root is a `CHANNEL`.
+fn root_is_cdf(head: &str) -> bool {
+    super::repair::root_name(head).is_some_and(|root| root.eq_ignore_ascii_case("channel"))
+}
+
+/// A CDF channel written as RSS 2.0: its title, abstract and address, and
+/// each item's (with its `LASTMOD` as the publication date). Nested
+/// channels give their items to the one feed. `None` when there is no item
+/// and no title.
+fn cdf_as_rss(text: &str) -> Option<String> {
+    use quick_xml::events::Event;
+
+    #[derive(Default)]
+    struct Element {
+        href: Option<String>,
+        lastmod: Option<String>,
+        title: Option<String>,
+        abstract_: Option<String>,
+    }
+    let attribute = |start: &quick_xml::events::BytesStart, name: &str| {
+        start
+            .attributes()
+            .flatten()
+            .find(|a| a.key.as_ref().eq_ignore_ascii_case(name))
+            .and_then(|a| {
+                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .ok()
+                    .map(|v| v.trim().to_string())
+            })
+            .filter(|v| !v.is_empty())
+    };
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let mut channel: Option<Element> = None;
+    let mut items: Vec<Element> = Vec::new();
+    let mut in_item = false;
+    let mut capture: Option<(bool, String)> = None; // (is the title, text)
+    loop {
+        match reader.read_event() {
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(Event::Start(start)) | Ok(Event::Empty(start)) => {
+                let name = start.name().as_ref().to_ascii_lowercase();
+                match name.as_str() {
+                    "channel" if channel.is_none() => {
+                        channel = Some(Element {
+                            href: attribute(&start, "href"),
+                            lastmod: attribute(&start, "lastmod"),
+                            ..Element::default()
+                        });
+                    }
+                    "item" => {
+                        in_item = true;
+                        items.push(Element {
+                            href: attribute(&start, "href"),
+                            lastmod: attribute(&start, "lastmod"),
+                            ..Element::default()
+                        });
+                    }
+                    "title" | "abstract" => capture = Some((name == "title", String::new())),
+                    _ => {}
+                }
+            }
+            Ok(Event::Text(t)) => {
+                if let Some((_, buffer)) = capture.as_mut() {
+                    buffer.push_str(&t.xml10_content());
+                }
+            }
+            Ok(Event::CData(t)) => {
+                if let Some((_, buffer)) = capture.as_mut() {
+                    buffer.push_str(&t.xml10_content());
+                }
+            }
+            Ok(Event::GeneralRef(reference)) => {
+                if let Some((_, buffer)) = capture.as_mut() {
+                    super::extensions::push_reference(buffer, &reference);
+                }
+            }
+            Ok(Event::End(end)) => {
+                let name = end.name().as_ref().to_ascii_lowercase();
+                if name == "item" {
+                    in_item = false;
+                } else if let Some((is_title, buffer)) = capture.take() {
+                    let target = if in_item {
+                        items.last_mut()
+                    } else {
+                        channel.as_mut()
+                    };
+                    if let Some(target) = target {
+                        let slot = if is_title {
+                            &mut target.title
+                        } else {
+                            &mut target.abstract_
+                        };
+                        let value = buffer.trim();
+                        if slot.is_none() && !value.is_empty() {
+                            *slot = Some(value.to_string());
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let channel = channel?;
+    if items.is_empty() && channel.title.is_none() {
+        return None;
+    }
+    let element = |name: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|v| format!("<{name}>{}</{name}>", html_escape::encode_text(v)))
+            .unwrap_or_default()
+    };
+    let date = |value: &Option<String>| element("pubDate", &value.as_deref().and_then(cdf_date));
+    let mut out =
+        String::from(r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>"#);
+    out.push_str(&element("title", &channel.title));
+    out.push_str(&element("link", &channel.href));
+    out.push_str(&element("description", &channel.abstract_));
+    for item in &items {
+        out.push_str("<item>");
+        out.push_str(&element("title", &item.title));
+        out.push_str(&element("link", &item.href));
+        out.push_str(&element("description", &item.abstract_));
+        out.push_str(&date(&item.lastmod));
+        out.push_str("</item>");
+    }
+    out.push_str("</channel></rss>");
+    Some(out)
+}
+
+/// A CDF `LASTMOD` (ISO 8601, often without seconds or zone, read as UTC)
+/// as RFC 2822.
+fn cdf_date(value: &str) -> Option<String> {
+    let value = value.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Some(d.to_rfc2822());
+    }
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(value, f).ok())
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .map(|d| d.and_utc().to_rfc2822())
 }
 
 /// Start and end tags of the Atom 0.3 elements that 1.0 renamed, with any prefix.

@@ -38,6 +38,8 @@ enum Vocabulary {
 pub(super) enum Field {
     DcTitle,
     MediaTitle,
+    /// An RSS `<description>` holding unescaped HTML, as written.
+    DescriptionMarkup,
     ItunesTitle,
     DcDescription,
     ItunesSummary,
@@ -131,8 +133,19 @@ pub(super) fn worth_a_look(text: &str, atom: bool) -> bool {
         .iter()
         .any(|prefix| has(&format!("<{prefix}:")) && !has(&format!("xmlns:{prefix}=")));
     undeclared
+        || (!atom && markup_in_description(&head))
         || extensions.iter().any(|uri| has(uri))
         || (!atom && in_rss.iter().any(|uri| has(uri)))
+}
+
+/// Whether a `<description>` in `head` holds an element: HTML left
+/// unescaped, which feed-rs drops.
+fn markup_in_description(head: &str) -> bool {
+    memchr::memmem::find_iter(head.as_bytes(), b"<description>").any(|at| {
+        let body = &head[at + "<description>".len()..];
+        let body = &body[..body.find("</description>").unwrap_or(body.len())];
+        body.contains('<') && !body.contains("<![CDATA[")
+    })
 }
 
 pub(super) fn collect(text: &str) -> Extensions {
@@ -147,6 +160,7 @@ pub(super) fn collect(text: &str) -> Extensions {
     let mut channel_depth: Option<usize> = None;
     let mut capture: Option<(usize, Capture, String)> = None;
     loop {
+        let before = reader.buffer_position() as usize;
         let event = match reader.read_event() {
             Ok(Event::Eof) | Err(_) => break,
             Ok(event) => event,
@@ -186,7 +200,10 @@ pub(super) fn collect(text: &str) -> Extensions {
                     continue;
                 };
                 attributes_of(start, vocabulary, local, own, target);
-                if opens && let Some(what) = Capture::of(vocabulary, local, own, start) {
+                if opens
+                    && let Some(what) = Capture::of(vocabulary, local, own, start)
+                        .map(|what| what.from(reader.buffer_position() as usize))
+                {
                     capture = Some((depth, what, String::new()));
                 }
             }
@@ -202,21 +219,14 @@ pub(super) fn collect(text: &str) -> Extensions {
             }
             Event::GeneralRef(reference) => {
                 if let Some((_, _, buffer)) = capture.as_mut() {
-                    match reference.resolve_char_ref() {
-                        Ok(Some(c)) => buffer.push(c),
-                        _ => match quick_xml::escape::resolve_predefined_entity(&reference) {
-                            Some(s) => buffer.push_str(s),
-                            None => {
-                                buffer.push('&');
-                                buffer.push_str(&reference);
-                                buffer.push(';');
-                            }
-                        },
-                    }
+                    push_reference(buffer, &reference);
                 }
             }
             Event::End(_) => {
-                if let Some((_, what, buffer)) = capture.take_if(|(at, ..)| *at == depth) {
+                if let Some((_, what, mut buffer)) = capture.take_if(|(at, ..)| *at == depth) {
+                    if let Capture::Markup(start) = what {
+                        buffer = text.get(start..before).unwrap_or_default().to_string();
+                    }
                     if let Some(target) =
                         current(&mut out, item_depth.is_some(), channel_depth.is_some())
                     {
@@ -266,6 +276,22 @@ pub(super) fn collect_json(text: &str) -> Option<Extensions> {
         channel: Found::default(),
         items,
     })
+}
+
+/// The text an entity or character reference stands for, onto `buffer`:
+/// a character, one of XML's five entities, else the reference as written.
+pub(super) fn push_reference(buffer: &mut String, reference: &quick_xml::events::BytesRef) {
+    match reference.resolve_char_ref() {
+        Ok(Some(c)) => buffer.push(c),
+        _ => match quick_xml::escape::resolve_predefined_entity(reference) {
+            Some(s) => buffer.push_str(s),
+            None => {
+                buffer.push('&');
+                buffer.push_str(reference);
+                buffer.push(';');
+            }
+        },
+    }
 }
 
 /// The element text goes to: the current item, else the channel.
@@ -383,16 +409,28 @@ enum Capture {
     Text(Field),
     /// An RSS `<link>` of the item or channel itself.
     Link,
+    /// An item's RSS `<description>`, kept as written from the byte it
+    /// starts at: markup left unescaped in it is HTML, which feed-rs drops.
+    Markup(usize),
     Category,
     /// Comma-separated categories.
     Keywords,
 }
 
 impl Capture {
+    /// The capture, knowing the byte its element's content starts at.
+    fn from(self, content_start: usize) -> Capture {
+        match self {
+            Capture::Markup(_) => Capture::Markup(content_start),
+            other => other,
+        }
+    }
+
     fn of(vocabulary: Vocabulary, local: &str, own: bool, start: &BytesStart) -> Option<Capture> {
         use Vocabulary::*;
         let field = match (vocabulary, local) {
             (Rss, "link") if own => return Some(Capture::Link),
+            (Rss, "description") if own => return Some(Capture::Markup(0)),
             (Dc, "subject") => return Some(Capture::Category),
             (Itunes, "keywords") | (Media, "keywords") => return Some(Capture::Keywords),
             (Dc, "title") => Field::DcTitle,
@@ -431,6 +469,12 @@ impl Capture {
                 target.values[field as usize].get_or_insert_with(|| text.to_string());
             }
             Capture::Link => target.rss_link = Some(text.to_string()),
+            Capture::Markup(_) => {
+                // Only markup: a text or CDATA body is feed-rs's.
+                if !text.contains("<![CDATA[") && text.contains('<') {
+                    target.values[Field::DescriptionMarkup as usize] = Some(text.to_string());
+                }
+            }
             Capture::Category => target.categories.push(text.to_string()),
             Capture::Keywords => target.categories.extend(
                 text.split(',')

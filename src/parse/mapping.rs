@@ -15,7 +15,7 @@
 //! | author | `dc:creator`, `dc:author`, `itunes:author`, `atom:author`; see [`person_name`] |
 //! | published | `dc:date`, `dcterms:issued`, `dcterms:created`, `atom:published`; in Atom, `updated` |
 //! | updated | `dcterms:modified`, `atom:updated`, `dc:date` |
-//! | summary | `dc:description`, `itunes:summary`, `media:description` (feed-rs's, then inside `media:group`) |
+//! | summary | before feed-rs's: an RSS `<description>` holding unescaped HTML, as written; after: `dc:description`, `itunes:summary`, `media:description` (feed-rs's, then inside `media:group`) |
 //! | content | `content:encoded` (undeclared prefix), `atom:content` |
 //! | categories | feed-rs's terms, then all the extension ones, each once |
 //! | link | the last RSS `<link>` (text or `href`), `atom:link` (alternate), an `http(s)` entry id |
@@ -163,9 +163,9 @@ fn convert_entry(
         .iter()
         .find_map(|m| m.description.as_ref())
         .map(|d| d.content.clone());
-    let summary = entry
-        .summary
-        .map(|s| s.content)
+    let summary = found
+        .first(&[Field::DescriptionMarkup])
+        .or(entry.summary.map(|s| s.content))
         .filter(|s| !s.trim().is_empty())
         .or_else(|| found.first(&[Field::DcDescription, Field::ItunesSummary]))
         .or(media_description)

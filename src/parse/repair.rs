@@ -18,7 +18,7 @@ static STRAY_AMPERSAND: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A repaired copy of a rejected document, when one of the known fixes applies:
-/// a JSON Feed gets the spec's version URL and a title (see
+/// an `<rss>` without a `<channel>` gets one; a JSON Feed gets the spec's version URL and a title (see
 /// [`repair_json_feed`]); an `<rss>` without a version feed-rs knows (0.91, 0.92, 2.0) is read as 2.0;
 /// stray `&`s are escaped; a `type` attribute feed-rs refused on a text element
 /// becomes the nearest one it accepts (or goes, meaning plain text).
@@ -28,6 +28,9 @@ pub(super) fn repair(text: &str, refused_type: Option<&str>) -> Option<String> {
         return repair_json_feed(text);
     }
     let mut out = Cow::Borrowed(text);
+    if let Some(wrapped) = rss_without_channel(text) {
+        out = Cow::Owned(wrapped);
+    }
     if let Some(m) = RSS_TAG.find(&out) {
         let tag = m.as_str();
         let known = [
@@ -68,6 +71,24 @@ pub(super) fn repair(text: &str, refused_type: Option<&str>) -> Option<String> {
         Cow::Borrowed(_) => out.into_owned(),
     };
     (out != text).then_some(out)
+}
+
+/// An `<rss>` document whose items and channel elements sit in the root,
+/// without the `<channel>` around them: with one.
+fn rss_without_channel(text: &str) -> Option<String> {
+    if !root_name(text)?.eq_ignore_ascii_case("rss") || text.contains("<channel") {
+        return None;
+    }
+    let open = RSS_TAG.find(text)?;
+    let close = text.rfind("</rss>")?;
+    (close >= open.end()).then(|| {
+        format!(
+            "{}<channel>{}</channel>{}",
+            &text[..open.end()],
+            &text[open.end()..close],
+            &text[close..]
+        )
+    })
 }
 
 /// A JSON Feed refused for its `version` or its missing `title`: real feeds
