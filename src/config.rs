@@ -163,6 +163,8 @@ pub struct ThemeConfig {
     pub unread: Colour,
     pub dim: Colour,
     pub error: Colour,
+    /// A fetch that read the feed, but with a repair or with nothing in it.
+    pub warning: Colour,
     pub heading: Colour,
     pub link: Colour,
     pub code: Colour,
@@ -253,6 +255,7 @@ impl Default for ThemeConfig {
             unread: Colour(Color::White),
             dim: Colour(Color::DarkGray),
             error: Colour(Color::LightRed),
+            warning: Colour(Color::Yellow),
             heading: Colour(Color::LightYellow),
             link: Colour(Color::LightBlue),
             code: Colour(Color::LightGreen),

@@ -217,6 +217,8 @@ pub struct LastFetch {
     pub not_modified: bool,
     pub error_kind: Option<ErrorKind>,
     pub error_message: Option<String>,
+    /// Read, with a warning (see [`FetchRecord::warning`]).
+    pub warning: Option<String>,
 }
 
 /// An article as lists show it: never its body.
@@ -369,6 +371,8 @@ pub struct FeedStats {
     pub articles_per_week: f64,
     pub last_new_article: Option<i64>,
     pub last_error: Option<String>,
+    /// The last fetch's warning, when it read the feed with one.
+    pub last_warning: Option<String>,
     pub gone: bool,
 }
 

@@ -2,10 +2,11 @@
 //! number and date formats ([`thousands`], [`megabytes`], [`ago`],
 //! [`rfc3339`]), a run's
 //! [`summary_line`], and `tidings stats` as text for people and JSON for
-//! scripts (the last refresh run with its slowest feeds, then one line per
-//! feed: last attempt and success, failure streak, median latency, share of
-//! 304s, articles per week, newest article, last error). Pure formatting over
-//! values from the store; it imports neither `cli` nor `ui`.
+//! scripts (the last refresh run with its slowest feeds and how many feeds
+//! had a warning at their last fetch, then one line per feed: last attempt
+//! and success, failure streak, median latency, share of 304s, articles per
+//! week, newest article, last error; then the feeds' warnings). Pure
+//! formatting over values from the store; it imports neither `cli` nor `ui`.
 
 use std::io::Write;
 
@@ -32,6 +33,7 @@ pub fn json(
             "images": run.images,
             "slowest": slowest,
         })),
+        "feeds_with_warning": warned(feeds).count(),
         "feeds": feeds.iter().map(|f| json!({
             "id": f.feed_id,
             "title": f.title,
@@ -46,6 +48,7 @@ pub fn json(
             "articles_per_week": f.articles_per_week,
             "last_new_article": f.last_new_article.and_then(rfc3339),
             "last_error": f.last_error,
+            "last_warning": f.last_warning,
             "gone": f.gone,
         })).collect::<Vec<_>>(),
     })
@@ -102,6 +105,19 @@ pub fn write_text(
             megabytes(image_cache.stored_bytes)
         )?;
     }
+    let warnings = warned(feeds).count();
+    if warnings > 0 {
+        let (noun, their) = if warnings == 1 {
+            ("feed", "its")
+        } else {
+            ("feeds", "their")
+        };
+        writeln!(
+            out,
+            "{} {noun} had a warning at {their} last fetch (listed below)",
+            thousands(warnings as u64)
+        )?;
+    }
     if feeds.is_empty() {
         return Ok(());
     }
@@ -144,7 +160,27 @@ pub fn write_text(
             }
         )?;
     }
+    if warnings > 0 {
+        writeln!(out)?;
+        writeln!(out, "{:>4}  {:<32}  LAST WARNING", "ID", "FEED")?;
+        for (f, warning) in warned(feeds) {
+            writeln!(
+                out,
+                "{:>4}  {:<32}  {}",
+                f.feed_id,
+                truncate(&f.title, 32),
+                truncate(warning, 240)
+            )?;
+        }
+    }
     Ok(())
+}
+
+/// The feeds whose last fetch read them with a warning, and the warning.
+fn warned(feeds: &[FeedStats]) -> impl Iterator<Item = (&FeedStats, &str)> {
+    feeds
+        .iter()
+        .filter_map(|f| f.last_warning.as_deref().map(|w| (f, w)))
 }
 
 /// "5 s ago", "3 min ago", "2 h ago", "4 d ago"; future times read "now".
@@ -216,6 +252,56 @@ mod tests {
             summary_line(&run),
             "300 feeds · 297 ok (41 not modified) · 3 failed · 1,204 new articles · 18.4 MB · 6.2 s"
         );
+    }
+
+    fn feed(id: i64, title: &str, warning: Option<&str>) -> FeedStats {
+        FeedStats {
+            feed_id: crate::model::FeedId(id),
+            title: title.into(),
+            url: format!("https://{id}.example/feed"),
+            fetches: 1,
+            last_attempt_ms: Some(0),
+            last_success_ms: Some(0),
+            failure_streak: 0,
+            last_status: Some(200),
+            median_latency_ms: Some(120),
+            not_modified_share: Some(0.0),
+            articles_per_week: 1.0,
+            last_new_article: None,
+            last_error: None,
+            last_warning: warning.map(str::to_string),
+            gone: false,
+        }
+    }
+
+    #[test]
+    fn warnings_are_counted_and_listed_after_the_table() {
+        let warning = "recovered: an unclosed CDATA section; read 8 entries before byte 12345";
+        let feeds = [feed(1, "Clean", None), feed(7, "Cut Short", Some(warning))];
+        let mut out = Vec::new();
+        write_text(&mut out, &feeds, None, &ImageTotals::default(), 60).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let (summary, rest) = text.split_once("LAST ERROR").unwrap();
+        assert!(
+            summary.contains("1 feed had a warning at its last fetch (listed below)"),
+            "{text}"
+        );
+        let (_, listed) = rest.split_once("LAST WARNING").unwrap();
+        assert!(
+            listed.contains(&format!("   7  Cut Short{}{warning}", " ".repeat(25))),
+            "{text}"
+        );
+        assert!(!listed.contains("Clean"), "{text}");
+
+        let json = json(&feeds, None);
+        assert_eq!(json["feeds_with_warning"], 1);
+        assert_eq!(json["feeds"][1]["last_warning"], warning);
+        assert!(json["feeds"][0]["last_warning"].is_null());
+
+        let mut out = Vec::new();
+        write_text(&mut out, &feeds[..1], None, &ImageTotals::default(), 60).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.to_lowercase().contains("warning"), "{text}");
     }
 
     #[test]

@@ -351,7 +351,8 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT f.id, f.url, f.fetch_url, coalesce(f.custom_title, f.feed_title), f.site_url,
                     f.description, f.gone, f.unread_count, f.article_count,
-                    l.started_at_ms, l.http_status, l.not_modified, l.error_kind, l.error_message
+                    l.started_at_ms, l.http_status, l.not_modified, l.error_kind, l.error_message,
+                    l.warning
              FROM feeds f
              LEFT JOIN fetches l ON l.id =
                  (SELECT id FROM fetches WHERE feed_id = f.id ORDER BY id DESC LIMIT 1)
@@ -367,6 +368,7 @@ impl Store {
                         .get::<_, Option<String>>(12)?
                         .map(|k| ErrorKind::parse(&k)),
                     error_message: r.get(13)?,
+                    warning: r.get(14)?,
                 }),
                 None => None,
             };

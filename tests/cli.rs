@@ -509,6 +509,71 @@ fn stats_tell_failure_streaks_and_not_modified_shares_in_text_and_json() {
     chrono::DateTime::parse_from_rfc3339(started).unwrap_or_else(|e| panic!("{started}: {e}"));
 }
 
+#[test]
+fn stats_show_the_warning_of_a_feed_read_cut_short_in_text_and_json() {
+    let server = TestServer::start();
+    let t = Tidings::new();
+    let [good, cut] = ["/etag.xml", "/cut-short.xml"].map(|p| server.url(p));
+    for url in [&good, &cut] {
+        t.ok(&["add", url, "--no-fetch"]);
+    }
+    let refresh = t.ok(&["refresh"]);
+    assert!(
+        summary_line(&refresh).starts_with("2 feeds · 2 ok (0 not modified) · 0 failed"),
+        "a warning is no failure:\n{refresh}"
+    );
+
+    let text = t.ok(&["stats"]);
+    let (summary, rest) = text
+        .split_once("LAST ERROR")
+        .unwrap_or_else(|| panic!("no table:\n{text}"));
+    assert!(
+        summary.contains("1 feed had a warning at its last fetch (listed below)"),
+        "{text}"
+    );
+    let (table, warnings) = rest
+        .split_once("LAST WARNING")
+        .unwrap_or_else(|| panic!("no warnings section:\n{text}"));
+    assert!(
+        !table.contains("recovered"),
+        "a warning is not a last error:\n{text}"
+    );
+    let listed = list_row(warnings, "recovered: ");
+    assert!(
+        listed.contains("Local News") && listed.contains("read 1 entry before byte"),
+        "{text}"
+    );
+    assert_eq!(
+        warnings.lines().filter(|l| !l.trim().is_empty()).count(),
+        1,
+        "only the feed read with a warning:\n{text}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&t.ok(&["stats", "--format", "json"])).unwrap();
+    assert_eq!(json["feeds_with_warning"], 1, "{json:#}");
+    let stat = |url: &str| {
+        json["feeds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["url"] == url)
+            .unwrap_or_else(|| panic!("{url}: {json:#}"))
+            .clone()
+    };
+    let warning = stat(&cut)["last_warning"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no last_warning: {json:#}"))
+        .to_string();
+    assert!(
+        warning.starts_with("recovered: ") && warning.contains("read 1 entry before byte"),
+        "{warning}"
+    );
+    assert!(stat(&cut)["last_error"].is_null(), "{json:#}");
+    assert_eq!(stat(&cut)["failure_streak"], 0);
+    assert!(stat(&good)["last_warning"].is_null(), "{json:#}");
+}
+
 // ---- search, export, import ----------------------------------------------------------
 
 #[test]

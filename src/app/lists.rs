@@ -23,7 +23,8 @@ pub enum FeedEntry {
     },
     /// A tag's heading; the feeds under it follow. Never selected.
     Tag(String),
-    Feed(FeedListRow),
+    /// Boxed: a row with its last fetch is ten times the size of the others.
+    Feed(Box<FeedListRow>),
 }
 
 impl FeedEntry {
@@ -62,7 +63,7 @@ impl FeedList {
         entries.extend(
             rows.iter()
                 .filter(|r| r.feed.tags.is_empty())
-                .map(|r| FeedEntry::Feed(r.clone())),
+                .map(|r| FeedEntry::Feed(Box::new(r.clone()))),
         );
         let mut tags: Vec<&str> = Vec::new();
         for row in &rows {
@@ -78,7 +79,7 @@ impl FeedList {
             entries.extend(
                 rows.iter()
                     .filter(|r| r.feed.tags.iter().any(|t| t == tag))
-                    .map(|r| FeedEntry::Feed(r.clone())),
+                    .map(|r| FeedEntry::Feed(Box::new(r.clone()))),
             );
         }
         self.names = rows
@@ -133,7 +134,8 @@ impl FeedList {
         }
     }
 
-    /// Records a feed's latest fetch (its failure mark) from a progress message.
+    /// Records a feed's latest fetch (its failure mark, its warning) from a
+    /// progress message.
     pub fn set_last_fetch(&mut self, feed: FeedId, record: &FetchRecord) {
         for entry in &mut self.entries {
             if let FeedEntry::Feed(row) = entry
@@ -145,6 +147,7 @@ impl FeedList {
                     not_modified: record.not_modified,
                     error_kind: record.error_kind,
                     error_message: record.error_message.clone(),
+                    warning: record.warning.clone(),
                 });
             }
         }

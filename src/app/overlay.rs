@@ -136,7 +136,7 @@ pub const STATS_COLUMNS: &[&str] = &[
     "304s",
     "per week",
     "idle",
-    "last error",
+    "last error / warning",
 ];
 
 /// Every feed's derived statistics, sorted by a column, and the fetch
@@ -216,7 +216,10 @@ impl StatsView {
                     6 => (r.not_modified_share.unwrap_or(0.0), String::new()),
                     7 => (r.articles_per_week, String::new()),
                     8 => (-(r.last_new_article.unwrap_or(0) as f64), String::new()),
-                    9 => (0.0, r.last_error.clone().unwrap_or_default()),
+                    9 => {
+                        let problem = r.last_error.as_ref().or(r.last_warning.as_ref());
+                        (0.0, problem.cloned().unwrap_or_default())
+                    }
                     _ => (0.0, r.title.to_lowercase()),
                 }
             };

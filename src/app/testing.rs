@@ -75,6 +75,30 @@ impl Fixture {
         articles: Vec<ParsedArticle>,
         minutes_ago: i64,
     ) {
+        self.fetch_warned(id, title, articles, minutes_ago, None);
+    }
+
+    /// One more fetch of a feed that read it with a warning (recovered from
+    /// a break, or nothing found).
+    pub fn fetch_with_warning(
+        &mut self,
+        id: FeedId,
+        title: &str,
+        articles: Vec<ParsedArticle>,
+        minutes_ago: i64,
+        warning: &str,
+    ) {
+        self.fetch_warned(id, title, articles, minutes_ago, Some(warning));
+    }
+
+    fn fetch_warned(
+        &mut self,
+        id: FeedId,
+        title: &str,
+        articles: Vec<ParsedArticle>,
+        minutes_ago: i64,
+        warning: Option<&str>,
+    ) {
         let update = FeedUpdate {
             parsed: Some(ParsedFeed {
                 title: Some(title.into()),
@@ -91,6 +115,7 @@ impl Fixture {
             ms_body: 40,
             ms_parse: 3,
             ms_total: 130,
+            warning: warning.map(str::to_string),
             ..Default::default()
         };
         self.store

@@ -1,6 +1,7 @@
 //! The store's statistics side: refresh runs, the fetch record of every fetch
 //! (kept per feed up to the configured history) and what is derived from them
-//! per feed (failure streak, median latency, share of 304s, activity).
+//! per feed (failure streak, median latency, share of 304s, activity, the
+//! last fetch's error or warning).
 
 use std::collections::HashMap;
 
@@ -197,6 +198,7 @@ fn derive_feed_stats(
                 r.error_message.as_deref().unwrap_or("")
             )
         }),
+        last_warning: records.first().and_then(|r| r.warning.clone()),
         gone: feed.gone,
     }
 }

@@ -357,6 +357,54 @@ fn validators_survive_a_304_and_stats_derive_from_history() {
 }
 
 #[test]
+fn the_last_fetchs_warning_shows_in_stats_and_the_list_until_a_clean_fetch() {
+    let mut store = Store::open_in_memory().unwrap();
+    let (feed, _) = store.add_feed(&sub("http://a.test/f")).unwrap();
+    let warning = "recovered: an unclosed element; read 1 entry before byte 456";
+    let mut recovered = FetchRecord {
+        http_status: Some(200),
+        warning: Some(warning.into()),
+        ..Default::default()
+    };
+    store
+        .save_fetch(
+            feed,
+            None,
+            &feed_of(vec![article("1", "One", 1)]),
+            &mut recovered,
+            10,
+            &RetentionConfig::default(),
+        )
+        .unwrap();
+    let stats = &store.feed_stats(20).unwrap()[0];
+    assert_eq!(stats.last_warning.as_deref(), Some(warning));
+    assert_eq!(stats.last_error, None, "a warning is no failure");
+    assert_eq!(stats.failure_streak, 0);
+    let row = &store.feed_list().unwrap()[0];
+    assert_eq!(
+        row.last_fetch.as_ref().unwrap().warning.as_deref(),
+        Some(warning)
+    );
+
+    save(
+        &mut store,
+        feed,
+        &feed_of(vec![article("1", "One", 1)]),
+        30,
+        &RetentionConfig::default(),
+    );
+    assert_eq!(store.feed_stats(40).unwrap()[0].last_warning, None);
+    assert_eq!(
+        store.feed_list().unwrap()[0]
+            .last_fetch
+            .as_ref()
+            .unwrap()
+            .warning,
+        None
+    );
+}
+
+#[test]
 fn a_second_connection_reads_while_the_first_writes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");

@@ -1,6 +1,7 @@
 //! What is drawn over the panes: the key help (from the key table, so it
-//! shows the keys actually bound), the statistics view, the prompt line and
-//! the unsubscribe question.
+//! shows the keys actually bound), the statistics view (errors in the error
+//! style, warnings marked ⚠ in the warning style and counted in its title),
+//! the prompt line and the unsubscribe question.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -87,8 +88,18 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
     let [table_area, history_area] =
         Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
     let arrow = if view.descending { "↓" } else { "↑" };
+    let warned = view
+        .rows
+        .iter()
+        .filter(|r| r.last_warning.is_some())
+        .count();
+    let warned = if warned > 0 {
+        format!(" · {warned} read with a warning")
+    } else {
+        String::new()
+    };
     let title = format!(
-        " Statistics · {} feeds · sorted by {} {arrow} · h/l column, Enter reverses, q closes ",
+        " Statistics · {} feeds{warned} · sorted by {} {arrow} · h/l column, Enter reverses, q closes ",
         view.rows.len(),
         STATS_COLUMNS[view.sort_column]
     );
@@ -139,10 +150,16 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
                 r.last_new_article
                     .map(|t| ago(t, now))
                     .unwrap_or_else(|| "-".into()),
-                r.last_error.clone().unwrap_or_default(),
+                match (&r.last_error, &r.last_warning) {
+                    (Some(error), _) => error.clone(),
+                    (None, Some(warning)) => format!("⚠ {warning}"),
+                    (None, None) => String::new(),
+                },
             ]);
             let row = if r.last_error.is_some() || r.gone {
                 row.style(theme.error)
+            } else if r.last_warning.is_some() {
+                row.style(theme.warning)
             } else {
                 row
             };
@@ -176,7 +193,16 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
     frame.render_widget(block, history_area);
     let header = Row::new(
         [
-            "when", "status", "bytes", "headers", "body", "parse", "store", "total", "new", "error",
+            "when",
+            "status",
+            "bytes",
+            "headers",
+            "body",
+            "parse",
+            "store",
+            "total",
+            "new",
+            "error / warning",
         ]
         .map(|h| Span::styled(h, theme.dim.add_modifier(Modifier::BOLD))),
     );
@@ -190,10 +216,11 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
                 (Some(s), _) => s.to_string(),
                 (None, _) => "-".into(),
             };
-            let error = match (&f.error_kind, &f.error_message) {
-                (Some(kind), Some(message)) => format!("{}: {message}", kind.as_str()),
-                (Some(kind), None) => kind.as_str().to_string(),
-                _ => String::new(),
+            let error = match (&f.error_kind, &f.error_message, &f.warning) {
+                (Some(kind), Some(message), _) => format!("{}: {message}", kind.as_str()),
+                (Some(kind), None, _) => kind.as_str().to_string(),
+                (None, _, Some(warning)) => format!("⚠ {warning}"),
+                (None, _, None) => String::new(),
             };
             let row = Row::new(vec![
                 short_date(f.started_at_ms / 1000, view.now_ms, app.utc_offset_secs),
@@ -209,6 +236,8 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
             ]);
             if f.error_kind.is_some() {
                 row.style(theme.error)
+            } else if f.warning.is_some() {
+                row.style(theme.warning)
             } else {
                 row
             }

@@ -3,7 +3,9 @@
 //! · 1.8 MB · 3.2 s`), else the last run's summary, marked when nothing could
 //! be reached (offline). The second: the selected feed's last fetch.
 //! Expanded (`!`), it goes on with the latest fetches of the refresh, or the
-//! feeds whose last fetch failed and why.
+//! feeds whose last fetch failed and why, then the feeds whose last fetch
+//! read them with a warning (recovered from a break, or nothing found); a
+//! warning is marked ⚠ in the warning style, a failure ✗ in the error style.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -114,8 +116,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     )
                 }
             };
-            let style = if record.error_kind.is_some() || record.warning.is_some() {
+            let style = if record.error_kind.is_some() {
                 theme.error
+            } else if record.warning.is_some() {
+                theme.warning
             } else {
                 theme.dim
             };
@@ -147,7 +151,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// The expanded panel (`!`): the latest fetches of this refresh, or else the
-/// feeds whose last fetch failed.
+/// feeds whose last fetch failed, then those read with a warning.
 fn expanded(app: &App, width: usize, room: usize) -> Vec<Line<'static>> {
     let theme = &app.theme;
     let now_secs = app.now_ms / 1000;
@@ -174,9 +178,8 @@ fn expanded(app: &App, width: usize, room: usize) -> Vec<Line<'static>> {
                     format!("{} · 304 not modified · {} ms", done.title, r.ms_headers),
                     theme.dim,
                 ),
-                None => (
-                    "✓",
-                    format!(
+                None => {
+                    let text = format!(
                         "{} · {} · {} ms · {} · {} new",
                         done.title,
                         r.http_status
@@ -185,9 +188,12 @@ fn expanded(app: &App, width: usize, room: usize) -> Vec<Line<'static>> {
                         r.ms_headers + r.ms_body,
                         kilobytes(r.bytes_wire),
                         r.new_articles
-                    ),
-                    theme.dim,
-                ),
+                    );
+                    match &r.warning {
+                        Some(warning) => ("⚠", format!("{text} · {warning}"), theme.warning),
+                        None => ("✓", text, theme.dim),
+                    }
+                }
             };
             lines.push(Line::from(vec![
                 Span::styled(format!("{mark} "), style),
@@ -196,37 +202,44 @@ fn expanded(app: &App, width: usize, room: usize) -> Vec<Line<'static>> {
         }
         return lines;
     }
-    let failing: Vec<_> = app
+    // A feed under two tags is listed twice in the feed list: once here.
+    let mut seen = std::collections::HashSet::new();
+    let last_fetches: Vec<_> = app
         .feeds
         .entries
         .iter()
         .filter_map(|e| match e {
-            crate::app::FeedEntry::Feed(row) => row
+            crate::app::FeedEntry::Feed(row) if seen.insert(row.feed.id) => row
                 .last_fetch
                 .as_ref()
-                .filter(|f| f.error_kind.is_some())
-                .map(|f| (row.feed.display_name().to_string(), f.clone())),
+                .map(|f| (row.feed.display_name(), f)),
             _ => None,
         })
         .collect();
-    let title = format!("─ {} feeds failed their last fetch ", failing.len());
+    let failing: Vec<_> = last_fetches
+        .iter()
+        .filter(|(_, f)| f.error_kind.is_some())
+        .map(|(name, f)| (*name, f, f.error_message.as_deref().unwrap_or_default()))
+        .collect();
+    let warned: Vec<_> = last_fetches
+        .iter()
+        .filter(|(_, f)| f.error_kind.is_none())
+        .filter_map(|(name, f)| f.warning.as_deref().map(|w| (*name, f, w)))
+        .collect();
+    let mut title = format!("─ {} feeds failed their last fetch ", failing.len());
+    if !warned.is_empty() {
+        title.push_str(&format!("· {} read with a warning ", warned.len()));
+    }
     let rule = "─".repeat(width.saturating_sub(width_of(&title)));
     lines.push(Line::from(Span::styled(title + &rule, theme.border)));
-    let mut seen = std::collections::HashSet::new();
-    for (name, fetch) in failing
-        .into_iter()
-        .filter(|(name, _)| seen.insert(name.clone()))
-        .take(room)
-    {
-        let why = fetch.error_message.unwrap_or_default();
+    let failing = failing.into_iter().map(|f| ("✗", theme.error, f));
+    let warned = warned.into_iter().map(|w| ("⚠", theme.warning, w));
+    for (mark, style, (name, fetch, why)) in failing.chain(warned).take(room) {
         let text = format!(
-            "{name} · {} · {why}",
+            "{mark} {name} · {} · {why}",
             ago(fetch.started_at_ms / 1000, now_secs)
         );
-        lines.push(Line::from(Span::styled(
-            fit(&format!("✗ {text}"), width),
-            theme.error,
-        )));
+        lines.push(Line::from(Span::styled(fit(&text, width), style)));
     }
     lines
 }

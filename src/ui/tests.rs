@@ -5,6 +5,7 @@
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::style::Color;
 
 use crate::app::testing::{
     Fixture, NOW_MS, article, article_with_body, image_outcome, keys, three_feeds,
@@ -29,6 +30,35 @@ fn text_of(terminal: &Terminal<TestBackend>) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The text of the screen row that shows `needle`, and the foreground colour
+/// where `needle` starts.
+fn shown(terminal: &Terminal<TestBackend>, needle: &str) -> (String, Option<Color>) {
+    let buffer = terminal.backend().buffer();
+    for y in 0..buffer.area.height {
+        let mut row = String::new();
+        let mut starts = Vec::new();
+        for x in 0..buffer.area.width {
+            starts.push((row.len(), x));
+            row.push_str(buffer[(x, y)].symbol());
+        }
+        if let Some(at) = row.find(needle) {
+            let x = starts.iter().rev().find(|(i, _)| *i <= at).unwrap().1;
+            return (row, Some(buffer[(x, y)].fg));
+        }
+    }
+    panic!("{needle:?} is not on the screen:\n{}", text_of(terminal))
+}
+
+const RECOVERED: &str = "recovered: an unclosed CDATA section; read 8 entries before byte 12345";
+
+/// Three feeds: "Daily" last read with a warning, "Quiet" failed.
+fn a_warning_and_a_failure() -> Fixture {
+    let (mut f, [_, quiet, daily]) = three_feeds();
+    f.fetch_with_warning(daily, "Daily", vec![article("d3", "Late", 1)], 1, RECOVERED);
+    f.fail(quiet, ErrorKind::Timeout, None, "no answer within 20 s");
+    f
 }
 
 /// A first start: only the built-in welcome feed, as the worker saves it.
@@ -212,6 +242,86 @@ fn the_statistics_view() {
     let mut app = f.app(160, 40);
     keys(&mut app, "jjS");
     insta::assert_snapshot!(screen(&app).backend());
+}
+
+#[test]
+fn the_statistics_view_marks_and_counts_warnings_apart_from_errors() {
+    let mut app = a_warning_and_a_failure().app(160, 40);
+    let (warning, error) = (app.theme.warning.fg, app.theme.error.fg);
+    assert_ne!(warning, error);
+    keys(&mut app, "jjS");
+    let screen = screen(&app);
+    let (title, _) = shown(&screen, " Statistics · 3 feeds");
+    assert!(
+        title.contains("3 feeds · 1 read with a warning · sorted by"),
+        "{title}"
+    );
+    let (row, colour) = shown(&screen, "Daily ");
+    assert!(row.contains(&format!("⚠ {}", &RECOVERED[..40])), "{row}");
+    assert_eq!(colour, warning, "{row}");
+    let (row, colour) = shown(&screen, "Quiet ");
+    assert!(row.contains("timeout: no answer within 20 s"), "{row}");
+    assert!(!row.contains('⚠'), "{row}");
+    assert_eq!(colour, error, "{row}");
+
+    // Daily's own fetches: the one read with a warning says which.
+    keys(&mut app, "kk");
+    let screen = self::screen(&app);
+    shown(&screen, "Recent fetches of Daily");
+    let (row, colour) = shown(&screen, "11:59   200 ");
+    assert!(row.contains(&format!("⚠ {}", &RECOVERED[..40])), "{row}");
+    assert_eq!(colour, warning, "{row}");
+    let (row, colour) = shown(&screen, "11:55   200 ");
+    assert!(!row.contains('⚠'), "the fetch before read cleanly: {row}");
+    assert_ne!(colour, warning, "{row}");
+}
+
+#[test]
+fn the_expanded_status_panel_lists_warnings_after_failures() {
+    let mut app = a_warning_and_a_failure().app(120, 40);
+    let (warning, error) = (app.theme.warning.fg, app.theme.error.fg);
+    keys(&mut app, "!");
+    let screen = screen(&app);
+    let (title, _) = shown(&screen, "─ 1 feeds failed their last fetch");
+    assert!(title.contains("· 1 read with a warning ─"), "{title}");
+    let (failed, colour) = shown(&screen, "✗ Quiet · 1 min ago · no answer within 20 s");
+    assert_eq!(colour, error, "{failed}");
+    let (warned, colour) = shown(&screen, "⚠ Daily · 1 min ago · recovered: ");
+    assert!(
+        warned.contains("read 8 entries before byte 12345"),
+        "{warned}"
+    );
+    assert_eq!(colour, warning, "{warned}");
+    let text = text_of(&screen);
+    assert!(
+        text.find("✗ Quiet") < text.find("⚠ Daily"),
+        "failures first:\n{text}"
+    );
+}
+
+#[test]
+fn a_fetch_read_with_a_warning_is_marked_among_the_latest_fetches() {
+    let (f, [_, _, daily]) = three_feeds();
+    let mut app = f.app(120, 40);
+    app.update(Msg::Progress(Progress::Started {
+        total: 1,
+        skipped: 0,
+    }));
+    app.update(Msg::Progress(Progress::FeedDone(FeedDone {
+        feed_id: daily,
+        title: "Daily".into(),
+        record: FetchRecord {
+            http_status: Some(200),
+            new_articles: 1,
+            warning: Some(RECOVERED.into()),
+            ..Default::default()
+        },
+    })));
+    keys(&mut app, "!");
+    let screen = screen(&app);
+    let (row, colour) = shown(&screen, "⚠ Daily · 200 · ");
+    assert!(row.contains(&format!("1 new · {RECOVERED}")), "{row}");
+    assert_eq!(colour, app.theme.warning.fg, "{row}");
 }
 
 #[test]
