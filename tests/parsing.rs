@@ -322,19 +322,27 @@ fn an_empty_item_does_not_shift_the_fallbacks_of_the_items_after_it() {
 }
 
 #[test]
-fn of_several_rss_links_the_last_is_the_address_also_written_with_href() {
+fn of_several_rss_links_the_last_is_the_address_also_written_with_href_never_comments() {
     let doc = r#"<rss version="2.0"><channel><title>T</title>
   <link>http://example.test/old</link><link>http://example.test/site</link>
   <image><url>http://example.test/logo.png</url><link>http://example.test/image-link</link></image>
   <item><title>Text links</title><link>http://example.test/1</link><link>http://example.test/2</link></item>
   <item><title>Href last</title><link>http://example.test/3</link><link href="http://example.test/4"/></item>
+  <item xmlns:wfw="http://wellformedweb.org/CommentAPI/"><title>Comments after</title><link>http://example.test/5</link>
+    <comments>http://example.test/5#comments</comments><wfw:commentRss>http://example.test/5/feed/</wfw:commentRss></item>
+  <item><title>Only comments</title><guid isPermaLink="false">6</guid><comments>http://example.test/6#comments</comments></item>
 </channel></rss>"#;
     let feed = parse(doc);
     assert_eq!(feed.site_url.as_deref(), Some("http://example.test/site"));
     let links: Vec<_> = feed.articles.iter().map(|a| a.link.as_deref()).collect();
     assert_eq!(
         links,
-        [Some("http://example.test/2"), Some("http://example.test/4")]
+        [
+            Some("http://example.test/2"),
+            Some("http://example.test/4"),
+            Some("http://example.test/5"),
+            None
+        ]
     );
 }
 

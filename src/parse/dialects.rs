@@ -172,11 +172,13 @@ fn atom10_base64(text: &str) -> Option<String> {
         }
         changed = true;
         let compact: String = c[5].split_whitespace().collect();
+        // A body that is not base64 of text is kept as the text it is, as
+        // gofeed keeps it for a type it does not know.
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(compact)
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
-            .unwrap_or_default();
+            .unwrap_or_else(|| html_escape::decode_html_entities(&c[5]).into_owned());
         format!(
             "<{}{attributes} type=\"text\"{}>{}<",
             &c[1],

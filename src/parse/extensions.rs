@@ -69,10 +69,11 @@ pub(super) struct Found {
     values: [Option<String>; FIELDS],
     /// `atom:link rel="alternate"` (or without `rel`).
     pub atom_link: Option<String>,
-    /// The last of the element's own RSS `<link>`s, its text or, written
-    /// as Atom's without the namespace, its `href`: where several are
-    /// given, feedparser and gofeed both keep the last.
-    pub rss_link: Option<String>,
+    /// The `href` of the element's own RSS `<link href="…"/>` (Atom's form
+    /// without its namespace), which feed-rs skips, when it is the last of
+    /// its `<link>`s: where several are given, feedparser and gofeed both
+    /// keep the last, and feed-rs has the others.
+    pub href_link: Option<String>,
     /// Categories from `dc:subject`, `itunes:keywords`, `itunes:category`,
     /// `media:keywords` and `atom:category`, in document order.
     pub categories: Vec<String>,
@@ -375,7 +376,7 @@ fn attributes_of(
     match (vocabulary, local) {
         (Vocabulary::Rss, "link") if own => {
             if let Some(href) = attribute(start, "href") {
-                target.rss_link = Some(href);
+                target.href_link = Some(href);
             }
         }
         (Vocabulary::Atom, "link") => {
@@ -468,7 +469,7 @@ impl Capture {
             Capture::Text(field) => {
                 target.values[field as usize].get_or_insert_with(|| text.to_string());
             }
-            Capture::Link => target.rss_link = Some(text.to_string()),
+            Capture::Link => target.href_link = None,
             Capture::Markup(_) => {
                 // Only markup: a text or CDATA body is feed-rs's.
                 if !text.contains("<![CDATA[") && text.contains('<') {

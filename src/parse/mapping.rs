@@ -18,7 +18,7 @@
 //! | summary | before feed-rs's: an RSS `<description>` holding unescaped HTML, as written; after: `dc:description`, `itunes:summary`, `media:description` (feed-rs's, then inside `media:group`) |
 //! | content | `content:encoded` (undeclared prefix), `atom:content` |
 //! | categories | feed-rs's terms, then all the extension ones, each once |
-//! | link | the last RSS `<link>` (text or `href`), `atom:link` (alternate), an `http(s)` entry id |
+//! | link | the last RSS `<link>` (text or `href`; never a comments link), `atom:link` (alternate), an `http(s)` entry id |
 //! | id | `rdf:about` |
 //! | image | the first thumbnail (`media:thumbnail`, `itunes:image`), an image it carries (`media:content`, an enclosure), JSON Feed's `image`, `banner_image`; then (in `images`) the body's first image |
 //! | feed title, description, site | `dc:title`; `dc:description`, `itunes:summary`; the last RSS `<link>`, `atom:link` |
@@ -323,11 +323,11 @@ fn looks_like_an_image(url: &str) -> bool {
         .any(|ext| path.ends_with(ext))
 }
 
-/// The last RSS `<link>` the extension pass saw on the item or channel
-/// (which includes the `<link href>` form feed-rs skips).
+/// An RSS `<link href>` that is the last of the item's or channel's links
+/// (feed-rs skips that form).
 fn own_link(found: &Found, base: &str, kind: Kind) -> Option<String> {
     found
-        .rss_link
+        .href_link
         .as_deref()
         .filter(|_| kind == Kind::Rss)
         .and_then(|l| resolve_url(l.trim(), base))
@@ -335,9 +335,15 @@ fn own_link(found: &Found, base: &str, kind: Kind) -> Option<String> {
 
 /// The entry's main link: the alternate one (or one without `rel`), else any
 /// but its own feed's address; never an enclosure. Resolved against `base`.
-/// Of several RSS `<link>`s, the last, as feedparser and gofeed read them.
+/// Of several RSS `<link>`s, the last, as feedparser and gofeed read them;
+/// never a comments page or feed (`<comments>`, `wfw:commentRss`), which
+/// feed-rs puts among them.
 fn pick_link(links: &[feed_rs::model::Link], base: &str, kind: Kind) -> Option<String> {
-    let candidates = || links.iter().filter(|l| !is_enclosure(l, kind));
+    let candidates = || {
+        links
+            .iter()
+            .filter(|l| !is_enclosure(l, kind) && l.target.is_none())
+    };
     let alternate =
         |l: &&feed_rs::model::Link| matches!(l.rel.as_deref(), None | Some("alternate"));
     let link = if kind == Kind::Rss {
