@@ -1,9 +1,10 @@
 //! Parsing every document of `../shared/corpora` (about 3,000 feeds from other
 //! parsers' and validators' test suites, real and adversarial), once with
 //! feed-rs alone and once through `parse_feed` (charset pre-pass, dialects,
-//! feed-rs, repairs, the extension pass, mapping): what tidings' own passes
-//! cost over the parser it wraps. Without `../shared` it says so and
-//! measures nothing.
+//! feed-rs, repairs, the extension pass, mapping), and through it without
+//! the passes that read what feed-rs does not (dialects, extension elements,
+//! recovery): what those passes cost, against feed-rs alone. Without
+//! `../shared` it says so and measures nothing.
 
 use std::path::{Path, PathBuf};
 
@@ -58,6 +59,20 @@ fn corpora(c: &mut Criterion) {
             docs.iter()
                 .filter(|d| {
                     tidings::parse::parse_feed(d, None, "http://corpus.test/feed.xml").is_ok()
+                })
+                .count()
+        })
+    });
+    group.bench_function("parse_feed_without_passes", |b| {
+        b.iter(|| {
+            docs.iter()
+                .filter(|d| {
+                    tidings::parse::parse_feed_without_passes(
+                        d,
+                        None,
+                        "http://corpus.test/feed.xml",
+                    )
+                    .is_ok()
                 })
                 .count()
         })

@@ -2,7 +2,8 @@
 //! HTML per item, like the bench corpus) parsed through the refresher's path
 //! (the parse, then the image finder) and saved in one transaction into a
 //! fresh database, then saved again unchanged (what a refresh of an unchanged
-//! feed without validators costs).
+//! feed without validators costs). Beside the parse: feed-rs alone, and the
+//! parse without the passes around feed-rs (what those cost).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tidings::config::RetentionConfig;
@@ -39,7 +40,13 @@ fn parse_and_store(c: &mut Criterion) {
     let doc = large_feed(20_000);
     let mut group = c.benchmark_group("large_feed_20k");
     group.sample_size(10);
+    group.bench_function("feed_rs_alone", |b| {
+        b.iter(|| feed_rs::parser::parse(doc.as_slice()).unwrap())
+    });
     group.bench_function("parse", |b| b.iter(|| parse(&doc)));
+    group.bench_function("parse_without_passes", |b| {
+        b.iter(|| tidings::parse::parse_feed_without_passes(&doc, None, FEED_URL).unwrap())
+    });
     group.bench_function("parse_and_store_new", |b| {
         b.iter_with_setup(
             || {

@@ -11,10 +11,6 @@
 //!   MIME `type`: they become the 1.0 `type` (`text`, `html`, `xhtml`), and a
 //!   base64 body is decoded.
 //!
-//! - **Atom 1.0** text constructs whose `type` is a MIME type that is
-//!   neither text nor XML: their body is base64 (RFC 4287 §4.1.3.3), decoded
-//!   into plain text.
-//!
 //! - **RSS 1.0** items without a `<link>`, which feed-rs drops: their
 //!   `rdf:about` becomes their link.
 //!
@@ -60,18 +56,36 @@ static ENTITY_DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-/// An RSS 1.0 item with its `rdf:about` and its body.
-static RDF_ITEM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?s)<item(\s[^>]*?\brdf:about\s*=\s*["']([^"']*)["'][^>]*)>(.*?)</item>"#)
-        .expect("valid regex")
-});
+/// What [`modernise`] looks for at the top of a document, all in one scan.
+const SIGNS: &[&str] = &[
+    "<!ENTITY",
+    ATOM_03,
+    ATOM_10,
+    // RSS 1.0 as a namespace, not as the start of its modules' namespaces.
+    "=\"http://purl.org/rss/1.0/\"",
+    "='http://purl.org/rss/1.0/'",
+    RSS_09_NAMESPACES[0],
+    RSS_09_NAMESPACES[1],
+    // The Userland namespaces, both: one starts the other.
+    "http://backend.userland.com/rss",
+    RSS_2_NAMESPACES[2],
+    RSS_2_NAMESPACES[3],
+];
+
+static SIGN_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(SIGNS));
 
 /// `text` in a form feed-rs reads, when it is in an old dialect; `None`
 /// when it is not.
 pub(super) fn modernise(text: &str) -> Option<String> {
     // Namespaces are declared on the root element, at the top.
     let head = super::head(text);
-    let has = |needle: &str| memchr::memmem::find(head.as_bytes(), needle.as_bytes()).is_some();
+    let signs: [bool; SIGNS.len()] = SIGN_FINDER.which(head);
+    let has = |needle: &str| {
+        SIGNS
+            .iter()
+            .position(|s| *s == needle)
+            .is_some_and(|i| signs[i])
+    };
     let expanded = has("<!ENTITY")
         .then(|| expand_declared_entities(text))
         .flatten();
@@ -80,24 +94,27 @@ pub(super) fn modernise(text: &str) -> Option<String> {
     if has(ATOM_03) {
         return Some(atom03_as_atom10(&text));
     }
+    let mut rss_10 = has("=\"http://purl.org/rss/1.0/\"") || has("='http://purl.org/rss/1.0/'");
     if let Some(old) = RSS_09_NAMESPACES.iter().find(|ns| has(ns)) {
         text = Cow::Owned(text.replacen(old, RSS_10, 1));
         changed = true;
+        rss_10 = true;
     }
-    if let Some(ns) = RSS_2_NAMESPACES.iter().find(|ns| has(ns)) {
-        for quote in ['"', '\''] {
-            text = Cow::Owned(text.replacen(&format!(" xmlns={quote}{ns}{quote}"), "", 1));
+    if has("http://backend.userland.com/rss") || RSS_2_NAMESPACES[2..].iter().any(|ns| has(ns)) {
+        for ns in RSS_2_NAMESPACES {
+            for quote in ['"', '\''] {
+                let declaration = format!(" xmlns={quote}{ns}{quote}");
+                if text.contains(&declaration) {
+                    text = Cow::Owned(text.replacen(&declaration, "", 1));
+                    changed = true;
+                }
+            }
         }
-        changed = true;
     }
-    if has(RSS_10) || changed && text.contains(RSS_10) {
+    if rss_10 {
         if let Some(linked) = rdf_items_with_links(&text) {
             return Some(linked);
         }
-    } else if has(ATOM_10)
-        && let Some(decoded) = atom10_base64(&text)
-    {
-        return Some(decoded);
     } else if root_is_cdf(head) {
         return cdf_as_rss(&text);
     }
@@ -134,19 +151,47 @@ fn expand_declared_entities(text: &str) -> Option<String> {
 
 /// RSS 1.0 items without a `<link>` get their `rdf:about` as one: feed-rs
 /// drops an item without a link, and `rdf:about` is the item's address.
+/// One scan from item to item; `None` when every item has its link.
 fn rdf_items_with_links(text: &str) -> Option<String> {
-    let mut changed = false;
-    let out = RDF_ITEM.replace_all(text, |c: &Captures| {
-        let body = &c[3];
-        if body.contains("<link") {
-            return c[0].to_string();
+    static ITEM: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new("<item"));
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut at = 0;
+    while let Some(found) = ITEM.find(&text.as_bytes()[at..]) {
+        let start = at + found;
+        at = start + "<item".len();
+        if !text[at..].starts_with(|c: char| c.is_ascii_whitespace()) {
+            continue;
         }
-        changed = true;
-        let about = html_escape::encode_text(html_escape::decode_html_entities(&c[2]).as_ref())
+        let Some(tag_end) = text[start..].find('>').map(|e| start + e) else {
+            break;
+        };
+        let Some(close) = text[tag_end..].find("</item>").map(|c| tag_end + c) else {
+            break;
+        };
+        at = close;
+        let tag = &text[start..tag_end];
+        if tag.ends_with('/') || text[tag_end..close].contains("<link") {
+            continue;
+        }
+        let Some(about) = ATTRIBUTE
+            .captures_iter(tag)
+            .find(|a| &a[1] == "rdf:about")
+            .map(|a| a.get(2).or(a.get(3)).map_or("", |m| m.as_str()).to_string())
+        else {
+            continue;
+        };
+        let about = html_escape::encode_text(html_escape::decode_html_entities(&about).as_ref())
             .into_owned();
-        format!("<item{}><link>{about}</link>{body}</item>", &c[1])
-    });
-    changed.then(|| out.into_owned())
+        out.push_str(&text[copied..=tag_end]);
+        out.push_str(&format!("<link>{about}</link>"));
+        copied = tag_end + 1;
+    }
+    (copied > 0).then(|| {
+        out.push_str(&text[copied..]);
+        out
+    })
 }
 
 /// An Atom 1.0 text construct whose `type` is a MIME type outside text:
@@ -162,7 +207,7 @@ static TYPED_CONSTRUCT: LazyLock<Regex> = LazyLock::new(|| {
 /// Atom 1.0's base64 text constructs decoded: a `type` that is a MIME type
 /// neither text nor XML means the body is base64. The decoded text becomes
 /// a plain-text body (binary data, an empty one). `None` when there is none.
-fn atom10_base64(text: &str) -> Option<String> {
+pub(super) fn atom10_base64(text: &str) -> Option<String> {
     let mut changed = false;
     let out = TYPED_CONSTRUCT.replace_all(text, |c: &Captures| {
         let mime = c[3].to_ascii_lowercase();

@@ -14,6 +14,7 @@
 //! collected before the break.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
@@ -109,40 +110,132 @@ pub(super) struct Extensions {
     pub items: Vec<Found>,
 }
 
-/// Whether the document may hold anything this pass reads: the top of it
-/// (where the root element declares its namespaces) declares one of the
-/// vocabularies, or uses one of their prefixes without a declaration, or is
-/// RSS 1.0. A look at the top only, so that a large document is not scanned
-/// again and again. `atom`: the document is Atom, whose own namespace and
-/// links say nothing about extensions.
-pub(super) fn worth_a_look(text: &str, atom: bool) -> bool {
-    let head = super::head(text).to_ascii_lowercase();
-    let has = |needle: &str| memchr::memmem::find(head.as_bytes(), needle.as_bytes()).is_some();
-    let extensions = [
-        "purl.org/dc/elements/1.1",
-        "purl.org/dc/terms",
-        "itunes.com/dtds/podcast",
-        "search.yahoo.com/mrss",
-    ];
-    let in_rss = [
-        "www.w3.org/2005/atom",
-        "rdf:about",
-        // RSS links written the Atom way, without its namespace.
-        "<link href=",
-    ];
-    let undeclared = ["dc", "dcterms", "itunes", "media", "atom", "content"]
-        .iter()
-        .any(|prefix| has(&format!("<{prefix}:")) && !has(&format!("xmlns:{prefix}=")));
-    undeclared
-        || (!atom && markup_in_description(&head))
-        || extensions.iter().any(|uri| has(uri))
-        || (!atom && in_rss.iter().any(|uri| has(uri)))
+/// Whether the pass would find anything feed-rs has not given (`feed`):
+/// the top of the document (where the root element declares its
+/// namespaces) declares one of the vocabularies, or uses one of their
+/// prefixes without a declaration, or is RSS 1.0; and then, unless a
+/// vocabulary goes by an unusual prefix, one scan of the document finds an
+/// element the pass adds from (categories, images, `<link href>`) or one
+/// that fills a field some entry lacks. So a feed that declares Dublin Core
+/// and gives feed-rs all it needs is read once.
+pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed) -> bool {
+    let atom = feed.feed_type == feed_rs::model::FeedType::Atom;
+    let head = super::head(text);
+    let signs: [bool; SIGNS.len()] = SIGN_FINDER.which(head);
+    let has = |i: usize| signs[i];
+    let used = |p: usize| has(UNDECLARED + 2 * p);
+    let declared = |p: usize| has(UNDECLARED + 2 * p + 1);
+    let undeclared = (0..PREFIXES).any(|p| used(p) && !declared(p));
+    let markup = !atom && markup_in_description(head);
+    // A vocabulary declared under a prefix other than its usual one: the
+    // scan below, which looks for the usual ones, would not see it.
+    let vocabularies = if atom { IN_RSS } else { IN_RSS + 1 };
+    let unusual = (0..vocabularies).any(|v| has(v) && !declared(v));
+    if undeclared || markup || unusual {
+        return true;
+    }
+    let declares = (0..IN_RSS).any(has) || (!atom && (IN_RSS..UNDECLARED).any(has));
+    if !declares {
+        return false;
+    }
+    let elements: [bool; ELEMENTS.len()] = ELEMENT_FINDER.which(text);
+    let any = |group: &[usize]| group.iter().any(|&i| elements[i]);
+    let entries = &feed.entries;
+    let lacks = |lacking: fn(&feed_rs::model::Entry) -> bool| entries.iter().any(lacking);
+    any(&ADDS)
+        || (any(&TITLES) && (feed.title.is_none() || lacks(|e| e.title.is_none())))
+        || (any(&AUTHORS) && lacks(|e| e.authors.is_empty()))
+        || (any(&DATES) && lacks(|e| e.published.is_none() || e.updated.is_none()))
+        || (any(&SUMMARIES) && (feed.description.is_none() || lacks(|e| e.summary.is_none())))
+        || (any(&CONTENTS) && lacks(|e| e.content.is_none()))
+        || (any(&LINKS) && (feed.links.is_empty() || lacks(|e| e.links.is_empty())))
+        || (any(&IDS) && lacks(|e| e.id.trim().is_empty()))
 }
+
+/// The elements [`worth_a_look`] scans a document for, under their usual
+/// prefixes; none starts another. By what they give: [`ADDS`] always adds
+/// to what feed-rs read, the others fill a field only where it lacks one.
+const ELEMENTS: &[&str] = &[
+    "<dc:subject",
+    "<itunes:keywords",
+    "<itunes:category",
+    "<media:keywords",
+    "<atom:category",
+    "<media:thumbnail",
+    "<itunes:image",
+    "<media:content",
+    "<link href=",
+    "<dc:title",
+    "<media:title",
+    "<itunes:title",
+    "<dc:creator",
+    "<dc:author",
+    "<itunes:author",
+    "<atom:author",
+    "<dc:date",
+    "<dcterms:",
+    "<atom:published",
+    "<atom:updated",
+    "<dc:description",
+    "<itunes:summary",
+    "<media:description",
+    "<content:encoded",
+    "<atom:content",
+    "<atom:link",
+    "rdf:about",
+];
+const ADDS: [usize; 9] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+const TITLES: [usize; 3] = [9, 10, 11];
+const AUTHORS: [usize; 4] = [12, 13, 14, 15];
+const DATES: [usize; 4] = [16, 17, 18, 19];
+const SUMMARIES: [usize; 3] = [20, 21, 22];
+const CONTENTS: [usize; 2] = [23, 24];
+const LINKS: [usize; 1] = [25];
+const IDS: [usize; 1] = [26];
+const _: () = assert!(ELEMENTS.len() == 27);
+
+static ELEMENT_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(ELEMENTS));
+
+/// What [`worth_a_look`] looks for: first the vocabularies' namespaces
+/// (iTunes' by its domain, which feeds write in any case after it), then what only matters in RSS, then for each usual prefix its
+/// use (`<dc:`) and its declaration (`xmlns:dc=`).
+const SIGNS: &[&str] = &[
+    "purl.org/dc/elements/1.1",
+    "purl.org/dc/terms",
+    "itunes.com/",
+    "search.yahoo.com/mrss",
+    // From here, only in RSS: Atom elements, RSS 1.0's items, and RSS
+    // links written the Atom way, without its namespace.
+    "www.w3.org/2005/Atom",
+    "rdf:about",
+    "<link href=",
+    "<dc:",
+    "xmlns:dc=",
+    "<dcterms:",
+    "xmlns:dcterms=",
+    "<itunes:",
+    "xmlns:itunes=",
+    "<media:",
+    "xmlns:media=",
+    "<atom:",
+    "xmlns:atom=",
+    "<content:",
+    "xmlns:content=",
+];
+const IN_RSS: usize = 4;
+const UNDECLARED: usize = 7;
+const PREFIXES: usize = 6;
+const _: () = assert!(SIGNS.len() == UNDECLARED + 2 * PREFIXES);
+
+static SIGN_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(SIGNS));
+
+static DESCRIPTION: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new("<description>"));
 
 /// Whether a `<description>` in `head` holds an element: HTML left
 /// unescaped, which feed-rs drops.
 fn markup_in_description(head: &str) -> bool {
-    memchr::memmem::find_iter(head.as_bytes(), b"<description>").any(|at| {
+    DESCRIPTION.find_iter(head.as_bytes()).any(|at| {
         let body = &head[at + "<description>".len()..];
         let body = &body[..body.find("</description>").unwrap_or(body.len())];
         body.contains('<') && !body.contains("<![CDATA[")
@@ -307,6 +400,10 @@ fn current(out: &mut Extensions, in_item: bool, in_channel: bool) -> Option<&mut
 }
 
 fn learn_prefixes(start: &BytesStart, prefixes: &mut HashMap<String, Vocabulary>) {
+    // Most elements declare nothing: a look at the tag spares reading its attributes.
+    if !start.as_ref().contains("xmlns:") {
+        return;
+    }
     for a in start.attributes().flatten() {
         let key = a.key.as_ref();
         let Some(prefix) = key.strip_prefix("xmlns:") else {

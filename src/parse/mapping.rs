@@ -16,7 +16,7 @@
 //! | published | `dc:date`, `dcterms:issued`, `dcterms:created`, `atom:published`; in Atom, `updated` |
 //! | updated | `dcterms:modified`, `atom:updated`, `dc:date` |
 //! | summary | before feed-rs's: an RSS `<description>` holding unescaped HTML, as written; after: `dc:description`, `itunes:summary`, `media:description` (feed-rs's, then inside `media:group`) |
-//! | content | `content:encoded` (undeclared prefix), `atom:content` |
+//! | content | (base64 decoded where its type says so) `content:encoded` (undeclared prefix), `atom:content` |
 //! | categories | feed-rs's terms, then all the extension ones, each once |
 //! | link | the last RSS `<link>` (text or `href`; never a comments link), `atom:link` (alternate), an `http(s)` entry id |
 //! | id | `rdf:about` |
@@ -174,7 +174,7 @@ fn convert_entry(
         .filter(|s| !s.trim().is_empty());
     let content = entry
         .content
-        .and_then(|c| c.body)
+        .and_then(decoded_body)
         .filter(|b| !b.trim().is_empty())
         .or_else(|| found.first(&[Field::ContentEncoded, Field::AtomContent]))
         .map(sanitize_owned)
@@ -309,6 +309,24 @@ fn cover_image(
         .chain(found.image.as_deref())
         .filter_map(|url| resolve_url(url.trim(), base))
         .find(|url| url.starts_with("http://") || url.starts_with("https://"))
+}
+
+/// A content element's body; base64 decoded where its type is a MIME type
+/// neither text nor XML (RFC 4287 §4.1.3.3) and it decodes to text. A body
+/// that does not is kept as written.
+fn decoded_body(content: feed_rs::model::Content) -> Option<String> {
+    use base64::Engine;
+    let body = content.body?;
+    let mime = content.content_type.essence().to_string();
+    if mime.starts_with("text/") || mime.ends_with("xml") {
+        return Some(body);
+    }
+    let compact: String = body.split_whitespace().collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .or(Some(body))
 }
 
 /// Whether an address names an image file by its extension.

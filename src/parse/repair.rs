@@ -21,7 +21,8 @@ static STRAY_AMPERSAND: LazyLock<Regex> = LazyLock::new(|| {
 /// an `<rss>` without a `<channel>` gets one; a JSON Feed gets the spec's version URL and a title (see
 /// [`repair_json_feed`]); an `<rss>` without a version feed-rs knows (0.91, 0.92, 2.0) is read as 2.0;
 /// stray `&`s are escaped; a `type` attribute feed-rs refused on a text element
-/// becomes the nearest one it accepts (or goes, meaning plain text).
+/// becomes the nearest one it accepts (or goes, meaning plain text), and
+/// where it is a binary type, the body is base64 and decoded.
 /// `refused_type` is that attribute's value, when that was the rejection.
 pub(super) fn repair(text: &str, refused_type: Option<&str>) -> Option<String> {
     if text.trim_start().starts_with('{') {
@@ -46,6 +47,15 @@ pub(super) fn repair(text: &str, refused_type: Option<&str>) -> Option<String> {
     }
     if let Some(mime) = refused_type {
         let lower = mime.to_ascii_lowercase();
+        // A MIME type neither text nor XML on an Atom text construct: its
+        // body is base64, decoded into plain text.
+        if !lower.starts_with("text/")
+            && !lower.contains("xml")
+            && !lower.contains("html")
+            && let Some(decoded) = super::dialects::atom10_base64(&out)
+        {
+            out = Cow::Owned(decoded);
+        }
         let replacement = if lower.contains("xhtml") {
             " type=\"xhtml\""
         } else if lower.contains("html") {
