@@ -94,14 +94,18 @@ fn parse_with_passes(
             let mut parsed = finish(feed, &text, base_url);
             if parsed.title.is_none() && parsed.articles.is_empty() {
                 parsed.warning = Some(format!(
-                    "no feed found: a {} document without a title or entries",
-                    repair::root_name(&text).unwrap_or("feed")
+                    "no feed found: {}, without a title or entries",
+                    repair::describe_root(&text)
                 ));
             }
             Ok(parsed)
         }
         Err((error @ ParseError::Malformed(_), text)) if passes => {
             recover(&text, base_url, &error).ok_or(error)
+        }
+        // Say what the document is, as far as its root tells.
+        Err((ParseError::NotAFeed(_), text)) if !text.trim_start().starts_with(['{', '[']) => {
+            Err(ParseError::NotAFeed(repair::describe_root(&text)))
         }
         Err((error, _)) => Err(error),
     }

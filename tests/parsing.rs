@@ -282,7 +282,14 @@ fn a_document_with_neither_title_nor_entries_says_so() {
     let feed = parse(r#"<rss version="2.0"><channel></channel></rss>"#);
     assert_eq!(
         feed.warning.as_deref(),
-        Some("no feed found: a rss document without a title or entries")
+        Some("no feed found: root element `<rss>`, without a title or entries")
+    );
+    let unknown =
+        r#"<?xml version="1.0"?><foo:bar xmlns:foo="http://example.test/ns"><x/></foo:bar>"#;
+    let error = parse_feed(unknown.as_bytes(), None, BASE).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "not a feed: root element `<foo:bar>` in namespace `http://example.test/ns`"
     );
 }
 
@@ -559,4 +566,31 @@ fn html_left_unescaped_in_an_rss_description_is_kept_as_html() {
             Some("a <b> escaped")
         ]
     );
+}
+
+#[test]
+fn entries_without_an_id_are_not_merged_because_their_titles_match() {
+    let doc = r#"<rss version="2.0"><channel><title>Notes</title>
+  <item><title>Note</title><description>First note</description></item>
+  <item><title>Note</title><description>Second note</description></item>
+  <item><title>Note</title><description>Second note</description></item>
+  <item><guid>a</guid><title>Same id</title><description>kept</description></item>
+  <item><guid>a</guid><title>Same id</title><description>dropped</description></item>
+</channel></rss>"#;
+    let feed = parse(doc);
+    let bodies: Vec<_> = feed
+        .articles
+        .iter()
+        .filter_map(|a| a.summary.as_deref())
+        .collect();
+    assert_eq!(bodies, ["First note", "Second note", "kept"]);
+    // The same document gives the same keys each time.
+    let again = parse(doc);
+    let keys = |f: &ParsedFeed| {
+        f.articles
+            .iter()
+            .map(|a| a.guid_key.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&feed), keys(&again));
 }

@@ -72,7 +72,14 @@ pub(super) fn convert(
         .take(MAX_ITEMS_PER_FEED)
         .enumerate()
     {
-        let article = convert_entry(entry, base_url, kind, items.get(i).unwrap_or(&none));
+        let mut article = convert_entry(entry, base_url, kind, items.get(i).unwrap_or(&none));
+        // Entries known by their title alone (no id, link or date) are not
+        // the same entry because their titles match: a second one with
+        // other content gets a key of its own (the first keeps the key it
+        // always had, so nothing stored is read as new).
+        if article.guid_key.starts_with("th:") && seen.contains(&article.guid_key) {
+            article.guid_key = format!("{}~{}", article.guid_key, &article.fingerprint[..16]);
+        }
         // A document that repeats a guid keeps its first entry, as readers show it.
         if seen.insert(article.guid_key.clone()) {
             articles.push(article);

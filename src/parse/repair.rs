@@ -139,6 +139,34 @@ pub(super) fn root_name(text: &str) -> Option<&str> {
         .map(|m| m.as_str())
 }
 
+/// The root element in words, for a message: "root element `<foo>` in
+/// namespace `…`" (or "no root element" for what is not XML at all).
+pub(super) fn describe_root(text: &str) -> String {
+    let Some(name) = root_name(text) else {
+        return "no root element".to_string();
+    };
+    let at = text.find(&format!("<{name}")).unwrap_or(0);
+    let tag = &text[at..text[at..].find('>').map_or(text.len(), |end| at + end)];
+    let prefix = name.split_once(':').map(|(p, _)| p);
+    let declaration = match prefix {
+        Some(prefix) => format!("xmlns:{prefix}="),
+        None => "xmlns=".to_string(),
+    };
+    let namespace = tag.find(&declaration).and_then(|d| {
+        let value = tag[d + declaration.len()..].trim_start();
+        let quote = value.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+        value[1..].split(quote).next()
+    });
+    let name = crate::text::truncate(&crate::text::sanitize_text(name), 40);
+    match namespace {
+        Some(ns) => format!(
+            "root element `<{name}>` in namespace `{}`",
+            crate::text::truncate(&crate::text::sanitize_text(ns), 80)
+        ),
+        None => format!("root element `<{name}>`"),
+    }
+}
+
 static ROOT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"<([A-Za-z_][\w.:-]*)").expect("valid regex"));
 
