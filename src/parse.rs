@@ -146,7 +146,7 @@ const MAX_CUTS: usize = 8;
 fn finish(feed: feed_rs::model::Feed, text: &str, base_url: &str) -> ParsedFeed {
     let extensions = match &feed.feed_type {
         FeedType::JSON => extensions::collect_json(text),
-        _ => extensions::worth_a_look(text, &feed).then(|| extensions::collect(text)),
+        _ => extensions::worth_a_look(text, &feed).then(|| extensions::collect(text, base_url)),
     };
     mapping::convert(feed, base_url, extensions.as_ref())
 }

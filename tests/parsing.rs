@@ -561,7 +561,7 @@ fn html_left_unescaped_in_an_rss_description_is_kept_as_html() {
     assert_eq!(
         summaries,
         [
-            Some(r#"<p>Hello <b>world</b> &amp; <a href="/x">a link</a></p>"#),
+            Some(r#"<p>Hello <b>world</b> &amp; <a href="http://example.test/x">a link</a></p>"#),
             Some("Intro <b>bold</b> end"),
             Some("a <b> escaped")
         ]
@@ -593,4 +593,27 @@ fn entries_without_an_id_are_not_merged_because_their_titles_match() {
             .collect::<Vec<_>>()
     };
     assert_eq!(keys(&feed), keys(&again));
+}
+
+#[test]
+fn relative_addresses_in_a_body_resolve_against_the_items_xml_base() {
+    let doc = r##"<rss version="2.0" xml:base="https://example.test/"><channel><title>T</title>
+  <item xml:base="posts/1/"><title>Based</title><guid>1</guid>
+    <description><![CDATA[<p><a href="more">More</a> <a href="#c">Comments</a> <img src="/img/a.png" srcset="small.png 480w, /large.png 2x"> <a href="mailto:x@example.test">Mail</a></p>]]></description></item>
+  <item><title>Unbased</title><guid>2</guid><description><![CDATA[<a href="//cdn.example.test/x">CDN</a> <a href="/about">About</a>]]></description></item>
+</channel></rss>"##;
+    let feed = parse(doc);
+    assert_eq!(
+        feed.articles[0].summary.as_deref(),
+        Some(
+            r##"<p><a href="https://example.test/posts/1/more">More</a> <a href="https://example.test/posts/1/#c">Comments</a> <img src="https://example.test/img/a.png" srcset="https://example.test/posts/1/small.png 480w, https://example.test/large.png 2x"> <a href="mailto:x@example.test">Mail</a></p>"##
+        )
+    );
+    // Without an item base, the document's own applies, then the feed's address.
+    assert_eq!(
+        feed.articles[1].summary.as_deref(),
+        Some(
+            r#"<a href="https://cdn.example.test/x">CDN</a> <a href="https://example.test/about">About</a>"#
+        )
+    );
 }

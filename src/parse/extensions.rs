@@ -80,6 +80,9 @@ pub(super) struct Found {
     pub categories: Vec<String>,
     /// An RSS 1.0 item's `rdf:about`.
     pub rdf_about: Option<String>,
+    /// The `xml:base` in effect for an item (its own, resolved against its
+    /// ancestors'), when one is set: feed-rs does not give it for RSS.
+    pub base: Option<String>,
     /// The first `media:thumbnail` or `itunes:image`, which feed-rs drops
     /// where no `media:content` goes with it.
     pub thumbnail: Option<String>,
@@ -111,13 +114,14 @@ pub(super) struct Extensions {
 }
 
 /// Whether the pass would find anything feed-rs has not given (`feed`):
-/// the top of the document (where the root element declares its
-/// namespaces) declares one of the vocabularies, or uses one of their
-/// prefixes without a declaration, or is RSS 1.0; and then, unless a
-/// vocabulary goes by an unusual prefix, one scan of the document finds an
-/// element the pass adds from (categories, images, `<link href>`) or one
-/// that fills a field some entry lacks. So a feed that declares Dublin Core
-/// and gives feed-rs all it needs is read once.
+/// an RSS document with an `xml:base`; or the top of the document (where
+/// the root element declares its namespaces) declares one of the
+/// vocabularies, or uses one of their prefixes without a declaration, or is
+/// RSS 1.0, and then, unless a vocabulary goes by an unusual prefix, one
+/// scan of the document finds an element the pass adds from (categories,
+/// images, `<link href>`) or one that fills a field some entry lacks. So a
+/// feed that declares Dublin Core and gives feed-rs all it needs is read
+/// once.
 pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed) -> bool {
     let atom = feed.feed_type == feed_rs::model::FeedType::Atom;
     let head = super::head(text);
@@ -135,10 +139,16 @@ pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed) -> bool {
         return true;
     }
     let declares = (0..IN_RSS).any(has) || (!atom && (IN_RSS..UNDECLARED).any(has));
-    if !declares {
+    if atom && !declares {
         return false;
     }
     let elements: [bool; ELEMENTS.len()] = ELEMENT_FINDER.which(text);
+    if !atom && elements[XML_BASE] {
+        return true;
+    }
+    if !declares {
+        return false;
+    }
     let any = |group: &[usize]| group.iter().any(|&i| elements[i]);
     let entries = &feed.entries;
     let lacks = |lacking: fn(&feed_rs::model::Entry) -> bool| entries.iter().any(lacking);
@@ -183,6 +193,7 @@ const ELEMENTS: &[&str] = &[
     "<atom:content",
     "<atom:link",
     "rdf:about",
+    "xml:base",
 ];
 const ADDS: [usize; 9] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
 const TITLES: [usize; 3] = [9, 10, 11];
@@ -192,7 +203,9 @@ const SUMMARIES: [usize; 3] = [20, 21, 22];
 const CONTENTS: [usize; 2] = [23, 24];
 const LINKS: [usize; 1] = [25];
 const IDS: [usize; 1] = [26];
-const _: () = assert!(ELEMENTS.len() == 27);
+/// In RSS, whose `xml:base`s feed-rs leaves out of its model.
+const XML_BASE: usize = 27;
+const _: () = assert!(ELEMENTS.len() == 28);
 
 static ELEMENT_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(ELEMENTS));
 
@@ -242,7 +255,8 @@ fn markup_in_description(head: &str) -> bool {
     })
 }
 
-pub(super) fn collect(text: &str) -> Extensions {
+/// `base_url`: the document's address, against which `xml:base`s resolve.
+pub(super) fn collect(text: &str, base_url: &str) -> Extensions {
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = false;
     let mut prefixes: HashMap<String, Vocabulary> = HashMap::new();
@@ -253,6 +267,8 @@ pub(super) fn collect(text: &str) -> Extensions {
     let mut item_depth: Option<usize> = None;
     let mut channel_depth: Option<usize> = None;
     let mut capture: Option<(usize, Capture, String)> = None;
+    // The `xml:base`s in effect, each with the depth of the element that set it.
+    let mut bases: Vec<(usize, String)> = vec![(0, base_url.to_string())];
     loop {
         let before = reader.buffer_position() as usize;
         let event = match reader.read_event() {
@@ -267,6 +283,16 @@ pub(super) fn collect(text: &str) -> Extensions {
                 if capture.is_some() {
                     continue;
                 }
+                if opens
+                    && start.as_ref().contains("xml:base")
+                    && let Some(base) = attribute(start, "xml:base")
+                {
+                    let current = &bases[bases.len() - 1].1;
+                    let resolved = url::Url::parse(current)
+                        .and_then(|c| c.join(&base))
+                        .map_or(base, |u| u.to_string());
+                    bases.push((depth, resolved));
+                }
                 let name = start.name();
                 let (vocabulary, local) = classify(name.as_ref(), &prefixes);
                 let entry = local == "item" || local == "entry";
@@ -275,6 +301,7 @@ pub(super) fn collect(text: &str) -> Extensions {
                     item_depth = opens.then_some(depth);
                     out.items.push(Found {
                         rdf_about: attribute(start, "rdf:about"),
+                        base: (bases.len() > 1).then(|| bases[bases.len() - 1].1.clone()),
                         ..Found::default()
                     });
                     continue;
@@ -330,6 +357,9 @@ pub(super) fn collect(text: &str) -> Extensions {
                     item_depth = None;
                 } else if channel_depth == Some(depth) {
                     channel_depth = None;
+                }
+                if bases.len() > 1 && bases[bases.len() - 1].0 == depth {
+                    bases.pop();
                 }
                 depth = depth.saturating_sub(1);
             }

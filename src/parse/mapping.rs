@@ -16,6 +16,7 @@
 //! | published | `dc:date`, `dcterms:issued`, `dcterms:created`, `atom:published`; in Atom, `updated` |
 //! | updated | `dcterms:modified`, `atom:updated`, `dc:date` |
 //! | summary | before feed-rs's: an RSS `<description>` holding unescaped HTML, as written; after: `dc:description`, `itunes:summary`, `media:description` (feed-rs's, then inside `media:group`) |
+//! | summary, content | relative addresses in the HTML made absolute against the entry's `xml:base`, else the feed's address |
 //! | content | (base64 decoded where its type says so) `content:encoded` (undeclared prefix), `atom:content` |
 //! | categories | feed-rs's terms, then all the extension ones, each once |
 //! | link | the last RSS `<link>` (text or `href`; never a comments link), `atom:link` (alternate), an `http(s)` entry id |
@@ -25,6 +26,9 @@
 //! | feed icon | the logo, the icon, `itunes:image`, `media:thumbnail`, `media:content` of an image type; then (in `images`) the description's first image |
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 
 use super::MAX_ITEMS_PER_FEED;
 use super::extensions::{Extensions, Field, Found};
@@ -133,7 +137,11 @@ fn convert_entry(
     kind: Kind,
     found: &Found,
 ) -> ParsedArticle {
-    let base = entry.base.as_deref().unwrap_or(base_url);
+    let base = found
+        .base
+        .as_deref()
+        .or(entry.base.as_deref())
+        .unwrap_or(base_url);
     let guid = Some(entry.id.trim())
         .filter(|g| !g.is_empty())
         .or(found.rdf_about.as_deref())
@@ -186,6 +194,8 @@ fn convert_entry(
         .or_else(|| found.first(&[Field::ContentEncoded, Field::AtomContent]))
         .map(sanitize_owned)
         .filter(|b| !b.trim().is_empty());
+    let summary = summary.map(|s| absolute_urls(s, base));
+    let content = content.map(|c| absolute_urls(c, base));
     let mut categories: Vec<String> = Vec::new();
     let terms = entry
         .categories
@@ -285,7 +295,7 @@ fn convert_entry(
         categories,
         enclosures,
         image,
-        xml_base: entry.base,
+        xml_base: found.base.clone().or(entry.base),
         thumbnails,
         ..ParsedArticle::default()
     })
@@ -316,6 +326,76 @@ fn cover_image(
         .chain(found.image.as_deref())
         .filter_map(|url| resolve_url(url.trim(), base))
         .find(|url| url.starts_with("http://") || url.starts_with("https://"))
+}
+
+/// The addresses an HTML body gives (`href`, `src`, `srcset`), made
+/// absolute against `base` (the entry's `xml:base`, else the feed's
+/// address) where they are relative, so that its links open and its images
+/// load wherever it is shown. A body with none is returned as it is.
+fn absolute_urls(html: String, base: &str) -> String {
+    static ATTRIBUTES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::new([
+            "href=\"",
+            "href='",
+            "src=\"",
+            "src='",
+            "srcset=\"",
+            "srcset='",
+        ])
+        .expect("valid patterns")
+    });
+    let mut out = String::new();
+    let mut copied = 0;
+    for m in ATTRIBUTES.find_iter(&html) {
+        let start = m.end();
+        let quote = html.as_bytes()[start - 1] as char;
+        let Some(length) = html[start..].find(quote) else {
+            break;
+        };
+        let value = &html[start..start + length];
+        let rewritten = if m.pattern().as_usize() >= 4 {
+            let candidates: Vec<String> = value
+                .split(',')
+                .map(|candidate| {
+                    let candidate = candidate.trim();
+                    let (url, descriptor) = candidate.split_once(' ').unwrap_or((candidate, ""));
+                    match absolute(url, base) {
+                        Some(url) if descriptor.is_empty() => url,
+                        Some(url) => format!("{url} {}", descriptor.trim()),
+                        None => candidate.to_string(),
+                    }
+                })
+                .collect();
+            let joined = candidates.join(", ");
+            (joined != value).then_some(joined)
+        } else {
+            absolute(value, base)
+        };
+        if let Some(rewritten) = rewritten {
+            out.push_str(&html[copied..start]);
+            out.push_str(&rewritten);
+            copied = start + length;
+        }
+    }
+    if copied == 0 {
+        return html;
+    }
+    out.push_str(&html[copied..]);
+    out
+}
+
+/// `url` made absolute against `base`, when it is relative (no scheme).
+fn absolute(url: &str, base: &str) -> Option<String> {
+    let url = url.trim();
+    if url.is_empty() || url::Url::parse(url).is_ok() {
+        return None;
+    }
+    url::Url::parse(base)
+        .ok()?
+        .join(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(|u| u.to_string())
 }
 
 /// A content element's body; base64 decoded where its type is a MIME type
