@@ -157,6 +157,14 @@ fn finish(feed: feed_rs::model::Feed, text: &str, base_url: &str) -> ParsedFeed 
 /// rest is read; where it breaks off, every entry before the break is read.
 /// The feed says which in its `warning`.
 fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed> {
+    // Without a whole entry there is nothing to recover.
+    let entry_ends = ["</item>", "</entry>"];
+    if !entry_ends
+        .iter()
+        .any(|end| memchr::memmem::find(text.as_bytes(), end.as_bytes()).is_some())
+    {
+        return None;
+    }
     let mut doc = Cow::Borrowed(text);
     let mut left_out: Vec<String> = Vec::new();
     // Where the next cut back to a whole entry looks, when the break is not

@@ -387,7 +387,7 @@ fn absolute_urls(html: String, base: &str) -> String {
 /// `url` made absolute against `base`, when it is relative (no scheme).
 fn absolute(url: &str, base: &str) -> Option<String> {
     let url = url.trim();
-    if url.is_empty() || url::Url::parse(url).is_ok() {
+    if url.is_empty() || has_scheme(url) {
         return None;
     }
     url::Url::parse(base)
@@ -396,6 +396,20 @@ fn absolute(url: &str, base: &str) -> Option<String> {
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .map(|u| u.to_string())
+}
+
+/// Whether an address starts with a scheme (`https:`, `mailto:`, `data:`
+/// …): letters before a colon that comes before any `/`, `?` or `#`.
+fn has_scheme(url: &str) -> bool {
+    match url.find([':', '/', '?', '#']) {
+        Some(colon) if url.as_bytes()[colon] == b':' => {
+            colon > 0
+                && url[..colon]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        }
+        _ => false,
+    }
 }
 
 /// A content element's body; base64 decoded where its type is a MIME type

@@ -132,11 +132,27 @@ fn repair_json_feed(text: &str) -> Option<String> {
 }
 
 /// The root element's name, skipping the XML declaration, comments and a
-/// DOCTYPE.
+/// DOCTYPE: the first tag that starts with a letter or `_`.
 pub(super) fn root_name(text: &str) -> Option<&str> {
-    ROOT.captures(text)
-        .and_then(|c| c.get(1))
-        .map(|m| m.as_str())
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some(open) = memchr::memchr(b'<', &bytes[at..]) {
+        let start = at + open + 1;
+        if bytes
+            .get(start)
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        {
+            let end = bytes[start..]
+                .iter()
+                .position(|b| {
+                    !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
+                })
+                .map_or(bytes.len(), |n| start + n);
+            return Some(&text[start..end]);
+        }
+        at = start;
+    }
+    None
 }
 
 /// The root element in words, for a message: "root element `<foo>` in
@@ -166,9 +182,6 @@ pub(super) fn describe_root(text: &str) -> String {
         None => format!("root element `<{name}>`"),
     }
 }
-
-static ROOT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"<([A-Za-z_][\w.:-]*)").expect("valid regex"));
 
 /// The document up to its last whole entry (`</item>` or `</entry>`), with
 /// the root (and an RSS channel) closed after it: for a document that breaks
