@@ -139,15 +139,13 @@ pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed) -> bool {
         return true;
     }
     let declares = (0..IN_RSS).any(has) || (!atom && (IN_RSS..UNDECLARED).any(has));
-    if atom && !declares {
-        return false;
+    if !declares {
+        // RSS's xml:base is the pass's to read; one quick search finds it.
+        return !atom && XML_BASE_FINDER.find(text.as_bytes()).is_some();
     }
     let elements: [bool; ELEMENTS.len()] = ELEMENT_FINDER.which(text);
     if !atom && elements[XML_BASE] {
         return true;
-    }
-    if !declares {
-        return false;
     }
     let any = |group: &[usize]| group.iter().any(|&i| elements[i]);
     let entries = &feed.entries;
@@ -208,6 +206,9 @@ const XML_BASE: usize = 27;
 const _: () = assert!(ELEMENTS.len() == 28);
 
 static ELEMENT_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(ELEMENTS));
+
+static XML_BASE_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new("xml:base"));
 
 /// What [`worth_a_look`] looks for: first the vocabularies' namespaces
 /// (iTunes' by its domain, which feeds write in any case after it), then what only matters in RSS, then for each usual prefix its
