@@ -137,6 +137,9 @@ fn parse_with_repairs<'a>(
 
 const MAX_REPAIRS: usize = 4;
 
+/// End tags repaired at most in one document (each costs a pass over it).
+const MAX_TAG_REPAIRS: usize = 64;
+
 /// Entries given up at most when a document is cut back to its last whole
 /// entry, one at a time, to find the break.
 const MAX_CUTS: usize = 8;
@@ -152,10 +155,12 @@ fn finish(feed: feed_rs::model::Feed, text: &str, base_url: &str) -> ParsedFeed 
 }
 
 /// A broken document (a cut download, an unclosed CDATA section or element,
-/// a mismatched end tag), read as lenient parsers read it. Where the XML
-/// breaks inside an entry that ends later, that entry is left out and the
-/// rest is read; where it breaks off, every entry before the break is read.
-/// The feed says which in its `warning`.
+/// a mismatched end tag), read as lenient parsers read it. End tags are
+/// repaired first (elements left open are closed, a misspelt end tag
+/// becomes the expected one); where the XML still breaks inside an entry
+/// that ends later, that entry is left out and the rest is read; where it
+/// breaks off, every entry before the break is read. The feed says which
+/// in its `warning`.
 fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed> {
     // Without a whole entry there is nothing to recover.
     let entry_ends = ["</item>", "</entry>"];
@@ -166,12 +171,33 @@ fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed>
         return None;
     }
     let mut doc = Cow::Borrowed(text);
+    // End tags repaired in place first, as lenient parsers read them.
+    let mut repaired: Vec<String> = Vec::new();
+    while repaired.len() < MAX_TAG_REPAIRS
+        && let Some(b) = repair::first_break(&doc)
+        && let Some(fixed) = b.fixed(&doc)
+    {
+        repaired.push(format!("{} at byte {}", b.what, b.at));
+        doc = Cow::Owned(fixed);
+    }
+    if !repaired.is_empty()
+        && let Ok((feed, fixed)) = parse_with_repairs(Cow::Borrowed(doc.as_ref()), base_url)
+    {
+        let mut parsed = finish(feed, &fixed, base_url);
+        parsed.warning = Some(recovery_warning(
+            &repaired,
+            &[],
+            None,
+            parsed.articles.len(),
+        ));
+        return Some(parsed);
+    }
     let mut left_out: Vec<String> = Vec::new();
     // Where the next cut back to a whole entry looks, when the break is not
     // inside an entry that can be left out.
     let mut end: Option<usize> = None;
     for _ in 0..MAX_CUTS {
-        let found = repair::first_break(&doc);
+        let found = repair::first_break(&doc).filter(|b| b.fix.is_none());
         let left = end
             .is_none()
             .then_some(found.as_ref())
@@ -196,6 +222,7 @@ fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed>
                 let broke_off =
                     cut.map(|at| (why_it_broke_off(&doc[at..], found.as_ref(), error), at));
                 parsed.warning = Some(recovery_warning(
+                    &repaired,
                     &left_out,
                     broke_off,
                     parsed.articles.len(),
@@ -224,12 +251,20 @@ fn why_it_broke_off(rest: &str, found: Option<&repair::Break>, error: &ParseErro
     }
 }
 
-/// The warning of a recovered document: each entry left out and why, where
-/// it broke off (why, and the byte its entries were read up to), and how
-/// many entries were read.
-fn recovery_warning(left_out: &[String], broke_off: Option<(String, usize)>, n: usize) -> String {
+/// The warning of a recovered document: each end tag repaired, each entry
+/// left out and why, where it broke off (why, and the byte its entries were
+/// read up to), and how many entries were read.
+fn recovery_warning(
+    repaired: &[String],
+    left_out: &[String],
+    broke_off: Option<(String, usize)>,
+    n: usize,
+) -> String {
     let entries = if n == 1 { "entry" } else { "entries" };
     let mut parts: Vec<String> = Vec::new();
+    if !repaired.is_empty() {
+        parts.push(format!("{} (repaired)", repaired.join(", ")));
+    }
     if !left_out.is_empty() {
         let them = if left_out.len() == 1 {
             "an entry"
@@ -268,15 +303,28 @@ impl Signs {
 
     /// Which of the patterns occur in `text`, by their position.
     fn which<const N: usize>(&self, text: &str) -> [bool; N] {
-        let mut found = [false; N];
+        self.which_split(text, 0).1
+    }
+
+    /// Which of the patterns occur in `text` before byte `split`, and which
+    /// at or after it.
+    fn which_split<const N: usize>(&self, text: &str, split: usize) -> ([bool; N], [bool; N]) {
+        let mut found = ([false; N], [false; N]);
+        let mut mark = |start: usize, pattern: usize| {
+            if start < split {
+                found.0[pattern] = true;
+            } else {
+                found.1[pattern] = true;
+            }
+        };
         match &self.simd {
             Some(simd) => simd
                 .find_iter(text)
-                .for_each(|m| found[m.pattern().as_usize()] = true),
+                .for_each(|m| mark(m.start(), m.pattern().as_usize())),
             None => self
                 .automaton
                 .find_iter(text)
-                .for_each(|m| found[m.pattern().as_usize()] = true),
+                .for_each(|m| mark(m.start(), m.pattern().as_usize())),
         }
         found
     }

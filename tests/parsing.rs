@@ -234,24 +234,23 @@ fn a_feed_cut_off_inside_a_cdata_section_keeps_the_entries_before_the_break() {
 }
 
 #[test]
-fn a_mismatched_end_tag_near_the_end_loses_only_the_entry_it_is_in() {
+fn a_misspelt_end_tag_is_read_as_the_one_expected() {
     let whole = wordpress(5);
     let broken = whole.replacen("<title>Post 5</title>", "<title>Post 5</titel>", 1);
     let feed = parse(&broken);
-    assert_eq!(feed.articles.len(), 4);
+    assert_eq!(feed.articles.len(), 5);
+    assert_eq!(feed.articles[4].title.as_deref(), Some("Post 5"));
     let warning = feed.warning.unwrap();
     assert!(
-        warning.starts_with("recovered: ")
-            && warning.ends_with("(left out an entry); read 4 entries"),
+        warning.starts_with("recovered: `</titel>` where `</title>` was expected at byte ")
+            && warning.ends_with("(repaired); read 5 entries"),
         "{warning}"
     );
 }
 
 #[test]
-fn a_break_early_in_the_document_leaves_out_only_the_entry_it_is_in() {
+fn markup_left_open_early_in_the_document_is_closed_and_every_entry_read() {
     let whole = wordpress(20);
-    // An end tag misspelt in the second entry, and markup left open in the
-    // plain-text body of the fourth.
     let broken = whole
         .replacen("<title>Post 2</title>", "<title>Post 2</titel>", 1)
         .replacen(
@@ -265,14 +264,37 @@ fn a_break_early_in_the_document_leaves_out_only_the_entry_it_is_in() {
         .iter()
         .filter_map(|a| a.title.as_deref())
         .collect();
-    assert_eq!(titles.len(), 18, "{titles:?}");
-    assert!(!titles.contains(&"Post 2") && !titles.contains(&"Post 4"));
-    assert_eq!(titles[17], "Post 20");
-    let warning = feed.warning.expect("the feed says it was recovered");
-    assert!(warning.starts_with("recovered: "), "{warning}");
-    assert!(warning.contains("titel"), "{warning}");
+    assert_eq!(titles.len(), 20, "{titles:?}");
+    assert_eq!((titles[1], titles[19]), ("Post 2", "Post 20"));
+    assert_eq!(
+        feed.articles[3].summary.as_deref(),
+        Some("An <b>open tag</b>")
+    );
+    let warning = feed.warning.expect("the feed says it was repaired");
     assert!(
-        warning.contains("(left out entries); read 18 entries"),
+        warning.contains("`</titel>` where `</title>` was expected"),
+        "{warning}"
+    );
+    assert!(warning.contains("`<b>` left open at byte"), "{warning}");
+}
+
+#[test]
+fn a_break_that_cannot_be_repaired_leaves_out_only_the_entry_it_is_in() {
+    let whole = wordpress(10);
+    // A comment opened wrongly in the third entry: nothing to close, nothing to rename.
+    let broken = whole.replacen("<title>Post 3</title>", "<title>Post 3</title><!- x ->", 1);
+    let feed = parse(&broken);
+    let titles: Vec<_> = feed
+        .articles
+        .iter()
+        .filter_map(|a| a.title.as_deref())
+        .collect();
+    assert_eq!(titles.len(), 9, "{titles:?}");
+    assert!(!titles.contains(&"Post 3"));
+    assert_eq!(titles[8], "Post 10");
+    let warning = feed.warning.unwrap();
+    assert!(
+        warning.ends_with("(left out an entry); read 9 entries"),
         "{warning}"
     );
 }

@@ -143,14 +143,38 @@ pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed) -> bool {
         // RSS's xml:base is the pass's to read; one quick search finds it.
         return !atom && XML_BASE_FINDER.find(text.as_bytes()).is_some();
     }
-    let elements: [bool; ELEMENTS.len()] = ELEMENT_FINDER.which(text);
+    // An iTunes namespace feed-rs does not know (it knows one spelling).
+    if has(2) && !has(CANONICAL_ITUNES) {
+        return true;
+    }
+    // Where the first entry starts: what comes before is the channel's.
+    let first_entry = ENTRY_FINDER
+        .find(text.as_bytes())
+        .map_or(text.len(), |m| m.start());
+    let (channel, items): ([bool; ELEMENTS.len()], [bool; ELEMENTS.len()]) =
+        ELEMENT_FINDER.which_split(text, first_entry);
+    let elements: Vec<bool> = channel.iter().zip(&items).map(|(c, i)| *c || *i).collect();
     if !atom && elements[XML_BASE] {
         return true;
     }
     let any = |group: &[usize]| group.iter().any(|&i| elements[i]);
     let entries = &feed.entries;
     let lacks = |lacking: fn(&feed_rs::model::Entry) -> bool| entries.iter().any(lacking);
-    any(&ADDS)
+    let pictured = |e: &feed_rs::model::Entry| {
+        e.media.iter().any(|m| {
+            !m.thumbnails.is_empty()
+                || m.content.iter().any(|c| {
+                    c.content_type
+                        .as_ref()
+                        .is_some_and(|t| t.as_str().starts_with("image/"))
+                })
+        })
+    };
+    // Categories add up only on entries (the channel's are not kept).
+    CATEGORIES.iter().any(|&i| items[i])
+        || elements[HREF_LINK]
+        || (IMAGES.iter().any(|&i| items[i]) && entries.iter().any(|e| !pictured(e)))
+        || (IMAGES.iter().any(|&i| channel[i]) && feed.logo.is_none() && feed.icon.is_none())
         || (any(&TITLES) && (feed.title.is_none() || lacks(|e| e.title.is_none())))
         || (any(&AUTHORS) && lacks(|e| e.authors.is_empty()))
         || (any(&DATES) && lacks(|e| e.published.is_none() || e.updated.is_none()))
@@ -161,8 +185,10 @@ pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed) -> bool {
 }
 
 /// The elements [`worth_a_look`] scans a document for, under their usual
-/// prefixes; none starts another. By what they give: [`ADDS`] always adds
-/// to what feed-rs read, the others fill a field only where it lacks one.
+/// prefixes; none starts another. By what they give: [`CATEGORIES`] add
+/// to an entry's, [`IMAGES`] give an entry or the channel a picture
+/// feed-rs missed, the `<link href>` form a link, the others fill a field
+/// only where it lacks one.
 const ELEMENTS: &[&str] = &[
     "<dc:subject",
     "<itunes:keywords",
@@ -193,7 +219,9 @@ const ELEMENTS: &[&str] = &[
     "rdf:about",
     "xml:base",
 ];
-const ADDS: [usize; 9] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+const CATEGORIES: [usize; 5] = [0, 1, 2, 3, 4];
+const IMAGES: [usize; 3] = [5, 6, 7];
+const HREF_LINK: usize = 8;
 const TITLES: [usize; 3] = [9, 10, 11];
 const AUTHORS: [usize; 4] = [12, 13, 14, 15];
 const DATES: [usize; 4] = [16, 17, 18, 19];
@@ -206,6 +234,9 @@ const XML_BASE: usize = 27;
 const _: () = assert!(ELEMENTS.len() == 28);
 
 static ELEMENT_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(ELEMENTS));
+
+static ENTRY_FINDER: LazyLock<regex::bytes::Regex> =
+    LazyLock::new(|| regex::bytes::Regex::new(r"<(?:item|entry)[\s>/]").expect("valid regex"));
 
 static XML_BASE_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
     LazyLock::new(|| memchr::memmem::Finder::new("xml:base"));
@@ -235,11 +266,14 @@ const SIGNS: &[&str] = &[
     "xmlns:atom=",
     "<content:",
     "xmlns:content=",
+    // The one spelling of iTunes' namespace feed-rs knows.
+    "http://www.itunes.com/dtds/podcast-1.0.dtd",
 ];
+const CANONICAL_ITUNES: usize = 19;
 const IN_RSS: usize = 4;
 const UNDECLARED: usize = 7;
 const PREFIXES: usize = 6;
-const _: () = assert!(SIGNS.len() == UNDECLARED + 2 * PREFIXES);
+const _: () = assert!(SIGNS.len() == UNDECLARED + 2 * PREFIXES + 1);
 
 static SIGN_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(SIGNS));
 

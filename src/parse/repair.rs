@@ -202,28 +202,81 @@ pub(super) fn cut_after_last_entry(text: &str) -> Option<(String, usize, usize)>
     Some((format!("{}{closers}", &text[..end]), end, start))
 }
 
-/// Where a document stops being well-formed XML, and why, in words.
+/// Where a document stops being well-formed XML, and why, in words; and,
+/// for a break in its end tags, the repair in place that lenient parsers
+/// make.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Break {
     pub at: usize,
     pub what: String,
+    /// The bytes from `at` (this many) replaced by this text: end tags for
+    /// elements left open, or the end tag expected where another was
+    /// found.
+    pub fix: Option<(usize, String)>,
 }
 
-/// The first place `text` breaks as XML (a mismatched or unexpected end
-/// tag, an unclosed CDATA section, comment or tag), found by one quick-xml
-/// pass; `None` when it reads to the end (feed-rs then refused it for
-/// something else, or its elements are left open at the end).
+impl Break {
+    /// `text` with the repair made, when there is one.
+    pub fn fixed(&self, text: &str) -> Option<String> {
+        let (length, with) = self.fix.as_ref()?;
+        let rest = text.get(self.at + length..)?;
+        Some(format!("{}{with}{rest}", text.get(..self.at)?))
+    }
+}
+
+/// The first place `text` breaks as XML, found by one quick-xml pass that
+/// keeps the open elements: an end tag that closes an ancestor (what is
+/// open inside it gets its end tags), an end tag that closes nothing open
+/// (a misspelling: it becomes the one expected), or what quick-xml refuses
+/// (an unclosed CDATA section, comment or tag). `None` when it reads to the
+/// end (feed-rs then refused it for something else, or its elements are
+/// left open at the end).
 pub(super) fn first_break(text: &str) -> Option<Break> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let mut open: Vec<String> = Vec::new();
     loop {
+        let before = reader.buffer_position() as usize;
         match reader.read_event() {
             Ok(Event::Eof) => return None,
+            Ok(Event::Start(start)) => open.push(start.name().as_ref().to_string()),
+            Ok(Event::End(end)) => {
+                let name = end.name().as_ref().to_string();
+                if open.last() == Some(&name) {
+                    open.pop();
+                    continue;
+                }
+                let sane =
+                    |name: &str| crate::text::truncate(&crate::text::sanitize_text(name), 40);
+                if let Some(ancestor) = open.iter().rposition(|n| *n == name) {
+                    let unclosed = &open[ancestor + 1..];
+                    let closing: String =
+                        unclosed.iter().rev().map(|n| format!("</{n}>")).collect();
+                    let innermost = unclosed.last().map_or(String::new(), |n| sane(n));
+                    return Some(Break {
+                        at: before,
+                        what: format!("`<{innermost}>` left open"),
+                        fix: Some((0, closing)),
+                    });
+                }
+                let length = reader.buffer_position() as usize - before;
+                let expected = open.last().map(|n| format!("</{n}>"));
+                return Some(Break {
+                    at: before,
+                    what: match &expected {
+                        Some(e) => format!("`</{}>` where `{}` was expected", sane(&name), sane(e)),
+                        None => format!("`</{}>` closing nothing", sane(&name)),
+                    },
+                    fix: Some((length, expected.unwrap_or_default())),
+                });
+            }
             Ok(_) => {}
             Err(error) => {
                 return Some(Break {
                     at: usize::try_from(reader.error_position()).unwrap_or(text.len()),
                     what: crate::text::sanitize_text(&error.to_string()),
+                    fix: None,
                 });
             }
         }
