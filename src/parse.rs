@@ -196,8 +196,15 @@ fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed>
     // Where the next cut back to a whole entry looks, when the break is not
     // inside an entry that can be left out.
     let mut end: Option<usize> = None;
+    let mut found = repair::first_break(&doc);
+    if found.is_none() {
+        // Well-formed: feed-rs refused it for something else.
+        return None;
+    }
     for _ in 0..MAX_CUTS {
-        let found = repair::first_break(&doc).filter(|b| b.fix.is_none());
+        if end.is_none() {
+            found = repair::first_break(&doc).filter(|b| b.fix.is_none());
+        }
         let left = end
             .is_none()
             .then_some(found.as_ref())
@@ -310,23 +317,27 @@ impl Signs {
     /// at or after it.
     fn which_split<const N: usize>(&self, text: &str, split: usize) -> ([bool; N], [bool; N]) {
         let mut found = ([false; N], [false; N]);
-        let mut mark = |start: usize, pattern: usize| {
+        self.each_match(text, |start, _, pattern| {
             if start < split {
                 found.0[pattern] = true;
             } else {
                 found.1[pattern] = true;
             }
-        };
+        });
+        found
+    }
+
+    /// Calls `f` with the start, end and pattern of each match, in order.
+    fn each_match(&self, text: &str, mut f: impl FnMut(usize, usize, usize)) {
         match &self.simd {
             Some(simd) => simd
                 .find_iter(text)
-                .for_each(|m| mark(m.start(), m.pattern().as_usize())),
+                .for_each(|m| f(m.start(), m.end(), m.pattern().as_usize())),
             None => self
                 .automaton
                 .find_iter(text)
-                .for_each(|m| mark(m.start(), m.pattern().as_usize())),
+                .for_each(|m| f(m.start(), m.end(), m.pattern().as_usize())),
         }
-        found
     }
 }
 

@@ -639,3 +639,15 @@ fn relative_addresses_in_a_body_resolve_against_the_items_xml_base() {
         )
     );
 }
+
+#[test]
+fn a_podcast_declaring_only_itunes_gets_its_keywords_and_episode_images() {
+    let doc = r#"<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>Show</title>
+  <item><title>Episode</title><guid>1</guid><itunes:keywords>rust, terminals</itunes:keywords>
+    <enclosure url="http://example.test/1.mp3" type="audio/mpeg" length="1"/>
+    <itunes:image href="http://example.test/1.jpg"/></item>
+</channel></rss>"#;
+    let episode = &parse(doc).articles[0];
+    assert_eq!(episode.categories, ["rust", "terminals"]);
+    assert_eq!(episode.image.as_deref(), Some("http://example.test/1.jpg"));
+}

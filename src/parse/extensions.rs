@@ -138,7 +138,9 @@ pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed) -> bool {
     if undeclared || markup || unusual {
         return true;
     }
-    let declares = (0..IN_RSS).any(has) || (!atom && (IN_RSS..UNDECLARED).any(has));
+    // The canonical iTunes namespace hides the shorter sign inside it.
+    let declares =
+        (0..IN_RSS).any(has) || has(CANONICAL_ITUNES) || (!atom && (IN_RSS..UNDECLARED).any(has));
     if !declares {
         // RSS's xml:base is the pass's to read; one quick search finds it.
         return !atom && XML_BASE_FINDER.find(text.as_bytes()).is_some();

@@ -28,8 +28,6 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
-
 use super::MAX_ITEMS_PER_FEED;
 use super::extensions::{Extensions, Field, Found};
 use super::identity::{finish_article, guid_key};
@@ -333,8 +331,8 @@ fn cover_image(
 /// address) where they are relative, so that its links open and its images
 /// load wherever it is shown. A body with none is returned as it is.
 fn absolute_urls(html: String, base: &str) -> String {
-    static ATTRIBUTES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        AhoCorasick::new([
+    static ATTRIBUTES: LazyLock<super::Signs> = LazyLock::new(|| {
+        super::Signs::new(&[
             "href=\"",
             "href='",
             "src=\"",
@@ -342,18 +340,19 @@ fn absolute_urls(html: String, base: &str) -> String {
             "srcset=\"",
             "srcset='",
         ])
-        .expect("valid patterns")
     });
     let mut out = String::new();
     let mut copied = 0;
-    for m in ATTRIBUTES.find_iter(&html) {
-        let start = m.end();
+    ATTRIBUTES.each_match(&html, |_, start, pattern| {
+        if start < copied {
+            return;
+        }
         let quote = html.as_bytes()[start - 1] as char;
         let Some(length) = html[start..].find(quote) else {
-            break;
+            return;
         };
         let value = &html[start..start + length];
-        let rewritten = if m.pattern().as_usize() >= 4 {
+        let rewritten = if pattern >= 4 {
             let candidates: Vec<String> = value
                 .split(',')
                 .map(|candidate| {
@@ -376,7 +375,7 @@ fn absolute_urls(html: String, base: &str) -> String {
             out.push_str(&rewritten);
             copied = start + length;
         }
-    }
+    });
     if copied == 0 {
         return html;
     }

@@ -228,9 +228,9 @@ impl Break {
 /// keeps the open elements: an end tag that closes an ancestor (what is
 /// open inside it gets its end tags), an end tag that closes nothing open
 /// (a misspelling: it becomes the one expected), or what quick-xml refuses
-/// (an unclosed CDATA section, comment or tag). `None` when it reads to the
-/// end (feed-rs then refused it for something else, or its elements are
-/// left open at the end).
+/// (an unclosed CDATA section, comment or tag), or the end coming with
+/// elements still open. `None` when it is well-formed: feed-rs then refused
+/// it for something else, which no cut mends.
 pub(super) fn first_break(text: &str) -> Option<Break> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_str(text);
@@ -239,7 +239,17 @@ pub(super) fn first_break(text: &str) -> Option<Break> {
     loop {
         let before = reader.buffer_position() as usize;
         match reader.read_event() {
-            Ok(Event::Eof) => return None,
+            Ok(Event::Eof) if open.is_empty() => return None,
+            Ok(Event::Eof) => {
+                let innermost = open.last().map_or(String::new(), |n| {
+                    crate::text::truncate(&crate::text::sanitize_text(n), 40)
+                });
+                return Some(Break {
+                    at: text.len(),
+                    what: format!("the document ends inside `<{innermost}>`"),
+                    fix: None,
+                });
+            }
             Ok(Event::Start(start)) => open.push(start.name().as_ref().to_string()),
             Ok(Event::End(end)) => {
                 let name = end.name().as_ref().to_string();
