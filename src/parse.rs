@@ -196,11 +196,8 @@ fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed>
     // Where the next cut back to a whole entry looks, when the break is not
     // inside an entry that can be left out.
     let mut end: Option<usize> = None;
-    let mut found = repair::first_break(&doc);
-    if found.is_none() {
-        // Well-formed: feed-rs refused it for something else.
-        return None;
-    }
+    // None when well-formed: feed-rs refused it for something else.
+    let mut found = Some(repair::first_break(&doc)?);
     for _ in 0..MAX_CUTS {
         if end.is_none() {
             found = repair::first_break(&doc).filter(|b| b.fix.is_none());
