@@ -107,11 +107,12 @@ fn feeds(export: &serde_json::Value) -> &Vec<serde_json::Value> {
         .expect("the export has a feeds array")
 }
 
+/// The feed of `url` in a JSON document with a `feeds` array (the export, `stats`).
 fn feed_by_url<'a>(export: &'a serde_json::Value, url: &str) -> &'a serde_json::Value {
     feeds(export)
         .iter()
         .find(|f| f["url"] == url)
-        .unwrap_or_else(|| panic!("no feed {url} in the export: {export:#}"))
+        .unwrap_or_else(|| panic!("no feed {url} in: {export:#}"))
 }
 
 /// The `list` row of the feed whose name or address contains `needle`.
@@ -468,14 +469,7 @@ fn stats_tell_failure_streaks_and_not_modified_shares_in_text_and_json() {
 
     let json: serde_json::Value =
         serde_json::from_str(&t.ok(&["stats", "--format", "json"])).unwrap();
-    let stat = |url: &str| {
-        json["feeds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["url"] == url)
-            .unwrap_or_else(|| panic!("{url}: {json:#}"))
-    };
+    let stat = |url: &str| feed_by_url(&json, url);
     assert_eq!(stat(&good)["failure_streak"], 0);
     assert_eq!(stat(&good)["fetches"], 2);
     assert_eq!(stat(&good)["not_modified_share"].as_f64(), Some(0.5));
@@ -552,15 +546,7 @@ fn stats_show_the_warning_of_a_feed_read_cut_short_in_text_and_json() {
     let json: serde_json::Value =
         serde_json::from_str(&t.ok(&["stats", "--format", "json"])).unwrap();
     assert_eq!(json["feeds_with_warning"], 1, "{json:#}");
-    let stat = |url: &str| {
-        json["feeds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["url"] == url)
-            .unwrap_or_else(|| panic!("{url}: {json:#}"))
-            .clone()
-    };
+    let stat = |url: &str| feed_by_url(&json, url);
     let warning = stat(&cut)["last_warning"]
         .as_str()
         .unwrap_or_else(|| panic!("no last_warning: {json:#}"))

@@ -11,6 +11,14 @@ fn parse(doc: &str) -> ParsedFeed {
     parse_feed(doc.as_bytes(), None, BASE).expect("the document parses")
 }
 
+/// The titles of a feed's entries, in order.
+fn titles(feed: &ParsedFeed) -> Vec<&str> {
+    feed.articles
+        .iter()
+        .filter_map(|a| a.title.as_deref())
+        .collect()
+}
+
 #[test]
 fn a_json_feed_with_version_1_0_and_no_title_is_read() {
     for version in [r#""version": "1.0","#, r#""version": "1","#, ""] {
@@ -213,11 +221,7 @@ fn a_feed_cut_off_inside_a_cdata_section_keeps_the_entries_before_the_break() {
     let cut = &whole[..whole.rfind("markup").unwrap()];
     let feed = parse(cut);
     assert_eq!(feed.title.as_deref(), Some("Blog"));
-    let titles: Vec<_> = feed
-        .articles
-        .iter()
-        .filter_map(|a| a.title.as_deref())
-        .collect();
+    let titles = titles(&feed);
     assert_eq!(titles.len(), 8, "{titles:?}");
     assert_eq!(titles[7], "Post 8");
     assert_eq!(feed.articles[7].author.as_deref(), Some("Ann"));
@@ -259,11 +263,7 @@ fn markup_left_open_early_in_the_document_is_closed_and_every_entry_read() {
             1,
         );
     let feed = parse(&broken);
-    let titles: Vec<_> = feed
-        .articles
-        .iter()
-        .filter_map(|a| a.title.as_deref())
-        .collect();
+    let titles = titles(&feed);
     assert_eq!(titles.len(), 20, "{titles:?}");
     assert_eq!((titles[1], titles[19]), ("Post 2", "Post 20"));
     assert_eq!(
@@ -284,11 +284,7 @@ fn a_break_that_cannot_be_repaired_leaves_out_only_the_entry_it_is_in() {
     // A comment opened wrongly in the third entry: nothing to close, nothing to rename.
     let broken = whole.replacen("<title>Post 3</title>", "<title>Post 3</title><!- x ->", 1);
     let feed = parse(&broken);
-    let titles: Vec<_> = feed
-        .articles
-        .iter()
-        .filter_map(|a| a.title.as_deref())
-        .collect();
+    let titles = titles(&feed);
     assert_eq!(titles.len(), 9, "{titles:?}");
     assert!(!titles.contains(&"Post 3"));
     assert_eq!(titles[8], "Post 10");
@@ -541,11 +537,7 @@ fn rss_items_without_a_channel_are_read() {
   <item><title>Two</title><link>http://example.test/2</link></item></rss>"#;
     let feed = parse(doc);
     assert_eq!(feed.title.as_deref(), Some("No channel"));
-    let titles: Vec<_> = feed
-        .articles
-        .iter()
-        .filter_map(|a| a.title.as_deref())
-        .collect();
+    let titles = titles(&feed);
     assert_eq!(titles, ["One", "Two"]);
 }
 
