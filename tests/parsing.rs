@@ -348,8 +348,9 @@ fn an_empty_item_does_not_shift_the_fallbacks_of_the_items_after_it() {
 
 #[test]
 fn of_several_rss_links_the_last_is_the_address_also_written_with_href_never_comments() {
-    let doc = r#"<rss version="2.0"><channel><title>T</title>
+    let doc = r#"<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>T</title>
   <link>http://example.test/old</link><link>http://example.test/site</link>
+  <atom:link rel="alternate" type="application/rss+xml" href="http://example.test/feed/opus/"/>
   <image><url>http://example.test/logo.png</url><link>http://example.test/image-link</link></image>
   <item><title>Text links</title><link>http://example.test/1</link><link>http://example.test/2</link></item>
   <item><title>Href last</title><link>http://example.test/3</link><link href="http://example.test/4"/></item>

@@ -464,10 +464,21 @@ fn pick_link(links: &[feed_rs::model::Link], base: &str, kind: Kind) -> Option<S
     };
     let alternate =
         |l: &&feed_rs::model::Link| matches!(l.rel.as_deref(), None | Some("alternate"));
+    // An alternate in a feed format is the same feed elsewhere, not a page.
+    let page = |l: &&feed_rs::model::Link| {
+        alternate(l)
+            && !l
+                .media_type
+                .as_deref()
+                .is_some_and(|t| t.contains("rss") || t.contains("atom") || t.contains("rdf"))
+    };
     let link = if kind == Kind::Rss {
-        candidates().rfind(alternate)
+        // RSS's own <link>s (no rel) first, the last of them; then atom:link.
+        candidates()
+            .rfind(|l| l.rel.is_none())
+            .or_else(|| candidates().find(page))
     } else {
-        candidates().find(alternate)
+        candidates().find(page)
     }
     .or_else(|| candidates().find(|l| l.rel.as_deref() != Some("self")))?;
     resolve_url(link.href.trim(), base)
