@@ -344,7 +344,12 @@ const HEAD_BYTES: usize = 4 << 10;
 /// The top of a document, where its root element and namespaces are: what
 /// the passes that only run for some dialects look at to decide.
 fn head(text: &str) -> &str {
-    let mut end = text.len().min(HEAD_BYTES);
+    prefix(text, HEAD_BYTES)
+}
+
+/// At most the first `bytes` of `text`, cut at a character boundary.
+fn prefix(text: &str, bytes: usize) -> &str {
+    let mut end = text.len().min(bytes);
     while !text.is_char_boundary(end) {
         end -= 1;
     }

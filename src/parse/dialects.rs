@@ -48,7 +48,6 @@ const RSS_2_NAMESPACES: &[&str] = &[
     "http://backend.userland.com/rss2",
     "http://backend.userland.com/rss",
     "http://blogs.law.harvard.edu/tech/rss",
-    "http://purl.org/net/rss",
 ];
 
 static ENTITY_DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
@@ -66,10 +65,13 @@ const SIGNS: &[&str] = &[
     "='http://purl.org/rss/1.0/'",
     RSS_09_NAMESPACES[0],
     RSS_09_NAMESPACES[1],
-    // The Userland namespaces, both: one starts the other.
-    "http://backend.userland.com/rss",
-    RSS_2_NAMESPACES[2],
-    RSS_2_NAMESPACES[3],
+    // Declared as the default namespace (the Harvard address is also
+    // where RSS 2.0's <docs> point); the Userland ones both, as one starts
+    // the other.
+    "xmlns=\"http://backend.userland.com/rss",
+    "xmlns='http://backend.userland.com/rss",
+    "xmlns=\"http://blogs.law.harvard.edu/tech/rss",
+    "xmlns='http://blogs.law.harvard.edu/tech/rss",
 ];
 
 static SIGN_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(SIGNS));
@@ -100,7 +102,7 @@ pub(super) fn modernise(text: &str) -> Option<String> {
         changed = true;
         rss_10 = true;
     }
-    if has("http://backend.userland.com/rss") || RSS_2_NAMESPACES[2..].iter().any(|ns| has(ns)) {
+    if signs[SIGNS.len() - 4..].iter().any(|found| *found) {
         for ns in RSS_2_NAMESPACES {
             for quote in ['"', '\''] {
                 let declaration = format!(" xmlns={quote}{ns}{quote}");

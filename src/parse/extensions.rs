@@ -117,11 +117,11 @@ pub(super) struct Extensions {
 /// an RSS document with an `xml:base`; or the top of the document (where
 /// the root element declares its namespaces) declares one of the
 /// vocabularies, or uses one of their prefixes without a declaration, or is
-/// RSS 1.0, and then, unless a vocabulary goes by an unusual prefix, one
-/// scan of the document finds an element the pass adds from (categories,
-/// images, `<link href>`) or one that fills a field some entry lacks. So a
-/// feed that declares Dublin Core and gives feed-rs all it needs is read
-/// once.
+/// RSS 1.0, and then, unless a vocabulary goes by an unusual prefix, a scan
+/// of the channel and its first entries finds an element the pass adds from
+/// (categories, images, `<link href>`) or one that fills a field some entry
+/// lacks. So a feed that declares Dublin Core and gives feed-rs all it
+/// needs is read once.
 pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed) -> bool {
     let atom = feed.feed_type == feed_rs::model::FeedType::Atom;
     let head = super::head(text);
@@ -150,15 +150,18 @@ pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed) -> bool {
         return true;
     }
     // Where the first entry starts: what comes before is the channel's.
-    let first_entry = ENTRY_FINDER
-        .find(text.as_bytes())
-        .map_or(text.len(), |m| m.start());
-    let (channel, items): ([bool; ELEMENTS.len()], [bool; ELEMENTS.len()]) =
-        ELEMENT_FINDER.which_split(text, first_entry);
-    let elements: Vec<bool> = channel.iter().zip(&items).map(|(c, i)| *c || *i).collect();
-    if !atom && elements[XML_BASE] {
+    if !atom && XML_BASE_FINDER.find(text.as_bytes()).is_some() {
         return true;
     }
+    // The channel and its first entries: entries repeat one another's
+    // elements, so a large document is not scanned whole.
+    let sample = super::prefix(text, SAMPLE_BYTES);
+    let first_entry = ENTRY_FINDER
+        .find(sample.as_bytes())
+        .map_or(sample.len(), |m| m.start());
+    let (channel, items): ([bool; ELEMENTS.len()], [bool; ELEMENTS.len()]) =
+        ELEMENT_FINDER.which_split(sample, first_entry);
+    let elements: Vec<bool> = channel.iter().zip(&items).map(|(c, i)| *c || *i).collect();
     let any = |group: &[usize]| group.iter().any(|&i| elements[i]);
     let entries = &feed.entries;
     let lacks = |lacking: fn(&feed_rs::model::Entry) -> bool| entries.iter().any(lacking);
@@ -219,8 +222,10 @@ const ELEMENTS: &[&str] = &[
     "<atom:content",
     "<atom:link",
     "rdf:about",
-    "xml:base",
 ];
+
+/// How much of a document the scan for [`ELEMENTS`] reads.
+const SAMPLE_BYTES: usize = 64 << 10;
 const CATEGORIES: [usize; 5] = [0, 1, 2, 3, 4];
 const IMAGES: [usize; 3] = [5, 6, 7];
 const HREF_LINK: usize = 8;
@@ -231,9 +236,7 @@ const SUMMARIES: [usize; 3] = [20, 21, 22];
 const CONTENTS: [usize; 2] = [23, 24];
 const LINKS: [usize; 1] = [25];
 const IDS: [usize; 1] = [26];
-/// In RSS, whose `xml:base`s feed-rs leaves out of its model.
-const XML_BASE: usize = 27;
-const _: () = assert!(ELEMENTS.len() == 28);
+const _: () = assert!(ELEMENTS.len() == 27);
 
 static ELEMENT_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(ELEMENTS));
 
