@@ -85,13 +85,19 @@ fn parse_with_passes(
     passes: bool,
 ) -> Result<ParsedFeed, ParseError> {
     let mut text = to_utf8(bytes, http_charset);
-    if passes && let Some(modern) = dialects::modernise(&text) {
+    let mut signs = if passes {
+        head_signs(&text)
+    } else {
+        [false; HEAD_SIGNS]
+    };
+    if passes && let Some(modern) = dialects::modernise(&text, &signs[..dialects::SIGNS.len()]) {
         text = Cow::Owned(modern);
+        signs = head_signs(&text);
     }
     match parse_with_repairs(text, base_url) {
         Ok((feed, _)) if !passes => Ok(mapping::convert(feed, base_url, None)),
         Ok((feed, text)) => {
-            let mut parsed = finish(feed, &text, base_url);
+            let mut parsed = finish(feed, &text, base_url, &signs);
             if parsed.title.is_none() && parsed.articles.is_empty() {
                 parsed.warning = Some(format!(
                     "no feed found: {}, without a title or entries",
@@ -146,10 +152,17 @@ const MAX_CUTS: usize = 8;
 
 /// feed-rs's feed as ours: the extension pass (for RSS that may need it),
 /// then the mapping with its fallbacks.
-fn finish(feed: feed_rs::model::Feed, text: &str, base_url: &str) -> ParsedFeed {
+/// `signs`: [`head_signs`] of `text`.
+fn finish(
+    feed: feed_rs::model::Feed,
+    text: &str,
+    base_url: &str,
+    signs: &[bool; HEAD_SIGNS],
+) -> ParsedFeed {
     let extensions = match &feed.feed_type {
         FeedType::JSON => extensions::collect_json(text),
-        _ => extensions::worth_a_look(text, &feed).then(|| extensions::collect(text, base_url)),
+        _ => extensions::worth_a_look(text, &feed, &signs[dialects::SIGNS.len()..])
+            .then(|| extensions::collect(text, base_url)),
     };
     mapping::convert(feed, base_url, extensions.as_ref())
 }
@@ -183,7 +196,7 @@ fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed>
     if !repaired.is_empty()
         && let Ok((feed, fixed)) = parse_with_repairs(Cow::Borrowed(doc.as_ref()), base_url)
     {
-        let mut parsed = finish(feed, &fixed, base_url);
+        let mut parsed = finish(feed, &fixed, base_url, &head_signs(&fixed));
         parsed.warning = Some(recovery_warning(
             &repaired,
             &[],
@@ -222,7 +235,7 @@ fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed>
         };
         match parse_with_repairs(Cow::Owned(candidate), base_url) {
             Ok((feed, candidate)) => {
-                let mut parsed = finish(feed, &candidate, base_url);
+                let mut parsed = finish(feed, &candidate, base_url, &head_signs(&candidate));
                 let broke_off =
                     cut.map(|at| (why_it_broke_off(&doc[at..], found.as_ref(), error), at));
                 parsed.warning = Some(recovery_warning(
@@ -295,13 +308,14 @@ struct Signs {
 }
 
 impl Signs {
-    fn new(patterns: &[&str]) -> Signs {
+    fn new<S: AsRef<str>>(patterns: &[S]) -> Signs {
         Signs {
             simd: aho_corasick::packed::Config::new()
                 .builder()
-                .extend(patterns)
+                .extend(patterns.iter().map(AsRef::as_ref))
                 .build(),
-            automaton: aho_corasick::AhoCorasick::new(patterns).expect("valid patterns"),
+            automaton: aho_corasick::AhoCorasick::new(patterns.iter().map(AsRef::as_ref))
+                .expect("valid patterns"),
         }
     }
 
@@ -336,6 +350,19 @@ impl Signs {
                 .for_each(|m| f(m.start(), m.end(), m.pattern().as_usize())),
         }
     }
+}
+
+/// How many signs [`head_signs`] looks for: the dialects' and then the
+/// extension pass's.
+const HEAD_SIGNS: usize = dialects::SIGNS.len() + extensions::SIGNS.len();
+
+static HEAD_FINDER: std::sync::LazyLock<Signs> =
+    std::sync::LazyLock::new(|| Signs::new(&[dialects::SIGNS, extensions::SIGNS].concat()));
+
+/// Which of the dialects' signs and then the extension pass's the top of
+/// `text` holds: one scan for both passes.
+fn head_signs(text: &str) -> [bool; HEAD_SIGNS] {
+    HEAD_FINDER.which(head(text))
 }
 
 /// How much of the top of a document [`head`] gives.

@@ -55,11 +55,11 @@ static ENTITY_DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-/// What [`modernise`] looks for at the top of a document, all in one scan.
-const SIGNS: &[&str] = &[
+/// What [`modernise`] looks for at the top of a document (found with the
+/// extension pass's signs, in one scan: `parse::head_signs`).
+pub(super) const SIGNS: &[&str] = &[
     "<!ENTITY",
     ATOM_03,
-    ATOM_10,
     // RSS 1.0 as a namespace, not as the start of its modules' namespaces.
     "=\"http://purl.org/rss/1.0/\"",
     "='http://purl.org/rss/1.0/'",
@@ -74,14 +74,12 @@ const SIGNS: &[&str] = &[
     "xmlns='http://blogs.law.harvard.edu/tech/rss",
 ];
 
-static SIGN_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(SIGNS));
-
 /// `text` in a form feed-rs reads, when it is in an old dialect; `None`
 /// when it is not.
-pub(super) fn modernise(text: &str) -> Option<String> {
+/// `signs`: which of [`SIGNS`] the top of `text` holds.
+pub(super) fn modernise(text: &str, signs: &[bool]) -> Option<String> {
     // Namespaces are declared on the root element, at the top.
     let head = super::head(text);
-    let signs: [bool; SIGNS.len()] = SIGN_FINDER.which(head);
     let has = |needle: &str| {
         SIGNS
             .iter()
@@ -473,6 +471,11 @@ fn text_construct(c: &Captures) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pass as `parse_feed` runs it, with the signs of the document's top.
+    fn modernise(text: &str) -> Option<String> {
+        super::modernise(text, &crate::parse::head_signs(text)[..SIGNS.len()])
+    }
 
     #[test]
     fn a_document_in_a_current_dialect_is_not_copied() {

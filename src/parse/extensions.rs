@@ -122,10 +122,10 @@ pub(super) struct Extensions {
 /// (categories, images, `<link href>`) or one that fills a field some entry
 /// lacks. So a feed that declares Dublin Core and gives feed-rs all it
 /// needs is read once.
-pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed) -> bool {
+/// `signs`: which of [`SIGNS`] the top of `text` holds.
+pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed, signs: &[bool]) -> bool {
     let atom = feed.feed_type == feed_rs::model::FeedType::Atom;
     let head = super::head(text);
-    let signs: [bool; SIGNS.len()] = SIGN_FINDER.which(head);
     let has = |i: usize| signs[i];
     let used = |p: usize| has(UNDECLARED + 2 * p);
     let declared = |p: usize| has(UNDECLARED + 2 * p + 1);
@@ -249,7 +249,7 @@ static XML_BASE_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
 /// What [`worth_a_look`] looks for: first the vocabularies' namespaces
 /// (iTunes' by its domain, which feeds write in any case after it), then what only matters in RSS, then for each usual prefix its
 /// use (`<dc:`) and its declaration (`xmlns:dc=`).
-const SIGNS: &[&str] = &[
+pub(super) const SIGNS: &[&str] = &[
     "purl.org/dc/elements/1.1",
     "purl.org/dc/terms",
     "itunes.com/",
@@ -279,8 +279,6 @@ const IN_RSS: usize = 4;
 const UNDECLARED: usize = 7;
 const PREFIXES: usize = 6;
 const _: () = assert!(SIGNS.len() == UNDECLARED + 2 * PREFIXES + 1);
-
-static SIGN_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(SIGNS));
 
 static DESCRIPTION: LazyLock<memchr::memmem::Finder<'static>> =
     LazyLock::new(|| memchr::memmem::Finder::new("<description>"));
