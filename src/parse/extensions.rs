@@ -114,7 +114,7 @@ pub(super) struct Extensions {
 }
 
 /// Whether the pass would find anything feed-rs has not given (`feed`):
-/// an RSS document with an `xml:base`; or the top of the document (where
+/// an RSS document with an `xml:base` in its channel or first entries; or the top of the document (where
 /// the root element declares its namespaces) declares one of the
 /// vocabularies, or uses one of their prefixes without a declaration, or is
 /// RSS 1.0, and then, unless a vocabulary goes by an unusual prefix, a scan
@@ -141,21 +141,19 @@ pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed, signs: &[boo
     // The canonical iTunes namespace hides the shorter sign inside it.
     let declares =
         (0..IN_RSS).any(has) || has(CANONICAL_ITUNES) || (!atom && (IN_RSS..UNDECLARED).any(has));
-    if !declares {
-        // RSS's xml:base is the pass's to read; one quick search finds it.
-        return !atom && XML_BASE_FINDER.find(text.as_bytes()).is_some();
-    }
-    // An iTunes namespace feed-rs does not know (it knows one spelling).
-    if has(2) && !has(CANONICAL_ITUNES) {
-        return true;
-    }
-    // Where the first entry starts: what comes before is the channel's.
-    if !atom && XML_BASE_FINDER.find(text.as_bytes()).is_some() {
-        return true;
-    }
     // The channel and its first entries: entries repeat one another's
     // elements, so a large document is not scanned whole.
     let sample = super::prefix(text, SAMPLE_BYTES);
+    // RSS's xml:base is the pass's to read (feed-rs keeps it for Atom).
+    if !atom && XML_BASE_FINDER.find(sample.as_bytes()).is_some() {
+        return true;
+    }
+    // Nothing declared: nothing to read. An iTunes namespace feed-rs does
+    // not know (it knows one spelling): all of it to read.
+    if !declares || (has(2) && !has(CANONICAL_ITUNES)) {
+        return declares;
+    }
+    // Where the first entry starts: what comes before is the channel's.
     let first_entry = ENTRY_FINDER
         .find(sample.as_bytes())
         .map_or(sample.len(), |m| m.start());
