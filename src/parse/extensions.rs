@@ -154,9 +154,7 @@ pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed, signs: &[boo
         return declares;
     }
     // Where the first entry starts: what comes before is the channel's.
-    let first_entry = ENTRY_FINDER
-        .find(sample.as_bytes())
-        .map_or(sample.len(), |m| m.start());
+    let first_entry = first_entry(sample).unwrap_or(sample.len());
     let (channel, items): ([bool; ELEMENTS.len()], [bool; ELEMENTS.len()]) =
         ELEMENT_FINDER.which_split(sample, first_entry);
     let elements: Vec<bool> = channel.iter().zip(&items).map(|(c, i)| *c || *i).collect();
@@ -238,8 +236,24 @@ const _: () = assert!(ELEMENTS.len() == 27);
 
 static ELEMENT_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(ELEMENTS));
 
-static ENTRY_FINDER: LazyLock<regex::bytes::Regex> =
-    LazyLock::new(|| regex::bytes::Regex::new(r"<(?:item|entry)[\s>/]").expect("valid regex"));
+/// Where the first `<item>` or `<entry>` start tag in `text` begins.
+fn first_entry(text: &str) -> Option<usize> {
+    static ITEM: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new("<item"));
+    static ENTRY: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new("<entry"));
+    let bytes = text.as_bytes();
+    [(&*ITEM, 5), (&*ENTRY, 6)]
+        .into_iter()
+        .filter_map(|(finder, length)| {
+            finder.find_iter(bytes).find(|&at| {
+                bytes
+                    .get(at + length)
+                    .is_some_and(|b| b.is_ascii_whitespace() || *b == b'>' || *b == b'/')
+            })
+        })
+        .min()
+}
 
 static XML_BASE_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
     LazyLock::new(|| memchr::memmem::Finder::new("xml:base"));
