@@ -56,22 +56,23 @@ static ENTITY_DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// What [`modernise`] looks for at the top of a document (found with the
-/// extension pass's signs, in one scan: `parse::head_signs`).
+/// extension pass's signs, in one scan: `parse::head_signs`). Each starts
+/// with bytes that are rare in a document's top (not `http`, `xmlns` or
+/// `<`), as the scan stops to look wherever a start matches.
 pub(super) const SIGNS: &[&str] = &[
     "<!ENTITY",
-    ATOM_03,
+    // Atom 0.3.
+    "purl.org/atom/ns#",
     // RSS 1.0 as a namespace, not as the start of its modules' namespaces.
-    "=\"http://purl.org/rss/1.0/\"",
-    "='http://purl.org/rss/1.0/'",
-    RSS_09_NAMESPACES[0],
-    RSS_09_NAMESPACES[1],
-    // Declared as the default namespace (the Harvard address is also
-    // where RSS 2.0's <docs> point); the Userland ones both, as one starts
-    // the other.
-    "xmlns=\"http://backend.userland.com/rss",
-    "xmlns='http://backend.userland.com/rss",
-    "xmlns=\"http://blogs.law.harvard.edu/tech/rss",
-    "xmlns='http://blogs.law.harvard.edu/tech/rss",
+    "purl.org/rss/1.0/\"",
+    "purl.org/rss/1.0/'",
+    // RSS 0.90, under either of Netscape's addresses.
+    "netscape.com/rdf/simple/0.9/",
+    // RSS 2.0 in a namespace: Userland's (both, as one starts the other),
+    // and Harvard's as a declaration (RSS 2.0's <docs> point at it too).
+    "backend.userland.com/rss",
+    "blogs.law.harvard.edu/tech/rss\"",
+    "blogs.law.harvard.edu/tech/rss'",
 ];
 
 /// `text` in a form feed-rs reads, when it is in an old dialect; `None`
@@ -80,27 +81,22 @@ pub(super) const SIGNS: &[&str] = &[
 pub(super) fn modernise(text: &str, signs: &[bool]) -> Option<String> {
     // Namespaces are declared on the root element, at the top.
     let head = super::head(text);
-    let has = |needle: &str| {
-        SIGNS
-            .iter()
-            .position(|s| *s == needle)
-            .is_some_and(|i| signs[i])
-    };
-    let expanded = has("<!ENTITY")
-        .then(|| expand_declared_entities(text))
-        .flatten();
+    let has = |i: usize| signs[i];
+    let expanded = has(0).then(|| expand_declared_entities(text)).flatten();
     let mut text = Cow::Borrowed(expanded.as_deref().unwrap_or(text));
     let mut changed = expanded.is_some();
-    if has(ATOM_03) {
+    if has(1) && text.contains(ATOM_03) {
         return Some(atom03_as_atom10(&text));
     }
-    let mut rss_10 = has("=\"http://purl.org/rss/1.0/\"") || has("='http://purl.org/rss/1.0/'");
-    if let Some(old) = RSS_09_NAMESPACES.iter().find(|ns| has(ns)) {
+    let mut rss_10 = has(2) || has(3);
+    if has(4)
+        && let Some(old) = RSS_09_NAMESPACES.iter().find(|ns| text.contains(*ns))
+    {
         text = Cow::Owned(text.replacen(old, RSS_10, 1));
         changed = true;
         rss_10 = true;
     }
-    if signs[SIGNS.len() - 4..].iter().any(|found| *found) {
+    if has(5) || has(6) || has(7) {
         for ns in RSS_2_NAMESPACES {
             for quote in ['"', '\''] {
                 let declaration = format!(" xmlns={quote}{ns}{quote}");

@@ -138,9 +138,8 @@ pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed, signs: &[boo
     if undeclared || markup || unusual {
         return true;
     }
-    // The canonical iTunes namespace hides the shorter sign inside it.
     let declares =
-        (0..IN_RSS).any(has) || has(CANONICAL_ITUNES) || (!atom && (IN_RSS..UNDECLARED).any(has));
+        (0..IN_RSS).any(has) || has(OTHER_ITUNES) || (!atom && (IN_RSS..UNDECLARED).any(has));
     // The channel and its first entries: entries repeat one another's
     // elements, so a large document is not scanned whole.
     let sample = super::prefix(text, SAMPLE_BYTES);
@@ -150,7 +149,7 @@ pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed, signs: &[boo
     }
     // Nothing declared: nothing to read. An iTunes namespace feed-rs does
     // not know (it knows one spelling): all of it to read.
-    if !declares || (has(2) && !has(CANONICAL_ITUNES)) {
+    if !declares || has(OTHER_ITUNES) {
         return declares;
     }
     // Where the first entry starts: what comes before is the channel's.
@@ -259,34 +258,38 @@ static XML_BASE_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
     LazyLock::new(|| memchr::memmem::Finder::new("xml:base"));
 
 /// What [`worth_a_look`] looks for: first the vocabularies' namespaces
-/// (iTunes' by its domain, which feeds write in any case after it), then what only matters in RSS, then for each usual prefix its
-/// use (`<dc:`) and its declaration (`xmlns:dc=`).
+/// (iTunes' in the one spelling feed-rs knows), then what only matters in
+/// RSS, then for each usual prefix its use (`<dc:`) and its declaration
+/// (`xmlns:dc=`, found by its `s:dc=`), and last iTunes' domain in any
+/// other spelling. Each starts with bytes that are rare in a document's
+/// top (not `http`, `www` or `xmlns`), as the scan stops to look wherever a
+/// start matches; where two match at one place, the first listed wins.
 pub(super) const SIGNS: &[&str] = &[
     "purl.org/dc/elements/1.1",
     "purl.org/dc/terms",
-    "itunes.com/",
+    "itunes.com/dtds/podcast-1.0.dtd",
     "search.yahoo.com/mrss",
     // From here, only in RSS: Atom elements, RSS 1.0's items, and RSS
     // links written the Atom way, without its namespace.
-    "www.w3.org/2005/Atom",
+    "w3.org/2005/Atom",
     "rdf:about",
     "<link href=",
     "<dc:",
-    "xmlns:dc=",
+    "s:dc=",
     "<dcterms:",
-    "xmlns:dcterms=",
+    "s:dcterms=",
     "<itunes:",
-    "xmlns:itunes=",
+    "s:itunes=",
     "<media:",
-    "xmlns:media=",
+    "s:media=",
     "<atom:",
-    "xmlns:atom=",
+    "s:atom=",
     "<content:",
-    "xmlns:content=",
-    // The one spelling of iTunes' namespace feed-rs knows.
-    "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    "s:content=",
+    "itunes.com/",
 ];
-const CANONICAL_ITUNES: usize = 19;
+/// iTunes' domain not followed by the namespace's one spelling feed-rs knows.
+const OTHER_ITUNES: usize = 19;
 const IN_RSS: usize = 4;
 const UNDECLARED: usize = 7;
 const PREFIXES: usize = 6;
