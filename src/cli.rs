@@ -77,6 +77,10 @@ pub enum CliCommand {
         /// Print only the summary and failures.
         #[arg(long, short)]
         quiet: bool,
+        /// When another refresh is running, wait for it to end instead of
+        /// exiting at once.
+        #[arg(long)]
+        wait: bool,
     },
     /// List feeds with unread/total counts and the last fetch.
     List,
@@ -142,9 +146,9 @@ pub async fn run(
         } => add(&mut store, paths, config, &url, tags, title, no_fetch).await,
         CliCommand::Import { file } => import(&mut store, &file),
         CliCommand::Export { format, output } => export(&store, format, output.as_deref()),
-        CliCommand::Refresh { feeds, quiet } => {
+        CliCommand::Refresh { feeds, quiet, wait } => {
             let ids = resolve_feeds(&store, &feeds)?;
-            refresh(paths, config, ids, quiet).await
+            refresh(paths, config, ids, quiet, wait).await
         }
         CliCommand::List => list(&store),
         CliCommand::Remove { feed } => remove(&mut store, &feed),

@@ -24,6 +24,7 @@
 //! depends on time reads the injected [`Clock`].
 
 mod images;
+mod lock;
 mod run;
 mod scheduler;
 mod stages;
@@ -44,6 +45,8 @@ use crate::fetch::{Fetcher, Response};
 use crate::model::{ArticleId, FeedId, FetchRecord, ImageStats, RunStats};
 use crate::store::{FetchTarget, Store};
 use run::Inbox;
+
+pub use lock::{Attempt, RunLock, busy_message};
 
 /// What the front ends ask of the worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,6 +200,19 @@ pub struct Refresher {
     /// Where to cache the images articles show (none: images are not downloaded).
     images: Option<Arc<ImagePlan>>,
     clock: Clock,
+    /// The lock that keeps refreshes of one database from running together.
+    run_lock: RunLockState,
+}
+
+/// Whether and how a [`Refresher`] keeps to one refresh at a time.
+#[derive(Debug)]
+enum RunLockState {
+    /// No lock (a store of the caller's own, as tests have).
+    Unlocked,
+    /// Each run takes the lock at this path, or does not run.
+    PerRun(std::path::PathBuf),
+    /// Taken already, for all the worker's runs.
+    Held { _lock: RunLock },
 }
 
 /// The handles of a worker running as a task: where to send commands, where
@@ -217,6 +233,7 @@ impl Refresher {
             parsers: Arc::new(Semaphore::new(2 * cores)),
             images: None,
             clock: Clock::system(),
+            run_lock: RunLockState::Unlocked,
         })
     }
 
@@ -227,7 +244,16 @@ impl Refresher {
         let store = Store::open(&paths.database)
             .with_context(|| format!("cannot open {}", paths.database.display()))?;
         let images = ImagePlan::from_config(paths, &config);
-        Ok(Refresher::new(store, config)?.with_images(images))
+        let mut refresher = Refresher::new(store, config)?.with_images(images);
+        refresher.run_lock = RunLockState::PerRun(RunLock::path_for(&paths.database));
+        Ok(refresher)
+    }
+
+    /// Runs its refreshes under `lock`, taken already (`tidings refresh`
+    /// takes it first, to say so or wait when another refresh holds it).
+    pub fn holding(mut self, lock: RunLock) -> Refresher {
+        self.run_lock = RunLockState::Held { _lock: lock };
+        self
     }
 
     /// Caches the images of every refreshed feed as `plan` says.
@@ -282,6 +308,28 @@ impl Refresher {
         inbox: Option<&mut Inbox<'_>>,
     ) {
         let none = HashMap::new();
+        // A refresh of every feed waits for no other: it does not run, and
+        // says so unless it is the reader's periodic one.
+        let _lock = match (&command, &self.run_lock) {
+            (Command::Refresh(_) | Command::RefreshDue, RunLockState::PerRun(path)) => {
+                match RunLock::try_take(path) {
+                    Ok(Attempt::Held(lock)) => Some(lock),
+                    Ok(Attempt::Busy(pid)) => {
+                        let message = format!("{}; nothing was fetched", busy_message(pid));
+                        tracing::info!("refresh skipped: {message}");
+                        if matches!(command, Command::Refresh(_)) {
+                            let _ = progress.send(Progress::Aborted(message));
+                        }
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!("cannot take the refresh lock {}: {e}", path.display());
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
         let outcome = match command {
             Command::Refresh(named) => self.try_run(named, false, none, progress, inbox).await,
             Command::RefreshDue => self.try_run(None, true, none, progress, inbox).await,

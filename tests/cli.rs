@@ -327,6 +327,61 @@ fn an_articles_cover_image_is_stored_and_exported() {
 // ---- refresh and stats ------------------------------------------------------------
 
 #[test]
+fn a_refresh_while_another_runs_says_so_and_fetches_nothing_or_waits_for_it() {
+    use std::io::{BufRead, Write};
+    let server = TestServer::start();
+    let t = Tidings::new();
+    let url = server.url("/etag.xml");
+    t.ok(&["add", &url]);
+    let fetched = || server.requests_for("/etag.xml").len();
+    let before = fetched();
+    // Another refresh holds the lock, as a cron run would.
+    let mut lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(t.path().join("tidings.refresh.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    lock.write_all(b"4242").unwrap();
+    let run = t.run(&["refresh"]);
+    assert!(!run.ok, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("another tidings refresh is running (process 4242); nothing was fetched"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fetched(), before, "nothing is fetched");
+
+    // With --wait it says so, waits for the other to end, then refreshes.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tidings"))
+        .env_remove("TIDINGS_DATA_DIR")
+        .env_remove("TIDINGS_LOG")
+        .arg("--data-dir")
+        .arg(t.path())
+        .args(["refresh", "--wait"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("waiting for it to end"), "{line}");
+    assert_eq!(fetched(), before, "nothing is fetched while it waits");
+    drop(lock);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(fetched(), before + 1);
+}
+
+#[test]
 fn refresh_reports_each_feed_and_a_summary_and_survives_failures() {
     let server = TestServer::start();
     let t = Tidings::with_short_timeouts();

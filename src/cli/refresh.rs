@@ -4,23 +4,45 @@
 
 use std::io::{IsTerminal, Write};
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 
 use crate::config::{Config, Paths};
 use crate::model::FeedId;
-use crate::refresh::{Command as WorkerCommand, Progress, RefreshStats, Refresher};
+use crate::refresh::{
+    Attempt, Command as WorkerCommand, Progress, RefreshStats, Refresher, RunLock, busy_message,
+};
 use crate::report::{megabytes, summary_line, thousands};
 use crate::text::truncate;
 
 /// Fetches every feed (or the `ids`) now: a line per feed (a progress bar on a
 /// terminal, or nothing but failures with `quiet`), then the run's summary.
+/// While another refresh of the same database runs, it says so and fails
+/// before fetching anything, or with `wait` waits for that one to end.
 pub(super) async fn refresh(
     paths: &Paths,
     config: Config,
     ids: Option<Vec<FeedId>>,
     quiet: bool,
+    wait: bool,
 ) -> anyhow::Result<()> {
-    let (commands, mut progress, worker) = Refresher::configured(paths, config)?.spawn();
+    let lock_path = RunLock::path_for(&paths.database);
+    let lock = match RunLock::try_take(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?
+    {
+        Attempt::Held(lock) => lock,
+        Attempt::Busy(pid) if !wait => bail!(
+            "{}; nothing was fetched (tidings refresh --wait waits for it)",
+            busy_message(pid)
+        ),
+        Attempt::Busy(pid) => {
+            eprintln!("{}: waiting for it to end", busy_message(pid));
+            tokio::task::spawn_blocking(move || RunLock::take(&lock_path))
+                .await?
+                .context("cannot wait for the other refresh")?
+        }
+    };
+    let (commands, mut progress, worker) =
+        Refresher::configured(paths, config)?.holding(lock).spawn();
     commands.send(WorkerCommand::Refresh(ids)).ok();
     drop(commands);
     let interactive = std::io::stderr().is_terminal();
