@@ -107,8 +107,12 @@ pub enum CliCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ImagesAction {
-    /// How many images are cached, failed, refused or pending, and the cache's size.
-    Stats,
+    /// How many images are cached, failed, refused or pending, the failures
+    /// by reason, and the cache's size.
+    Stats {
+        #[arg(long, value_enum, default_value_t = StatsFormat::Text)]
+        format: StatsFormat,
+    },
     /// Delete the least recently shown images until the cache fits
     /// `images.cache_limit_mb` (or --limit-mb); images of starred articles stay.
     /// Files no image uses, over an hour old, go too.

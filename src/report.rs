@@ -16,11 +16,23 @@ use crate::model::{FeedStats, ImageStatus, RunStats, SlowFetch};
 use crate::store::ImageTotals;
 use crate::text::truncate;
 
+/// Counts by reason as a JSON object (`{"HTTP 404": 1, …}`), in order.
+pub fn by_reason(counts: &[(String, u64)]) -> serde_json::Value {
+    counts
+        .iter()
+        .map(|(reason, n)| (reason.clone(), serde_json::Value::from(*n)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// `image_failures`: the cache's failed and refused images by reason.
 pub fn json(
     feeds: &[FeedStats],
     last_run: Option<&(RunStats, Vec<SlowFetch>)>,
+    image_failures: &[(String, u64)],
 ) -> serde_json::Value {
     json!({
+        "image_failures_by_reason": by_reason(image_failures),
         "last_run": last_run.map(|(run, slowest)| json!({
             "started_at": rfc3339(run.started_at_ms / 1000),
             "wall_ms": run.wall_ms,
@@ -293,8 +305,9 @@ mod tests {
         );
         assert!(!listed.contains("Clean"), "{text}");
 
-        let json = json(&feeds, None);
+        let json = json(&feeds, None, &[("HTTP 404".to_string(), 1)]);
         assert_eq!(json["feeds_with_warning"], 1);
+        assert_eq!(json["image_failures_by_reason"]["HTTP 404"], 1);
         assert_eq!(json["feeds"][1]["last_warning"], warning);
         assert!(json["feeds"][0]["last_warning"].is_null());
 

@@ -291,6 +291,21 @@ fn the_seed_blog_adds_with_its_six_articles() {
             .all(|a| a["title"].is_string() && a["link"].is_string()),
         "{articles:#?}"
     );
+
+    // Its images come with a refresh; the one the blog lost says why.
+    t.ok(&["refresh", "--quiet"]);
+    let text = t.ok(&["images", "stats"]);
+    assert!(text.contains("failures by reason: HTTP 404: 1"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&t.ok(&["images", "stats", "--format", "json"])).unwrap();
+    assert_eq!(json["failures_by_reason"]["HTTP 404"], 1, "{json:#}");
+    assert_eq!(json["failed"], 1, "{json:#}");
+    let stats: serde_json::Value =
+        serde_json::from_str(&t.ok(&["stats", "--format", "json"])).unwrap();
+    assert_eq!(
+        stats["image_failures_by_reason"]["HTTP 404"], 1,
+        "{stats:#}"
+    );
 }
 
 #[test]

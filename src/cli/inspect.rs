@@ -17,8 +17,9 @@ pub(super) fn images(
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match action {
-        ImagesAction::Stats => {
+        ImagesAction::Stats { format } => {
             let totals = store.image_totals()?;
+            let failures = store.image_failures()?;
             let count = |status| {
                 totals
                     .by_status
@@ -27,6 +28,23 @@ pub(super) fn images(
                     .map_or(0, |(_, n)| *n)
             };
             use crate::model::ImageStatus::*;
+            if let StatsFormat::Json = format {
+                let report = serde_json::json!({
+                    "directory": paths.image_dir(),
+                    "cached": count(Cached),
+                    "failed": count(Failed),
+                    "refused": count(Refused),
+                    "pending": count(Pending),
+                    "evicted": count(Evicted),
+                    "stored_bytes": totals.stored_bytes,
+                    "source_bytes": totals.source_bytes,
+                    "cache_limit_mb": config.images.cache_limit_mb,
+                    "failures_by_reason": report::by_reason(&failures),
+                });
+                serde_json::to_writer_pretty(&mut out, &report)?;
+                writeln!(out)?;
+                return Ok(());
+            }
             writeln!(out, "{}", paths.image_dir().display())?;
             writeln!(
                 out,
@@ -44,6 +62,13 @@ pub(super) fn images(
                 thousands(count(Pending)),
                 thousands(count(Evicted))
             )?;
+            if !failures.is_empty() {
+                let reasons: Vec<String> = failures
+                    .iter()
+                    .map(|(reason, n)| format!("{}: {}", truncate(reason, 60), thousands(*n)))
+                    .collect();
+                writeln!(out, "failures by reason: {}", reasons.join(" · "))?;
+            }
         }
         ImagesAction::Prune { limit_mb } => {
             let limit = limit_mb
@@ -102,7 +127,9 @@ pub(super) fn stats(store: &Store, format: StatsFormat) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         StatsFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report::json(&feeds, last_run.as_ref()))?;
+            let failures = store.image_failures()?;
+            let report = report::json(&feeds, last_run.as_ref(), &failures);
+            serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
         StatsFormat::Text => {

@@ -291,6 +291,31 @@ impl Store {
         Ok(totals)
     }
 
+    /// Failed and refused images counted by why, most first: "HTTP 404",
+    /// "timeout", "refused: too large" … (see [`failure_reason`]).
+    pub fn image_failures(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT status, error, count(*) FROM images
+             WHERE status IN ('failed', 'refused') GROUP BY status, error",
+        )?;
+        let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, u64>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (status, error, n) = row?;
+            let reason = failure_reason(ImageStatus::parse(&status), error.as_deref());
+            *counts.entry(reason).or_default() += n;
+        }
+        let mut failures: Vec<(String, u64)> = counts.into_iter().collect();
+        failures.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(failures)
+    }
+
     /// Every file an image row names, relative to the image directory.
     pub fn image_files(&self) -> Result<std::collections::HashSet<String>> {
         let mut stmt = self
@@ -356,5 +381,41 @@ impl Store {
         )?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+/// Why an image failed or was refused, in a few words to count by: the
+/// HTTP status ("HTTP 404"), "timeout", the first clause of the error
+/// ("cannot connect", "too large" …), "refused: …" for what the checks
+/// turned away.
+pub fn failure_reason(status: ImageStatus, error: Option<&str>) -> String {
+    let error = error
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .unwrap_or("unknown");
+    let reason = if let Some(rest) = error.strip_prefix("HTTP ") {
+        format!(
+            "HTTP {}",
+            rest.split_whitespace().next().unwrap_or_default()
+        )
+    } else if error.starts_with("timed out") {
+        "timeout".to_string()
+    } else if error.starts_with("larger than the limit") {
+        "too large".to_string()
+    } else if error.ends_with("pixels is over the limit") {
+        "too many pixels".to_string()
+    } else {
+        let clause = error.strip_prefix("refused: ").unwrap_or(error);
+        clause
+            .split([':', '('])
+            .next()
+            .unwrap_or(clause)
+            .trim()
+            .to_string()
+    };
+    if status == ImageStatus::Refused {
+        format!("refused: {reason}")
+    } else {
+        reason
     }
 }

@@ -687,3 +687,37 @@ fn data_version_moves_when_another_connection_commits() {
     writer.add_feed(&sub("http://a.test/feed")).unwrap();
     assert_ne!(reader.data_version().unwrap(), before);
 }
+
+#[test]
+fn image_failures_are_counted_by_a_short_reason() {
+    use super::images::failure_reason;
+    use crate::model::ImageStatus::{Failed, Refused};
+    let cases = [
+        (Failed, Some("HTTP 404 Not Found"), "HTTP 404"),
+        (Failed, Some("timed out: reading the body"), "timeout"),
+        (
+            Failed,
+            Some("cannot connect: connection refused"),
+            "cannot connect",
+        ),
+        (
+            Refused,
+            Some("larger than the limit of 10485760 bytes"),
+            "refused: too large",
+        ),
+        (
+            Refused,
+            Some("9000×9000 pixels is over the limit"),
+            "refused: too many pixels",
+        ),
+        (
+            Refused,
+            Some("not an image (no PNG, JPEG, GIF, WebP or SVG signature)"),
+            "refused: not an image",
+        ),
+        (Failed, None, "unknown"),
+    ];
+    for (status, error, reason) in cases {
+        assert_eq!(failure_reason(status, error), reason, "{error:?}");
+    }
+}
