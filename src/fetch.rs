@@ -511,9 +511,7 @@ pub fn discover_feeds(html: &str, page_url: &str) -> Vec<DiscoveredFeed> {
         if !FEED_TYPES.contains(&mime.as_str()) {
             continue;
         }
-        let Some(url) = crate::text::resolve_url(el.attr("href").unwrap_or_default(), &base)
-            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-        else {
+        let Some(url) = crate::text::web_url(el.attr("href").unwrap_or_default(), &base) else {
             continue;
         };
         if found.iter().any(|f| f.url == url) {

@@ -85,17 +85,17 @@ fn parse_with_passes(
     passes: bool,
 ) -> Result<ParsedFeed, ParseError> {
     let mut text = to_utf8(bytes, http_charset);
-    let mut signs = if passes {
-        head_signs(&text)
-    } else {
-        [false; HEAD_SIGNS]
-    };
-    if passes && let Some(modern) = dialects::modernise(&text, &signs[..dialects::SIGNS.len()]) {
+    if !passes {
+        return parse_with_repairs(text, base_url)
+            .map(|(feed, _)| mapping::convert(feed, base_url, None))
+            .map_err(|(error, _)| error);
+    }
+    let mut signs = head_signs(&text);
+    if let Some(modern) = dialects::modernise(&text, &signs[..dialects::SIGNS.len()]) {
         text = Cow::Owned(modern);
         signs = head_signs(&text);
     }
     match parse_with_repairs(text, base_url) {
-        Ok((feed, _)) if !passes => Ok(mapping::convert(feed, base_url, None)),
         Ok((feed, text)) => {
             let mut parsed = finish(feed, &text, base_url, &signs);
             if parsed.title.is_none() && parsed.articles.is_empty() {
@@ -106,7 +106,7 @@ fn parse_with_passes(
             }
             Ok(parsed)
         }
-        Err((error @ ParseError::Malformed(_), text)) if passes => {
+        Err((error @ ParseError::Malformed(_), text)) => {
             recover(&text, base_url, &error).ok_or(error)
         }
         // Say what the document is, as far as its root tells.
@@ -186,12 +186,14 @@ fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed>
     let mut doc = Cow::Borrowed(text);
     // End tags repaired in place first, as lenient parsers read them.
     let mut repaired: Vec<String> = Vec::new();
+    let mut found = repair::first_break(&doc);
     while repaired.len() < MAX_TAG_REPAIRS
-        && let Some(b) = repair::first_break(&doc)
+        && let Some(b) = &found
         && let Some(fixed) = b.fixed(&doc)
     {
         repaired.push(format!("{} at byte {}", b.what, b.at));
         doc = Cow::Owned(fixed);
+        found = repair::first_break(&doc);
     }
     if !repaired.is_empty()
         && let Ok((feed, fixed)) = parse_with_repairs(Cow::Borrowed(doc.as_ref()), base_url)
@@ -205,24 +207,22 @@ fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed>
         ));
         return Some(parsed);
     }
+    // Well-formed: feed-rs refused it for something else, which no cut mends.
+    found.as_ref()?;
+    // A break left after the repairs, which cutting works around.
+    let mut found = found.filter(|b| b.fix.is_none());
     let mut left_out: Vec<String> = Vec::new();
-    // Where the next cut back to a whole entry looks, when the break is not
-    // inside an entry that can be left out.
+    // Where the next cut back to a whole entry looks, once one was made.
     let mut end: Option<usize> = None;
-    // None when well-formed: feed-rs refused it for something else.
-    let mut found = Some(repair::first_break(&doc)?);
     for _ in 0..MAX_CUTS {
-        if end.is_none() {
-            found = repair::first_break(&doc).filter(|b| b.fix.is_none());
-        }
-        let left = end
-            .is_none()
-            .then_some(found.as_ref())
-            .flatten()
-            .and_then(|b| repair::without_entry_at(&doc, b.at));
-        let (candidate, cut) = match left {
-            Some(shorter) => {
-                let b = found.as_ref().expect("a break was found");
+        // Until the document is cut back, the break may be inside an entry
+        // that can be left out on its own.
+        let inside_entry = found
+            .as_ref()
+            .filter(|_| end.is_none())
+            .and_then(|b| Some((b, repair::without_entry_at(&doc, b.at)?)));
+        let (candidate, cut) = match inside_entry {
+            Some((b, shorter)) => {
                 left_out.push(format!("{} at byte {}", b.what, b.at));
                 (shorter, None)
             }
@@ -247,7 +247,10 @@ fn recover(text: &str, base_url: &str, error: &ParseError) -> Option<ParsedFeed>
                 return Some(parsed);
             }
             // A left-out entry was not the only break: look again in what is left.
-            Err((_, candidate)) if cut.is_none() => doc = Cow::Owned(candidate.into_owned()),
+            Err((_, candidate)) if cut.is_none() => {
+                doc = Cow::Owned(candidate.into_owned());
+                found = repair::first_break(&doc).filter(|b| b.fix.is_none());
+            }
             Err(_) => {}
         }
     }
@@ -350,6 +353,43 @@ impl Signs {
                 .for_each(|m| f(m.start(), m.end(), m.pattern().as_usize())),
         }
     }
+}
+
+/// A date as feeds outside feed-rs's reach write it (extension elements,
+/// CDF): RFC 3339, RFC 2822, or W3C-DTF / ISO 8601 without a zone (read as
+/// UTC), with or without seconds, or a day alone.
+fn read_date(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(d.timestamp());
+    }
+    if let Ok(d) = chrono::DateTime::parse_from_rfc2822(text) {
+        return Some(d.timestamp());
+    }
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|format| chrono::NaiveDateTime::parse_from_str(text, format).ok())
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .map(|d| d.and_utc().timestamp())
+}
+
+/// A base64 body decoded (white space in it ignored); `None` when it is
+/// not base64.
+fn base64_bytes(body: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let compact: String = body.split_whitespace().collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
+}
+
+/// A base64 body decoded into text; `None` when it is not base64 of UTF-8.
+fn base64_text(body: &str) -> Option<String> {
+    base64_bytes(body).and_then(|bytes| String::from_utf8(bytes).ok())
 }
 
 /// How many signs [`head_signs`] looks for: the dialects' and then the

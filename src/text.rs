@@ -24,6 +24,12 @@ pub fn resolve_url(href: &str, base: &str) -> Option<String> {
     matches!(resolved.scheme(), "http" | "https" | "mailto").then(|| resolved.to_string())
 }
 
+/// `href` resolved against `base`, when the result is an http(s) URL: an
+/// address tidings may fetch or open.
+pub fn web_url(href: &str, base: &str) -> Option<String> {
+    resolve_url(href, base).filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+}
+
 static INLINE_TAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i)</?(?:em|strong|b|i|u|s|q|code|span|a|sup|sub|small|big|abbr|cite|del|ins|mark|br|font|tt|kbd|var|samp|strike|p|div|img)\b[^<>]*>",

@@ -56,6 +56,20 @@ impl Tidings {
         cmd
     }
 
+    /// Starts a command that runs while the test goes on, its output piped.
+    fn spawn(&self, args: &[&str]) -> std::process::Child {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .env_remove("TIDINGS_DATA_DIR")
+            .env_remove("TIDINGS_LOG")
+            .arg("--data-dir")
+            .arg(self.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     fn run(&self, args: &[&str]) -> Run {
         let out = self.command().args(args).output().unwrap();
         let mut raw = out.stdout.clone();
@@ -371,16 +385,7 @@ fn a_refresh_while_another_runs_says_so_and_fetches_nothing_or_waits_for_it() {
     assert_eq!(fetched(), before, "nothing is fetched");
 
     // With --wait it says so, waits for the other to end, then refreshes.
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tidings"))
-        .env_remove("TIDINGS_DATA_DIR")
-        .env_remove("TIDINGS_LOG")
-        .arg("--data-dir")
-        .arg(t.path())
-        .args(["refresh", "--wait"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = t.spawn(&["refresh", "--wait"]);
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
@@ -968,14 +973,7 @@ fn output_cut_short_by_the_reader_is_not_an_error() {
         &["list"],
     ] {
         // The reading end is closed before tidings writes: its writes fail with EPIPE.
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
-            .arg("--data-dir")
-            .arg(t.path())
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = t.spawn(args);
         drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
         assert!(

@@ -80,6 +80,37 @@ impl Tally {
         }
     }
 
+    /// Where gofeed gives `theirs`: whether ours is the same text, white
+    /// space runs folded.
+    fn same_text(
+        &mut self,
+        case: &str,
+        field: &'static str,
+        ours: Option<&str>,
+        theirs: Option<String>,
+    ) {
+        if let Some(theirs) = theirs {
+            self.check(case, field, ours.map(fold) == Some(fold(&theirs)), || {
+                format!("{ours:?}, gofeed {theirs:?}")
+            });
+        }
+    }
+
+    /// Where gofeed gives `theirs`: whether ours is the same URL.
+    fn same_link(
+        &mut self,
+        case: &str,
+        field: &'static str,
+        ours: Option<&str>,
+        theirs: Option<String>,
+    ) {
+        if let Some(theirs) = theirs {
+            self.check(case, field, same_link(ours, &theirs), || {
+                format!("{ours:?}, gofeed {theirs:?}")
+            });
+        }
+    }
+
     fn total(&self) -> (usize, usize) {
         self.fields
             .values()
@@ -88,39 +119,17 @@ impl Tally {
 }
 
 fn compare_feed(case: &str, want: &Value, got: Option<&ParsedFeed>, tally: &mut Tally) {
-    if let Some(title) = text(want, "title") {
-        let ours = got.and_then(|g| g.title.clone());
-        tally.check(
-            case,
-            "feed title",
-            ours.as_deref().map(fold) == Some(fold(&title)),
-            || format!("{ours:?}, gofeed {title:?}"),
-        );
-    }
-    if let Some(link) = text(want, "link") {
-        let ours = got.and_then(|g| g.site_url.clone());
-        tally.check(case, "feed link", same_link(ours.as_deref(), &link), || {
-            format!("{ours:?}, gofeed {link:?}")
-        });
-    }
-    if let Some(description) = text(want, "description") {
-        let ours = got.and_then(|g| g.description.clone());
-        tally.check(
-            case,
-            "feed description",
-            ours.as_deref().map(fold) == Some(fold(&description)),
-            || format!("{ours:?}, gofeed {description:?}"),
-        );
-    }
-    if let Some(image) = want.get("image").and_then(|i| text(i, "url")) {
-        let ours = got.and_then(|g| g.icon.clone());
-        tally.check(
-            case,
-            "feed image",
-            same_link(ours.as_deref(), &image),
-            || format!("{ours:?}, gofeed {image:?}"),
-        );
-    }
+    let ours = |field: fn(&ParsedFeed) -> &Option<String>| got.and_then(|g| field(g).as_deref());
+    tally.same_text(case, "feed title", ours(|g| &g.title), text(want, "title"));
+    tally.same_link(case, "feed link", ours(|g| &g.site_url), text(want, "link"));
+    tally.same_text(
+        case,
+        "feed description",
+        ours(|g| &g.description),
+        text(want, "description"),
+    );
+    let image = want.get("image").and_then(|i| text(i, "url"));
+    tally.same_link(case, "feed image", ours(|g| &g.icon), image);
     let items = want.get("items").and_then(Value::as_array);
     let none = Vec::new();
     let ours = got.map_or(&none, |g| &g.articles);
@@ -130,25 +139,16 @@ fn compare_feed(case: &str, want: &Value, got: Option<&ParsedFeed>, tally: &mut 
 }
 
 fn compare_item(case: &str, want: &Value, got: Option<&ParsedArticle>, tally: &mut Tally) {
-    let folded = |field: &'static str, ours: Option<&String>, tally: &mut Tally| {
-        if let Some(theirs) = text(want, field) {
-            tally.check(
-                case,
-                field,
-                ours.map(|o| fold(o)) == Some(fold(&theirs)),
-                || format!("{ours:?}, gofeed {theirs:?}"),
-            );
-        }
-    };
-    folded("title", got.and_then(|g| g.title.as_ref()), tally);
-    folded("description", got.and_then(|g| g.summary.as_ref()), tally);
-    folded("content", got.and_then(|g| g.content.as_ref()), tally);
-    if let Some(link) = text(want, "link") {
-        let ours = got.and_then(|g| g.link.as_deref());
-        tally.check(case, "link", same_link(ours, &link), || {
-            format!("{ours:?}, gofeed {link:?}")
-        });
-    }
+    let ours = |field: fn(&ParsedArticle) -> &Option<String>| got.and_then(|g| field(g).as_deref());
+    tally.same_text(case, "title", ours(|g| &g.title), text(want, "title"));
+    tally.same_text(
+        case,
+        "description",
+        ours(|g| &g.summary),
+        text(want, "description"),
+    );
+    tally.same_text(case, "content", ours(|g| &g.content), text(want, "content"));
+    tally.same_link(case, "link", ours(|g| &g.link), text(want, "link"));
     if let Some(guid) = text(want, "guid") {
         let ours = got.and_then(|g| g.guid.as_deref());
         tally.check(case, "id", ours == Some(guid.as_str()), || {
@@ -187,12 +187,8 @@ fn compare_item(case: &str, want: &Value, got: Option<&ParsedArticle>, tally: &m
             format!("{ours:?}, gofeed {theirs:?}")
         });
     }
-    if let Some(image) = want.get("image").and_then(|i| text(i, "url")) {
-        let ours = got.and_then(|g| g.image.as_deref());
-        tally.check(case, "image", same_link(ours, &image), || {
-            format!("{ours:?}, gofeed {image:?}")
-        });
-    }
+    let image = want.get("image").and_then(|i| text(i, "url"));
+    tally.same_link(case, "image", ours(|g| &g.image), image);
     if let Some(enclosures) = want.get("enclosures").and_then(Value::as_array) {
         let theirs: Vec<String> = enclosures.iter().filter_map(|e| text(e, "url")).collect();
         let ours: Vec<String> = got.map_or(Vec::new(), |g| {

@@ -8,7 +8,7 @@ use scraper::{ElementRef, Html, Selector};
 
 use super::DEFAULT_MAX_WIDTH;
 use crate::model::{ParsedArticle, ParsedFeed};
-use crate::text::{resolve_url, sanitize_text};
+use crate::text::{sanitize_text, web_url};
 
 pub use crate::model::FoundImage;
 
@@ -282,11 +282,6 @@ fn is_tracking_pixel(img: ElementRef) -> bool {
 fn alt_text(img: ElementRef) -> String {
     let alt = sanitize_text(img.attr("alt").unwrap_or_default());
     alt.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// `href` resolved against `base`, when the result is an http(s) URL.
-fn web_url(href: &str, base: &str) -> Option<String> {
-    resolve_url(href, base).filter(|u| u.starts_with("http://") || u.starts_with("https://"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

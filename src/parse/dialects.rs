@@ -30,7 +30,6 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use base64::Engine;
 use regex::{Captures, Regex};
 
 const ATOM_03: &str = "http://purl.org/atom/ns#";
@@ -190,46 +189,6 @@ fn rdf_items_with_links(text: &str) -> Option<String> {
     })
 }
 
-/// An Atom 1.0 text construct whose `type` is a MIME type outside text:
-/// its start tag (the name, the attributes before and after the type, the
-/// type) and its body.
-static TYPED_CONSTRUCT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?s)<((?:[A-Za-z_][\w.-]*:)?(?:title|subtitle|rights|summary|content))(\s[^>]*?)?\stype\s*=\s*["']((?:application|image|audio|video|model|font)/[^"']*)["']([^>]*)>([^<]*)<"#,
-    )
-    .expect("valid regex")
-});
-
-/// Atom 1.0's base64 text constructs decoded: a `type` that is a MIME type
-/// neither text nor XML means the body is base64. The decoded text becomes
-/// a plain-text body (binary data, an empty one). `None` when there is none.
-pub(super) fn atom10_base64(text: &str) -> Option<String> {
-    let mut changed = false;
-    let out = TYPED_CONSTRUCT.replace_all(text, |c: &Captures| {
-        let mime = c[3].to_ascii_lowercase();
-        let attributes = c.get(2).map_or("", |m| m.as_str());
-        if mime.ends_with("xml") || c[4].contains("src=") || attributes.contains("src=") {
-            return c[0].to_string();
-        }
-        changed = true;
-        let compact: String = c[5].split_whitespace().collect();
-        // A body that is not base64 of text is kept as the text it is, as
-        // gofeed keeps it for a type it does not know.
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .unwrap_or_else(|| html_escape::decode_html_entities(&c[5]).into_owned());
-        format!(
-            "<{}{attributes} type=\"text\"{}>{}<",
-            &c[1],
-            &c[4],
-            html_escape::encode_text(&decoded)
-        )
-    });
-    changed.then(|| out.into_owned())
-}
-
 /// Whether the document is CDF: its root is a `CHANNEL`.
 fn root_is_cdf(head: &str) -> bool {
     super::repair::root_name(head).is_some_and(|root| root.eq_ignore_ascii_case("channel"))
@@ -364,19 +323,8 @@ fn cdf_as_rss(text: &str) -> Option<String> {
 /// A CDF `LASTMOD` (ISO 8601, often without seconds or zone, read as UTC)
 /// as RFC 2822.
 fn cdf_date(value: &str) -> Option<String> {
-    let value = value.trim();
-    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(value) {
-        return Some(d.to_rfc2822());
-    }
-    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
-        .iter()
-        .find_map(|f| chrono::NaiveDateTime::parse_from_str(value, f).ok())
-        .or_else(|| {
-            chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })
-        .map(|d| d.and_utc().to_rfc2822())
+    let seconds = super::read_date(value)?;
+    Some(chrono::DateTime::from_timestamp(seconds, 0)?.to_rfc2822())
 }
 
 /// Start and end tags of the Atom 0.3 elements that 1.0 renamed, with any prefix.
@@ -442,10 +390,7 @@ fn text_construct(c: &Captures) -> String {
         "escaped" if html => ("html", Cow::Borrowed(body)),
         "escaped" => ("text", Cow::Borrowed(body)),
         "base64" => {
-            let compact: String = body.split_whitespace().collect();
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(compact)
-                .ok()
+            let decoded = super::base64_bytes(body)
                 .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
                 .unwrap_or_default();
             let escaped = html_escape::encode_text(&decoded).into_owned();

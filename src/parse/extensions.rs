@@ -156,7 +156,7 @@ pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed, signs: &[boo
     let first_entry = first_entry(sample).unwrap_or(sample.len());
     let (channel, items): ([bool; ELEMENTS.len()], [bool; ELEMENTS.len()]) =
         ELEMENT_FINDER.which_split(sample, first_entry);
-    let elements: Vec<bool> = channel.iter().zip(&items).map(|(c, i)| *c || *i).collect();
+    let elements: [bool; ELEMENTS.len()] = std::array::from_fn(|i| channel[i] || items[i]);
     let any = |group: &[usize]| group.iter().any(|&i| elements[i]);
     let entries = &feed.entries;
     let lacks = |lacking: fn(&feed_rs::model::Entry) -> bool| entries.iter().any(lacking);
@@ -375,8 +375,13 @@ pub(super) fn collect(text: &str, base_url: &str) -> Extensions {
                 };
                 attributes_of(start, vocabulary, local, own, target);
                 if opens
-                    && let Some(what) = Capture::of(vocabulary, local, own, start)
-                        .map(|what| what.from(reader.buffer_position() as usize))
+                    && let Some(what) = Capture::of(
+                        vocabulary,
+                        local,
+                        own,
+                        start,
+                        reader.buffer_position() as usize,
+                    )
                 {
                     capture = Some((depth, what, String::new()));
                 }
@@ -599,19 +604,20 @@ enum Capture {
 }
 
 impl Capture {
-    /// The capture, knowing the byte its element's content starts at.
-    fn from(self, content_start: usize) -> Capture {
-        match self {
-            Capture::Markup(_) => Capture::Markup(content_start),
-            other => other,
-        }
-    }
-
-    fn of(vocabulary: Vocabulary, local: &str, own: bool, start: &BytesStart) -> Option<Capture> {
+    /// What to keep of an element that starts as `start` and whose content
+    /// starts at byte `content_start`; `own`: a child of the item or
+    /// channel itself.
+    fn of(
+        vocabulary: Vocabulary,
+        local: &str,
+        own: bool,
+        start: &BytesStart,
+        content_start: usize,
+    ) -> Option<Capture> {
         use Vocabulary::*;
         let field = match (vocabulary, local) {
             (Rss, "link") if own => return Some(Capture::Link),
-            (Rss, "description") if own => return Some(Capture::Markup(0)),
+            (Rss, "description") if own => return Some(Capture::Markup(content_start)),
             (Dc, "subject") => return Some(Capture::Category),
             (Itunes, "keywords") | (Media, "keywords") => return Some(Capture::Keywords),
             (Dc, "title") => Field::DcTitle,

@@ -32,7 +32,7 @@ use super::MAX_ITEMS_PER_FEED;
 use super::extensions::{Extensions, Field, Found};
 use super::identity::{finish_article, guid_key};
 use crate::model::{Enclosure, ParsedArticle, ParsedFeed};
-use crate::text::{clean_title, resolve_url, sanitize_owned, sanitize_text};
+use crate::text::{clean_title, resolve_url, sanitize_owned, sanitize_text, web_url};
 
 /// `extensions`: what the second pass found in an RSS document, applied as
 /// the fallbacks in the table above.
@@ -54,17 +54,9 @@ pub(super) fn convert(
         .map(|image| image.uri.as_str())
         .chain(channel.thumbnail.as_deref())
         .chain(channel.image.as_deref())
-        .filter_map(|uri| resolve_url(uri.trim(), base_url))
-        .find(|url| url.starts_with("http://") || url.starts_with("https://"));
+        .find_map(|uri| web_url(uri, base_url));
     let kind = Kind::of(&feed.feed_type);
-    let site_url = own_link(channel, base_url, kind)
-        .or_else(|| pick_link(&feed.links, base_url, kind))
-        .or_else(|| {
-            channel
-                .atom_link
-                .as_deref()
-                .and_then(|l| resolve_url(l, base_url))
-        })
+    let site_url = address(channel, &feed.links, base_url, kind)
         .filter(|l| !l.ends_with(".xml") && !l.ends_with(".rss") && !l.ends_with(".atom"));
     let mut articles = Vec::with_capacity(feed.entries.len().min(MAX_ITEMS_PER_FEED));
     let mut seen = HashSet::new();
@@ -151,15 +143,7 @@ fn convert_entry(
         .or_else(|| found.first(&[Field::DcTitle, Field::MediaTitle, Field::ItunesTitle]))
         .map(|t| clean_title(&t))
         .filter(|t| !t.is_empty());
-    let link = own_link(found, base, kind)
-        .or_else(|| pick_link(&entry.links, base, kind))
-        .or_else(|| {
-            found
-                .atom_link
-                .as_deref()
-                .and_then(|l| resolve_url(l, base))
-        })
-        .or_else(|| web_address(&entry.id, base));
+    let link = address(found, &entry.links, base, kind).or_else(|| web_address(&entry.id, base));
     let author = entry
         .authors
         .iter()
@@ -257,12 +241,12 @@ fn convert_entry(
                 Field::DcTermsCreated,
                 Field::AtomPublished,
             ])
-            .find_map(parse_date)
+            .find_map(super::read_date)
     });
     let updated = entry.updated.map(|d| d.timestamp()).or_else(|| {
         found
             .each(&[Field::DcTermsModified, Field::AtomUpdated, Field::DcDate])
-            .find_map(parse_date)
+            .find_map(super::read_date)
     });
     // Atom requires `updated` and makes `published` optional: an entry
     // without the one was published when it was last updated, as gofeed
@@ -322,8 +306,7 @@ fn cover_image(
         .map(String::as_str)
         .chain(carried)
         .chain(found.image.as_deref())
-        .filter_map(|url| resolve_url(url.trim(), base))
-        .find(|url| url.starts_with("http://") || url.starts_with("https://"))
+        .find_map(|url| web_url(url, base))
 }
 
 /// The addresses an HTML body gives (`href`, `src`, `srcset`), made
@@ -386,15 +369,9 @@ fn absolute_urls(html: String, base: &str) -> String {
 /// `url` made absolute against `base`, when it is relative (no scheme).
 fn absolute(url: &str, base: &str) -> Option<String> {
     let url = url.trim();
-    if url.is_empty() || has_scheme(url) {
-        return None;
-    }
-    url::Url::parse(base)
-        .ok()?
-        .join(url)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .map(|u| u.to_string())
+    (!url.is_empty() && !has_scheme(url))
+        .then(|| web_url(url, base))
+        .flatten()
 }
 
 /// Whether an address starts with a scheme (`https:`, `mailto:`, `data:`
@@ -415,18 +392,12 @@ fn has_scheme(url: &str) -> bool {
 /// neither text nor XML (RFC 4287 §4.1.3.3) and it decodes to text. A body
 /// that does not is kept as written.
 fn decoded_body(content: feed_rs::model::Content) -> Option<String> {
-    use base64::Engine;
     let body = content.body?;
     let mime = content.content_type.essence().to_string();
     if mime.starts_with("text/") || mime.ends_with("xml") {
         return Some(body);
     }
-    let compact: String = body.split_whitespace().collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .or(Some(body))
+    super::base64_text(&body).or(Some(body))
 }
 
 /// Whether an address names an image file by its extension.
@@ -441,14 +412,28 @@ fn looks_like_an_image(url: &str) -> bool {
         .any(|ext| path.ends_with(ext))
 }
 
-/// An RSS `<link href>` that is the last of the item's or channel's links
-/// (feed-rs skips that form).
-fn own_link(found: &Found, base: &str, kind: Kind) -> Option<String> {
+/// The address of an entry or channel: an RSS `<link href>` that is the
+/// last of its links (feed-rs skips that form), else the one
+/// [`pick_link`] picks of feed-rs's `links`, else the extension pass's
+/// `atom:link`. Resolved against `base`.
+fn address(
+    found: &Found,
+    links: &[feed_rs::model::Link],
+    base: &str,
+    kind: Kind,
+) -> Option<String> {
     found
         .href_link
         .as_deref()
         .filter(|_| kind == Kind::Rss)
         .and_then(|l| resolve_url(l.trim(), base))
+        .or_else(|| pick_link(links, base, kind))
+        .or_else(|| {
+            found
+                .atom_link
+                .as_deref()
+                .and_then(|l| resolve_url(l, base))
+        })
 }
 
 /// The entry's main link: the alternate one (or one without `rel`), else any
@@ -531,25 +516,6 @@ fn person_name(raw: &str) -> Option<String> {
     // Names are plain text, but feeds escape them twice often enough.
     let name = clean_title(name);
     (!name.is_empty()).then_some(name)
-}
-
-/// A date from an extension element: RFC 3339 (with or without a zone, or a
-/// day alone, as W3C-DTF allows), else RFC 2822.
-fn parse_date(text: &str) -> Option<i64> {
-    let text = text.trim();
-    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Some(d.timestamp());
-    }
-    if let Ok(d) = chrono::DateTime::parse_from_rfc2822(text) {
-        return Some(d.timestamp());
-    }
-    if let Ok(d) = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S") {
-        return Some(d.and_utc().timestamp());
-    }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc().timestamp())
 }
 
 /// Whether a link is a file the entry carries rather than its address.

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Captures, Regex};
 
 static RSS_TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"<rss(\s[^>]*)?>"#).expect("valid regex"));
@@ -52,7 +52,7 @@ pub(super) fn repair(text: &str, refused_type: Option<&str>) -> Option<String> {
         if !lower.starts_with("text/")
             && !lower.contains("xml")
             && !lower.contains("html")
-            && let Some(decoded) = super::dialects::atom10_base64(&out)
+            && let Some(decoded) = atom10_base64(&out)
         {
             out = Cow::Owned(decoded);
         }
@@ -81,6 +81,43 @@ pub(super) fn repair(text: &str, refused_type: Option<&str>) -> Option<String> {
         Cow::Borrowed(_) => out.into_owned(),
     };
     (out != text).then_some(out)
+}
+
+/// An Atom 1.0 text construct whose `type` is a MIME type outside text:
+/// its start tag (the name, the attributes before and after the type, the
+/// type) and its body.
+static TYPED_CONSTRUCT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?s)<((?:[A-Za-z_][\w.-]*:)?(?:title|subtitle|rights|summary|content))(\s[^>]*?)?\stype\s*=\s*["']((?:application|image|audio|video|model|font)/[^"']*)["']([^>]*)>([^<]*)<"#,
+    )
+    .expect("valid regex")
+});
+
+/// Atom 1.0's base64 text constructs decoded: a `type` that is a MIME type
+/// neither text nor XML means the body is base64. The decoded text becomes
+/// a plain-text body; one that does not decode to text stays as written.
+/// `None` when there is none.
+fn atom10_base64(text: &str) -> Option<String> {
+    let mut changed = false;
+    let out = TYPED_CONSTRUCT.replace_all(text, |c: &Captures| {
+        let mime = c[3].to_ascii_lowercase();
+        let attributes = c.get(2).map_or("", |m| m.as_str());
+        if mime.ends_with("xml") || c[4].contains("src=") || attributes.contains("src=") {
+            return c[0].to_string();
+        }
+        changed = true;
+        // A body that is not base64 of text is kept as the text it is, as
+        // gofeed keeps it for a type it does not know.
+        let decoded = super::base64_text(&c[5])
+            .unwrap_or_else(|| html_escape::decode_html_entities(&c[5]).into_owned());
+        format!(
+            "<{}{attributes} type=\"text\"{}>{}<",
+            &c[1],
+            &c[4],
+            html_escape::encode_text(&decoded)
+        )
+    });
+    changed.then(|| out.into_owned())
 }
 
 /// An `<rss>` document whose items and channel elements sit in the root,
