@@ -39,6 +39,12 @@ fn fold(t: &str) -> String {
     t.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The same text, white space runs folded.
+fn same_text(ours: Option<&str>, theirs: &str) -> bool {
+    ours.map(fold) == Some(fold(theirs))
+}
+
+/// The same URL, as parsed.
 fn same_link(ours: Option<&str>, theirs: &str) -> bool {
     let parse = |u: &str| {
         url::Url::parse(u.trim())
@@ -80,32 +86,18 @@ impl Tally {
         }
     }
 
-    /// Where gofeed gives `theirs`: whether ours is the same text, white
-    /// space runs folded.
-    fn same_text(
+    /// Where gofeed gives `theirs`: whether ours is `same` (see
+    /// [`same_text`], [`same_link`]).
+    fn compare(
         &mut self,
         case: &str,
         field: &'static str,
         ours: Option<&str>,
         theirs: Option<String>,
+        same: fn(Option<&str>, &str) -> bool,
     ) {
         if let Some(theirs) = theirs {
-            self.check(case, field, ours.map(fold) == Some(fold(&theirs)), || {
-                format!("{ours:?}, gofeed {theirs:?}")
-            });
-        }
-    }
-
-    /// Where gofeed gives `theirs`: whether ours is the same URL.
-    fn same_link(
-        &mut self,
-        case: &str,
-        field: &'static str,
-        ours: Option<&str>,
-        theirs: Option<String>,
-    ) {
-        if let Some(theirs) = theirs {
-            self.check(case, field, same_link(ours, &theirs), || {
+            self.check(case, field, same(ours, &theirs), || {
                 format!("{ours:?}, gofeed {theirs:?}")
             });
         }
@@ -120,16 +112,29 @@ impl Tally {
 
 fn compare_feed(case: &str, want: &Value, got: Option<&ParsedFeed>, tally: &mut Tally) {
     let ours = |field: fn(&ParsedFeed) -> &Option<String>| got.and_then(|g| field(g).as_deref());
-    tally.same_text(case, "feed title", ours(|g| &g.title), text(want, "title"));
-    tally.same_link(case, "feed link", ours(|g| &g.site_url), text(want, "link"));
-    tally.same_text(
+    tally.compare(
+        case,
+        "feed title",
+        ours(|g| &g.title),
+        text(want, "title"),
+        same_text,
+    );
+    tally.compare(
+        case,
+        "feed link",
+        ours(|g| &g.site_url),
+        text(want, "link"),
+        same_link,
+    );
+    tally.compare(
         case,
         "feed description",
         ours(|g| &g.description),
         text(want, "description"),
+        same_text,
     );
     let image = want.get("image").and_then(|i| text(i, "url"));
-    tally.same_link(case, "feed image", ours(|g| &g.icon), image);
+    tally.compare(case, "feed image", ours(|g| &g.icon), image, same_link);
     let items = want.get("items").and_then(Value::as_array);
     let none = Vec::new();
     let ours = got.map_or(&none, |g| &g.articles);
@@ -140,15 +145,34 @@ fn compare_feed(case: &str, want: &Value, got: Option<&ParsedFeed>, tally: &mut 
 
 fn compare_item(case: &str, want: &Value, got: Option<&ParsedArticle>, tally: &mut Tally) {
     let ours = |field: fn(&ParsedArticle) -> &Option<String>| got.and_then(|g| field(g).as_deref());
-    tally.same_text(case, "title", ours(|g| &g.title), text(want, "title"));
-    tally.same_text(
+    tally.compare(
+        case,
+        "title",
+        ours(|g| &g.title),
+        text(want, "title"),
+        same_text,
+    );
+    tally.compare(
         case,
         "description",
         ours(|g| &g.summary),
         text(want, "description"),
+        same_text,
     );
-    tally.same_text(case, "content", ours(|g| &g.content), text(want, "content"));
-    tally.same_link(case, "link", ours(|g| &g.link), text(want, "link"));
+    tally.compare(
+        case,
+        "content",
+        ours(|g| &g.content),
+        text(want, "content"),
+        same_text,
+    );
+    tally.compare(
+        case,
+        "link",
+        ours(|g| &g.link),
+        text(want, "link"),
+        same_link,
+    );
     if let Some(guid) = text(want, "guid") {
         let ours = got.and_then(|g| g.guid.as_deref());
         tally.check(case, "id", ours == Some(guid.as_str()), || {
@@ -188,7 +212,7 @@ fn compare_item(case: &str, want: &Value, got: Option<&ParsedArticle>, tally: &m
         });
     }
     let image = want.get("image").and_then(|i| text(i, "url"));
-    tally.same_link(case, "image", ours(|g| &g.image), image);
+    tally.compare(case, "image", ours(|g| &g.image), image, same_link);
     if let Some(enclosures) = want.get("enclosures").and_then(Value::as_array) {
         let theirs: Vec<String> = enclosures.iter().filter_map(|e| text(e, "url")).collect();
         let ours: Vec<String> = got.map_or(Vec::new(), |g| {

@@ -6,9 +6,9 @@
 //! and Atom elements inside RSS. `mapping` applies them as fallbacks, per
 //! entry, when the entries line up with the items counted here.
 //!
-//! It runs only on RSS documents that declare one of those vocabularies at
-//! their top, or use its prefix without a declaration.
-//! Prefixes are resolved through the document's own `xmlns` declarations;
+//! It also keeps each RSS item's `xml:base`, and reads Atom documents for
+//! their Media RSS. It runs only where [`worth_a_look`] says it would find
+//! something feed-rs has not given. Prefixes are resolved through the document's own `xmlns` declarations;
 //! a prefix used without one (`dc:`, `atom:` …) is taken for its usual
 //! vocabulary. It reads and never fails: a broken document gives what was
 //! collected before the break.
@@ -341,9 +341,7 @@ pub(super) fn collect(text: &str, base_url: &str) -> Extensions {
                     && let Some(base) = attribute(start, "xml:base")
                 {
                     let current = &bases[bases.len() - 1].1;
-                    let resolved = url::Url::parse(current)
-                        .and_then(|c| c.join(&base))
-                        .map_or(base, |u| u.to_string());
+                    let resolved = crate::text::resolve_url(&base, current).unwrap_or(base);
                     bases.push((depth, resolved));
                 }
                 let name = start.name();
