@@ -29,6 +29,9 @@ use crate::model::ErrorKind;
 
 pub const MAX_REDIRECTS: usize = 10;
 
+/// How a request left for a later run reads in the statistics.
+pub const HOST_UNREACHABLE: &str = "deferred: host unreachable";
+
 /// Why a fetch failed; [`FetchError::kind`] is what the statistics record.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FetchError {
@@ -63,6 +66,9 @@ pub enum FetchError {
     Io(String),
     #[error("refused: {0}")]
     Forbidden(String),
+    /// Not asked, since the host did not answer earlier requests of the run.
+    #[error("{HOST_UNREACHABLE} ({0} did not answer twice in a row; tried again in a later run)")]
+    Deferred(String),
     #[error("{0}")]
     Other(String),
 }
@@ -83,6 +89,7 @@ impl FetchError {
             FetchError::Encoding(_) => ErrorKind::Encoding,
             FetchError::Io(_) => ErrorKind::Io,
             FetchError::Forbidden(_) => ErrorKind::Forbidden,
+            FetchError::Deferred(_) => ErrorKind::Deferred,
             FetchError::Other(_) => ErrorKind::Other,
         }
     }

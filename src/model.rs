@@ -269,6 +269,8 @@ pub enum ErrorKind {
     Io,
     /// An address tidings will not ask (a private one, for a public feed).
     Forbidden,
+    /// Not asked: its host did not answer earlier requests of the run.
+    Deferred,
     Other,
 }
 
@@ -288,8 +290,19 @@ impl ErrorKind {
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::Io => "io",
             ErrorKind::Forbidden => "forbidden",
+            ErrorKind::Deferred => "deferred",
             ErrorKind::Other => "other",
         }
+    }
+
+    /// Whether the failure says the host cannot be reached now (no address,
+    /// no connection, no answer in time), rather than something about the
+    /// one resource asked for.
+    pub fn means_host_unreachable(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Dns
+        )
     }
 
     pub fn parse(text: &str) -> ErrorKind {
@@ -307,6 +320,7 @@ impl ErrorKind {
             ErrorKind::RateLimited,
             ErrorKind::Io,
             ErrorKind::Forbidden,
+            ErrorKind::Deferred,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)

@@ -42,7 +42,7 @@ pub use stages::{ReadFeed, Unreadable, read_answer};
 use crate::clock::Clock;
 use crate::config::{Config, Paths};
 use crate::fetch::{Fetcher, Response};
-use crate::model::{ArticleId, FeedId, FetchRecord, ImageStats, RunStats};
+use crate::model::{ArticleId, ErrorKind, FeedId, FetchRecord, ImageStats, RunStats};
 use crate::store::{FetchTarget, Store};
 use run::Inbox;
 
@@ -108,6 +108,18 @@ pub enum Progress {
         feed_id: FeedId,
         stats: ImageStats,
     },
+    /// The run's images so far: done (cached, failed or deferred) of those
+    /// planned, which grows as feeds are saved.
+    Images {
+        done: usize,
+        total: usize,
+        deferred: usize,
+    },
+    /// A host did not answer twice in a row: the rest of its feeds and images
+    /// are deferred to a later run.
+    HostDown {
+        host: String,
+    },
     Finished(RunStats),
     /// The run could not go on (the database failed); what was saved stays.
     Aborted(String),
@@ -133,6 +145,14 @@ pub struct RefreshStats {
     pub bytes_wire: u64,
     /// What the run's image downloads came to so far.
     pub images: ImageStats,
+    /// The run's images done (cached, failed or deferred), planned, deferred.
+    pub images_done: usize,
+    pub images_total: usize,
+    pub images_deferred: usize,
+    /// Feeds left for a later run since their host did not answer.
+    pub feeds_deferred: u64,
+    /// Hosts that did not answer, in the order they were found.
+    pub hosts_down: Vec<String>,
     pub finished: Option<RunStats>,
     pub aborted: Option<String>,
 }
@@ -153,6 +173,9 @@ impl RefreshStats {
                 self.done += 1;
                 self.bytes_wire += r.bytes_wire;
                 self.new_articles += r.new_articles;
+                if r.error_kind == Some(ErrorKind::Deferred) {
+                    self.feeds_deferred += 1;
+                }
                 if r.failed() {
                     self.failed += 1;
                 } else {
@@ -163,6 +186,16 @@ impl RefreshStats {
                 }
             }
             Progress::ImagesDone { stats, .. } => self.images.add(stats),
+            Progress::Images {
+                done,
+                total,
+                deferred,
+            } => {
+                self.images_done = *done;
+                self.images_total = *total;
+                self.images_deferred = *deferred;
+            }
+            Progress::HostDown { host } => self.hosts_down.push(host.clone()),
             Progress::Finished(stats) => self.finished = Some(stats.clone()),
             Progress::Aborted(reason) => self.aborted = Some(reason.clone()),
         }

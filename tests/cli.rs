@@ -356,6 +356,49 @@ fn an_articles_cover_image_is_stored_and_exported() {
 // ---- refresh and stats ------------------------------------------------------------
 
 #[test]
+fn a_refresh_says_when_images_start_and_which_host_it_left_for_later() {
+    let server = TestServer::start();
+    let site = tempfile::tempdir().unwrap();
+    // Twelve images on the feed's own host, which answers feeds but hangs on images.
+    let body: String = (0..12)
+        .map(|n| format!("&lt;img src=\"{}?{n}\"&gt;", server.url("/img/hang.png")))
+        .collect();
+    std::fs::write(
+        site.path().join("pictures.xml"),
+        format!(
+            "<rss version=\"2.0\"><channel><title>Pictures</title><item><title>Many</title>\
+             <guid>many</guid><description>{body}</description></item></channel></rss>"
+        ),
+    )
+    .unwrap();
+    server.serve_dir(site.path());
+    let t = Tidings::with_short_timeouts();
+    t.ok(&["add", "--no-fetch", &server.url("/files/pictures.xml")]);
+    let out = t.ok(&["refresh"]);
+    assert!(
+        out.contains("articles stored; downloading images: 0 of 12 done"),
+        "{out}"
+    );
+    let host = server.base.trim_start_matches("http://");
+    assert!(
+        out.contains(&format!(
+            "{host} does not answer: its other feeds and images wait for a later run"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("12 failed (10 of them deferred)"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "deferred: host unreachable: {host} (0 feeds and 10 images wait for a later run)"
+        )),
+        "{out}"
+    );
+    let stats = t.ok(&["images", "stats"]);
+    assert!(stats.contains("deferred: host unreachable: 10"), "{stats}");
+    assert!(stats.contains("timeout: 2"), "{stats}");
+}
+
+#[test]
 fn a_refresh_while_another_runs_says_so_and_fetches_nothing_or_waits_for_it() {
     use std::io::{BufRead, Write};
     let server = TestServer::start();

@@ -395,3 +395,253 @@ fn eviction_frees_the_least_recently_shown_and_keeps_starred_articles_images() {
         }
     }
 }
+
+/// A host that never answers as asked, for the dead-host tests: it accepts
+/// and stays silent, never accepts (its backlog is full), trickles a byte a
+/// second, or refuses connections. `connections` counts those it accepted.
+struct DeadHost {
+    base: String,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Keeps a listener that never accepts (and its one queued connection) open.
+    _held: Option<(tokio::net::TcpListener, std::net::TcpStream)>,
+}
+
+#[derive(Clone, Copy)]
+enum Silence {
+    Hangs,
+    FullBacklog,
+    Trickles,
+    Refuses,
+}
+
+impl DeadHost {
+    fn start(kind: Silence, runtime: &tokio::runtime::Runtime) -> DeadHost {
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let connections = std::sync::Arc::new(AtomicUsize::new(0));
+        let accepting = |serve: fn(std::net::TcpStream)| {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let count = connections.clone();
+            std::thread::spawn(move || {
+                for stream in listener.incoming().flatten() {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    std::thread::spawn(move || serve(stream));
+                }
+            });
+            addr
+        };
+        let (addr, held) = match kind {
+            Silence::Hangs => (
+                accepting(|stream| {
+                    std::thread::sleep(std::time::Duration::from_secs(120));
+                    drop(stream);
+                }),
+                None,
+            ),
+            Silence::Trickles => (
+                accepting(|mut stream| {
+                    let mut request = [0u8; 4096];
+                    let _ = stream.read(&mut request);
+                    let head = "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n\r\n";
+                    if stream.write_all(head.as_bytes()).is_err() {
+                        return;
+                    }
+                    for _ in 0..120 {
+                        if stream.write_all(b"x").is_err() {
+                            return;
+                        }
+                        std::thread::sleep(std::time::Duration::from_secs(1));
+                    }
+                }),
+                None,
+            ),
+            Silence::FullBacklog => {
+                let listener = runtime.block_on(async {
+                    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+                    socket.listen(0).unwrap()
+                });
+                let addr = listener.local_addr().unwrap();
+                // The one connection a zero backlog queues: every later one hangs.
+                let queued = std::net::TcpStream::connect(addr).unwrap();
+                (addr, Some((listener, queued)))
+            }
+            Silence::Refuses => {
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                (listener.local_addr().unwrap(), None)
+            }
+        };
+        DeadHost {
+            base: format!("http://{addr}"),
+            connections,
+            _held: held,
+        }
+    }
+
+    fn accepted(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[test]
+fn hosts_that_do_not_answer_cost_two_timeouts_and_the_rest_is_deferred() {
+    let mut h = Harness::new();
+    h.config.refresh.connect_timeout_secs = 1;
+    h.config.refresh.read_timeout_secs = 2;
+    h.config.refresh.total_timeout_secs = 3;
+    let server = TestServer::start();
+    let kinds = [
+        Silence::Hangs,
+        Silence::FullBacklog,
+        Silence::Trickles,
+        Silence::Refuses,
+    ];
+    let dead: Vec<DeadHost> = kinds
+        .iter()
+        .map(|kind| DeadHost::start(*kind, &h.runtime))
+        .collect();
+
+    // 125 articles, each showing one image on every dead host (500 in all),
+    // the first 20 also one from a host that answers.
+    let site = tempfile::tempdir().unwrap();
+    let mut png = Vec::new();
+    image::RgbImage::new(4, 4)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let mut items = String::new();
+    for n in 0..125 {
+        let mut body: String = dead
+            .iter()
+            .map(|host| format!("<img src=\"{}/img/{n}.png\">", host.base))
+            .collect();
+        if n < 20 {
+            std::fs::write(site.path().join(format!("good{n}.png")), &png).unwrap();
+            body.push_str(&format!(
+                "<img src=\"{}\">",
+                server.url(&format!("/files/good{n}.png"))
+            ));
+        }
+        items.push_str(&format!(
+            "<item><title>Story {n}</title><link>http://example.org/{n}</link>\
+             <guid>story-{n}</guid><description>{}</description></item>",
+            body.replace('<', "&lt;").replace('>', "&gt;")
+        ));
+    }
+    let feed_xml = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Pictures</title>\
+         <link>http://example.org/</link>{items}</channel></rss>"
+    );
+    std::fs::write(site.path().join("feed.xml"), feed_xml).unwrap();
+    server.serve_dir(site.path());
+    let feed = h.subscribe(&server.url("/files/feed.xml"));
+    // Five feeds on the host that hangs: two time out, three are deferred,
+    // and then none of its 125 images is asked for.
+    let hung_feeds: Vec<FeedId> = (0..5)
+        .map(|n| h.subscribe(&format!("{}/feed{n}.xml", dead[0].base)))
+        .collect();
+
+    let progress = h.refresh_all();
+
+    assert_eq!(h.store().feed_articles(feed).unwrap().len(), 125);
+    let images = h.images_of(feed);
+    assert_eq!(images.len(), 520);
+    let good: Vec<_> = images
+        .iter()
+        .filter(|i| i.url.starts_with(&server.base))
+        .collect();
+    assert!(
+        good.iter().all(|i| i.status == ImageStatus::Cached),
+        "a host that answers is not held up: {good:#?}"
+    );
+    let deferred = |i: &&tidings::model::ArticleImage| {
+        i.error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("deferred: host unreachable"))
+    };
+    for (host, kind) in dead
+        .iter()
+        .zip(["hangs", "full backlog", "trickles", "refuses"])
+    {
+        let on_host: Vec<_> = images
+            .iter()
+            .filter(|i| i.url.starts_with(&host.base))
+            .collect();
+        assert_eq!(on_host.len(), 125);
+        assert!(on_host.iter().all(|i| i.status == ImageStatus::Failed));
+        let tried = on_host.iter().filter(|i| !deferred(i)).count();
+        // Two misses in a row take the host down (after a miss, a host gets
+        // one request at a time, so none starts in between).
+        assert!(tried <= 2, "{kind}: {tried} images asked for");
+        assert!(
+            host.accepted() <= 2,
+            "{kind}: {} connections",
+            host.accepted()
+        );
+    }
+    let hung: Vec<_> = hung_feeds
+        .iter()
+        .map(|f| h.store().fetch_history(*f, 1).unwrap().remove(0))
+        .collect();
+    let kinds: Vec<_> = hung
+        .iter()
+        .map(|r| r.error_kind.unwrap().as_str())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "deferred").count(),
+        3,
+        "{kinds:?}"
+    );
+    assert!(
+        hung.iter()
+            .filter(|r| r.error_kind.unwrap().as_str() == "deferred")
+            .all(|r| {
+                r.error_message
+                    .as_deref()
+                    .unwrap()
+                    .starts_with("deferred: host unreachable")
+            })
+    );
+    assert_eq!(
+        dead[0].accepted(),
+        2,
+        "only the two feeds that timed out reached the host that hangs"
+    );
+
+    // The run said which hosts it left alone, and counted the images.
+    let down: Vec<&str> = progress
+        .iter()
+        .filter_map(|p| match p {
+            Progress::HostDown { host } => Some(host.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(down.len(), 4, "{down:?}");
+    let last_count = progress.iter().rev().find_map(|p| match p {
+        Progress::Images {
+            done,
+            total,
+            deferred,
+        } => Some((*done, *total, *deferred)),
+        _ => None,
+    });
+    let (done, total, deferred_images) = last_count.expect("image progress");
+    assert_eq!((done, total), (520, 520));
+    assert!(deferred_images >= 500 - 3 * 2, "{deferred_images}");
+
+    // Deferred images count as their own reason, and wait for a later run.
+    let reasons = h.store().image_failures().unwrap();
+    let deferred_reason = reasons
+        .iter()
+        .find(|(reason, _)| reason == "deferred: host unreachable")
+        .map(|(_, n)| *n);
+    assert_eq!(deferred_reason, Some(deferred_images as u64), "{reasons:?}");
+    let before: Vec<usize> = dead.iter().map(DeadHost::accepted).collect();
+    h.refresh_all();
+    let after: Vec<usize> = dead.iter().map(DeadHost::accepted).collect();
+    assert_eq!(
+        before[1..],
+        after[1..],
+        "the images' retry waits for its backoff: the next run asks none of them"
+    );
+}

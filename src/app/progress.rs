@@ -13,7 +13,10 @@ impl App {
         }
         self.refresh.apply(&progress);
         match progress {
-            Progress::Started { .. } | Progress::Joined { .. } => {}
+            Progress::Started { .. }
+            | Progress::Joined { .. }
+            | Progress::Images { .. }
+            | Progress::HostDown { .. } => {}
             Progress::FeedDone(done) => {
                 if let Some(at) = self.subscribing.iter().position(|f| *f == done.feed_id) {
                     self.subscribing.swap_remove(at);

@@ -52,6 +52,7 @@ pub(super) async fn refresh(
     let mut stdout = std::io::stdout().lock();
     let started = std::time::Instant::now();
     let mut articles_stored = std::time::Duration::ZERO;
+    let mut images_phase = false;
     while let Some(p) = progress.recv().await {
         if matches!(p, Progress::FeedDone(_)) {
             articles_stored = started.elapsed();
@@ -95,6 +96,41 @@ pub(super) async fn refresh(
                     b.inc_length(*feeds as u64);
                 }
             }
+            Progress::Images { done, total, .. } => {
+                // Once the feeds are in, the bar counts the images.
+                let feeds_in = stats.done >= stats.total;
+                if feeds_in && done < total && !images_phase {
+                    images_phase = true;
+                    match &bar {
+                        Some(b) => b.set_style(
+                            indicatif::ProgressStyle::with_template(
+                                "{bar:30} {pos}/{len} images {wide_msg}",
+                            )
+                            .expect("valid template"),
+                        ),
+                        None if !quiet => writeln!(
+                            stdout,
+                            "articles stored; downloading images: {done} of {total} done"
+                        )?,
+                        None => {}
+                    }
+                }
+                if let Some(b) = bar.as_ref().filter(|_| images_phase) {
+                    b.set_length(*total as u64);
+                    b.set_position(*done as u64);
+                    b.set_message("");
+                }
+            }
+            Progress::HostDown { host } => {
+                let line = format!(
+                    "{host} does not answer: its other feeds and images wait for a later run"
+                );
+                match &bar {
+                    Some(b) => b.println(&line),
+                    None if !quiet => writeln!(stdout, "{line}")?,
+                    None => {}
+                }
+            }
             Progress::ImagesDone { .. } | Progress::Finished(_) | Progress::Aborted(_) => {}
         }
     }
@@ -114,15 +150,29 @@ pub(super) async fn refresh(
     writeln!(stdout, "{}", summary_line(&run))?;
     let images = &stats.images;
     if images.cached + images.failed + images.refused > 0 {
+        let deferred = match stats.images_deferred {
+            0 => String::new(),
+            n => format!(" ({} of them deferred)", thousands(n as u64)),
+        };
         writeln!(
             stdout,
-            "{} images cached · {} failed · {} refused · {} · articles stored at {:.2} s, images done at {:.2} s",
+            "{} images cached · {} failed{deferred} · {} refused · {} · articles stored at {:.2} s, images done at {:.2} s",
             thousands(images.cached),
             thousands(images.failed),
             thousands(images.refused),
             megabytes(images.bytes_wire),
             articles_stored.as_secs_f64(),
             started.elapsed().as_secs_f64(),
+        )?;
+    }
+    if !stats.hosts_down.is_empty() {
+        writeln!(
+            stdout,
+            "{}: {} ({} feeds and {} images wait for a later run)",
+            crate::fetch::HOST_UNREACHABLE,
+            stats.hosts_down.join(", "),
+            thousands(stats.feeds_deferred),
+            thousands(stats.images_deferred as u64),
         )?;
     }
     Ok(())

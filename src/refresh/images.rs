@@ -83,6 +83,18 @@ pub(super) struct ImageDone {
 }
 
 impl ImageDone {
+    /// An image not asked for, since its `host` stopped answering in this
+    /// run: a failure, retried with the usual backoff in a later run.
+    pub fn deferred(task: ImageTask, host: &str) -> ImageDone {
+        let mut outcome = ImageOutcome::failed(task.job.id);
+        outcome.error = Some(FetchError::Deferred(host.to_string()).to_string());
+        ImageDone {
+            task,
+            outcome,
+            bytes_wire: 0,
+        }
+    }
+
     /// Adds this download to a fetch's image statistics.
     pub fn count_in(&self, stats: &mut ImageStats) {
         stats.bytes_wire += self.bytes_wire;
@@ -104,6 +116,8 @@ pub(super) struct ImageFetched {
     /// The body of a 2xx answer, still to be checked and stored.
     body: Option<Vec<u8>>,
     bytes_wire: u64,
+    /// False when the host could not be reached (see `ErrorKind::means_host_unreachable`).
+    pub reached: bool,
 }
 
 /// Downloads, checks, converts and stores one image: [`fetch`], then
@@ -128,25 +142,7 @@ pub(super) async fn fetch(fetcher: Fetcher, plan: &ImagePlan, task: ImageTask) -
         },
         _ => Validators::default(),
     };
-    let mut outcome = ImageOutcome {
-        id: job.id,
-        status: ImageStatus::Failed,
-        file: None,
-        http_status: None,
-        content_type: None,
-        source_bytes: 0,
-        stored_bytes: 0,
-        width: 0,
-        height: 0,
-        stored_width: 0,
-        stored_height: 0,
-        fetch_ms: 0,
-        convert_ms: 0,
-        error: None,
-        etag: None,
-        last_modified: None,
-        not_modified: false,
-    };
+    let mut outcome = ImageOutcome::failed(job.id);
     let answer = fetcher
         .get_image(&job.url, &validators, plan.max_bytes, task.public_only)
         .await;
@@ -164,6 +160,7 @@ pub(super) async fn fetch(fetcher: Fetcher, plan: &ImagePlan, task: ImageTask) -
                 outcome,
                 body: None,
                 bytes_wire: 0,
+                reached: !e.kind().means_host_unreachable(),
             };
         }
     };
@@ -187,6 +184,7 @@ pub(super) async fn fetch(fetcher: Fetcher, plan: &ImagePlan, task: ImageTask) -
         outcome,
         body,
         bytes_wire,
+        reached: true,
     }
 }
 
@@ -198,6 +196,7 @@ pub(super) async fn check_and_write(plan: Arc<ImagePlan>, fetched: ImageFetched)
         mut outcome,
         body,
         bytes_wire,
+        reached: _,
     } = fetched;
     if let Some(body) = body {
         let url = task.job.url.clone();

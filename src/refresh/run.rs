@@ -8,7 +8,11 @@
 //! ```
 //!
 //! The writer answers each saved feed with the images it needs, and those
-//! join the scheduler behind the feeds. A subscription made while the run is
+//! join the scheduler behind the feeds. A host that does not answer twice in
+//! a row gets nothing more in the run: its remaining feeds and images go to
+//! the writer as failures "deferred: host unreachable", tried again in a
+//! later run (images with their retry backoff), so that a dead host costs
+//! two timeouts rather than one per request. A subscription made while the run is
 //! in progress joins it as one more feed; any other command waits for the
 //! end of the run. The run ends when nothing is in flight and the writer has
 //! listed every saved feed's images.
@@ -84,6 +88,11 @@ struct Stages {
     feeds_unplanned: usize,
     /// Answers in hand already (subscriptions): not asked for again.
     answered: HashMap<FeedId, Response>,
+    /// Images of the run done (downloaded, failed or deferred), of them
+    /// deferred, and planned.
+    images_done: usize,
+    images_deferred: usize,
+    images_total: usize,
 }
 
 impl Stages {
@@ -93,6 +102,17 @@ impl Stages {
 
     fn busy(&self) -> bool {
         self.articles_pending() || !self.downloads.is_empty() || !self.image_checks.is_empty()
+    }
+
+    /// Tells the caller how far the run's images are.
+    fn report_images(&self, progress: &mpsc::UnboundedSender<Progress>) {
+        if self.images_total > 0 {
+            let _ = progress.send(Progress::Images {
+                done: self.images_done,
+                total: self.images_total,
+                deferred: self.images_deferred,
+            });
+        }
     }
 }
 
@@ -159,6 +179,7 @@ impl Refresher {
                 command = Inbox::recv(&mut inbox), if busy => {
                     match command {
                         Some(Command::Subscribe(subscription)) => {
+                            // Its answer is in hand: it is saved even when its host is down.
                             let (target, answer) = subscription.into_target();
                             stages.answered.insert(target.id, answer);
                             scheduler.push_feed(target);
@@ -184,18 +205,34 @@ impl Refresher {
                             found
                         }
                     };
+                    stages.images_total += batch.jobs.len();
+                    let mut deferred = Vec::new();
                     for job in batch.jobs {
                         let host = host_key(&job.url);
-                        scheduler.push_image(host, ImageTask {
+                        let task = ImageTask {
                             fetch_id: batch.fetch_id,
                             job,
                             public_only: !private,
-                        });
+                        };
+                        if scheduler.is_down(&host) {
+                            deferred.push((host, Job::Image(Box::new(task))));
+                        } else {
+                            scheduler.push_image(host, task);
+                        }
                     }
+                    if !self.defer(deferred, &mut stages, &to_writer) {
+                        break;
+                    }
+                    stages.report_images(progress);
                     continue;
                 }
                 Some((host, joined)) = stages.downloads.join_next(), if !stages.downloads.is_empty() => {
-                    scheduler.finished(&host, true);
+                    let reached = joined.as_ref().is_ok_and(|fetched| fetched.reached);
+                    if let Some(waiting) = scheduler.finished(&host, true, reached)
+                        && !self.host_down(&host, waiting, &mut stages, &to_writer, progress)
+                    {
+                        break;
+                    }
                     match joined {
                         Ok(fetched) => {
                             let plan = self.images.clone().expect("downloads have a plan");
@@ -212,13 +249,20 @@ impl Refresher {
                             if to_writer.send(WriterJob::Image(Box::new(done))).is_err() {
                                 break;
                             }
+                            stages.images_done += 1;
+                            stages.report_images(progress);
                         }
                         Err(e) => tracing::error!("an image task panicked: {e}"),
                     }
                     continue;
                 }
                 Some((host, joined)) = stages.fetches.join_next(), if !stages.fetches.is_empty() => {
-                    scheduler.finished(&host, false);
+                    let reached = joined.as_ref().is_ok_and(|fetched| fetched.reached());
+                    if let Some(waiting) = scheduler.finished(&host, false, reached)
+                        && !self.host_down(&host, waiting, &mut stages, &to_writer, progress)
+                    {
+                        break;
+                    }
                     match joined {
                         Ok(fetched) if fetched.document.is_some() => {
                             self.start_parse(&mut stages, fetched);
@@ -302,6 +346,67 @@ impl Refresher {
                 }
             }
         }
+    }
+
+    /// Defers the work waiting for a host that just went down, and says so.
+    /// False when the writer is gone.
+    fn host_down(
+        &self,
+        host: &str,
+        waiting: Vec<Job>,
+        stages: &mut Stages,
+        to_writer: &mpsc::UnboundedSender<WriterJob>,
+        progress: &mpsc::UnboundedSender<Progress>,
+    ) -> bool {
+        tracing::warn!(
+            host,
+            "host unreachable: deferring its {} waiting jobs",
+            waiting.len()
+        );
+        let _ = progress.send(Progress::HostDown {
+            host: host.to_string(),
+        });
+        let waiting = waiting
+            .into_iter()
+            .map(|job| (host.to_string(), job))
+            .collect();
+        let sent = self.defer(waiting, stages, to_writer);
+        stages.report_images(progress);
+        sent
+    }
+
+    /// Sends feeds and images of hosts found down to the writer as failures
+    /// "deferred: host unreachable", as if they had been tried. False when
+    /// the writer is gone.
+    fn defer(
+        &self,
+        jobs: Vec<(String, Job)>,
+        stages: &mut Stages,
+        to_writer: &mpsc::UnboundedSender<WriterJob>,
+    ) -> bool {
+        let interval = self.config.refresh.interval_minutes as i64 * 60;
+        for (host, job) in jobs {
+            let sent = match job {
+                Job::Feed(target) => {
+                    let fetched = Fetched::deferred(target, &host, interval, &self.clock);
+                    if self.images.is_some() {
+                        stages.feeds_unplanned += 1;
+                    }
+                    to_writer.send(WriterJob::Feed(Box::new(fetched)))
+                }
+                Job::Image(task) => {
+                    stages.images_done += 1;
+                    stages.images_deferred += 1;
+                    to_writer.send(WriterJob::Image(Box::new(ImageDone::deferred(
+                        *task, &host,
+                    ))))
+                }
+            };
+            if sent.is_err() {
+                return false;
+            }
+        }
+        true
     }
 
     /// Hands a fetched document to the parse stage.

@@ -1,9 +1,11 @@
 //! Who goes next in a refresh: the [`Scheduler`] hands out feeds to fetch and
 //! images to download, the busiest host first, within the per-host and global
 //! limits, feeds before images. It only decides; the run loop starts the
-//! tasks and tells it when a host's slot is free again.
+//! tasks and tells it when a host's slot is free again, and whether the host
+//! answered: a host that does not answer twice in a row is down for the rest
+//! of the run, and its waiting work goes back to the loop to be deferred.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::images::ImageTask;
 use crate::config::RefreshConfig;
@@ -26,6 +28,10 @@ pub(super) struct Scheduler {
     feeds: HashMap<String, VecDeque<FetchTarget>>,
     images: HashMap<String, VecDeque<ImageTask>>,
     in_flight: HashMap<String, usize>,
+    /// Requests in a row that found each host unreachable.
+    misses: HashMap<String, u32>,
+    /// Hosts found unreachable in this run: nothing more is sent to them.
+    down: HashSet<String>,
     feeds_in_flight: usize,
     images_in_flight: usize,
     per_host: usize,
@@ -50,6 +56,8 @@ impl Scheduler {
             feeds,
             images: HashMap::new(),
             in_flight: HashMap::new(),
+            misses: HashMap::new(),
+            down: HashSet::new(),
             feeds_in_flight: 0,
             images_in_flight: 0,
             per_host: config.per_host.max(1),
@@ -70,16 +78,25 @@ impl Scheduler {
         self.images.entry(host).or_default().push_back(task);
     }
 
-    /// The waiting queue to serve next: the longest on a host with a free slot.
+    /// The waiting queue to serve next: the longest on a host with a free
+    /// slot. A host whose last request missed gets one request at a time
+    /// until one reaches it: a second miss then finds no third request
+    /// started in between.
     fn pick<T>(
         queues: &HashMap<String, VecDeque<T>>,
         in_flight: &HashMap<String, usize>,
+        misses: &HashMap<String, u32>,
         per_host: usize,
     ) -> Option<String> {
         queues
             .iter()
             .filter(|(host, queue)| {
-                !queue.is_empty() && in_flight.get(*host).copied().unwrap_or(0) < per_host
+                let limit = if misses.contains_key(*host) {
+                    1
+                } else {
+                    per_host
+                };
+                !queue.is_empty() && in_flight.get(*host).copied().unwrap_or(0) < limit
             })
             .max_by_key(|(host, queue)| (queue.len(), std::cmp::Reverse(host.as_str())))
             .map(|(host, _)| host.clone())
@@ -95,7 +112,8 @@ impl Scheduler {
     ) -> Option<(String, Job)> {
         if feeds_allowed
             && self.feeds_in_flight < self.concurrency
-            && let Some(host) = Self::pick(&self.feeds, &self.in_flight, self.per_host)
+            && let Some(host) =
+                Self::pick(&self.feeds, &self.in_flight, &self.misses, self.per_host)
         {
             let target = self.feeds.get_mut(&host)?.pop_front()?;
             *self.in_flight.entry(host.clone()).or_default() += 1;
@@ -107,14 +125,19 @@ impl Scheduler {
         if feeds_waiting || self.images_in_flight >= image_limit.min(self.image_concurrency) {
             return None;
         }
-        let host = Self::pick(&self.images, &self.in_flight, self.per_host)?;
+        let host = Self::pick(&self.images, &self.in_flight, &self.misses, self.per_host)?;
         let task = self.images.get_mut(&host)?.pop_front()?;
         *self.in_flight.entry(host.clone()).or_default() += 1;
         self.images_in_flight += 1;
         Some((host, Job::Image(Box::new(task))))
     }
 
-    pub(super) fn finished(&mut self, host: &str, image: bool) {
+    /// Frees the slot of a request to `host` that ended, `reached` or not
+    /// (no connection, no answer in time). The second miss in a row marks the
+    /// host down and returns its waiting feeds and images, for the caller to
+    /// defer to a later run; whatever is pushed for it later should be
+    /// deferred too (see [`Scheduler::is_down`]).
+    pub(super) fn finished(&mut self, host: &str, image: bool, reached: bool) -> Option<Vec<Job>> {
         if let Some(n) = self.in_flight.get_mut(host) {
             *n -= 1;
             if image {
@@ -123,8 +146,36 @@ impl Scheduler {
                 self.feeds_in_flight -= 1;
             }
         }
+        if reached {
+            self.misses.remove(host);
+            return None;
+        }
+        let misses = self.misses.entry(host.to_string()).or_default();
+        *misses += 1;
+        if *misses < MISSES_BEFORE_DOWN || !self.down.insert(host.to_string()) {
+            return None;
+        }
+        let feeds = self.feeds.remove(host).unwrap_or_default();
+        let images = self.images.remove(host).unwrap_or_default();
+        Some(
+            feeds
+                .into_iter()
+                .map(Job::Feed)
+                .chain(images.into_iter().map(|i| Job::Image(Box::new(i))))
+                .collect(),
+        )
+    }
+
+    /// Whether `host` stopped answering in this run.
+    pub(super) fn is_down(&self, host: &str) -> bool {
+        self.down.contains(host)
     }
 }
+
+/// Requests in a row that must find a host unreachable before the run
+/// leaves the rest of its work for later: one could be a blip, and with two
+/// slots per host both usually fail together.
+const MISSES_BEFORE_DOWN: u32 = 2;
 
 /// The key of a host's slots: its name and port ("local" for a file).
 pub(super) fn host_key(address: &str) -> String {
@@ -191,7 +242,7 @@ mod tests {
             .map(|_| kind(&scheduler.next(true, usize::MAX)))
             .collect();
         assert_eq!(started, ["feed a:80", "feed a:80", "feed b:80", "none"]);
-        scheduler.finished("a:80", false);
+        assert!(scheduler.finished("a:80", false, true).is_none());
         assert_eq!(kind(&scheduler.next(true, usize::MAX)), "feed a:80");
         // No feed waits now: images go, within their host's slots (a's are
         // still held by feeds) and within the limit while articles are pending.
@@ -203,8 +254,65 @@ mod tests {
             "none",
             "c has 2 in flight"
         );
-        scheduler.finished("a:80", false);
+        assert!(scheduler.finished("a:80", false, true).is_none());
         assert_eq!(kind(&scheduler.next(true, usize::MAX)), "image a:80");
+    }
+
+    #[test]
+    fn a_host_missed_twice_in_a_row_hands_back_its_waiting_work() {
+        let feed = |id: i64, host: &str| FetchTarget {
+            id: FeedId(id),
+            title: String::new(),
+            fetch_url: format!("http://{host}/feed{id}"),
+            etag: None,
+            last_modified: None,
+            next_fetch_at: None,
+            retry_after_until: None,
+            gone: false,
+        };
+        let config = crate::config::RefreshConfig {
+            per_host: 1,
+            ..Default::default()
+        };
+        let targets = (1..=5).map(|id| feed(id, "dead")).collect();
+        let mut scheduler = Scheduler::new(targets, &config, 64);
+        scheduler.push_feed(feed(9, "alive"));
+        let mut next = || match scheduler.next(true, usize::MAX) {
+            Some((host, Job::Feed(t))) => (host, t.id.0),
+            _ => panic!("a feed should start"),
+        };
+        let (first, second) = (next(), next());
+        assert_eq!(
+            (first.0.as_str(), second.0.as_str()),
+            ("dead:80", "alive:80")
+        );
+        // A miss, then an answer: not two in a row.
+        assert!(scheduler.finished("dead:80", false, false).is_none());
+        let third = scheduler.next(true, usize::MAX).map(|(h, _)| h);
+        assert_eq!(third.as_deref(), Some("dead:80"));
+        assert!(scheduler.finished("dead:80", false, true).is_none());
+        assert!(!scheduler.is_down("dead:80"));
+        scheduler
+            .next(true, usize::MAX)
+            .expect("the fourth feed of dead");
+        assert!(scheduler.finished("dead:80", false, false).is_none());
+        scheduler.next(true, usize::MAX).expect("the fifth");
+        let handed_back = scheduler
+            .finished("dead:80", false, false)
+            .expect("the second miss in a row");
+        assert!(scheduler.is_down("dead:80"));
+        assert!(!scheduler.is_down("alive:80"));
+        assert!(scheduler.finished("alive:80", false, true).is_none());
+        // Five feeds: one missed, one answered, two missed, and the last waits.
+        let ids: Vec<i64> = handed_back
+            .iter()
+            .map(|job| match job {
+                Job::Feed(t) => t.id.0,
+                Job::Image(_) => -1,
+            })
+            .collect();
+        assert_eq!(ids.len(), 1, "only the feed still waiting is handed back");
+        assert!(scheduler.next(true, usize::MAX).is_none());
     }
 
     #[test]

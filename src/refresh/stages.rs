@@ -159,6 +159,40 @@ pub(super) async fn parse_document(
 }
 
 impl Fetched {
+    /// A feed not asked for, since its `host` stopped answering in this run:
+    /// recorded as such and due again after the usual interval.
+    pub(super) fn deferred(
+        target: FetchTarget,
+        host: &str,
+        interval_secs: i64,
+        clock: &Clock,
+    ) -> Fetched {
+        let mut fetched = Fetched {
+            target,
+            update: FeedUpdate {
+                next_fetch_at: Some(clock.now_secs() + interval_secs),
+                ..FeedUpdate::default()
+            },
+            record: FetchRecord {
+                started_at_ms: clock.now_ms(),
+                ..FetchRecord::default()
+            },
+            document: None,
+            _parse_permit: None,
+        };
+        fetched.fail(FetchError::Deferred(host.to_string()));
+        fetched
+    }
+
+    /// Whether the request reached the feed's host (see
+    /// `ErrorKind::means_host_unreachable`).
+    pub(super) fn reached(&self) -> bool {
+        !self
+            .record
+            .error_kind
+            .is_some_and(|kind| kind.means_host_unreachable())
+    }
+
     /// Records a failure. The stored validators stay as they were: the next
     /// fetch must bring the document again.
     pub(super) fn fail(&mut self, e: FetchError) {

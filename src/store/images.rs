@@ -44,6 +44,31 @@ pub struct ImageOutcome {
     pub not_modified: bool,
 }
 
+impl ImageOutcome {
+    /// A failed download of image `id`, before anything is known about it.
+    pub fn failed(id: i64) -> ImageOutcome {
+        ImageOutcome {
+            id,
+            status: ImageStatus::Failed,
+            file: None,
+            http_status: None,
+            content_type: None,
+            source_bytes: 0,
+            stored_bytes: 0,
+            width: 0,
+            height: 0,
+            stored_width: 0,
+            stored_height: 0,
+            fetch_ms: 0,
+            convert_ms: 0,
+            error: None,
+            etag: None,
+            last_modified: None,
+            not_modified: false,
+        }
+    }
+}
+
 /// The cache as `tidings images stats` shows it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageTotals {
@@ -398,6 +423,8 @@ pub fn failure_reason(status: ImageStatus, error: Option<&str>) -> String {
             "HTTP {}",
             rest.split_whitespace().next().unwrap_or_default()
         )
+    } else if error.starts_with(crate::fetch::HOST_UNREACHABLE) {
+        crate::fetch::HOST_UNREACHABLE.to_string()
     } else if error.starts_with("timed out") {
         "timeout".to_string()
     } else if error.starts_with("larger than the limit") {

@@ -1,6 +1,7 @@
 //! The status panel, two lines at the bottom. The first: a notice if one is
 //! fresh, else the refresh in progress (`refreshing 37/120 · 2 failed · 41 new
-//! · 1.8 MB · 3.2 s`), else the last run's summary, marked when nothing could
+//! · 1.8 MB · 3.2 s · images 80/512`, which goes on counting images once the
+//! feeds are in, and the hosts found down), else the last run's summary, marked when nothing could
 //! be reached (offline). The second: the selected feed's last fetch.
 //! Expanded (`!`), it goes on with the latest fetches of the refresh, or the
 //! feeds whose last fetch failed and why, then the feeds whose last fetch
@@ -39,8 +40,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             thousands(r.new_articles),
             megabytes(r.bytes_wire),
         );
-        if r.images.cached + r.images.failed + r.images.refused > 0 {
-            text.push_str(&format!(" · {} images", thousands(r.images.cached)));
+        if r.images_total > 0 {
+            text.push_str(&format!(
+                " · images {}/{}",
+                thousands(r.images_done as u64),
+                thousands(r.images_total as u64)
+            ));
+        }
+        match r.hosts_down.len() {
+            0 => {}
+            1 => text.push_str(" · 1 host unreachable"),
+            n => text.push_str(&format!(" · {n} hosts unreachable")),
         }
         Line::from(Span::styled(fit(&text, width), theme.accent))
     } else if let Some(run) = &app.last_run {

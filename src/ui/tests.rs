@@ -221,6 +221,46 @@ fn refresh_in_progress_shows_running_totals() {
 }
 
 #[test]
+fn once_the_feeds_are_in_the_status_line_counts_images_and_hosts_found_down() {
+    let (f, [rust, ..]) = three_feeds();
+    let mut app = f.app(120, 40);
+    app.update(Msg::Progress(Progress::Started {
+        total: 1,
+        skipped: 0,
+    }));
+    app.update(Msg::Progress(Progress::FeedDone(FeedDone {
+        feed_id: rust,
+        title: String::new(),
+        record: FetchRecord::default(),
+    })));
+    for progress in [
+        Progress::Images {
+            done: 0,
+            total: 500,
+            deferred: 0,
+        },
+        Progress::HostDown {
+            host: "images.example:443".into(),
+        },
+        Progress::Images {
+            done: 123,
+            total: 500,
+            deferred: 120,
+        },
+    ] {
+        app.update(Msg::Progress(progress));
+    }
+    let text = text_of(&screen(&app));
+    let status = text
+        .lines()
+        .find(|l| l.contains("refreshing"))
+        .expect("the refresh is still running while images download");
+    assert!(status.contains("refreshing 1/1"), "{status}");
+    assert!(status.contains("images 123/500"), "{status}");
+    assert!(status.contains("1 host unreachable"), "{status}");
+}
+
+#[test]
 fn a_failed_feed_is_marked_and_says_why() {
     let (mut f, [_, quiet, _]) = three_feeds();
     f.fail(
