@@ -196,3 +196,115 @@ fn subscribe_by_keyboard_see_the_articles_arrive_open_one_and_quit() {
     let list = String::from_utf8_lossy(&list.stdout);
     assert!(list.contains("Local News"), "{list}");
 }
+
+/// An RSS feed with these (guid, title) items.
+fn feed_of(items: &[(&str, &str)]) -> String {
+    let items: String = items
+        .iter()
+        .map(|(guid, title)| {
+            format!("<item><guid>{guid}</guid><title>{title}</title><description>{title}.</description></item>")
+        })
+        .collect();
+    format!("<rss version=\"2.0\"><channel><title>Local Notes</title>{items}</channel></rss>")
+}
+
+#[test]
+fn the_reader_and_two_cron_refreshes_at_once_lose_nothing_and_show_the_new_articles() {
+    let server = TestServer::start();
+    let site = tempfile::tempdir().unwrap();
+    let notes = site.path().join("notes.xml");
+    std::fs::write(&notes, feed_of(&[("n1", "Old note")])).unwrap();
+    server.serve_dir(site.path());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[ui]\nmark_read = \"never\"\n").unwrap();
+    let tidings = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        tidings(&["add", "--no-fetch", &server.url("/files/notes.xml")])
+            .status
+            .success()
+    );
+    // Ten slow feeds (300 ms an answer, two at a time) keep each refresh going
+    // for about a second and a half, so that the two cron runs overlap.
+    for n in 0..10 {
+        let url = format!("{}?n={n}", server.url("/slow.xml"));
+        assert!(tidings(&["add", "--no-fetch", &url]).status.success());
+    }
+    let mut reader = Reader::start(&data, &config, std::path::Path::new("/bin/true"));
+    reader.expect("Old note");
+    reader.expect("last refresh");
+
+    // New in the feed; two cron runs start together while the reader is open.
+    std::fs::write(&notes, feed_of(&[("n2", "Fresh note"), ("n1", "Old note")])).unwrap();
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--config")
+            .arg(&config)
+            .args(["refresh", "--quiet"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (spawn(), spawn());
+    // Meanwhile the reader stars and marks read what it has selected: the
+    // Old note, in the unread list it opened on.
+    std::thread::sleep(Duration::from_millis(300));
+    reader.keys("l");
+    reader.keys("s");
+    reader.keys("m");
+    let outcomes: Vec<std::process::Output> = [first, second]
+        .into_iter()
+        .map(|child| child.wait_with_output().unwrap())
+        .collect();
+    let succeeded = outcomes.iter().filter(|o| o.status.success()).count();
+    assert!(succeeded >= 1, "one of the cron runs refreshes");
+    for out in outcomes.iter().filter(|o| !o.status.success()) {
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains("another tidings refresh is running")
+                && said.contains("nothing was fetched"),
+            "a run that did not refresh says why: {said}"
+        );
+    }
+    // The open reader shows what the cron run stored.
+    reader.expect("Fresh note");
+    reader.keys("q");
+    reader.keys("q");
+    assert!(reader.wait_for_exit().success());
+
+    let db = rusqlite::Connection::open(data.join("tidings.db")).unwrap();
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    let marks: Vec<(String, bool, bool)> = db
+        .prepare(
+            "SELECT title, read, starred FROM articles WHERE title LIKE '%note' ORDER BY title",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        marks,
+        [
+            ("Fresh note".to_string(), false, false),
+            ("Old note".to_string(), true, true),
+        ],
+        "the reader's star and read mark, made while both runs wrote, are kept"
+    );
+}
