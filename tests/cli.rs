@@ -1095,3 +1095,130 @@ fn images_come_with_add_and_show_in_stats_and_prune_frees_them() {
     let images = t.ok(&["images", "stats"]);
     assert!(images.contains("28 evicted"), "{images}");
 }
+
+/// A filesystem of `megabytes` mounted at a new directory (a tmpfs; needs
+/// root), unmounted when dropped. None where mounting is not allowed.
+struct SmallDisk {
+    path: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(parent: &Path, megabytes: u32) -> Option<SmallDisk> {
+        let path = parent.join("small-disk");
+        std::fs::create_dir_all(&path).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(&path)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        mounted.then_some(SmallDisk { path })
+    }
+
+    fn grow(&self, megabytes: u32) {
+        let grown = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={megabytes}m"), "tmpfs"])
+            .arg(&self.path)
+            .status()
+            .unwrap();
+        assert!(grown.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.path)
+            .status();
+    }
+}
+
+#[test]
+fn a_disk_that_fills_during_a_refresh_gives_a_clear_error_and_loses_nothing() {
+    let test = "a_disk_that_fills_during_a_refresh_gives_a_clear_error_and_loses_nothing";
+    let t = Tidings::new();
+    let Some(disk) = SmallDisk::mount(t.path(), 4) else {
+        support::skip(test, "cannot mount a small tmpfs here (needs root)");
+        return;
+    };
+    let server = TestServer::start();
+    let site = tempfile::tempdir().unwrap();
+    // 40 feeds of 20 articles of ~10 KB of distinct words each: ~8 MB of text
+    // and its index, twice what the disk holds.
+    for f in 0..40 {
+        let items: String = (0..20)
+            .map(|i| {
+                let words: String = (0..1500).map(|w| format!("w{f}x{i}y{w} ")).collect();
+                format!("<item><guid>{f}-{i}</guid><title>Item {f}.{i}</title><description>{words}</description></item>")
+            })
+            .collect();
+        std::fs::write(
+            site.path().join(format!("f{f}.xml")),
+            format!("<rss version=\"2.0\"><channel><title>Feed {f}</title>{items}</channel></rss>"),
+        )
+        .unwrap();
+    }
+    server.serve_dir(site.path());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .arg("--data-dir")
+            .arg(&disk.path)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    for f in 0..40 {
+        let (ok, said) = run(&[
+            "add",
+            "--no-fetch",
+            &server.url(&format!("/files/f{f}.xml")),
+        ]);
+        assert!(ok, "{said}");
+    }
+    let (ok, said) = run(&["refresh", "--quiet"]);
+    assert!(
+        !ok,
+        "a refresh that could not store everything fails: {said}"
+    );
+    assert!(said.contains("the disk is full"), "{said}");
+    assert!(!said.contains("panicked"), "{said}");
+
+    // The database is intact and usable: what was stored is there, whole.
+    let db = rusqlite::Connection::open(disk.path.join("tidings.db")).unwrap();
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    let per_feed: Vec<i64> = db
+        .prepare("SELECT count(a.id) FROM feeds f LEFT JOIN articles a ON a.feed_id = f.id GROUP BY f.id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(per_feed.len(), 40, "every subscription is still there");
+    assert!(
+        per_feed.iter().all(|n| *n == 0 || *n == 20),
+        "each feed is stored whole or not at all: {per_feed:?}"
+    );
+    let stored = per_feed.iter().filter(|n| **n == 20).count();
+    assert!(stored < 40, "the disk filled before the end");
+    drop(db);
+    let (ok, listed) = run(&["list"]);
+    assert!(ok, "{listed}");
+
+    // With space again, the next refresh completes.
+    disk.grow(64);
+    let (ok, said) = run(&["refresh", "--quiet"]);
+    assert!(ok, "{said}");
+    let db = rusqlite::Connection::open(disk.path.join("tidings.db")).unwrap();
+    let articles: i64 = db
+        .query_row("SELECT count(*) FROM articles", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(articles, 800);
+}
