@@ -152,6 +152,16 @@ fn not_a_feed() -> String {
     )
 }
 
+/// A web page announcing two feeds whose titles carry the payloads.
+fn hostile_page() -> String {
+    format!(
+        r#"<!DOCTYPE html><html><head><title>{REFS}</title>
+<link rel="alternate" type="application/rss+xml" title="Announced RSS {REFS} {RAW}" href="hostile.rss">
+<link rel="alternate" type="application/atom+xml" title="Announced Atom {HTML_REFS}" href="hostile.atom">
+</head><body>{RAW}</body></html>"#
+    )
+}
+
 /// The characters `&#N;` and `&#xN;` references name.
 fn decode_refs(text: &str) -> String {
     let mut out = String::new();
@@ -362,6 +372,7 @@ fn subscribe_to_hostile_feeds() -> Hostile {
         ("hostile.atom", hostile_atom(&server.base)),
         ("hostile.json", hostile_json(&server.base)),
         ("not-a-feed.xml", not_a_feed()),
+        ("page.html", hostile_page()),
     ] {
         std::fs::write(files.path().join(name), text).unwrap();
     }
@@ -380,6 +391,8 @@ fn subscribe_to_hostile_feeds() -> Hostile {
     urls.push(no_feed);
     // A second fetch of each, and the refusal of the one that is no feed.
     runs.push(tidings.run(&["refresh"]));
+    // A page announcing two feeds: `add` lists them, by their titles.
+    runs.push(tidings.run(&["add", &server.url("/files/page.html")]));
     Hostile {
         _server: server,
         _files: files,
@@ -423,6 +436,8 @@ fn no_command_prints_an_escape_sequence_a_c1_or_a_bidi_control_from_a_feed() {
         "JSON item zeppelin",
         "ref-title",
         "raw-title",
+        "Announced RSS",
+        "Announced Atom",
     ] {
         assert!(all.contains(seen), "no command printed {seen:?}:\n{all}");
     }
@@ -493,12 +508,14 @@ fn the_reader_writes_no_escape_sequence_c1_or_bidi_control_from_a_feed() {
         reader.keys(&c.to_string());
     }
     reader.keys("\r");
-    reader.expect("JSON item zeppelin");
+    reader.expect("Search “zeppelin” · 3 articles");
     reader.keys("\u{1b}");
     reader.keys("S");
-    reader.expect("Hostile JSON");
+    reader.expect("Statistics · 4 feeds");
     reader.keys("q");
     reader.keys("!");
+    reader.expect("feeds failed their last fetch");
+    reader.expect("not a feed: root element");
     reader.keys("!");
     reader.keys("q");
     reader.keys("q");
@@ -728,23 +745,23 @@ fn imports_of_command_entries_run_nothing_and_say_what_they_skipped() {
     let opml = format!(
         r#"<?xml version="1.0"?>
 <opml version="2.0"><head><title>hostile</title></head><body>
-<outline text="exec" xmlUrl="exec:{touch}"/>
+<outline text="exec" xmlUrl="exec:{touch} {REFS}"/>
 <outline text="filter" xmlUrl="filter:{touch}:{ok}"/>
 <outline text="query" xmlUrl="query:Unread:unread = &quot;yes&quot;"/>
 <outline text="pipe" xmlUrl="|{touch}"/>
 <outline text="file" xmlUrl="file:///etc/passwd"/>
 <outline text="bare command" type="script" xmlUrl="{touch}"/>
-<outline text="commands in attributes" xmlUrl="{ok}?opml" exec="{touch}" command="{touch}" filter="{touch}" script="{touch}" onclick="{touch}" type="exec"/>
+<outline text="commands in attributes {REFS}" title="Title {REFS}" category="tag {REFS}" xmlUrl="{ok}?opml" exec="{touch}" command="{touch}" filter="{touch}" script="{touch}" onclick="{touch}" type="exec"/>
 <outline text="shell in the address" xmlUrl="{ok}?x=$(touch${{IFS}}{m})&amp;y=`touch${{IFS}}{m}`"/>
 </body></opml>"#
     );
     let urls = format!(
-        "\"exec:{touch}\"\n\
+        "\"exec:{touch} {RAW}\"\n\
          \"filter:{touch}:{ok}\" tag\n\
          \"query:Unread:unread = yes\"\n\
          |{touch}\n\
          file:///etc/passwd\n\
-         {ok}?urls=1&x=$(touch${{IFS}}{m}) tag \"~$(touch {m})\"\n"
+         {ok}?urls=1&x=$(touch${{IFS}}{m}) \"tag {RAW}\" \"~$(touch {m}) {RAW}\"\n"
     );
     for (name, text, skipped) in [("subscriptions.opml", opml, 6), ("urls", urls, 5)] {
         let t = Tidings::new(CONFIG);
@@ -775,5 +792,10 @@ fn imports_of_command_entries_run_nothing_and_say_what_they_skipped() {
         assert_eq!(feeds, web, "{name}:\n{}", list.stdout);
         assert!(refresh.ok, "{name}:\n{}{}", refresh.stdout, refresh.stderr);
         assert!(!list.stdout.contains("exec:") && !list.stdout.contains("file:"));
+        // What they print of the list's text passes nothing on to the terminal.
+        let mut findings = cli_findings(&import.bytes);
+        findings.extend(cli_findings(&list.bytes));
+        findings.extend(cli_findings(&t.ok(&["export"]).bytes));
+        assert!(findings.is_empty(), "{name}: {}", findings.join("\n"));
     }
 }
