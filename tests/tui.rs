@@ -5,114 +5,9 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use support::TestServer;
-
-/// A running tidings in a pty, with the screen as a terminal would show it.
-struct Reader {
-    screen: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-}
-
-impl Reader {
-    fn start(
-        data_dir: &std::path::Path,
-        config: &std::path::Path,
-        browser: &std::path::Path,
-    ) -> Reader {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 40,
-                cols: 120,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_tidings"));
-        command.arg("--data-dir");
-        command.arg(data_dir);
-        command.arg("--config");
-        command.arg(config);
-        command.env("TERM", "xterm-256color");
-        command.env_remove("NO_COLOR");
-        command.env("BROWSER", format!("{} %s", browser.display()));
-        let child = pty.slave.spawn_command(command).unwrap();
-        drop(pty.slave);
-        let mut output = pty.master.try_clone_reader().unwrap();
-        let writer = pty.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(
-            std::num::NonZero::new(40).unwrap(),
-            std::num::NonZero::new(120).unwrap(),
-            0,
-        )));
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let (screen2, raw2) = (screen.clone(), raw.clone());
-        std::thread::spawn(move || {
-            let _master = pty.master; // closing it early would hang up the child
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = output.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                screen2.lock().unwrap().process(&buf[..n]);
-                raw2.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Reader {
-            screen,
-            raw,
-            writer,
-            child,
-        }
-    }
-
-    fn contents(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
-    }
-
-    /// Waits until the screen shows `text`.
-    fn expect(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if self.contents().contains(text) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!(
-            "the screen never showed {text:?}; it shows:\n{}",
-            self.contents()
-        );
-    }
-
-    fn keys(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-        // One key at a time, as typed.
-        std::thread::sleep(Duration::from_millis(60));
-    }
-
-    fn wait_for_exit(&mut self) -> portable_pty::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        panic!(
-            "tidings did not quit; the screen shows:\n{}",
-            self.contents()
-        );
-    }
-}
+use support::{Reader, TestServer};
 
 #[test]
 fn subscribe_by_keyboard_see_the_articles_arrive_open_one_and_quit() {
@@ -178,13 +73,12 @@ fn subscribe_by_keyboard_see_the_articles_arrive_open_one_and_quit() {
     reader.keys("q");
     let status = reader.wait_for_exit();
     assert!(status.success(), "{status:?}");
-    let raw = reader.raw.lock().unwrap();
+    let raw = reader.raw();
     let tail = String::from_utf8_lossy(&raw[raw.len().saturating_sub(200)..]).into_owned();
     assert!(
         tail.contains("\u{1b}[?1049l"),
         "left the alternate screen: {tail:?}"
     );
-    drop(raw);
 
     // The subscription and the read state are in the cache for the next start.
     let list = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))

@@ -610,3 +610,114 @@ fn write_atomic_takes_only_plain_file_names() {
     }
     assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);
 }
+
+/// Hostile URLs (traversal plain, percent-encoded and with backslashes,
+/// absolute paths, NUL, Unicode, bidi controls, very long), the listed ones
+/// and a few thousand made from their pieces by a seeded generator: every
+/// name stays two plain components under the image directory, each within
+/// the 255 bytes a file system allows, and a write lands inside it.
+#[test]
+fn file_names_of_hostile_urls_stay_inside_the_image_dir() {
+    const PIECES: &[&str] = &[
+        "../",
+        "..\\",
+        "..",
+        "%2e%2e%2f",
+        "%2E%2E%5C",
+        "..%2f",
+        "%252e%252e%252f",
+        "/",
+        "\\",
+        "//",
+        "C:\\",
+        "~/",
+        "\0",
+        "%00",
+        "é",
+        "😀",
+        "\u{202e}",
+        "\u{1b}]0;x\u{7}",
+        "?",
+        "#",
+        ".png",
+        "etc/passwd",
+        "http://",
+        "file:///",
+        " ",
+        "\n",
+        ".",
+    ];
+    let mut urls: Vec<String> = [
+        "https://x.example/../../../../etc/passwd",
+        "https://x.example/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "https://x.example/..\\..\\windows\\win.ini",
+        "file:///etc/passwd",
+        "/etc/passwd",
+        "../../etc/passwd",
+        "",
+        ".",
+        "..",
+        "https://x.example/\u{202e}gnp.exe",
+        "https://x.example/ünïcødé/图片.png",
+    ]
+    .iter()
+    .map(|u| u.to_string())
+    .collect();
+    urls.push(format!("https://x.example/{}", "a".repeat(100_000)));
+    urls.push(format!("https://x.example/{}", "../".repeat(10_000)));
+    // splitmix64: the same "random" URLs on every run.
+    let mut state = 0x5eed_u64;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    for _ in 0..3000 {
+        let pieces = 1 + next() % 40;
+        let url: String = (0..pieces)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect();
+        urls.push(url);
+    }
+
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("images");
+    let kinds = [
+        ImageKind::Png,
+        ImageKind::Jpeg,
+        ImageKind::Gif,
+        ImageKind::Webp,
+        ImageKind::Svg,
+    ];
+    for (i, url) in urls.iter().enumerate() {
+        let kind = kinds[i % kinds.len()];
+        let name = file_name(url, kind);
+        let components: Vec<_> = Path::new(&name).components().collect();
+        assert_eq!(components.len(), 2, "{url:?} → {name:?}");
+        for component in &components {
+            let std::path::Component::Normal(part) = component else {
+                panic!("{url:?} → {name:?}: {component:?}");
+            };
+            let part = part.to_str().unwrap();
+            assert!(part.len() <= 255, "{url:?} → {name:?}");
+            assert!(
+                !part.starts_with('.')
+                    && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.'),
+                "{url:?} → {name:?}"
+            );
+        }
+        assert!(dir.join(&name).starts_with(&dir));
+        if i % 10 == 0 {
+            write_atomic(&dir, &name, b"x").unwrap();
+            assert_eq!(std::fs::read(dir.join(&name)).unwrap(), b"x");
+        }
+    }
+    // Nothing was written beside the image directory.
+    let beside: Vec<_> = std::fs::read_dir(root.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(beside, ["images"]);
+}

@@ -367,11 +367,17 @@ fn absolute_urls(html: String, base: &str) -> String {
 }
 
 /// `url` made absolute against `base`, when it is relative (no scheme).
+/// `url` is an attribute's text, so it is read with its character references
+/// decoded (`&#106;avascript:` and `&#9;javascript:` name a scheme too, and
+/// would otherwise be joined to `base` as a path), and the address is
+/// written back as attribute text.
 fn absolute(url: &str, base: &str) -> Option<String> {
+    let url = html_escape::decode_html_entities(url);
     let url = url.trim();
     (!url.is_empty() && !has_scheme(url))
         .then(|| web_url(url, base))
         .flatten()
+        .map(|url| html_escape::encode_quoted_attribute(&url).into_owned())
 }
 
 /// Whether an address starts with a scheme (`https:`, `mailto:`, `data:`

@@ -79,6 +79,44 @@ fn relative_links_resolve_against_the_feed_and_file_links_are_dropped() {
     assert_eq!(feed.articles[1].link, None);
 }
 
+/// A body's links are attribute text: a scheme hidden behind a character
+/// reference is still a scheme, so `javascript:` links stay as written (and
+/// are shown as text) instead of becoming addresses on the feed's host; a
+/// relative link's references are decoded once and written back escaped.
+#[test]
+fn body_links_with_a_scheme_behind_a_character_reference_are_not_made_web_addresses() {
+    let body = concat!(
+        r#"<a href="&#106;avascript:alert(1)">a</a>"#,
+        r#"<a href=" &#x09;javascript:alert(2)">b</a>"#,
+        r#"<a href="javascript&#58;alert(3)">c</a>"#,
+        r#"<a href="data&colon;text/html,x">d</a>"#,
+        r#"<a href="rel?a=1&amp;copy=2&amp;q='x'">e</a>"#,
+        r#"<img src="&#47;img/a.png">"#,
+    );
+    let doc = format!(
+        "<rss version=\"2.0\"><channel><title>t</title><item><title>a</title><guid>1</guid><description>{}</description></item></channel></rss>",
+        html_escape::encode_text(body)
+    );
+    let feed = parse_feed(doc.as_bytes(), None, BASE).unwrap();
+    let html = feed.articles[0].summary.as_deref().unwrap();
+    for kept in [
+        r#""&#106;avascript:alert(1)""#,
+        r#"" &#x09;javascript:alert(2)""#,
+        r#""javascript&#58;alert(3)""#,
+        r#""data&colon;text/html,x""#,
+    ] {
+        assert!(html.contains(kept), "{kept} in {html}");
+    }
+    assert!(
+        html.contains(r#""http://example.test/rel?a=1&amp;copy=2&amp;q=%27x%27""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#""http://example.test/img/a.png""#),
+        "{html}"
+    );
+}
+
 #[test]
 fn html_pages_are_not_feeds() {
     let err = parse_feed(b"<!DOCTYPE html><html><body>hi</body></html>", None, BASE).unwrap_err();

@@ -4,15 +4,16 @@
 //! bomb, an HTML page that announces a feed)
 //! and a directory of files (the seed blog), and records every request so that
 //! tests can assert what tidings sent. It runs on its own runtime, so both
-//! plain and async tests can use it.
+//! plain and async tests can use it. [`Reader`] runs the real binary in a
+//! pseudo-terminal and keeps both the screen and every byte it wrote.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Path as UrlPath, State};
@@ -20,6 +21,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::StreamExt;
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 pub const FEED_V1: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Local News</title><link>http://local.test/</link><ttl>5</ttl>
@@ -435,4 +437,152 @@ pub fn translator_cases(dir: &Path) -> Vec<(PathBuf, PathBuf)> {
         }
     }
     cases
+}
+
+/// A running tidings in a pty, with the screen as a terminal would show it.
+pub struct Reader {
+    screen: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    output: std::thread::JoinHandle<()>,
+}
+
+impl Reader {
+    pub fn start(
+        data_dir: &std::path::Path,
+        config: &std::path::Path,
+        browser: &std::path::Path,
+    ) -> Reader {
+        Reader::run(data_dir, config, browser, &[])
+    }
+
+    /// `tidings ARGS` in the pty: a command as it runs on a terminal.
+    pub fn run(
+        data_dir: &std::path::Path,
+        config: &std::path::Path,
+        browser: &std::path::Path,
+        args: &[&str],
+    ) -> Reader {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 40,
+                cols: 120,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_tidings"));
+        command.arg("--data-dir");
+        command.arg(data_dir);
+        command.arg("--config");
+        command.arg(config);
+        command.args(args);
+        command.env("TERM", "xterm-256color");
+        command.env_remove("NO_COLOR");
+        command.env("BROWSER", format!("{} %s", browser.display()));
+        let child = pty.slave.spawn_command(command).unwrap();
+        drop(pty.slave);
+        let mut output = pty.master.try_clone_reader().unwrap();
+        let writer = pty.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZero::new(40).unwrap(),
+            std::num::NonZero::new(120).unwrap(),
+            0,
+        )));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (screen2, raw2) = (screen.clone(), raw.clone());
+        let output = std::thread::spawn(move || {
+            let _master = pty.master; // closing it early would hang up the child
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = output.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                screen2.lock().unwrap().process(&buf[..n]);
+                raw2.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Reader {
+            screen,
+            raw,
+            writer,
+            child,
+            output,
+        }
+    }
+
+    /// Every byte tidings wrote to the terminal so far.
+    pub fn raw(&self) -> Vec<u8> {
+        self.raw.lock().unwrap().clone()
+    }
+
+    /// Every byte tidings wrote, once it has quit: waits (with a deadline)
+    /// until the terminal has given its last output.
+    pub fn all_output(&mut self) -> Vec<u8> {
+        self.wait_for_exit();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.output.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.raw()
+    }
+
+    pub fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen shows `text`.
+    pub fn expect(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.contents().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "the screen never showed {text:?}; it shows:\n{}",
+            self.contents()
+        );
+    }
+
+    /// Waits until the screen shows one of `texts` not yet in `seen` and
+    /// returns it; `None` when none shows within a few seconds.
+    pub fn wait_for_any(&self, texts: &[&str], seen: &[String]) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            let contents = self.contents();
+            if let Some(found) = texts
+                .iter()
+                .find(|t| contents.contains(**t) && !seen.iter().any(|s| s == **t))
+            {
+                return Some(found.to_string());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn keys(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        // One key at a time, as typed.
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    pub fn wait_for_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        panic!(
+            "tidings did not quit; the screen shows:\n{}",
+            self.contents()
+        );
+    }
 }
