@@ -379,9 +379,15 @@ impl Refresher {
                 return;
             }
         };
-        if let Err(e) = outcome {
-            tracing::error!("refresh aborted: {e}");
-            let _ = progress.send(Progress::Aborted(e.to_string()));
+        drop(_lock);
+        match outcome {
+            Ok(stats) => {
+                let _ = progress.send(Progress::Finished(stats));
+            }
+            Err(e) => {
+                tracing::error!("refresh aborted: {e}");
+                let _ = progress.send(Progress::Aborted(e.to_string()));
+            }
         }
     }
 }

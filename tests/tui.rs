@@ -164,7 +164,14 @@ fn the_reader_and_two_cron_refreshes_at_once_lose_nothing_and_show_the_new_artic
         .map(|child| child.wait_with_output().unwrap())
         .collect();
     let succeeded = outcomes.iter().filter(|o| o.status.success()).count();
-    assert!(succeeded >= 1, "one of the cron runs refreshes");
+    assert!(
+        succeeded >= 1,
+        "one of the cron runs refreshes: {:?}",
+        outcomes
+            .iter()
+            .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+            .collect::<Vec<_>>()
+    );
     for out in outcomes.iter().filter(|o| !o.status.success()) {
         let said = String::from_utf8_lossy(&out.stderr);
         assert!(

@@ -35,7 +35,7 @@ use super::stages::{Fetched, fetch_feed, parse_document};
 use super::writer::{WriterJob, write_fetched};
 use super::{Command, Progress, Refresher};
 use crate::fetch::Response;
-use crate::model::{ArticleId, FeedId, ImageStats};
+use crate::model::{ArticleId, FeedId, ImageStats, RunStats};
 use crate::store::{FetchTarget, ImageOutcome, StoreError};
 
 /// Image downloads in flight at most while some feed's articles are not stored yet.
@@ -119,6 +119,8 @@ impl Stages {
 impl Refresher {
     /// One refresh run: the `named` feeds (or all), only those due when
     /// `due_only`; a feed whose answer is in `answered` is not asked again.
+    /// Its statistics, for the caller to report once it has let go of the
+    /// run lock (so that whoever sees the run finished can start the next).
     pub(super) async fn try_run(
         &mut self,
         named: Option<Vec<FeedId>>,
@@ -126,7 +128,7 @@ impl Refresher {
         answered: HashMap<FeedId, Response>,
         progress: &mpsc::UnboundedSender<Progress>,
         mut inbox: Option<&mut Inbox<'_>>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<RunStats, StoreError> {
         let started = Instant::now();
         let started_at_ms = self.clock.now_ms();
         let now = self.clock.now_secs();
@@ -308,8 +310,7 @@ impl Refresher {
             tracing::warn!("image cache eviction failed: {e}");
         }
         self.store = Some(store);
-        let _ = progress.send(Progress::Finished(outcome?));
-        Ok(())
+        outcome
     }
 
     /// Starts every job the scheduler allows now. Until every article is
