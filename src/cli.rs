@@ -84,8 +84,16 @@ pub enum CliCommand {
     },
     /// List feeds with unread/total counts and the last fetch.
     List,
-    /// Unsubscribe from a feed (its articles go too).
-    Remove { feed: String },
+    /// Unsubscribe from a feed. Its articles go too, but for the starred
+    /// ones: those are kept, under "Saved" in the reader (and in the JSON
+    /// export), unless --drop-starred. A saved feed's kept articles go with
+    /// --drop-starred.
+    Remove {
+        feed: String,
+        /// Delete the feed's starred articles too.
+        #[arg(long)]
+        drop_starred: bool,
+    },
     /// Full-text search over titles and bodies, best matches first.
     Search {
         #[arg(required = true)]
@@ -141,7 +149,7 @@ pub async fn run(
     paths: &Paths,
     config: Config,
 ) -> anyhow::Result<()> {
-    match command {
+    let outcome = match command {
         CliCommand::Add {
             url,
             tags,
@@ -155,11 +163,17 @@ pub async fn run(
             refresh(paths, config, ids, quiet, wait).await
         }
         CliCommand::List => list(&store),
-        CliCommand::Remove { feed } => remove(&mut store, &feed),
+        CliCommand::Remove { feed, drop_starred } => remove(&mut store, &feed, drop_starred),
         CliCommand::Search { query, limit } => search(&store, &query.join(" "), limit),
         CliCommand::Stats { format } => stats(&store, format),
         CliCommand::Images { action } => images(&mut store, paths, &config, action),
+    };
+    // Whatever the command wrote (or a refresh wrote through its own
+    // connection) leaves no log behind: the WAL is copied in and truncated.
+    if let Err(e) = store.truncate_wal() {
+        tracing::warn!("cannot truncate the WAL: {e}");
     }
+    outcome
 }
 
 fn resolve_feeds(store: &Store, names: &[String]) -> anyhow::Result<Option<Vec<FeedId>>> {

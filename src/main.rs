@@ -48,8 +48,9 @@ fn try_main(cli: Cli) -> anyhow::Result<()> {
         .create_dirs()
         .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
     let _log_guard = init_logging(&paths);
-    let store = Store::open(&paths.database)
+    let mut store = Store::open(&paths.database)
         .with_context(|| format!("cannot open {}", paths.database.display()))?;
+    tidings::subscriptions::keep_backup(&mut store, paths.subscriptions_backup())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

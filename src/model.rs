@@ -188,6 +188,8 @@ pub struct Feed {
     pub description: Option<String>,
     pub tags: Vec<String>,
     pub gone: bool,
+    /// Unsubscribed from, kept for its starred articles (listed under "Saved").
+    pub saved: bool,
 }
 
 impl Feed {

@@ -1,7 +1,7 @@
 //! Subscription lists in and out: OPML 2.0 (folders ↔ tags) and newsboat's
 //! `urls` file on import, detected from the content; OPML and the JSON export
-//! (every feed with its cached articles) on export; and the welcome feed a
-//! first start subscribes to.
+//! (every feed with its cached articles) on export; the OPML backup kept
+//! beside the database; and the welcome feed a first start subscribes to.
 //!
 //! Imported text is untrusted: titles and tags are sanitised, and only web
 //! addresses are accepted. newsboat's `exec:`, `filter:` and `query:` entries,
@@ -282,6 +282,45 @@ pub fn write_opml(out: &mut impl Write, feeds: &[Feed]) -> std::io::Result<()> {
     writeln!(out, "  </body>\n</opml>")
 }
 
+/// Rewrites the OPML backup of the subscriptions at `path` atomically: the
+/// list goes to a temporary file beside it, is synced, and is renamed over
+/// the old one, so a crash or a full disk leaves the last good backup whole.
+pub fn write_backup(path: &std::path::Path, feeds: &[Feed]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&temp)?);
+        write_opml(&mut out, feeds)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
+
+/// Keeps the OPML backup at `path` in step with the store's subscriptions
+/// from now on (and writes it now if it is missing). A backup that cannot be
+/// written is logged: the change it follows has been made all the same.
+pub fn keep_backup(store: &mut Store, path: std::path::PathBuf) -> anyhow::Result<()> {
+    let missing = !path.exists();
+    let write = move |feeds: &[Feed]| {
+        if let Err(e) = write_backup(&path, feeds) {
+            tracing::warn!("cannot write the backup {}: {e}", path.display());
+        }
+    };
+    if missing {
+        let feeds = store.feeds()?;
+        if !feeds.is_empty() {
+            write(&feeds);
+        }
+    }
+    store.on_subscriptions_changed(Box::new(write));
+    Ok(())
+}
+
 /// One feed of the JSON export (`{"feeds": [...]}`), as the README documents it.
 #[derive(Debug, Serialize)]
 pub struct ExportFeed<'a> {
@@ -290,6 +329,8 @@ pub struct ExportFeed<'a> {
     pub site_url: Option<&'a str>,
     pub description: Option<&'a str>,
     pub tags: &'a [String],
+    /// Unsubscribed from, kept for its starred articles.
+    pub saved: bool,
     pub articles: Vec<ExportArticle<'a>>,
 }
 
@@ -318,6 +359,7 @@ impl<'a> ExportFeed<'a> {
             site_url: feed.site_url.as_deref(),
             description: feed.description.as_deref(),
             tags: &feed.tags,
+            saved: feed.saved,
             articles: articles.iter().map(ExportArticle::new).collect(),
         }
     }
@@ -406,6 +448,7 @@ mod tests {
             description: None,
             tags: tags.iter().map(|t| t.to_string()).collect(),
             gone: false,
+            saved: false,
         };
         let feeds = vec![
             feed(1, "http://a.test/1?x=1&y=2", &[]),

@@ -7,7 +7,7 @@ use ratatui::layout::Position;
 
 use super::{
     ARTICLE_HEADER_LINES, App, DisplayRow, Effect, FeedEntry, Focus, OpenArticle, Overlay, Prompt,
-    PromptKind, StatsView,
+    PromptKind, StatsView, Unsubscribe,
 };
 use crate::config::MarkRead;
 use crate::keys::Action;
@@ -113,10 +113,15 @@ impl App {
             }
             Action::Unsubscribe => {
                 if let Some(row) = self.feeds.selected_feed() {
-                    self.overlay = Some(Overlay::ConfirmUnsubscribe(
-                        row.feed.id,
-                        row.feed.display_name().to_string(),
-                    ));
+                    let (feed, saved) = (row.feed.id, row.feed.saved);
+                    let name = row.feed.display_name().to_string();
+                    let starred = self.store.starred_count(feed)?;
+                    self.overlay = Some(Overlay::ConfirmUnsubscribe(Unsubscribe {
+                        feed,
+                        name,
+                        starred,
+                        saved,
+                    }));
                 } else {
                     self.notify("select a feed in the feed list to unsubscribe".into(), true);
                 }
