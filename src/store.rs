@@ -40,7 +40,7 @@ const MIGRATIONS: &[&str] = &[
 pub enum StoreError {
     #[error("the database is locked by another process (is a refresh running?); try again shortly")]
     Locked,
-    #[error("the database file is damaged ({0}); move it aside to start afresh")]
+    #[error("the database file is damaged ({0}); see `tidings repair`")]
     Corrupt(String),
     #[error("the disk is full: the database could not be written")]
     DiskFull,
@@ -499,6 +499,7 @@ fn feed_from_row(r: &rusqlite::Row) -> rusqlite::Result<Feed> {
 mod articles;
 mod images;
 mod reader;
+pub mod repair;
 mod stats;
 mod subscriptions;
 

@@ -59,6 +59,17 @@ pub fn parse_import(text: &str) -> Result<ImportList, ImportError> {
 /// is a folder, and each folder level becomes a tag (as newsboat does), as do
 /// the comma-separated names of a `category` attribute.
 pub fn parse_opml(text: &str) -> Result<ImportList, ImportError> {
+    read_opml(text, false)
+}
+
+/// tidings' own backup (see [`write_backup`]): OPML that may also hold the
+/// local files and the welcome feed you subscribed to, which an import from
+/// anywhere else skips. Commands stay refused.
+pub fn parse_backup(text: &str) -> Result<ImportList, ImportError> {
+    read_opml(text.trim_start_matches('\u{feff}').trim_start(), true)
+}
+
+fn read_opml(text: &str, own: bool) -> Result<ImportList, ImportError> {
     let mut reader = quick_xml::Reader::from_str(text);
     let mut list = ImportList::default();
     // One entry per open <outline>: the folder name it adds, if any.
@@ -116,7 +127,7 @@ pub fn parse_opml(text: &str) -> Result<ImportList, ImportError> {
                 let title = ["title", "text"]
                     .iter()
                     .find_map(|k| attrs.get(*k).filter(|v| !v.is_empty()).cloned());
-                push_subscription(&mut list, url, None, title, tags);
+                push_subscription(&mut list, url, None, title, tags, own);
                 if !is_empty {
                     folders.push(None);
                 }
@@ -155,7 +166,7 @@ pub fn parse_urls(text: &str) -> ImportList {
                 tags.push(sanitize_text(word));
             }
         }
-        push_subscription(&mut list, url, title, None, tags);
+        push_subscription(&mut list, url, title, None, tags, false);
     }
     list
 }
@@ -166,6 +177,7 @@ fn push_subscription(
     title: Option<String>,
     feed_title: Option<String>,
     tags: Vec<String>,
+    own: bool,
 ) {
     let url = sanitize_text(url.trim());
     let lower = url.to_ascii_lowercase();
@@ -174,6 +186,8 @@ fn push_subscription(
         .any(|p| lower.starts_with(p))
     {
         Some("runs a command or a query: tidings never does")
+    } else if own && (lower.starts_with("file:") || url == crate::WELCOME_URL) {
+        None
     } else if !(lower.starts_with("http://") || lower.starts_with("https://")) {
         Some("not a web address")
     } else if url::Url::parse(&url).is_err() {

@@ -318,3 +318,201 @@ fn a_backup_is_written_at_start_when_there_is_none() {
         [("http://a.test/feed.xml".to_string(), vec![])]
     );
 }
+
+// ---- a damaged database: tidings repair --------------------------------------------
+
+/// Bytes that look like nothing: a fixed pseudo-random sequence.
+fn noise(n: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// The files tidings set aside in the data dir, by name.
+fn set_aside(t: &Tidings) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("tidings.db.damaged-"))
+        .collect();
+    names.sort();
+    names
+}
+
+fn assert_way_out_named(t: &Tidings, run: &Run) {
+    let command = format!("tidings --data-dir {} repair", t.path().display());
+    assert!(
+        !run.ok && run.stderr.contains("damaged") && run.stderr.contains(&command),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_database_of_random_bytes_names_the_way_out_and_repair_rebuilds_it_from_the_backup() {
+    let t = Tidings::new();
+    let local = t.path().join("local.xml");
+    std::fs::write(&local, support::FEED_V1).unwrap();
+    t.ok(&[
+        "add",
+        "--no-fetch",
+        "http://a.test/feed.xml",
+        "-t",
+        "news",
+        "-t",
+        "daily",
+    ]);
+    t.ok(&["add", "--no-fetch", "https://b.test/atom", "--title", "Bee"]);
+    t.ok(&["add", "--no-fetch", local.to_str().unwrap()]);
+    let before = t.subscribed();
+    assert_eq!(before.len(), 3);
+
+    let garbage = noise(64 * 1024);
+    std::fs::write(t.database(), &garbage).unwrap();
+    assert_way_out_named(&t, &t.run(&["list"]));
+    assert!(set_aside(&t).is_empty(), "nothing is moved unasked");
+
+    let out = t.ok(&["repair"]);
+    assert!(
+        out.contains("is damaged") && out.contains("your 3 subscriptions from"),
+        "{out}"
+    );
+    let aside = set_aside(&t);
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    let stamp = aside[0].trim_start_matches("tidings.db.damaged-");
+    assert!(
+        stamp.len() == 15
+            && stamp.as_bytes()[8] == b'T'
+            && stamp.replace('T', "").bytes().all(|b| b.is_ascii_digit()),
+        "{stamp}"
+    );
+    assert!(out.contains(&aside[0]), "{out}");
+    assert_eq!(
+        std::fs::read(t.path().join(&aside[0])).unwrap(),
+        garbage,
+        "kept untouched"
+    );
+
+    let mut after = t.subscribed();
+    after.sort();
+    let mut want = before.clone();
+    want.sort();
+    assert_eq!(after, want);
+    let list = t.ok(&["list"]);
+    assert!(
+        list.contains("[news, daily]") && list.contains("Bee"),
+        "{list}"
+    );
+    assert!(!list.contains("Welcome"), "{list}");
+    // And it is sound now.
+    assert!(t.ok(&["repair"]).contains("nothing to repair"));
+}
+
+#[test]
+fn a_truncated_database_is_repaired_and_a_refresh_brings_the_articles_back() {
+    let server = TestServer::start();
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/etag.xml")]);
+    t.ok(&["add", &server.url("/new-home.xml")]);
+    let size = std::fs::metadata(t.database()).unwrap().len();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(t.database())
+        .unwrap();
+    file.set_len(size / 2).unwrap();
+    drop(file);
+    assert_way_out_named(&t, &t.run(&["list"]));
+
+    t.ok(&["repair"]);
+    assert_eq!(set_aside(&t).len(), 1);
+    assert_eq!(t.subscribed().len(), 2);
+    t.ok(&["refresh"]);
+    assert!(t.ok(&["search", "zeppelins"]).contains("First story"));
+}
+
+#[test]
+fn without_a_backup_repair_rebuilds_from_what_the_damaged_file_still_holds() {
+    let t = Tidings::new();
+    // A feed big enough that its articles fill most of the file.
+    let items: String = (0..300)
+        .map(|i| {
+            format!(
+                "<item><title>Item {i}</title><guid>item-{i}</guid><description>{}</description></item>",
+                "words of a longer body ".repeat(40)
+            )
+        })
+        .collect();
+    let local = t.path().join("big.xml");
+    std::fs::write(
+        &local,
+        format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Big</title>{items}</channel></rss>"),
+    )
+    .unwrap();
+    t.ok(&["add", "--no-fetch", "http://a.test/feed.xml", "-t", "news"]);
+    t.ok(&["add", local.to_str().unwrap()]);
+    std::fs::remove_file(t.backup()).unwrap();
+    // Scribble over the last third of the file, where the articles are.
+    let mut bytes = std::fs::read(t.database()).unwrap();
+    let third = bytes.len() / 3;
+    let end = bytes.len();
+    bytes[end - third..].fill(0xAB);
+    std::fs::write(t.database(), bytes).unwrap();
+
+    let out = t.ok(&["repair"]);
+    assert!(
+        out.contains("is damaged") && out.contains("your 2 subscriptions from what"),
+        "{out}"
+    );
+    let list = t.ok(&["list"]);
+    assert!(
+        list.contains("http://a.test/feed.xml  [news]") && list.contains("Big"),
+        "{list}"
+    );
+    // The rebuilt list is backed up again.
+    assert!(
+        std::fs::read_to_string(t.backup())
+            .unwrap()
+            .contains("http://a.test/feed.xml")
+    );
+}
+
+#[test]
+fn repair_leaves_a_sound_or_a_newer_database_alone() {
+    let t = Tidings::new();
+    t.ok(&["add", "--no-fetch", "http://a.test/feed.xml"]);
+    let out = t.ok(&["repair"]);
+    assert!(out.contains("nothing to repair"), "{out}");
+    assert!(set_aside(&t).is_empty());
+    assert_eq!(t.subscribed(), ["http://a.test/feed.xml"]);
+
+    let conn = rusqlite::Connection::open(t.database()).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let bytes = std::fs::read(t.database()).unwrap();
+    let list = t.run(&["list"]);
+    assert!(
+        !list.ok && list.stderr.contains("newer tidings") && !list.stderr.contains("repair"),
+        "{}",
+        list.stderr
+    );
+    let repair = t.run(&["repair"]);
+    assert!(
+        !repair.ok
+            && repair.stderr.contains("not damaged")
+            && repair.stderr.contains("newer tidings"),
+        "{}",
+        repair.stderr
+    );
+    assert!(set_aside(&t).is_empty());
+    assert_eq!(
+        std::fs::read(t.database()).unwrap(),
+        bytes,
+        "a newer database is never touched"
+    );
+}
