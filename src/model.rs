@@ -190,6 +190,8 @@ pub struct Feed {
     pub gone: bool,
     /// Unsubscribed from, kept for its starred articles (listed under "Saved").
     pub saved: bool,
+    /// `title` is the user's own name for it, not the feed's.
+    pub renamed: bool,
 }
 
 impl Feed {

@@ -127,7 +127,9 @@ fn read_opml(text: &str, own: bool) -> Result<ImportList, ImportError> {
                 let title = ["title", "text"]
                     .iter()
                     .find_map(|k| attrs.get(*k).filter(|v| !v.is_empty()).cloned());
-                push_subscription(&mut list, url, None, title, tags, own);
+                // tidings' own export marks a name the user gave the feed.
+                let own_title = attrs.get("customtitle").filter(|v| !v.is_empty()).cloned();
+                push_subscription(&mut list, url, own_title, title, tags, own);
                 if !is_empty {
                     folders.push(None);
                 }
@@ -287,6 +289,10 @@ pub fn write_opml(out: &mut impl Write, feeds: &[Feed]) -> std::io::Result<()> {
         )?;
         if let Some(site) = &feed.site_url {
             write!(out, r#" htmlUrl="{}""#, escape(site.as_str()))?;
+        }
+        if feed.renamed {
+            // Read back as the user's own name, which a refresh never replaces.
+            write!(out, r#" customTitle="{title}""#)?;
         }
         writeln!(out, "/>")?;
     }
@@ -463,6 +469,7 @@ mod tests {
             tags: tags.iter().map(|t| t.to_string()).collect(),
             gone: false,
             saved: false,
+            renamed: id == 2,
         };
         let feeds = vec![
             feed(1, "http://a.test/1?x=1&y=2", &[]),
@@ -485,5 +492,12 @@ mod tests {
             .collect();
         want.sort();
         assert_eq!(got, want);
+        // The renamed one (only) comes back with the name as its own.
+        let own: Vec<_> = list
+            .subscriptions
+            .iter()
+            .filter_map(|s| Some((s.url.as_str(), s.title.as_deref()?)))
+            .collect();
+        assert_eq!(own, [("http://a.test/2", "Feed <2> & \"co\"")]);
     }
 }

@@ -418,7 +418,7 @@ fn a_database_of_random_bytes_names_the_way_out_and_repair_rebuilds_it_from_the_
 fn a_truncated_database_is_repaired_and_a_refresh_brings_the_articles_back() {
     let server = TestServer::start();
     let t = Tidings::new();
-    t.ok(&["add", &server.url("/etag.xml")]);
+    t.ok(&["add", &server.url("/etag.xml"), "--title", "My News"]);
     t.ok(&["add", &server.url("/new-home.xml")]);
     let size = std::fs::metadata(t.database()).unwrap().len();
     let file = std::fs::OpenOptions::new()
@@ -434,6 +434,12 @@ fn a_truncated_database_is_repaired_and_a_refresh_brings_the_articles_back() {
     assert_eq!(t.subscribed().len(), 2);
     t.ok(&["refresh"]);
     assert!(t.ok(&["search", "zeppelins"]).contains("First story"));
+    // The name given to a feed is still its name after the refresh.
+    let list = t.ok(&["list"]);
+    assert!(
+        list.contains("My News") && !list.contains("Local News"),
+        "{list}"
+    );
 }
 
 #[test]

@@ -94,6 +94,14 @@ impl App {
             Action::RefreshAll => return Ok(vec![Effect::Worker(Command::Refresh(None))]),
             Action::RefreshFeed => {
                 return Ok(match self.current_feed() {
+                    Some(feed) if self.feeds.is_saved(feed) => {
+                        self.notify(
+                            "a saved feed is not fetched: subscribe to it again (a) to follow it"
+                                .into(),
+                            false,
+                        );
+                        Vec::new()
+                    }
                     Some(feed) => vec![Effect::Worker(Command::Refresh(Some(vec![feed])))],
                     None => vec![Effect::Worker(Command::Refresh(None))],
                 });

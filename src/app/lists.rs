@@ -168,6 +168,13 @@ impl FeedList {
         }
     }
 
+    /// Whether a feed is a saved one (unsubscribed, starred articles kept).
+    pub fn is_saved(&self, feed: FeedId) -> bool {
+        self.entries
+            .iter()
+            .any(|e| matches!(e, FeedEntry::Feed(r) if r.feed.id == feed && r.feed.saved))
+    }
+
     /// What to call a feed on screen (empty when it is not subscribed).
     pub fn name(&self, feed: FeedId) -> &str {
         self.names.get(&feed).map_or("", String::as_str)

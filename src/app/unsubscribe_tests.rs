@@ -105,6 +105,15 @@ fn the_question_offers_to_keep_starred_articles_and_enter_keeps_them_under_saved
     assert_eq!(hits.len(), 1);
     assert!(app.store.search("compiler", 10).unwrap().is_empty());
     assert!(screen_text(&app).contains("▾ Saved"));
+    // Nothing fetches it, and `r` says why.
+    assert!(keys(&mut app, "r").is_empty());
+    assert!(
+        app.notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("a saved feed is not fetched")
+    );
 }
 
 #[test]
