@@ -42,7 +42,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     return Line::from(Span::styled(fit(&format!("▾ {tag}"), width), theme.accent));
                 }
                 FeedEntry::Saved => {
-                    let note = fit(" · unsubscribed, starred kept", width.saturating_sub(7));
+                    let note = fit(" · unsubscribed", width.saturating_sub(7));
                     return Line::from(vec![
                         Span::styled(fit("▾ Saved", width), theme.accent),
                         Span::styled(note, theme.dim),
