@@ -25,7 +25,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
 
 pub use lists::{ArticleList, FeedEntry, FeedList};
-pub use overlay::{Overlay, Prompt, PromptKind, STATS_COLUMNS, StatsView};
+pub use overlay::{Overlay, Prompt, PromptKind, STATS_COLUMNS, StatsView, Unsubscribe};
 pub use pictures::{DisplayRow, PictureKey, Pictures};
 
 use crate::config::{Config, SortOrder, UiConfig};
@@ -556,3 +556,5 @@ const NOTICE_MS: i64 = 8_000;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unsubscribe_tests;

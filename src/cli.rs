@@ -1,6 +1,7 @@
 //! The command line: clap definitions, and [`run`], which hands each headless
 //! command to its home: `subscriptions` (add, import, export, list, remove),
-//! `refresh`, and `inspect` (search, stats, images). Each works on the store
+//! `refresh`, and `inspect` (search, stats, images). `repair` is the one
+//! command that runs without an open store ([`repair`]). Each works on the store
 //! `main` opened and through the same `Refresher` the reader uses, and prints
 //! plain text meant for people (or JSON meant for scripts). Only `main`
 //! imports this module.
@@ -10,6 +11,7 @@
 
 mod inspect;
 mod refresh;
+mod repair;
 mod subscriptions;
 
 use std::path::PathBuf;
@@ -22,6 +24,7 @@ use crate::model::FeedId;
 use crate::store::Store;
 use inspect::{images, search, stats};
 use refresh::refresh;
+pub use repair::repair;
 use subscriptions::{add, export, import, list, remove};
 
 #[derive(Debug, Parser)]
@@ -84,8 +87,16 @@ pub enum CliCommand {
     },
     /// List feeds with unread/total counts and the last fetch.
     List,
-    /// Unsubscribe from a feed (its articles go too).
-    Remove { feed: String },
+    /// Unsubscribe from a feed. Its articles go too, but for the starred
+    /// ones: those are kept, under "Saved" in the reader (and in the JSON
+    /// export), unless --drop-starred. A saved feed's kept articles go with
+    /// --drop-starred.
+    Remove {
+        feed: String,
+        /// Delete the feed's starred articles too.
+        #[arg(long)]
+        drop_starred: bool,
+    },
     /// Full-text search over titles and bodies, best matches first.
     Search {
         #[arg(required = true)]
@@ -103,6 +114,10 @@ pub enum CliCommand {
         #[command(subcommand)]
         action: ImagesAction,
     },
+    /// The way out of a damaged database: keep it aside (renamed
+    /// tidings.db.damaged-TIME) and build a fresh cache with the subscriptions
+    /// of subscriptions.opml. A sound, locked or newer database is left alone.
+    Repair,
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,7 +156,7 @@ pub async fn run(
     paths: &Paths,
     config: Config,
 ) -> anyhow::Result<()> {
-    match command {
+    let outcome = match command {
         CliCommand::Add {
             url,
             tags,
@@ -155,11 +170,19 @@ pub async fn run(
             refresh(paths, config, ids, quiet, wait).await
         }
         CliCommand::List => list(&store),
-        CliCommand::Remove { feed } => remove(&mut store, &feed),
+        CliCommand::Remove { feed, drop_starred } => remove(&mut store, &feed, drop_starred),
         CliCommand::Search { query, limit } => search(&store, &query.join(" "), limit),
         CliCommand::Stats { format } => stats(&store, format),
         CliCommand::Images { action } => images(&mut store, paths, &config, action),
+        // `main` runs it before opening the store: it may have to move the file.
+        CliCommand::Repair => bail!("tidings repair runs without an open database"),
+    };
+    // Whatever the command wrote (or a refresh wrote through its own
+    // connection) leaves no log behind: the WAL is copied in and truncated.
+    if let Err(e) = store.truncate_wal() {
+        tracing::warn!("cannot truncate the WAL: {e}");
     }
+    outcome
 }
 
 fn resolve_feeds(store: &Store, names: &[String]) -> anyhow::Result<Option<Vec<FeedId>>> {

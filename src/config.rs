@@ -49,6 +49,11 @@ impl Paths {
         })
     }
 
+    /// The OPML backup of the subscriptions, beside the database.
+    pub fn subscriptions_backup(&self) -> PathBuf {
+        self.data_dir.join("subscriptions.opml")
+    }
+
     /// Where cached images live.
     pub fn image_dir(&self) -> PathBuf {
         self.cache_dir.join("images")

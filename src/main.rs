@@ -1,25 +1,52 @@
 //! Wiring only: command line → paths and config → file logging → the store →
 //! the command, or the reader.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use tidings::cli::{Cli, run};
+use tidings::cli::{Cli, CliCommand, run};
 use tidings::config::{Config, Paths};
-use tidings::store::Store;
+use tidings::store::{Store, StoreError};
 
 fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
+    let repair = repair_command(cli.data_dir.as_deref());
     match try_main(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // `tidings list | head`: the reader has all it wanted.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tidings: {e:#}");
+            if is_damage(&e) {
+                eprintln!(
+                    "To keep the damaged file aside and build a fresh cache from your \
+                     subscriptions, run:\n    {repair}"
+                );
+            }
             ExitCode::FAILURE
         }
+    }
+}
+
+fn is_damage(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|cause| matches!(cause.downcast_ref(), Some(StoreError::Corrupt(_))))
+}
+
+/// The exact `tidings repair` for the data directory this run used.
+fn repair_command(data_dir: Option<&Path>) -> String {
+    let Some(dir) = data_dir else {
+        return "tidings repair".into();
+    };
+    let dir = dir.display().to_string();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c);
+    if dir.chars().all(plain) {
+        format!("tidings --data-dir {dir} repair")
+    } else {
+        format!("tidings --data-dir '{}' repair", dir.replace('\'', r"'\''"))
     }
 }
 
@@ -48,8 +75,12 @@ fn try_main(cli: Cli) -> anyhow::Result<()> {
         .create_dirs()
         .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
     let _log_guard = init_logging(&paths);
-    let store = Store::open(&paths.database)
+    if let Some(CliCommand::Repair) = cli.command {
+        return tidings::cli::repair(&paths);
+    }
+    let mut store = Store::open(&paths.database)
         .with_context(|| format!("cannot open {}", paths.database.display()))?;
+    tidings::subscriptions::keep_backup(&mut store, paths.subscriptions_backup())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

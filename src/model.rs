@@ -188,6 +188,10 @@ pub struct Feed {
     pub description: Option<String>,
     pub tags: Vec<String>,
     pub gone: bool,
+    /// Unsubscribed from, kept for its starred articles (listed under "Saved").
+    pub saved: bool,
+    /// `title` is the user's own name for it, not the feed's.
+    pub renamed: bool,
 }
 
 impl Feed {

@@ -19,10 +19,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 
 use crate::model::{ErrorKind, Feed, FeedId, FeedListRow, FetchRecord, LastFetch, ParsedFeed};
 pub use images::{Evictable, ImageJob, ImageOutcome, ImageTotals};
+pub use subscriptions::{Removed, SubscriptionsHook};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0001_init.sql"),
@@ -31,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0004_counts_by_the_store.sql"),
     include_str!("store/migrations/0005_fetch_warnings.sql"),
     include_str!("store/migrations/0006_article_images.sql"),
+    include_str!("store/migrations/0007_saved_feeds.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.
@@ -38,7 +40,7 @@ const MIGRATIONS: &[&str] = &[
 pub enum StoreError {
     #[error("the database is locked by another process (is a refresh running?); try again shortly")]
     Locked,
-    #[error("the database file is damaged ({0}); move it aside to start afresh")]
+    #[error("the database file is damaged ({0}); see `tidings repair`")]
     Corrupt(String),
     #[error("the disk is full: the database could not be written")]
     DiskFull,
@@ -130,6 +132,8 @@ pub struct NewSubscription {
 
 pub struct Store {
     conn: Connection,
+    /// Told the subscriptions after every change to them (the OPML backup).
+    on_subscriptions_changed: Option<SubscriptionsHook>,
 }
 
 /// Runs WAL checkpoints in the background until dropped (then one last time).
@@ -177,7 +181,10 @@ impl Store {
                 r.get::<_, i64>(0)
             })?;
         }
-        let mut store = Store { conn };
+        let mut store = Store {
+            conn,
+            on_subscriptions_changed: None,
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -228,66 +235,25 @@ impl Store {
 
     // ---- subscriptions ---------------------------------------------------------
 
-    /// Subscribes to `url`; returns the feed and whether it is new. An existing
-    /// subscription keeps its state and gains the tags (and a title, if it had none).
-    pub fn add_feed(&mut self, sub: &NewSubscription) -> Result<(FeedId, bool)> {
-        let tx = self.conn.transaction()?;
-        let existing: Option<i64> = tx
-            .query_row(
-                // A feed that moved is the same subscription under its new address too.
-                "SELECT id FROM feeds WHERE url = ?1 OR fetch_url = ?1 ORDER BY url = ?1 DESC LIMIT 1",
-                [&sub.url],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let (id, new) = match existing {
-            Some(id) => {
-                tx.execute(
-                    "UPDATE feeds SET custom_title = coalesce(custom_title, ?2),
-                            feed_title = coalesce(feed_title, ?3) WHERE id = ?1",
-                    params![id, sub.title, sub.feed_title],
-                )?;
-                (id, false)
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO feeds (url, fetch_url, custom_title, feed_title, added_at, position)
-                     VALUES (?1, ?1, ?2, ?3, unixepoch(), (SELECT coalesce(max(position), 0) + 1 FROM feeds))",
-                    params![sub.url, sub.title, sub.feed_title],
-                )?;
-                (tx.last_insert_rowid(), true)
-            }
-        };
-        for tag in &sub.tags {
-            tx.execute(
-                "INSERT OR IGNORE INTO feed_tags (feed_id, tag, position)
-                 VALUES (?1, ?2, (SELECT count(*) FROM feed_tags WHERE feed_id = ?1))",
-                params![id, tag],
-            )?;
-        }
-        tx.commit()?;
-        Ok((FeedId(id), new))
-    }
-
-    /// Unsubscribes: the feed, its articles and its statistics go.
-    pub fn remove_feed(&mut self, id: FeedId) -> Result<bool> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "DELETE FROM articles_fts WHERE rowid IN (SELECT id FROM articles WHERE feed_id = ?1)",
-            [id.0],
-        )?;
-        let removed = tx.execute("DELETE FROM feeds WHERE id = ?1", [id.0])? > 0;
-        tx.commit()?;
-        Ok(removed)
-    }
-
+    /// The subscriptions, in list order (saved feeds are not subscriptions:
+    /// see [`Store::saved_feeds`]).
     pub fn feeds(&self) -> Result<Vec<Feed>> {
+        self.feeds_where(false)
+    }
+
+    /// The feeds unsubscribed from with their starred articles kept.
+    pub fn saved_feeds(&self) -> Result<Vec<Feed>> {
+        self.feeds_where(true)
+    }
+
+    fn feeds_where(&self, saved: bool) -> Result<Vec<Feed>> {
         let mut tags = self.all_tags()?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, url, fetch_url, coalesce(custom_title, feed_title), site_url, description, gone
-             FROM feeds ORDER BY position",
+            "SELECT id, url, fetch_url, coalesce(custom_title, feed_title), site_url, description, gone,
+                    saved_at IS NOT NULL, custom_title IS NOT NULL
+             FROM feeds WHERE (saved_at IS NOT NULL) = ?1 ORDER BY position",
         )?;
-        let rows = stmt.query_map([], feed_from_row)?;
+        let rows = stmt.query_map([saved], feed_from_row)?;
         let mut feeds = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         for feed in &mut feeds {
             feed.tags = tags.remove(&feed.id).unwrap_or_default();
@@ -308,39 +274,14 @@ impl Store {
         Ok(tags)
     }
 
-    /// Finds a feed by id, address, or title (exact, then a unique part of it).
+    /// Finds a subscription by id, address, or title (exact, then a unique part of it).
     pub fn find_feed(&self, query: &str) -> Result<Vec<Feed>> {
-        let feeds = self.feeds()?;
-        let q = query.trim();
-        if let Ok(id) = q.parse::<i64>()
-            && let Some(feed) = feeds.iter().find(|f| f.id.0 == id)
-        {
-            return Ok(vec![feed.clone()]);
-        }
-        let exact: Vec<Feed> = feeds
-            .iter()
-            .filter(|f| {
-                f.url == q
-                    || f.fetch_url == q
-                    || f.title
-                        .as_deref()
-                        .is_some_and(|t| t.eq_ignore_ascii_case(q))
-            })
-            .cloned()
-            .collect();
-        if !exact.is_empty() {
-            return Ok(exact);
-        }
-        let lower = q.to_lowercase();
-        Ok(feeds
-            .into_iter()
-            .filter(|f| {
-                f.url.to_lowercase().contains(&lower)
-                    || f.title
-                        .as_deref()
-                        .is_some_and(|t| t.to_lowercase().contains(&lower))
-            })
-            .collect())
+        Ok(find_in(self.feeds()?, query))
+    }
+
+    /// Finds a saved feed the way [`Store::find_feed`] finds a subscription.
+    pub fn find_saved_feed(&self, query: &str) -> Result<Vec<Feed>> {
+        Ok(find_in(self.saved_feeds()?, query))
     }
 
     /// Every feed with its unread and total counts and its last fetch. The
@@ -350,7 +291,8 @@ impl Store {
         let mut tags = self.all_tags()?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT f.id, f.url, f.fetch_url, coalesce(f.custom_title, f.feed_title), f.site_url,
-                    f.description, f.gone, f.unread_count, f.article_count,
+                    f.description, f.gone, f.saved_at IS NOT NULL, f.custom_title IS NOT NULL,
+                    f.unread_count, f.article_count,
                     l.started_at_ms, l.http_status, l.not_modified, l.error_kind, l.error_message,
                     l.warning
              FROM feeds f
@@ -359,23 +301,23 @@ impl Store {
              ORDER BY f.position",
         )?;
         let rows = stmt.query_map([], |r| {
-            let last_fetch = match r.get::<_, Option<i64>>(9)? {
+            let last_fetch = match r.get::<_, Option<i64>>(11)? {
                 Some(started_at_ms) => Some(LastFetch {
                     started_at_ms,
-                    http_status: r.get(10)?,
-                    not_modified: r.get(11)?,
+                    http_status: r.get(12)?,
+                    not_modified: r.get(13)?,
                     error_kind: r
-                        .get::<_, Option<String>>(12)?
+                        .get::<_, Option<String>>(14)?
                         .map(|k| ErrorKind::parse(&k)),
-                    error_message: r.get(13)?,
-                    warning: r.get(14)?,
+                    error_message: r.get(15)?,
+                    warning: r.get(16)?,
                 }),
                 None => None,
             };
             Ok(FeedListRow {
                 feed: feed_from_row(r)?,
-                unread: r.get(7)?,
-                total: r.get(8)?,
+                unread: r.get(9)?,
+                total: r.get(10)?,
                 last_fetch,
             })
         })?;
@@ -391,7 +333,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, coalesce(custom_title, feed_title, url), fetch_url, etag, last_modified,
                     next_fetch_at, retry_after_until, gone
-             FROM feeds ORDER BY position",
+             FROM feeds WHERE saved_at IS NULL ORDER BY position",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(FetchTarget {
@@ -450,6 +392,14 @@ impl Store {
         }
     }
 
+    /// Copies the whole WAL into the database and truncates it, for a
+    /// command to call when it is done writing: the log of even a small run
+    /// otherwise stays on disk at its largest while a reader keeps the
+    /// database open. Gives up at once when a reader holds an old snapshot.
+    pub fn truncate_wal(&self) -> Result<()> {
+        self.keep_wal_under(0)
+    }
+
     /// Moves this connection's WAL checkpoints to a thread of their own, with
     /// its own connection, for as long as the returned guard lives. The refresh
     /// worker's single writer then never stops to copy pages into the database
@@ -496,8 +446,43 @@ impl Store {
     }
 }
 
-/// A feed from the first seven columns of a row: id, url, fetch_url, title,
-/// site_url, description, gone (tags are added by the caller).
+/// The feeds of `feeds` that `query` names: by id, address, or title (exact,
+/// then a part of it).
+fn find_in(feeds: Vec<Feed>, query: &str) -> Vec<Feed> {
+    let q = query.trim();
+    if let Ok(id) = q.parse::<i64>()
+        && let Some(feed) = feeds.iter().find(|f| f.id.0 == id)
+    {
+        return vec![feed.clone()];
+    }
+    let exact: Vec<Feed> = feeds
+        .iter()
+        .filter(|f| {
+            f.url == q
+                || f.fetch_url == q
+                || f.title
+                    .as_deref()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(q))
+        })
+        .cloned()
+        .collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    let lower = q.to_lowercase();
+    feeds
+        .into_iter()
+        .filter(|f| {
+            f.url.to_lowercase().contains(&lower)
+                || f.title
+                    .as_deref()
+                    .is_some_and(|t| t.to_lowercase().contains(&lower))
+        })
+        .collect()
+}
+
+/// A feed from the first nine columns of a row: id, url, fetch_url, title,
+/// site_url, description, gone, saved, renamed (tags are added by the caller).
 fn feed_from_row(r: &rusqlite::Row) -> rusqlite::Result<Feed> {
     Ok(Feed {
         id: FeedId(r.get(0)?),
@@ -508,13 +493,19 @@ fn feed_from_row(r: &rusqlite::Row) -> rusqlite::Result<Feed> {
         description: r.get(5)?,
         tags: Vec::new(),
         gone: r.get(6)?,
+        saved: r.get(7)?,
+        renamed: r.get(8)?,
     })
 }
 
 mod articles;
 mod images;
 mod reader;
+pub mod repair;
 mod stats;
+mod subscriptions;
 
+#[cfg(test)]
+mod subscription_tests;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! Subscription lists in and out: OPML 2.0 (folders ↔ tags) and newsboat's
 //! `urls` file on import, detected from the content; OPML and the JSON export
-//! (every feed with its cached articles) on export; and the welcome feed a
-//! first start subscribes to.
+//! (every feed with its cached articles) on export; the OPML backup kept
+//! beside the database; and the welcome feed a first start subscribes to.
 //!
 //! Imported text is untrusted: titles and tags are sanitised, and only web
 //! addresses are accepted. newsboat's `exec:`, `filter:` and `query:` entries,
@@ -59,6 +59,17 @@ pub fn parse_import(text: &str) -> Result<ImportList, ImportError> {
 /// is a folder, and each folder level becomes a tag (as newsboat does), as do
 /// the comma-separated names of a `category` attribute.
 pub fn parse_opml(text: &str) -> Result<ImportList, ImportError> {
+    read_opml(text, false)
+}
+
+/// tidings' own backup (see [`write_backup`]): OPML that may also hold the
+/// local files and the welcome feed you subscribed to, which an import from
+/// anywhere else skips. Commands stay refused.
+pub fn parse_backup(text: &str) -> Result<ImportList, ImportError> {
+    read_opml(text.trim_start_matches('\u{feff}').trim_start(), true)
+}
+
+fn read_opml(text: &str, own: bool) -> Result<ImportList, ImportError> {
     let mut reader = quick_xml::Reader::from_str(text);
     let mut list = ImportList::default();
     // One entry per open <outline>: the folder name it adds, if any.
@@ -116,7 +127,9 @@ pub fn parse_opml(text: &str) -> Result<ImportList, ImportError> {
                 let title = ["title", "text"]
                     .iter()
                     .find_map(|k| attrs.get(*k).filter(|v| !v.is_empty()).cloned());
-                push_subscription(&mut list, url, None, title, tags);
+                // tidings' own export marks a name the user gave the feed.
+                let own_title = attrs.get("customtitle").filter(|v| !v.is_empty()).cloned();
+                push_subscription(&mut list, url, own_title, title, tags, own);
                 if !is_empty {
                     folders.push(None);
                 }
@@ -155,7 +168,7 @@ pub fn parse_urls(text: &str) -> ImportList {
                 tags.push(sanitize_text(word));
             }
         }
-        push_subscription(&mut list, url, title, None, tags);
+        push_subscription(&mut list, url, title, None, tags, false);
     }
     list
 }
@@ -166,6 +179,7 @@ fn push_subscription(
     title: Option<String>,
     feed_title: Option<String>,
     tags: Vec<String>,
+    own: bool,
 ) {
     let url = sanitize_text(url.trim());
     let lower = url.to_ascii_lowercase();
@@ -174,6 +188,8 @@ fn push_subscription(
         .any(|p| lower.starts_with(p))
     {
         Some("runs a command or a query: tidings never does")
+    } else if own && (lower.starts_with("file:") || url == crate::WELCOME_URL) {
+        None
     } else if !(lower.starts_with("http://") || lower.starts_with("https://")) {
         Some("not a web address")
     } else if url::Url::parse(&url).is_err() {
@@ -274,12 +290,55 @@ pub fn write_opml(out: &mut impl Write, feeds: &[Feed]) -> std::io::Result<()> {
         if let Some(site) = &feed.site_url {
             write!(out, r#" htmlUrl="{}""#, escape(site.as_str()))?;
         }
+        if feed.renamed {
+            // Read back as the user's own name, which a refresh never replaces.
+            write!(out, r#" customTitle="{title}""#)?;
+        }
         writeln!(out, "/>")?;
     }
     while open.pop().is_some() {
         writeln!(out, "{}</outline>", "  ".repeat(open.len() + 2))?;
     }
     writeln!(out, "  </body>\n</opml>")
+}
+
+/// Rewrites the OPML backup of the subscriptions at `path` atomically: the
+/// list goes to a temporary file beside it, is synced, and is renamed over
+/// the old one, so a crash or a full disk leaves the last good backup whole.
+pub fn write_backup(path: &std::path::Path, feeds: &[Feed]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&temp)?);
+        write_opml(&mut out, feeds)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
+
+/// Keeps the OPML backup at `path` in step with the store's subscriptions
+/// from now on (and writes it now if it is missing). A backup that cannot be
+/// written is logged: the change it follows has been made all the same.
+pub fn keep_backup(store: &mut Store, path: std::path::PathBuf) -> anyhow::Result<()> {
+    let missing = !path.exists();
+    let write = move |feeds: &[Feed]| {
+        if let Err(e) = write_backup(&path, feeds) {
+            tracing::warn!("cannot write the backup {}: {e}", path.display());
+        }
+    };
+    if missing {
+        let feeds = store.feeds()?;
+        if !feeds.is_empty() {
+            write(&feeds);
+        }
+    }
+    store.on_subscriptions_changed(Box::new(write));
+    Ok(())
 }
 
 /// One feed of the JSON export (`{"feeds": [...]}`), as the README documents it.
@@ -290,6 +349,8 @@ pub struct ExportFeed<'a> {
     pub site_url: Option<&'a str>,
     pub description: Option<&'a str>,
     pub tags: &'a [String],
+    /// Unsubscribed from, kept for its starred articles.
+    pub saved: bool,
     pub articles: Vec<ExportArticle<'a>>,
 }
 
@@ -318,6 +379,7 @@ impl<'a> ExportFeed<'a> {
             site_url: feed.site_url.as_deref(),
             description: feed.description.as_deref(),
             tags: &feed.tags,
+            saved: feed.saved,
             articles: articles.iter().map(ExportArticle::new).collect(),
         }
     }
@@ -406,6 +468,8 @@ mod tests {
             description: None,
             tags: tags.iter().map(|t| t.to_string()).collect(),
             gone: false,
+            saved: false,
+            renamed: id == 2,
         };
         let feeds = vec![
             feed(1, "http://a.test/1?x=1&y=2", &[]),
@@ -428,5 +492,12 @@ mod tests {
             .collect();
         want.sort();
         assert_eq!(got, want);
+        // The renamed one (only) comes back with the name as its own.
+        let own: Vec<_> = list
+            .subscriptions
+            .iter()
+            .filter_map(|s| Some((s.url.as_str(), s.title.as_deref()?)))
+            .collect();
+        assert_eq!(own, [("http://a.test/2", "Feed <2> & \"co\"")]);
     }
 }

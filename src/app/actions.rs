@@ -7,7 +7,7 @@ use ratatui::layout::Position;
 
 use super::{
     ARTICLE_HEADER_LINES, App, DisplayRow, Effect, FeedEntry, Focus, OpenArticle, Overlay, Prompt,
-    PromptKind, StatsView,
+    PromptKind, StatsView, Unsubscribe,
 };
 use crate::config::MarkRead;
 use crate::keys::Action;
@@ -94,6 +94,14 @@ impl App {
             Action::RefreshAll => return Ok(vec![Effect::Worker(Command::Refresh(None))]),
             Action::RefreshFeed => {
                 return Ok(match self.current_feed() {
+                    Some(feed) if self.feeds.is_saved(feed) => {
+                        self.notify(
+                            "a saved feed is not fetched: subscribe to it again (a) to follow it"
+                                .into(),
+                            false,
+                        );
+                        Vec::new()
+                    }
                     Some(feed) => vec![Effect::Worker(Command::Refresh(Some(vec![feed])))],
                     None => vec![Effect::Worker(Command::Refresh(None))],
                 });
@@ -113,10 +121,15 @@ impl App {
             }
             Action::Unsubscribe => {
                 if let Some(row) = self.feeds.selected_feed() {
-                    self.overlay = Some(Overlay::ConfirmUnsubscribe(
-                        row.feed.id,
-                        row.feed.display_name().to_string(),
-                    ));
+                    let (feed, saved) = (row.feed.id, row.feed.saved);
+                    let name = row.feed.display_name().to_string();
+                    let starred = self.store.starred_count(feed)?;
+                    self.overlay = Some(Overlay::ConfirmUnsubscribe(Unsubscribe {
+                        feed,
+                        name,
+                        starred,
+                        saved,
+                    }));
                 } else {
                     self.notify("select a feed in the feed list to unsubscribe".into(), true);
                 }

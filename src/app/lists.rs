@@ -1,5 +1,5 @@
 //! The two lists of the reader: the feed list (virtual entries, then feeds
-//! grouped by tag) and the article list, which holds only a window of rows
+//! grouped by tag, then the saved feeds under "Saved") and the article list, which holds only a window of rows
 //! around its cursor and asks the store for another window when the cursor
 //! leaves it. Both keep the cursor on the same item when the data under them
 //! changes (a refresh adds articles above it, another feed gets new unread).
@@ -23,6 +23,9 @@ pub enum FeedEntry {
     },
     /// A tag's heading; the feeds under it follow. Never selected.
     Tag(String),
+    /// The heading of the saved feeds (unsubscribed from, their starred
+    /// articles kept), which follow it, last in the list. Never selected.
+    Saved,
     /// Boxed: a row with its last fetch is ten times the size of the others.
     Feed(Box<FeedListRow>),
 }
@@ -32,7 +35,7 @@ impl FeedEntry {
         match self {
             FeedEntry::Unread { .. } => Some(ArticleSource::Unread),
             FeedEntry::Starred { .. } => Some(ArticleSource::Starred),
-            FeedEntry::Tag(_) => None,
+            FeedEntry::Tag(_) | FeedEntry::Saved => None,
             FeedEntry::Feed(row) => Some(ArticleSource::Feed(row.feed.id)),
         }
     }
@@ -60,6 +63,8 @@ impl FeedList {
             FeedEntry::Unread { count: unread },
             FeedEntry::Starred { count: starred },
         ];
+        let (saved, rows): (Vec<FeedListRow>, Vec<FeedListRow>) =
+            rows.into_iter().partition(|r| r.feed.saved);
         entries.extend(
             rows.iter()
                 .filter(|r| r.feed.tags.is_empty())
@@ -82,8 +87,13 @@ impl FeedList {
                     .map(|r| FeedEntry::Feed(Box::new(r.clone()))),
             );
         }
+        if !saved.is_empty() {
+            entries.push(FeedEntry::Saved);
+            entries.extend(saved.iter().map(|r| FeedEntry::Feed(Box::new(r.clone()))));
+        }
         self.names = rows
             .iter()
+            .chain(&saved)
             .map(|r| (r.feed.id, r.feed.display_name().to_string()))
             .collect();
         self.entries = entries;
@@ -110,14 +120,11 @@ impl FeedList {
             .or(matches.first().copied())
     }
 
-    fn heading_above(&self, index: usize) -> Option<&str> {
+    fn heading_above(&self, index: usize) -> Option<&FeedEntry> {
         self.entries[..index.min(self.entries.len())]
             .iter()
             .rev()
-            .find_map(|e| match e {
-                FeedEntry::Tag(t) => Some(t.as_str()),
-                _ => None,
-            })
+            .find(|e| matches!(e, FeedEntry::Tag(_) | FeedEntry::Saved))
     }
 
     /// Follows a change of one article's read state without re-reading the
@@ -159,6 +166,13 @@ impl FeedList {
                 *count = (*count as i64 + delta).max(0) as u64;
             }
         }
+    }
+
+    /// Whether a feed is a saved one (unsubscribed, starred articles kept).
+    pub fn is_saved(&self, feed: FeedId) -> bool {
+        self.entries
+            .iter()
+            .any(|e| matches!(e, FeedEntry::Feed(r) if r.feed.id == feed && r.feed.saved))
     }
 
     /// What to call a feed on screen (empty when it is not subscribed).

@@ -11,7 +11,7 @@ use crate::fetch::DiscoveredFeed;
 use crate::keys::Action;
 use crate::model::{ArticleSource, FeedId, FeedStats, FetchRecord};
 use crate::refresh::{Command, Subscription};
-use crate::store::{NewSubscription, Result, Store};
+use crate::store::{NewSubscription, Removed, Result, Store};
 use crate::subscribe::{FeedPreview, Probe};
 
 pub enum Overlay {
@@ -20,7 +20,7 @@ pub enum Overlay {
     },
     Stats(StatsView),
     Prompt(Prompt),
-    ConfirmUnsubscribe(FeedId, String),
+    ConfirmUnsubscribe(Unsubscribe),
     /// A web page announced several feeds: which one?
     Pick {
         found: Vec<DiscoveredFeed>,
@@ -28,6 +28,18 @@ pub enum Overlay {
     },
     /// A feed's title and newest items, before subscribing.
     Preview(FeedPreview),
+}
+
+/// The question before unsubscribing: whether to keep the feed's starred
+/// articles (under "Saved") is part of it when it has any. On a saved feed,
+/// the question is whether to delete what was kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsubscribe {
+    pub feed: FeedId,
+    pub name: String,
+    pub starred: u64,
+    /// The feed is saved already: the question is about its kept articles.
+    pub saved: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,21 +287,7 @@ impl App {
                 }
                 self.overlay = Some(Overlay::Stats(view));
             }
-            Overlay::ConfirmUnsubscribe(feed, name) => {
-                if matches!(
-                    key.code,
-                    KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter
-                ) {
-                    self.store.remove_feed(feed)?;
-                    self.open = None;
-                    self.focus = Focus::Feeds;
-                    self.feeds.reload(&self.store)?;
-                    self.show_selected_source()?;
-                    self.notify(format!("unsubscribed from {name}"), false);
-                } else {
-                    self.notify("kept the subscription".into(), false);
-                }
-            }
+            Overlay::ConfirmUnsubscribe(question) => self.answer_unsubscribe(question, key)?,
             Overlay::Pick { found, cursor } => match (key.code, action) {
                 (KeyCode::Enter, _) => {
                     let url = found[cursor].url.clone();
@@ -324,6 +322,53 @@ impl App {
             },
         }
         Ok(Vec::new())
+    }
+
+    /// y or Enter: yes (keeping starred articles when there are any); `a`:
+    /// yes, and delete the starred articles too; anything else: no.
+    fn answer_unsubscribe(&mut self, question: Unsubscribe, key: KeyEvent) -> anyhow::Result<()> {
+        let Unsubscribe {
+            feed,
+            name,
+            starred,
+            saved,
+        } = question;
+        let articles = if starred == 1 { "article" } else { "articles" };
+        let keep = match key.code {
+            KeyCode::Char('y' | 'Y') | KeyCode::Enter => !saved,
+            KeyCode::Char('a' | 'A') if starred > 0 && !saved => false,
+            _ => {
+                let kept = if saved {
+                    format!("kept the saved {articles} of {name}")
+                } else {
+                    "kept the subscription".into()
+                };
+                self.notify(kept, false);
+                return Ok(());
+            }
+        };
+        let removed = self.store.remove_feed(feed, keep)?;
+        self.open = None;
+        self.focus = Focus::Feeds;
+        self.feeds.reload(&self.store)?;
+        self.show_selected_source()?;
+        let said = match removed {
+            Removed::Saved { kept } => {
+                let articles = if kept == 1 {
+                    "article is"
+                } else {
+                    "articles are"
+                };
+                format!("unsubscribed from {name}; its {kept} starred {articles} under Saved")
+            }
+            _ if saved => format!("deleted the saved {articles} of {name}"),
+            _ if starred > 0 => {
+                format!("unsubscribed from {name} and deleted its {starred} starred {articles}")
+            }
+            _ => format!("unsubscribed from {name}"),
+        };
+        self.notify(said, false);
+        Ok(())
     }
 
     pub(super) fn submit(&mut self, prompt: Prompt) -> anyhow::Result<Vec<Effect>> {

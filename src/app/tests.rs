@@ -27,6 +27,21 @@ fn unread_of(app: &App, name: &str) -> u64 {
         .unwrap()
 }
 
+/// The feed list as text: virtual entries by name, `#tag` and `#Saved` headings.
+pub(super) fn entry_names(app: &App) -> Vec<String> {
+    app.feeds
+        .entries
+        .iter()
+        .map(|e| match e {
+            FeedEntry::Unread { .. } => "All unread".into(),
+            FeedEntry::Starred { .. } => "Starred".into(),
+            FeedEntry::Tag(t) => format!("#{t}"),
+            FeedEntry::Saved => "#Saved".into(),
+            FeedEntry::Feed(r) => r.feed.display_name().into(),
+        })
+        .collect()
+}
+
 #[test]
 fn the_first_screen_shows_all_unread_newest_first() {
     let (f, _) = three_feeds();
@@ -40,17 +55,7 @@ fn the_first_screen_shows_all_unread_newest_first() {
     assert_eq!(app.articles.total, 6);
     assert_eq!(selected_title(&app), "Evening edition");
     // Untagged feeds first, then each tag's heading and feeds.
-    let names: Vec<String> = app
-        .feeds
-        .entries
-        .iter()
-        .map(|e| match e {
-            FeedEntry::Unread { .. } => "All unread".into(),
-            FeedEntry::Starred { .. } => "Starred".into(),
-            FeedEntry::Tag(t) => format!("#{t}"),
-            FeedEntry::Feed(r) => r.feed.display_name().into(),
-        })
-        .collect();
+    let names = entry_names(&app);
     assert_eq!(
         names,
         [
@@ -385,7 +390,8 @@ fn unsubscribing_asks_first() {
     let (f, _) = three_feeds();
     let mut app = f.app(120, 40);
     keys(&mut app, "jjjd");
-    assert!(matches!(&app.overlay, Some(Overlay::ConfirmUnsubscribe(_, name)) if name == "Quiet"));
+    assert!(matches!(&app.overlay, Some(Overlay::ConfirmUnsubscribe(q))
+        if q.name == "Quiet" && q.starred == 0 && !q.saved));
     keys(&mut app, "x");
     assert_eq!(app.feeds.feed_ids().count(), 3);
     keys(&mut app, "dy");

@@ -13,7 +13,7 @@ use crate::config::{Config, Paths};
 use crate::fetch::Fetcher;
 use crate::model::FeedListRow;
 use crate::refresh::{Command as WorkerCommand, Progress, Refresher, Subscription};
-use crate::store::{NewSubscription, Store};
+use crate::store::{NewSubscription, Removed, Store};
 use crate::subscribe::{Probe, probe, probe_input, subscription_url};
 use crate::subscriptions::{self, ExportFeed};
 use crate::text::{sanitize_text, truncate};
@@ -129,12 +129,12 @@ pub(super) fn import(store: &mut Store, file: &Path) -> anyhow::Result<()> {
     let text = crate::parse::to_utf8(&bytes, None);
     let list = subscriptions::parse_import(&text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let mut added = 0;
-    for sub in &list.subscriptions {
-        if store.add_feed(sub)?.1 {
-            added += 1;
-        }
-    }
+    // One transaction: all of the list or, if anything fails, none of it.
+    let added = store
+        .add_feeds(&list.subscriptions)?
+        .iter()
+        .filter(|(_, new)| *new)
+        .count();
     for skipped in &list.skipped {
         eprintln!(
             "skipped {}: {}",
@@ -164,10 +164,12 @@ pub(super) fn export(
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let feeds = store.feeds()?;
+    let mut feeds = store.feeds()?;
     match format {
         ExportFormat::Opml => subscriptions::write_opml(&mut out, &feeds)?,
         ExportFormat::Json => {
+            // Everything: the saved feeds' kept articles too, marked `"saved": true`.
+            feeds.extend(store.saved_feeds()?);
             // One feed at a time: the export of a large cache never sits in memory whole.
             out.write_all(b"{\"feeds\": [")?;
             for (i, feed) in feeds.iter().enumerate() {
@@ -186,8 +188,24 @@ pub(super) fn export(
 }
 
 pub(super) fn list(store: &Store) -> anyhow::Result<()> {
-    let rows = store.feed_list()?;
+    let (saved, rows): (Vec<FeedListRow>, Vec<FeedListRow>) =
+        store.feed_list()?.into_iter().partition(|r| r.feed.saved);
     let mut out = std::io::stdout().lock();
+    list_rows(&mut out, &rows)?;
+    if !saved.is_empty() {
+        let kept: u64 = saved.iter().map(|r| r.total).sum();
+        writeln!(
+            out,
+            "Saved: {kept} {} kept from {} unsubscribed {} (read them under Saved in the reader)",
+            if kept == 1 { "article" } else { "articles" },
+            saved.len(),
+            if saved.len() == 1 { "feed" } else { "feeds" },
+        )?;
+    }
+    Ok(())
+}
+
+fn list_rows(out: &mut impl Write, rows: &[FeedListRow]) -> anyhow::Result<()> {
     if rows.is_empty() {
         writeln!(
             out,
@@ -200,7 +218,7 @@ pub(super) fn list(store: &Store) -> anyhow::Result<()> {
         "{:>4}  {:>11}  {:<24}  FEED",
         "ID", "UNREAD/ALL", "LAST FETCH"
     )?;
-    for row in &rows {
+    for row in rows {
         writeln!(
             out,
             "{:>4}  {:>11}  {:<24}  {}{}",
@@ -234,9 +252,40 @@ pub(super) fn fetch_status(row: &FeedListRow) -> String {
     }
 }
 
-pub(super) fn remove(store: &mut Store, name: &str) -> anyhow::Result<()> {
+pub(super) fn remove(store: &mut Store, name: &str, drop_starred: bool) -> anyhow::Result<()> {
+    if store.find_feed(name)?.is_empty()
+        && let [saved] = store.find_saved_feed(name)?.as_slice()
+    {
+        let kept = store.starred_count(saved.id)?;
+        let articles = if kept == 1 { "article" } else { "articles" };
+        if !drop_starred {
+            bail!(
+                "{} is no longer subscribed; its {kept} starred {articles} are kept under Saved \
+                 (`tidings remove --drop-starred {}` deletes them)",
+                saved.display_name(),
+                saved.id
+            );
+        }
+        store.remove_feed(saved.id, false)?;
+        println!(
+            "deleted the {kept} saved {articles} of {}",
+            saved.display_name()
+        );
+        return Ok(());
+    }
     let feed = resolve_feed(store, name)?;
-    store.remove_feed(feed.id)?;
-    println!("removed {} ({})", feed.display_name(), feed.url);
+    match store.remove_feed(feed.id, !drop_starred)? {
+        Removed::Saved { kept } => println!(
+            "removed {} ({}); kept its {kept} starred {} under Saved \
+             (`tidings remove --drop-starred {}` deletes them)",
+            feed.display_name(),
+            feed.url,
+            if kept == 1 { "article" } else { "articles" },
+            feed.id
+        ),
+        Removed::Deleted | Removed::Nothing => {
+            println!("removed {} ({})", feed.display_name(), feed.url)
+        }
+    }
     Ok(())
 }

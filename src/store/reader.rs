@@ -204,6 +204,7 @@ impl Store {
             "UPDATE feeds SET custom_title = ?2 WHERE id = ?1",
             params![feed.0, title],
         )?;
+        self.subscriptions_changed();
         Ok(())
     }
 
@@ -220,6 +221,7 @@ impl Store {
             }
         }
         tx.commit()?;
+        self.subscriptions_changed();
         Ok(())
     }
 

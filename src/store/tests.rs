@@ -7,14 +7,14 @@ use crate::model::{
     ArticleId, ArticleSource, ArticleSummary, ErrorKind, FetchRecord, ParsedArticle,
 };
 
-fn sub(url: &str) -> NewSubscription {
+pub(super) fn sub(url: &str) -> NewSubscription {
     NewSubscription {
         url: url.into(),
         ..Default::default()
     }
 }
 
-fn article(key: &str, title: &str, published: i64) -> ParsedArticle {
+pub(super) fn article(key: &str, title: &str, published: i64) -> ParsedArticle {
     crate::parse::finish_article(ParsedArticle {
         guid_key: format!("id:{key}"),
         guid: Some(key.into()),
@@ -26,7 +26,7 @@ fn article(key: &str, title: &str, published: i64) -> ParsedArticle {
     })
 }
 
-fn feed_of(articles: Vec<ParsedArticle>) -> FeedUpdate {
+pub(super) fn feed_of(articles: Vec<ParsedArticle>) -> FeedUpdate {
     FeedUpdate {
         parsed: Some(ParsedFeed {
             title: Some("Example".into()),
@@ -38,7 +38,7 @@ fn feed_of(articles: Vec<ParsedArticle>) -> FeedUpdate {
     }
 }
 
-fn save(
+pub(super) fn save(
     store: &mut Store,
     feed: FeedId,
     update: &FeedUpdate,
@@ -286,7 +286,7 @@ fn removing_a_feed_removes_its_articles_and_index_rows() {
         &RetentionConfig::default(),
     );
     assert_eq!(store.search("gizmo", 10).unwrap().len(), 1);
-    assert!(store.remove_feed(feed).unwrap());
+    assert_eq!(store.remove_feed(feed, true).unwrap(), Removed::Deleted);
     assert!(store.search("gizmo", 10).unwrap().is_empty());
     assert!(store.feeds().unwrap().is_empty());
 }
@@ -589,7 +589,7 @@ fn unread_counts_follow_inserts_reads_and_deletes() {
     assert_eq!(counts(&store), [(4, 5), (0, 3)]);
     store.set_read_many(&marked, false).unwrap();
     assert_eq!(counts(&store), [(4, 5), (3, 3)]);
-    store.remove_feed(a).unwrap();
+    store.remove_feed(a, false).unwrap();
     assert_eq!(counts(&store), [(3, 3)]);
     assert_eq!(
         store.count_articles(ArticleSource::Unread, false).unwrap(),

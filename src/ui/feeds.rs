@@ -1,6 +1,7 @@
 //! The feed list pane: *All unread* and *Starred*, then the feeds outside any
-//! tag, then each tag's heading with its feeds; unread counts on the right, a
-//! mark on feeds whose last fetch failed (`!`) or that are gone (`✗`).
+//! tag, then each tag's heading with its feeds, then *Saved* with the feeds
+//! unsubscribed from whose starred articles were kept; unread counts on the
+//! right, a mark on feeds whose last fetch failed (`!`) or that are gone (`✗`).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -39,6 +40,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 FeedEntry::Starred { count } => (Span::raw(" "), "Starred".to_string(), *count),
                 FeedEntry::Tag(tag) => {
                     return Line::from(Span::styled(fit(&format!("▾ {tag}"), width), theme.accent));
+                }
+                FeedEntry::Saved => {
+                    let note = fit(" · unsubscribed", width.saturating_sub(7));
+                    return Line::from(vec![
+                        Span::styled(fit("▾ Saved", width), theme.accent),
+                        Span::styled(note, theme.dim),
+                    ]);
                 }
                 FeedEntry::Feed(row) => {
                     let failed = row

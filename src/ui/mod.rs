@@ -51,7 +51,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Some(Overlay::Help { scroll }) => overlay::help(frame, app, *scroll),
         Some(Overlay::Stats(view)) => overlay::stats(frame, app, view),
         Some(Overlay::Prompt(prompt)) => overlay::prompt(frame, panes.status, app, prompt),
-        Some(Overlay::ConfirmUnsubscribe(_, name)) => overlay::confirm(frame, app, name),
+        Some(Overlay::ConfirmUnsubscribe(question)) => overlay::confirm(frame, app, question),
         Some(Overlay::Pick { found, cursor }) => overlay::pick(frame, app, found, *cursor),
         Some(Overlay::Preview(preview)) => overlay::preview(frame, app, preview),
         None => {}

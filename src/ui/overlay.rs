@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Row, Table};
 
 use super::{fit, pane_block, short_date, width_of};
-use crate::app::{App, Prompt, STATS_COLUMNS, StatsView};
+use crate::app::{App, Prompt, STATS_COLUMNS, StatsView, Unsubscribe};
 use crate::fetch::DiscoveredFeed;
 use crate::keys::BINDINGS;
 use crate::report::ago;
@@ -271,18 +271,39 @@ pub fn prompt(frame: &mut Frame, status: Rect, app: &App, prompt: &Prompt) {
     frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
 }
 
-pub fn confirm(frame: &mut Frame, app: &App, name: &str) {
-    let area = centered(frame.area(), 60, 5);
-    let block = pane_block(app, " Unsubscribe ".into(), true);
+pub fn confirm(frame: &mut Frame, app: &App, question: &Unsubscribe) {
+    let area = centered(frame.area(), 64, 5);
+    let title = if question.saved {
+        " Saved articles "
+    } else {
+        " Unsubscribe "
+    };
+    let block = pane_block(app, title.into(), true);
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
+    let n = question.starred;
+    let articles = if n == 1 { "article" } else { "articles" };
+    let name = fit(&question.name, 36);
+    let (ask, keys) = if question.saved {
+        (
+            format!("Delete the {n} saved {articles} of {name}?"),
+            "y / Enter: delete them · any other key: keep them".to_string(),
+        )
+    } else if n > 0 {
+        (
+            format!("Unsubscribe from {name}? Its {n} starred {articles}:"),
+            "y / Enter: keep under Saved · a: delete all · other: no".to_string(),
+        )
+    } else {
+        (
+            format!("Unsubscribe from {name}?"),
+            "Its cached articles go too.  y / Enter: yes · any other key: no".to_string(),
+        )
+    };
     let lines = vec![
-        Line::from(format!("Unsubscribe from {}?", fit(name, 38))),
-        Line::from(Span::styled(
-            "Its cached articles go too.  y / Enter: yes · any other key: no",
-            app.theme.dim,
-        )),
+        Line::from(ask),
+        Line::from(Span::styled(keys, app.theme.dim)),
     ];
     frame.render_widget(Paragraph::new(lines), inner);
 }
