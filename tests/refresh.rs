@@ -471,6 +471,25 @@ fn a_reader_keeps_reading_while_the_worker_writes() {
 }
 
 #[test]
+fn a_run_leaves_a_small_wal_behind_while_a_reader_keeps_the_database_open() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    for i in 0..40 {
+        h.subscribe(&format!("{}?n={i}", server.url("/etag.xml")));
+    }
+    // The reader's connection stays open, so the log is not removed at close.
+    let reader = h.store();
+    let progress = h.refresh_all();
+    assert!(matches!(progress.last(), Some(Progress::Finished(s)) if s.ok == 40));
+    let wal = std::fs::metadata(h.db.with_extension("db-wal")).map_or(0, |m| m.len());
+    assert_eq!(
+        wal, 0,
+        "the log is checkpointed and truncated at the end of the run"
+    );
+    assert_eq!(reader.feed_list().unwrap().len(), 40);
+}
+
+#[test]
 fn killing_a_refresh_midway_leaves_each_feed_as_before_or_fully_updated() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();

@@ -309,6 +309,11 @@ impl Refresher {
         {
             tracing::warn!("image cache eviction failed: {e}");
         }
+        // The reader stays open for days: its log should not stay at the size
+        // of the largest run it ever saw.
+        if let Err(e) = store.truncate_wal() {
+            tracing::warn!("cannot truncate the WAL: {e}");
+        }
         self.store = Some(store);
         outcome
     }
