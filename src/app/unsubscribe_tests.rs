@@ -104,7 +104,12 @@ fn the_question_offers_to_keep_starred_articles_and_enter_keeps_them_under_saved
     let hits = app.store.search("announcing", 10).unwrap();
     assert_eq!(hits.len(), 1);
     assert!(app.store.search("compiler", 10).unwrap().is_empty());
-    assert!(screen_text(&app).contains("▾ Saved"));
+    let screen = screen_text(&app);
+    assert!(screen.contains("▾ Saved"));
+    assert!(
+        screen.contains("Rust Blog: kept from an unsubscribed feed, never fetched"),
+        "the status line says what a saved feed is: {screen}"
+    );
     // Nothing fetches it, and `r` says why.
     assert!(keys(&mut app, "r").is_empty());
     assert!(

@@ -135,6 +135,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             };
             Some((format!("{name}: {outcome}"), style))
         }
+        (None, Some(row)) if row.feed.saved => Some((
+            format!(
+                "{}: kept from an unsubscribed feed, never fetched",
+                row.feed.display_name()
+            ),
+            theme.dim,
+        )),
         (None, Some(row)) => Some((
             format!("{}: not fetched yet", row.feed.display_name()),
             theme.dim,
