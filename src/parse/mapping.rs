@@ -372,6 +372,10 @@ fn absolute_urls(html: String, base: &str) -> String {
 /// would otherwise be joined to `base` as a path), and the address is
 /// written back as attribute text.
 fn absolute(url: &str, base: &str) -> Option<String> {
+    // A scheme written plainly (most addresses) is no character reference.
+    if has_scheme(url) {
+        return None;
+    }
     let url = html_escape::decode_html_entities(url);
     let url = url.trim();
     (!url.is_empty() && !has_scheme(url))
