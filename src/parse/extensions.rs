@@ -396,7 +396,10 @@ pub(super) fn collect(text: &str, base_url: &str) -> Extensions {
                     || (what.is_none()
                         && vocabulary == Vocabulary::Rss
                         && matches!(local, "title" | "description" | "content" | "summary"));
-                if raw && let Some((end, after)) = end_tag(text, content_start, name.as_ref().as_bytes()) {
+                if raw
+                    && let Some((end, after)) =
+                        end_tag(text, content_start, name.as_ref().as_bytes())
+                {
                     if let Some(what) = what {
                         what.store(text[content_start..end].to_string(), target);
                     }

@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::images::{self, ImageBatch, ImageDone, ImageTask, evict};
-use super::scheduler::{Job, Scheduler, host_key};
+use super::scheduler::{Job, Scheduler, Slot, host_key};
 use super::stages::{Fetched, fetch_feed, parse_document};
 use super::writer::{WriterJob, write_fetched};
 use super::{Command, Progress, Refresher};
@@ -73,7 +73,7 @@ type Joined = Result<Fetched, tokio::task::JoinError>;
 #[derive(Default)]
 struct Stages {
     /// Requests in flight, each holding its host's slot.
-    fetches: Tagged<Fetched, String>,
+    fetches: Tagged<Fetched, Slot>,
     /// Documents being parsed or waiting for a parser permit, with their
     /// sizes: past PARSE_BACKLOG_BYTES no new feed is fetched until the
     /// parsers catch up (a fast server's large feeds would otherwise pile up
@@ -81,7 +81,7 @@ struct Stages {
     parses: Tagged<Fetched, usize>,
     backlog_bytes: usize,
     /// Image downloads in flight, each holding its host's slot.
-    downloads: Tagged<images::ImageFetched, String>,
+    downloads: Tagged<images::ImageFetched, Slot>,
     /// Downloaded images being checked and written.
     image_checks: JoinSet<ImageDone>,
     /// Saved feeds whose images the writer has not listed yet.
@@ -228,10 +228,10 @@ impl Refresher {
                     stages.report_images(progress);
                     continue;
                 }
-                Some((host, joined)) = stages.downloads.join_next(), if !stages.downloads.is_empty() => {
+                Some((slot, joined)) = stages.downloads.join_next(), if !stages.downloads.is_empty() => {
                     let reached = joined.as_ref().is_ok_and(|fetched| fetched.reached);
-                    if let Some(waiting) = scheduler.finished(&host, true, reached)
-                        && !self.host_down(&host, waiting, &mut stages, &to_writer, progress)
+                    if let Some(waiting) = scheduler.finished(&slot, true, reached)
+                        && !self.host_down(&slot.host, waiting, &mut stages, &to_writer, progress)
                     {
                         break;
                     }
@@ -258,10 +258,10 @@ impl Refresher {
                     }
                     continue;
                 }
-                Some((host, joined)) = stages.fetches.join_next(), if !stages.fetches.is_empty() => {
+                Some((slot, joined)) = stages.fetches.join_next(), if !stages.fetches.is_empty() => {
                     let reached = joined.as_ref().is_ok_and(|fetched| fetched.reached());
-                    if let Some(waiting) = scheduler.finished(&host, false, reached)
-                        && !self.host_down(&host, waiting, &mut stages, &to_writer, progress)
+                    if let Some(waiting) = scheduler.finished(&slot, false, reached)
+                        && !self.host_down(&slot.host, waiting, &mut stages, &to_writer, progress)
                     {
                         break;
                     }

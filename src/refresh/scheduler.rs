@@ -11,6 +11,15 @@ use super::images::ImageTask;
 use crate::config::RefreshConfig;
 use crate::store::FetchTarget;
 
+/// The host slot a request holds, and how many answers that host had given
+/// when it started: a request that gets no answer while others to the same
+/// host do says nothing about the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Slot {
+    pub host: String,
+    answers_before: u64,
+}
+
 /// What the scheduler hands out: a feed to fetch, or an image to download.
 pub(super) enum Job {
     Feed(FetchTarget),
@@ -30,6 +39,8 @@ pub(super) struct Scheduler {
     in_flight: HashMap<String, usize>,
     /// Requests in a row that found each host unreachable.
     misses: HashMap<String, u32>,
+    /// Answers each host has given in the run.
+    answers: HashMap<String, u64>,
     /// Hosts found unreachable in this run: nothing more is sent to them.
     down: HashSet<String>,
     feeds_in_flight: usize,
@@ -57,6 +68,7 @@ impl Scheduler {
             images: HashMap::new(),
             in_flight: HashMap::new(),
             misses: HashMap::new(),
+            answers: HashMap::new(),
             down: HashSet::new(),
             feeds_in_flight: 0,
             images_in_flight: 0,
@@ -105,11 +117,7 @@ impl Scheduler {
     /// The next job to start: a feed when `feeds_allowed` and one can go,
     /// else an image when no feed is waiting and fewer than `image_limit`
     /// are in flight.
-    pub(super) fn next(
-        &mut self,
-        feeds_allowed: bool,
-        image_limit: usize,
-    ) -> Option<(String, Job)> {
+    pub(super) fn next(&mut self, feeds_allowed: bool, image_limit: usize) -> Option<(Slot, Job)> {
         if feeds_allowed
             && self.feeds_in_flight < self.concurrency
             && let Some(host) =
@@ -118,7 +126,7 @@ impl Scheduler {
             let target = self.feeds.get_mut(&host)?.pop_front()?;
             *self.in_flight.entry(host.clone()).or_default() += 1;
             self.feeds_in_flight += 1;
-            return Some((host, Job::Feed(target)));
+            return Some((self.slot(host), Job::Feed(target)));
         }
         // Images wait while any feed is still waiting for a slot.
         let feeds_waiting = self.feeds.values().any(|q| !q.is_empty());
@@ -129,15 +137,26 @@ impl Scheduler {
         let task = self.images.get_mut(&host)?.pop_front()?;
         *self.in_flight.entry(host.clone()).or_default() += 1;
         self.images_in_flight += 1;
-        Some((host, Job::Image(Box::new(task))))
+        Some((self.slot(host), Job::Image(Box::new(task))))
     }
 
-    /// Frees the slot of a request to `host` that ended, `reached` or not
-    /// (no connection, no answer in time). The second miss in a row marks the
-    /// host down and returns its waiting feeds and images, for the caller to
-    /// defer to a later run; whatever is pushed for it later should be
-    /// deferred too (see [`Scheduler::is_down`]).
-    pub(super) fn finished(&mut self, host: &str, image: bool, reached: bool) -> Option<Vec<Job>> {
+    fn slot(&self, host: String) -> Slot {
+        let answers_before = self.answers.get(&host).copied().unwrap_or(0);
+        Slot {
+            host,
+            answers_before,
+        }
+    }
+
+    /// Frees a request's slot once it ended, `reached` or not (no
+    /// connection, no answer in time). A miss counts against the host only
+    /// when the host answered nothing else meanwhile (a server that hangs on
+    /// one path still answers the others). The second such miss in a row
+    /// marks the host down and returns its waiting feeds and images, for the
+    /// caller to defer to a later run; whatever is pushed for it later
+    /// should be deferred too (see [`Scheduler::is_down`]).
+    pub(super) fn finished(&mut self, slot: &Slot, image: bool, reached: bool) -> Option<Vec<Job>> {
+        let host = slot.host.as_str();
         if let Some(n) = self.in_flight.get_mut(host) {
             *n -= 1;
             if image {
@@ -146,7 +165,9 @@ impl Scheduler {
                 self.feeds_in_flight -= 1;
             }
         }
-        if reached {
+        let answers = self.answers.entry(host.to_string()).or_default();
+        if reached || *answers > slot.answers_before {
+            *answers += u64::from(reached);
             self.misses.remove(host);
             return None;
         }
@@ -229,20 +250,21 @@ mod tests {
             scheduler.push_image(host_key(&format!("http://a/{id}.png")), image(id, "a"));
             scheduler.push_image(host_key(&format!("http://c/{id}.png")), image(id, "c"));
         }
-        let kind = |job: &Option<(String, Job)>| match job {
-            Some((host, Job::Feed(_))) => format!("feed {host}"),
-            Some((host, Job::Image(_))) => format!("image {host}"),
+        let kind = |job: &Option<(Slot, Job)>| match job {
+            Some((slot, Job::Feed(_))) => format!("feed {}", slot.host),
+            Some((slot, Job::Image(_))) => format!("image {}", slot.host),
             None => "none".into(),
         };
         // A parse backlog holds new feeds back, and images wait behind them.
         assert_eq!(kind(&scheduler.next(false, usize::MAX)), "none");
         // Two feeds of host a, one of b; a's third waits for a slot, and so
         // does every image while it waits.
-        let started: Vec<String> = (0..4)
-            .map(|_| kind(&scheduler.next(true, usize::MAX)))
-            .collect();
-        assert_eq!(started, ["feed a:80", "feed a:80", "feed b:80", "none"]);
-        assert!(scheduler.finished("a:80", false, true).is_none());
+        let started: Vec<Option<(Slot, Job)>> =
+            (0..4).map(|_| scheduler.next(true, usize::MAX)).collect();
+        let kinds: Vec<String> = started.iter().map(kind).collect();
+        assert_eq!(kinds, ["feed a:80", "feed a:80", "feed b:80", "none"]);
+        let slot_of_a = |n: usize| started[n].as_ref().unwrap().0.clone();
+        assert!(scheduler.finished(&slot_of_a(0), false, true).is_none());
         assert_eq!(kind(&scheduler.next(true, usize::MAX)), "feed a:80");
         // No feed waits now: images go, within their host's slots (a's are
         // still held by feeds) and within the limit while articles are pending.
@@ -254,12 +276,12 @@ mod tests {
             "none",
             "c has 2 in flight"
         );
-        assert!(scheduler.finished("a:80", false, true).is_none());
+        assert!(scheduler.finished(&slot_of_a(1), false, true).is_none());
         assert_eq!(kind(&scheduler.next(true, usize::MAX)), "image a:80");
     }
 
     #[test]
-    fn a_host_missed_twice_in_a_row_hands_back_its_waiting_work() {
+    fn a_host_that_answers_nothing_twice_in_a_row_hands_back_its_waiting_work() {
         let feed = |id: i64, host: &str| FetchTarget {
             id: FeedId(id),
             title: String::new(),
@@ -270,40 +292,51 @@ mod tests {
             retry_after_until: None,
             gone: false,
         };
+        fn start(scheduler: &mut Scheduler) -> Slot {
+            match scheduler.next(true, usize::MAX) {
+                Some((slot, Job::Feed(_))) => slot,
+                _ => panic!("a feed should start"),
+            }
+        }
         let config = crate::config::RefreshConfig {
-            per_host: 1,
+            per_host: 2,
             ..Default::default()
         };
-        let targets = (1..=5).map(|id| feed(id, "dead")).collect();
+        let targets = (1..=6)
+            .map(|id| feed(id, "dead"))
+            .chain((7..=10).map(|id| feed(id, "flaky")))
+            .collect();
         let mut scheduler = Scheduler::new(targets, &config, 64);
-        scheduler.push_feed(feed(9, "alive"));
-        let mut next = || match scheduler.next(true, usize::MAX) {
-            Some((host, Job::Feed(t))) => (host, t.id.0),
-            _ => panic!("a feed should start"),
-        };
-        let (first, second) = (next(), next());
-        assert_eq!(
-            (first.0.as_str(), second.0.as_str()),
-            ("dead:80", "alive:80")
+        let (d1, d2, f1, f2) = (
+            start(&mut scheduler),
+            start(&mut scheduler),
+            start(&mut scheduler),
+            start(&mut scheduler),
         );
-        // A miss, then an answer: not two in a row.
-        assert!(scheduler.finished("dead:80", false, false).is_none());
-        let third = scheduler.next(true, usize::MAX).map(|(h, _)| h);
-        assert_eq!(third.as_deref(), Some("dead:80"));
-        assert!(scheduler.finished("dead:80", false, true).is_none());
-        assert!(!scheduler.is_down("dead:80"));
-        scheduler
-            .next(true, usize::MAX)
-            .expect("the fourth feed of dead");
-        assert!(scheduler.finished("dead:80", false, false).is_none());
-        scheduler.next(true, usize::MAX).expect("the fifth");
+        assert_eq!(
+            [&d1.host, &d2.host, &f1.host, &f2.host],
+            ["dead:80", "dead:80", "flaky:80", "flaky:80"]
+        );
+
+        // One of flaky's requests hangs while the other is answered: the
+        // host answers, so the hang says nothing about it.
+        assert!(scheduler.finished(&f2, false, true).is_none());
+        let f3 = start(&mut scheduler);
+        assert!(scheduler.finished(&f1, false, false).is_none());
+        // A miss with no answer meanwhile counts; then one request at a
+        // time, and an answer starts the count again.
+        assert!(scheduler.finished(&f3, false, false).is_none());
+        let f4 = start(&mut scheduler);
+        assert!(scheduler.finished(&f4, false, true).is_none());
+        assert!(!scheduler.is_down("flaky:80"));
+
+        // Neither of dead's two requests is answered. After the first miss no
+        // third starts while the second is out.
+        assert!(scheduler.finished(&d1, false, false).is_none());
+        assert!(scheduler.next(true, usize::MAX).is_none());
         let handed_back = scheduler
-            .finished("dead:80", false, false)
+            .finished(&d2, false, false)
             .expect("the second miss in a row");
-        assert!(scheduler.is_down("dead:80"));
-        assert!(!scheduler.is_down("alive:80"));
-        assert!(scheduler.finished("alive:80", false, true).is_none());
-        // Five feeds: one missed, one answered, two missed, and the last waits.
         let ids: Vec<i64> = handed_back
             .iter()
             .map(|job| match job {
@@ -311,7 +344,9 @@ mod tests {
                 Job::Image(_) => -1,
             })
             .collect();
-        assert_eq!(ids.len(), 1, "only the feed still waiting is handed back");
+        assert_eq!(ids, [3, 4, 5, 6], "the feeds still waiting");
+        assert!(scheduler.is_down("dead:80"));
+        assert!(!scheduler.is_down("flaky:80"));
         assert!(scheduler.next(true, usize::MAX).is_none());
     }
 
