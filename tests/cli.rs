@@ -1222,3 +1222,37 @@ fn a_disk_that_fills_during_a_refresh_gives_a_clear_error_and_loses_nothing() {
         .unwrap();
     assert_eq!(articles, 800);
 }
+
+#[test]
+fn importing_300_feeds_fits_on_a_6_mb_disk() {
+    let test = "importing_300_feeds_fits_on_a_6_mb_disk";
+    let t = Tidings::new();
+    let Some(disk) = SmallDisk::mount(t.path(), 6) else {
+        support::skip(test, "cannot mount a small tmpfs here (needs root)");
+        return;
+    };
+    // A transaction per feed once wrote a 6 MB log and filled this disk at feed 138.
+    let urls: String = (0..300)
+        .map(|n| format!("http://feeds{}.example.org/feed/{n}.xml\n", n % 40))
+        .collect();
+    let list = t.path().join("urls");
+    std::fs::write(&list, urls).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .arg("--data-dir")
+        .arg(&disk.path)
+        .arg("import")
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = rusqlite::Connection::open(disk.path.join("tidings.db")).unwrap();
+    let feeds: i64 = db
+        .query_row("SELECT count(*) FROM feeds", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(feeds, 300);
+}
