@@ -17,12 +17,14 @@ static DECL_ENCODING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']"#).expect("valid regex")
 });
 
-/// An XML declaration anywhere in a document, and its encoding label as
-/// feed-rs reads it (any quoted value; `Encoding::for_label` trims it).
+/// An XML declaration anywhere in a document, as quick-xml reads one (up to
+/// the first `?>`, whatever comes before), and its encoding label (any
+/// value, quoted or not; `Encoding::for_label` trims it).
 static ANY_DECL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?i)<\?xml\s[^>]*?\?>"#).expect("valid regex"));
-static ANY_ENCODING: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"encoding\s*=\s*(?:"([^"]*)"|'([^']*)')"#).expect("valid regex"));
+    LazyLock::new(|| Regex::new(r#"(?is)<\?xml\s.*?\?>"#).expect("valid regex"));
+static ANY_ENCODING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"encoding\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'?>]+))"#).expect("valid regex")
+});
 
 /// Decodes a document to UTF-8 and makes its XML declaration (if any) agree.
 /// A document that is UTF-8 already and says so (or says nothing) is not copied.
@@ -46,7 +48,9 @@ pub fn to_utf8<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Cow<'a, str> 
         .find_iter(&text)
         .filter(|decl| {
             ANY_ENCODING.captures_iter(decl.as_str()).any(|label| {
-                let label = label.get(1).or(label.get(2)).map_or("", |l| l.as_str());
+                let label = (1..=3)
+                    .find_map(|i| label.get(i))
+                    .map_or("", |l| l.as_str());
                 Encoding::for_label(label.as_bytes()).is_some_and(|e| e != encoding_rs::UTF_8)
             })
         })
