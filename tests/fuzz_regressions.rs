@@ -6,6 +6,7 @@
 use tidings::fetch::{MAX_HEADER_SECS, max_age, retry_after};
 use tidings::parse::parse_feed;
 use tidings::render::{ArticleStyles, render_article};
+use tidings::subscriptions::parse_import;
 
 const BASE: &str = "http://example.test/feed.xml";
 
@@ -124,4 +125,17 @@ fn a_long_unclosed_declaration_does_not_crash_the_parser() {
         Ok(feed) => assert_eq!(feed.title.as_deref(), Some("T")),
         Err(e) => assert!(!e.to_string().is_empty()),
     }
+}
+
+/// fuzz target `import`: quick-xml's error for a malformed OPML document
+/// quotes the document, control characters and all, and `tidings import`
+/// prints it: an OPML file could drive the terminal. The message is
+/// sanitised like every other text from outside.
+#[test]
+fn an_opml_error_does_not_carry_terminal_controls() {
+    let doc = "<opml version=\"1.1\"><\u{1b}]0;owned\u{7}\u{1b}[2Jhead></head></opml>";
+    let error = parse_import(doc).expect_err("a malformed document");
+    let message = error.to_string();
+    assert!(message.starts_with("not an OPML document"), "{message}");
+    assert!(!message.chars().any(tidings::text::is_forbidden), "{message:?}");
 }
