@@ -157,6 +157,7 @@ impl Response {
     }
 }
 
+/// The `charset` parameter of a Content-Type value, quotes removed.
 pub fn charset_of(content_type: &str) -> Option<&str> {
     content_type.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
@@ -407,29 +408,45 @@ const ACCEPT_IMAGES: &str =
 const ACCEPT_FEEDS: &str = "application/rss+xml, application/atom+xml, application/feed+json, \
     application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5";
 
-fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+/// A header's value as text (invalid UTF-8 replaced, white space trimmed),
+/// as every header the refresher reads is taken. Public for the fuzz
+/// targets and property tests only.
+#[doc(hidden)]
+pub fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers
         .get(name)
         .map(HeaderValue::as_bytes)
         .map(|b| String::from_utf8_lossy(b).trim().to_string())
 }
 
-fn max_age(cache_control: &str) -> Option<u64> {
+/// `Cache-Control: max-age`, in seconds. Public for the fuzz targets and
+/// property tests only.
+#[doc(hidden)]
+pub fn max_age(cache_control: &str) -> Option<u64> {
     cache_control.split(',').find_map(|d| {
         let (k, v) = d.split_once('=')?;
         k.trim()
             .eq_ignore_ascii_case("max-age")
             .then(|| v.trim().trim_matches('"').parse().ok())?
+            .map(|secs: u64| secs.min(MAX_HEADER_SECS))
     })
 }
 
+/// The longest wait a header may ask for (about 136 years, longer than any
+/// feed lives): the refresher adds these seconds to a timestamp, and a
+/// larger value (`max-age=9223372036854775807`) would overflow it.
+pub const MAX_HEADER_SECS: u64 = u32::MAX as u64;
+
 /// `Retry-After` as seconds from now: either a number or an HTTP date.
-fn retry_after(value: &str) -> Option<u64> {
+/// Public for the fuzz targets and property tests only.
+#[doc(hidden)]
+pub fn retry_after(value: &str) -> Option<u64> {
     if let Ok(secs) = value.trim().parse::<u64>() {
-        return Some(secs);
+        return Some(secs.min(MAX_HEADER_SECS));
     }
     let when = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
-    Some((when.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64)
+    let secs = (when.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64;
+    Some(secs.min(MAX_HEADER_SECS))
 }
 
 /// Removes the content coding of a body, stopping at `limit` decoded bytes.
@@ -592,6 +609,17 @@ mod tests {
         assert_eq!(max_age("no-cache"), None);
         assert_eq!(retry_after("120"), Some(120));
         assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(0));
+        // Found by fuzzing (fuzz/ headers): a wait the refresher cannot add
+        // to the time without overflow is capped.
+        assert_eq!(
+            max_age("max-age=9223372036854775807"),
+            Some(MAX_HEADER_SECS)
+        );
+        assert_eq!(retry_after("9223372036854775807"), Some(MAX_HEADER_SECS));
+        assert_eq!(
+            retry_after("Fri, 31 Dec 9999 23:59:59 GMT"),
+            Some(MAX_HEADER_SECS)
+        );
         assert_eq!(
             charset_of("text/xml; charset=\"ISO-8859-1\""),
             Some("ISO-8859-1")

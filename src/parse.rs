@@ -11,7 +11,8 @@
 //!    because feed-rs would otherwise decode a second time (and panics on some
 //!    UTF-16 documents);
 //! 2. `adapter` runs feed-rs, the one place that calls it, and turns its
-//!    rejections into [`ParseError`]s;
+//!    rejections into [`ParseError`]s; `guard` first sets apart what feed-rs
+//!    would panic on rather than refuse (found by fuzzing);
 //! 3. when feed-rs rejects one of the known real-world forms (`<rss>` without a
 //!    version it knows, a stray `&`, a `type` it refuses), `repair` makes a fixed
 //!    copy and feed-rs parses once more, a few times at most;
@@ -29,6 +30,7 @@ mod adapter;
 mod charset;
 mod dialects;
 mod extensions;
+mod guard;
 mod identity;
 mod mapping;
 mod repair;
@@ -125,6 +127,11 @@ fn parse_with_repairs<'a>(
     mut text: Cow<'a, str>,
     base_url: &str,
 ) -> Result<(feed_rs::model::Feed, Cow<'a, str>), (ParseError, Cow<'a, str>)> {
+    // Forms feed-rs panics on, made harmless first: a panic gives no
+    // rejection to repair.
+    if let Some(guarded) = guard::person_emails(&text) {
+        text = Cow::Owned(guarded);
+    }
     let mut first_error = None;
     for _ in 0..MAX_REPAIRS {
         let rejection = match adapter::parse(text.as_bytes(), base_url) {

@@ -76,9 +76,10 @@ fn read_opml(text: &str, own: bool) -> Result<ImportList, ImportError> {
     let mut folders: Vec<Option<String>> = Vec::new();
     let mut saw_opml = false;
     loop {
+        // The message quotes the document: sanitised, as it is printed.
         let event = reader
             .read_event()
-            .map_err(|e| ImportError::BadOpml(e.to_string()))?;
+            .map_err(|e| ImportError::BadOpml(sanitize_text(&e.to_string())))?;
         let (element, is_empty) = match event {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),

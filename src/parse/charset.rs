@@ -17,6 +17,15 @@ static DECL_ENCODING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']"#).expect("valid regex")
 });
 
+/// An XML declaration anywhere in a document, as quick-xml reads one (up to
+/// the first `?>`, whatever comes before), and its encoding label (any
+/// value, quoted or not; `Encoding::for_label` trims it).
+static ANY_DECL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?is)<\?xml\s.*?\?>"#).expect("valid regex"));
+static ANY_ENCODING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"encoding\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'?>]+))"#).expect("valid regex")
+});
+
 /// Decodes a document to UTF-8 and makes its XML declaration (if any) agree.
 /// A document that is UTF-8 already and says so (or says nothing) is not copied.
 pub fn to_utf8<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Cow<'a, str> {
@@ -31,21 +40,26 @@ pub fn to_utf8<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Cow<'a, str> 
     if text.starts_with('\u{feff}') {
         text.to_mut().remove(0);
     }
-    // The text is UTF-8 now: say so, or feed-rs would decode it again.
-    let declared = XML_DECL.find(&text).and_then(|decl| {
-        let label = DECL_ENCODING.captures(decl.as_str())?;
-        let says_utf8 =
-            label[1].eq_ignore_ascii_case("utf-8") || label[1].eq_ignore_ascii_case("utf8");
-        (!says_utf8).then(|| {
-            (
-                decl.range(),
-                DECL_ENCODING
-                    .replace(decl.as_str(), r#"encoding="utf-8""#)
-                    .into_owned(),
-            )
+    // The text is UTF-8 now: say so, or feed-rs would decode it again. It
+    // switches its decoder at every declaration it meets, and one past the
+    // start of the document (two feeds run together, a pasted one) that names
+    // another encoding makes it panic: each says UTF-8.
+    let declared: Vec<_> = ANY_DECL
+        .find_iter(&text)
+        .filter(|decl| {
+            ANY_ENCODING.captures_iter(decl.as_str()).any(|label| {
+                let label = (1..=3)
+                    .find_map(|i| label.get(i))
+                    .map_or("", |l| l.as_str());
+                Encoding::for_label(label.as_bytes()).is_some_and(|e| e != encoding_rs::UTF_8)
+            })
         })
-    });
-    if let Some((range, fixed)) = declared {
+        .map(|decl| {
+            let fixed = ANY_ENCODING.replace_all(decl.as_str(), r#"encoding="utf-8""#);
+            (decl.range(), fixed.into_owned())
+        })
+        .collect();
+    for (range, fixed) in declared.into_iter().rev() {
         text.to_mut().replace_range(range, &fixed);
     }
     text
