@@ -137,5 +137,8 @@ fn an_opml_error_does_not_carry_terminal_controls() {
     let error = parse_import(doc).expect_err("a malformed document");
     let message = error.to_string();
     assert!(message.starts_with("not an OPML document"), "{message}");
-    assert!(!message.chars().any(tidings::text::is_forbidden), "{message:?}");
+    assert!(
+        !message.chars().any(tidings::text::is_forbidden),
+        "{message:?}"
+    );
 }
