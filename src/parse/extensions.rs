@@ -310,20 +310,8 @@ fn markup_in_description(head: &str) -> bool {
 
 /// `base_url`: the document's address, against which `xml:base`s resolve.
 pub(super) fn collect(text: &str, base_url: &str) -> Extensions {
-    let reader_at = |offset: usize| {
-        let mut reader = Reader::from_str(&text[offset..]);
-        let config = reader.config_mut();
-        config.check_end_names = false;
-        // A reader started inside the document meets the end tags of
-        // elements opened before it.
-        config.allow_unmatched_ends = true;
-        reader
-    };
-    let mut reader = reader_at(0);
-    // Where `reader` started in `text`: an element whose content is of no
-    // interest is stepped over by a search for its end tag, and reading
-    // goes on from there.
-    let mut offset = 0usize;
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
     let mut prefixes: HashMap<String, Vocabulary> = HashMap::new();
     let mut out = Extensions::default();
     // Where we are: inside an item (its depth), and the element whose text
@@ -335,7 +323,7 @@ pub(super) fn collect(text: &str, base_url: &str) -> Extensions {
     // The `xml:base`s in effect, each with the depth of the element that set it.
     let mut bases: Vec<(usize, String)> = vec![(0, base_url.to_string())];
     loop {
-        let before = offset + reader.buffer_position() as usize;
+        let before = reader.buffer_position() as usize;
         let event = match reader.read_event() {
             Ok(Event::Eof) | Err(_) => break,
             Ok(event) => event,
@@ -384,34 +372,15 @@ pub(super) fn collect(text: &str, base_url: &str) -> Extensions {
                     continue;
                 };
                 attributes_of(start, vocabulary, local, own, target);
-                if !opens {
-                    continue;
-                }
-                let content_start = offset + reader.buffer_position() as usize;
-                let what = Capture::of(vocabulary, local, own, start, content_start);
-                // Text this pass does not read (titles and bodies are
-                // feed-rs's), or wants as written (a description's markup):
-                // its events need not be read one by one.
-                let raw = matches!(what, Some(Capture::Markup(_)))
-                    || (what.is_none()
-                        && vocabulary == Vocabulary::Rss
-                        && matches!(local, "title" | "description" | "content" | "summary"));
-                if raw
-                    && let Some((end, after)) =
-                        end_tag(text, content_start, name.as_ref().as_bytes())
+                if opens
+                    && let Some(what) = Capture::of(
+                        vocabulary,
+                        local,
+                        own,
+                        start,
+                        reader.buffer_position() as usize,
+                    )
                 {
-                    if let Some(what) = what {
-                        what.store(text[content_start..end].to_string(), target);
-                    }
-                    if bases.len() > 1 && bases[bases.len() - 1].0 == depth {
-                        bases.pop();
-                    }
-                    depth -= 1;
-                    offset = after;
-                    reader = reader_at(offset);
-                    continue;
-                }
-                if let Some(what) = what {
                     capture = Some((depth, what, String::new()));
                 }
             }
@@ -454,37 +423,6 @@ pub(super) fn collect(text: &str, base_url: &str) -> Extensions {
         }
     }
     out
-}
-
-/// Where the content of an element named `name` that starts at `from` ends:
-/// the start of its end tag and the byte after it. None where the first end
-/// tag found sits inside a CDATA section or a comment (the caller then reads
-/// the element event by event), or there is none.
-fn end_tag(text: &str, from: usize, name: &[u8]) -> Option<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let mut closing = Vec::with_capacity(name.len() + 2);
-    closing.extend_from_slice(b"</");
-    closing.extend_from_slice(name);
-    let mut at = from;
-    let end = loop {
-        let found = at + memchr::memmem::find(&bytes[at..], &closing)?;
-        let rest = &bytes[found + closing.len()..];
-        let spaces = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
-        if rest.get(spaces) == Some(&b'>') {
-            break (found, found + closing.len() + spaces + 1);
-        }
-        at = found + closing.len();
-    };
-    let inside = &bytes[from..end.0];
-    // Sections do not nest: only the last one opened before the tag can hold it.
-    for (open, close) in [(&b"<![CDATA["[..], &b"]]>"[..]), (b"<!--", b"-->")] {
-        if let Some(last) = memchr::memmem::rfind(inside, open)
-            && memchr::memmem::find(&inside[last..], close).is_none()
-        {
-            return None;
-        }
-    }
-    Some(end)
 }
 
 /// What feed-rs drops from a JSON Feed: each item's `image`, else its
