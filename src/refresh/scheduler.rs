@@ -217,9 +217,8 @@ mod tests {
     use super::*;
     use crate::model::FeedId;
 
-    #[test]
-    fn the_scheduler_serves_feeds_first_and_keeps_each_host_to_its_limit() {
-        let feed = |id: i64, host: &str| FetchTarget {
+    fn feed(id: i64, host: &str) -> FetchTarget {
+        FetchTarget {
             id: FeedId(id),
             title: String::new(),
             fetch_url: format!("http://{host}/feed{id}"),
@@ -228,7 +227,11 @@ mod tests {
             next_fetch_at: None,
             retry_after_until: None,
             gone: false,
-        };
+        }
+    }
+
+    #[test]
+    fn the_scheduler_serves_feeds_first_and_keeps_each_host_to_its_limit() {
         let image = |id: i64, host: &str| ImageTask {
             fetch_id: None,
             job: crate::store::ImageJob {
@@ -282,16 +285,6 @@ mod tests {
 
     #[test]
     fn a_host_that_answers_nothing_twice_in_a_row_hands_back_its_waiting_work() {
-        let feed = |id: i64, host: &str| FetchTarget {
-            id: FeedId(id),
-            title: String::new(),
-            fetch_url: format!("http://{host}/feed{id}"),
-            etag: None,
-            last_modified: None,
-            next_fetch_at: None,
-            retry_after_until: None,
-            gone: false,
-        };
         fn start(scheduler: &mut Scheduler) -> Slot {
             match scheduler.next(true, usize::MAX) {
                 Some((slot, Job::Feed(_))) => slot,
