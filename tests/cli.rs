@@ -9,95 +9,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use assert_cmd::Command;
-use support::{FEED_V1, TestServer};
-
-/// One user's tidings: a temp data dir, and commands pointed at it.
-struct Tidings {
-    dir: tempfile::TempDir,
-}
-
-/// What a finished command printed.
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-    raw: Vec<u8>,
-}
+use support::{FEED_V1, TestServer, Tidings};
 
 impl Tidings {
-    fn new() -> Tidings {
-        Tidings {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    /// Short timeouts, for tests whose server hangs on purpose.
-    fn with_short_timeouts() -> Tidings {
-        let t = Tidings::new();
-        std::fs::write(
-            t.dir.path().join("config.toml"),
-            "[refresh]\nread_timeout_secs = 1\ntotal_timeout_secs = 2\nconnect_timeout_secs = 1\n",
-        )
-        .unwrap();
-        t
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn command(&self) -> Command {
-        let mut cmd = Command::cargo_bin("tidings").unwrap();
-        cmd.env_remove("TIDINGS_DATA_DIR")
-            .env_remove("TIDINGS_LOG")
-            .arg("--data-dir")
-            .arg(self.path());
-        cmd.timeout(std::time::Duration::from_secs(60));
-        cmd
-    }
-
-    /// Starts a command that runs while the test goes on, its output piped.
-    fn spawn(&self, args: &[&str]) -> std::process::Child {
-        std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
-            .env_remove("TIDINGS_DATA_DIR")
-            .env_remove("TIDINGS_LOG")
-            .arg("--data-dir")
-            .arg(self.path())
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let out = self.command().args(args).output().unwrap();
-        let mut raw = out.stdout.clone();
-        raw.extend_from_slice(&out.stderr);
-        Run {
-            ok: out.status.success(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            raw,
-        }
-    }
-
-    /// Runs a command that must succeed; its standard output.
-    fn ok(&self, args: &[&str]) -> String {
-        let run = self.run(args);
-        assert!(
-            run.ok,
-            "tidings {args:?} failed\nstdout:\n{}\nstderr:\n{}",
-            run.stdout, run.stderr
-        );
-        run.stdout
-    }
-
-    fn export_json(&self) -> serde_json::Value {
-        let out = self.ok(&["export", "--format", "json"]);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("export is not JSON ({e}):\n{out}"))
-    }
-
     /// The feeds of the JSON export as (url, tags) pairs.
     fn subscriptions(&self) -> BTreeSet<(String, Vec<String>)> {
         feeds(&self.export_json())

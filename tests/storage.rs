@@ -8,71 +8,11 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::TestServer;
+use support::{Run, TestServer, Tidings};
 use tidings::model::ArticleSource;
 use tidings::store::Store;
 
-struct Tidings {
-    dir: tempfile::TempDir,
-}
-
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
 impl Tidings {
-    fn new() -> Tidings {
-        Tidings {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn database(&self) -> PathBuf {
-        self.path().join("tidings.db")
-    }
-
-    fn backup(&self) -> PathBuf {
-        self.path().join("subscriptions.opml")
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let out = assert_cmd::Command::cargo_bin("tidings")
-            .unwrap()
-            .env_remove("TIDINGS_DATA_DIR")
-            .env_remove("TIDINGS_LOG")
-            .arg("--data-dir")
-            .arg(self.path())
-            .args(args)
-            .timeout(std::time::Duration::from_secs(60))
-            .output()
-            .unwrap();
-        Run {
-            ok: out.status.success(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let run = self.run(args);
-        assert!(
-            run.ok,
-            "tidings {args:?} failed\nstdout:\n{}\nstderr:\n{}",
-            run.stdout, run.stderr
-        );
-        run.stdout
-    }
-
-    fn export_json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.ok(&["export", "--format", "json"])).unwrap()
-    }
-
     /// The subscriptions' addresses, read from the database.
     fn subscribed(&self) -> Vec<String> {
         let store = Store::open(&self.database()).unwrap();

@@ -5,7 +5,8 @@
 //! and a directory of files (the seed blog), and records every request so that
 //! tests can assert what tidings sent. It runs on its own runtime, so both
 //! plain and async tests can use it. [`Reader`] runs the real binary in a
-//! pseudo-terminal and keeps both the screen and every byte it wrote.
+//! pseudo-terminal and keeps both the screen and every byte it wrote;
+//! [`Tidings`] runs its commands against a data directory of the test's own.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -584,5 +585,101 @@ impl Reader {
             "tidings did not quit; the screen shows:\n{}",
             self.contents()
         );
+    }
+}
+
+/// One user's tidings: a temp data dir, and commands pointed at it.
+pub struct Tidings {
+    pub dir: tempfile::TempDir,
+}
+
+/// What a finished command printed.
+pub struct Run {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+    pub raw: Vec<u8>,
+}
+
+impl Tidings {
+    pub fn new() -> Tidings {
+        Tidings {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Short timeouts, for tests whose server hangs on purpose.
+    pub fn with_short_timeouts() -> Tidings {
+        let t = Tidings::new();
+        std::fs::write(
+            t.dir.path().join("config.toml"),
+            "[refresh]\nread_timeout_secs = 1\ntotal_timeout_secs = 2\nconnect_timeout_secs = 1\n",
+        )
+        .unwrap();
+        t
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.path().join("tidings.db")
+    }
+
+    pub fn backup(&self) -> PathBuf {
+        self.path().join("subscriptions.opml")
+    }
+
+    pub fn command(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("tidings").unwrap();
+        cmd.env_remove("TIDINGS_DATA_DIR")
+            .env_remove("TIDINGS_LOG")
+            .arg("--data-dir")
+            .arg(self.path());
+        cmd.timeout(std::time::Duration::from_secs(60));
+        cmd
+    }
+
+    /// Starts a command that runs while the test goes on, its output piped.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .env_remove("TIDINGS_DATA_DIR")
+            .env_remove("TIDINGS_LOG")
+            .arg("--data-dir")
+            .arg(self.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = self.command().args(args).output().unwrap();
+        let mut raw = out.stdout.clone();
+        raw.extend_from_slice(&out.stderr);
+        Run {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            raw,
+        }
+    }
+
+    /// Runs a command that must succeed; its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let run = self.run(args);
+        assert!(
+            run.ok,
+            "tidings {args:?} failed\nstdout:\n{}\nstderr:\n{}",
+            run.stdout, run.stderr
+        );
+        run.stdout
+    }
+
+    pub fn export_json(&self) -> serde_json::Value {
+        let out = self.ok(&["export", "--format", "json"]);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("export is not JSON ({e}):\n{out}"))
     }
 }
