@@ -10,6 +10,27 @@ use crate::config::{Config, RetentionConfig};
 use crate::model::{ErrorKind, FeedId, FetchRecord, ParsedArticle, ParsedFeed};
 use crate::store::{FeedUpdate, NewSubscription, Store};
 
+/// The app drawn into a test terminal of its size.
+pub fn screen(app: &App) -> ratatui::Terminal<ratatui::backend::TestBackend> {
+    let backend = ratatui::backend::TestBackend::new(app.size.width, app.size.height);
+    let mut terminal = ratatui::Terminal::new(backend).unwrap();
+    terminal.draw(|frame| crate::ui::draw(frame, app)).unwrap();
+    terminal
+}
+
+/// What a test terminal shows, a line per row.
+pub fn text_of(terminal: &ratatui::Terminal<ratatui::backend::TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// The fixed "now" of every test: Sat 28 Nov 2026 12:00 UTC.
 pub const NOW_MS: i64 = 1_795_867_200_000;
 pub const NOW: i64 = NOW_MS / 1000;

@@ -3,9 +3,6 @@
 //! (Enter or `y`), deletes them with `a`; a saved feed's `d` asks whether to
 //! delete what was kept. What the question shows is read from a drawn screen.
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-
 use super::testing::{Fixture, keys, three_feeds};
 use super::tests::entry_names;
 use super::*;
@@ -30,17 +27,7 @@ fn star_newest(f: &mut Fixture, feed: FeedId) {
 }
 
 fn screen_text(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-    terminal.draw(|frame| crate::ui::draw(frame, app)).unwrap();
-    let buffer = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        for x in 0..buffer.area.width {
-            out.push_str(buffer[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    super::testing::text_of(&super::testing::screen(app))
 }
 
 fn starred_count(app: &App) -> u64 {

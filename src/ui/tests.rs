@@ -8,29 +8,11 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
 use crate::app::testing::{
-    Fixture, NOW_MS, article, article_with_body, image_outcome, keys, three_feeds,
+    Fixture, NOW_MS, article, article_with_body, image_outcome, keys, screen, text_of, three_feeds,
 };
 use crate::app::{App, Msg};
 use crate::model::{ErrorKind, FetchRecord};
 use crate::refresh::{FeedDone, Progress};
-
-fn screen(app: &App) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-    terminal.draw(|frame| super::draw(frame, app)).unwrap();
-    terminal
-}
-
-fn text_of(terminal: &Terminal<TestBackend>) -> String {
-    let buffer = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        for x in 0..buffer.area.width {
-            out.push_str(buffer[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
 
 /// The text of the screen row that shows `needle`, and the foreground colour
 /// where `needle` starts.
