@@ -490,6 +490,27 @@ fn a_run_leaves_a_small_wal_behind_while_a_reader_keeps_the_database_open() {
 }
 
 #[test]
+fn a_feed_whose_host_cannot_be_reached_waits_longer_each_time_before_the_timer_asks_again() {
+    let h = Harness::new();
+    // A port nothing listens on: every connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let feed = h.subscribe(&format!("http://{closed}/feed.xml"));
+    let interval = h.config.refresh.interval_minutes as i64 * 60;
+    let mut waits = Vec::new();
+    for _ in 0..3 {
+        h.refresh_all();
+        let now = h.clock.now_secs();
+        let target = h.store().fetch_targets(Some(&[feed])).unwrap().remove(0);
+        waits.push(target.next_fetch_at.unwrap() - now);
+    }
+    assert_eq!(h.last_record(feed).error_kind, Some(ErrorKind::Connect));
+    assert_eq!(waits, [interval, 2 * interval, 4 * interval]);
+}
+
+#[test]
 fn killing_a_refresh_midway_leaves_each_feed_as_before_or_fully_updated() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();

@@ -57,6 +57,9 @@ pub(super) fn write_fetched(
         let now = clock.now_secs();
         // Articles first: images never hold a feed back.
         if !feeds.is_empty() {
+            for fetched in &mut feeds {
+                back_off_unreachable(store, fetched, now)?;
+            }
             let mut to_save: Vec<FetchToSave> = feeds
                 .iter_mut()
                 .map(|f| FetchToSave {
@@ -111,3 +114,28 @@ const WAL_LIMIT_BYTES: u64 = 256 << 20;
 const MAX_BATCH: usize = 16;
 /// Most image outcomes saved in one transaction (each is one small row).
 const MAX_IMAGE_BATCH: usize = 64;
+
+/// Longest wait a feed whose host cannot be reached is given before the
+/// reader's timer asks again (an interval longer than this is kept).
+const LONGEST_UNREACHABLE_WAIT_SECS: i64 = 24 * 3600;
+
+/// A feed whose host could not be reached (or was found down in the run)
+/// waits its interval doubled for each earlier time in a row, up to a day,
+/// before the reader's timer asks again: a host that is gone is not asked
+/// every hour for ever. `tidings refresh` and `r` still ask at once.
+fn back_off_unreachable(store: &Store, fetched: &mut Fetched, now: i64) -> Result<(), StoreError> {
+    let unreachable = fetched
+        .record
+        .error_kind
+        .is_some_and(|k| k.means_host_unreachable() || k == crate::model::ErrorKind::Deferred);
+    let Some(next) = fetched.update.next_fetch_at.filter(|_| unreachable) else {
+        return Ok(());
+    };
+    let interval = (next - now).max(60);
+    let earlier = store.unreachable_streak(fetched.target.id, 8)?;
+    let wait = interval
+        .saturating_mul(1 << earlier)
+        .min(LONGEST_UNREACHABLE_WAIT_SECS.max(interval));
+    fetched.update.next_fetch_at = Some(now + wait);
+    Ok(())
+}

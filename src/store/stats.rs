@@ -48,6 +48,24 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// How many of the feed's latest fetches in a row found its host
+    /// unreachable or were deferred for it (at most `limit`).
+    pub fn unreachable_streak(&self, feed: FeedId, limit: u32) -> Result<u32> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT error_kind FROM fetches WHERE feed_id = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let kinds = stmt.query_map(params![feed.0, limit], |r| r.get::<_, Option<String>>(0))?;
+        let mut streak = 0;
+        for kind in kinds {
+            let kind = kind?.map(|k| ErrorKind::parse(&k));
+            match kind {
+                Some(k) if k.means_host_unreachable() || k == ErrorKind::Deferred => streak += 1,
+                _ => break,
+            }
+        }
+        Ok(streak)
+    }
+
     /// Derived statistics for every feed. `now` is in seconds.
     pub fn feed_stats(&self, now: i64) -> Result<Vec<FeedStats>> {
         let mut history: HashMap<i64, Vec<FetchRecord>> = HashMap::new();
