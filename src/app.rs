@@ -225,7 +225,7 @@ impl App {
             store,
             keymap,
             theme: Theme::new(&config.theme, no_color),
-            refresh_interval_ms: config.refresh.interval_minutes as i64 * 60_000,
+            refresh_interval_ms: config.refresh.interval_secs() * 1000,
             ui,
             feeds: FeedList::default(),
             articles,

@@ -289,6 +289,10 @@ impl RefreshConfig {
     pub fn total_timeout(&self) -> Duration {
         Duration::from_secs(self.total_timeout_secs.max(1))
     }
+    /// The time between two refreshes of a feed, in seconds.
+    pub fn interval_secs(&self) -> i64 {
+        self.interval_minutes as i64 * 60
+    }
     pub fn user_agent(&self) -> String {
         self.user_agent.clone().unwrap_or_else(|| {
             format!(

@@ -309,6 +309,12 @@ impl ErrorKind {
         )
     }
 
+    /// Whether the fetch found its host unreachable, or was not made since
+    /// the host had been found so earlier in the run.
+    pub fn host_unreached(self) -> bool {
+        self.means_host_unreachable() || self == ErrorKind::Deferred
+    }
+
     pub fn parse(text: &str) -> ErrorKind {
         [
             ErrorKind::Timeout,

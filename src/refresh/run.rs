@@ -283,10 +283,7 @@ impl Refresher {
             };
             match finished {
                 Ok(fetched) => {
-                    if self.images.is_some() {
-                        stages.feeds_unplanned += 1;
-                    }
-                    if to_writer.send(WriterJob::Feed(Box::new(fetched))).is_err() {
+                    if !self.to_writer(fetched, &mut stages, &to_writer) {
                         break;
                     }
                 }
@@ -328,7 +325,7 @@ impl Refresher {
         } else {
             usize::MAX
         };
-        let interval = self.config.refresh.interval_minutes as i64 * 60;
+        let interval = self.config.refresh.interval_secs();
         while let Some((host, job)) =
             scheduler.next(stages.backlog_bytes < PARSE_BACKLOG_BYTES, image_limit)
         {
@@ -390,35 +387,46 @@ impl Refresher {
         stages: &mut Stages,
         to_writer: &mpsc::UnboundedSender<WriterJob>,
     ) -> bool {
-        let interval = self.config.refresh.interval_minutes as i64 * 60;
+        let interval = self.config.refresh.interval_secs();
         for (host, job) in jobs {
             let sent = match job {
                 Job::Feed(target) => {
                     let fetched = Fetched::deferred(target, &host, interval, &self.clock);
-                    if self.images.is_some() {
-                        stages.feeds_unplanned += 1;
-                    }
-                    to_writer.send(WriterJob::Feed(Box::new(fetched)))
+                    self.to_writer(fetched, stages, to_writer)
                 }
                 Job::Image(task) => {
                     stages.images_done += 1;
                     stages.images_deferred += 1;
-                    to_writer.send(WriterJob::Image(Box::new(ImageDone::deferred(
-                        *task, &host,
-                    ))))
+                    let done = ImageDone::deferred(*task, &host);
+                    to_writer.send(WriterJob::Image(Box::new(done))).is_ok()
                 }
             };
-            if sent.is_err() {
+            if !sent {
                 return false;
             }
         }
         true
     }
 
+    /// Hands a feed whose fetch is over to the writer, which answers with
+    /// its images when there is an image plan. False when the writer is gone
+    /// (it stopped on an error, reported at the end of the run).
+    fn to_writer(
+        &self,
+        fetched: Fetched,
+        stages: &mut Stages,
+        to_writer: &mpsc::UnboundedSender<WriterJob>,
+    ) -> bool {
+        if self.images.is_some() {
+            stages.feeds_unplanned += 1;
+        }
+        to_writer.send(WriterJob::Feed(Box::new(fetched))).is_ok()
+    }
+
     /// Hands a fetched document to the parse stage.
     fn start_parse(&self, stages: &mut Stages, fetched: Fetched) {
         let bytes = fetched.document.as_ref().map_or(0, |d| d.body.len());
-        let interval = self.config.refresh.interval_minutes as i64 * 60;
+        let interval = self.config.refresh.interval_secs();
         let parse = parse_document(
             fetched,
             self.parsers.clone(),

@@ -12,7 +12,7 @@ use super::stages::Fetched;
 use super::{FeedDone, Progress, RefreshStats};
 use crate::clock::Clock;
 use crate::config::RetentionConfig;
-use crate::model::RunStats;
+use crate::model::{ErrorKind, RunStats};
 use crate::store::{FetchToSave, ImageOutcome, Store, StoreError};
 
 /// What the writer is handed: a fetched feed, or finished image downloads.
@@ -127,7 +127,7 @@ fn back_off_unreachable(store: &Store, fetched: &mut Fetched, now: i64) -> Resul
     let unreachable = fetched
         .record
         .error_kind
-        .is_some_and(|k| k.means_host_unreachable() || k == crate::model::ErrorKind::Deferred);
+        .is_some_and(ErrorKind::host_unreached);
     let Some(next) = fetched.update.next_fetch_at.filter(|_| unreachable) else {
         return Ok(());
     };

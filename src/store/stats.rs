@@ -57,9 +57,8 @@ impl Store {
         let kinds = stmt.query_map(params![feed.0, limit], |r| r.get::<_, Option<String>>(0))?;
         let mut streak = 0;
         for kind in kinds {
-            let kind = kind?.map(|k| ErrorKind::parse(&k));
-            match kind {
-                Some(k) if k.means_host_unreachable() || k == ErrorKind::Deferred => streak += 1,
+            match kind?.map(|k| ErrorKind::parse(&k)) {
+                Some(k) if k.host_unreached() => streak += 1,
                 _ => break,
             }
         }
