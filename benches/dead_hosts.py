@@ -22,6 +22,8 @@ import tempfile
 import threading
 import time
 
+from loopback import RELEASE_BIN, tidings_env
+
 
 def silent_host():
     """Accepts connections and never answers."""
@@ -80,7 +82,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=500)
     parser.add_argument("--feeds", type=int, default=20)
-    parser.add_argument("--bin", default="target/release/tidings")
+    parser.add_argument("--bin", default=RELEASE_BIN)
     args = parser.parse_args()
 
     hosts = [silent_host(), full_backlog_host(), trickling_host()]
@@ -127,7 +129,7 @@ def main():
         urls = os.path.join(data, "urls")
         with open(urls, "w") as out:
             out.writelines(f"{base}{path}\n" for path in feeds)
-        env = dict(os.environ, TIDINGS_DATA_DIR=data)
+        env = tidings_env(data)
         subprocess.run([args.bin, "import", urls], env=env, check=True, capture_output=True)
         started = time.monotonic()
         run = subprocess.run([args.bin, "refresh", "--quiet"], env=env, capture_output=True, text=True)

@@ -18,31 +18,24 @@ import argparse
 import json
 import os
 import re
-import socket
+import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-BENCH = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "bench"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from loopback import BENCH, RELEASE_BIN, serve, tidings_env
 
 
 def corpus_for(cache, feeds, items, port):
     """The corpus of that size, generated once (its base URL names the port)."""
     out = os.path.join(cache, f"load-{feeds}x{items}-p{port}")
     if not os.path.exists(os.path.join(out, "corpus.json")):
-        for old in os.listdir(cache) if os.path.isdir(cache) else []:
+        # One corpus of a size is kept: the one made for another port goes.
+        for old in os.listdir(cache):
             if old.startswith(f"load-{feeds}x{items}-p"):
-                os.rename(os.path.join(cache, old), out + ".old")
-                subprocess.run(["rm", "-rf", out + ".old"], check=True)
+                shutil.rmtree(os.path.join(cache, old))
         started = time.monotonic()
         subprocess.run([sys.executable, "corpus.py", "--feeds", str(feeds), "--items", str(items), "--seed", "5",
                         "--out", out, "--base-url", f"http://127.0.0.1:{port}", "--hosts", "100"],
@@ -57,7 +50,7 @@ def main():
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--cache", default="/tmp/tidings-bench")
     parser.add_argument("--port", type=int, default=8790, help="the corpora's port (reused between runs)")
-    parser.add_argument("--bin", default=os.path.join(HERE, "..", "target", "release", "tidings"))
+    parser.add_argument("--bin", default=RELEASE_BIN)
     args = parser.parse_args()
     if not os.path.isdir(BENCH):
         print(f"SKIPPED: {BENCH} is not here")
@@ -70,19 +63,13 @@ def main():
         corpus = corpus_for(args.cache, feeds, args.items, args.port)
         xml_bytes = sum(os.path.getsize(os.path.join(r, n)) for r, _, ns in os.walk(corpus)
                         for n in ns if n.endswith((".xml", ".rss", ".atom", ".rdf")))
-        server = subprocess.Popen([sys.executable, "serve.py", "--dir", corpus, "--port", str(args.port),
-                                   "--latency-ms", "20", "--fail-rate", "0.01", "--max-runtime", "7200"],
-                                  cwd=BENCH, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        server = serve(corpus, args.port, "--latency-ms", "20", "--fail-rate", "0.01", "--max-runtime", "7200")
         try:
-            while not server.stdout.readline().startswith("PORT="):
-                pass
             with tempfile.TemporaryDirectory() as data:
                 config = os.path.join(data, "config.toml")
                 with open(config, "w") as f:
                     f.write("[images]\ncache = false\n")
-                env = dict(os.environ, TIDINGS_DATA_DIR=data, TIDINGS_CONFIG=config)
-                for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-                    env.pop(key, None)
+                env = tidings_env(data, config)
                 subprocess.run([binary, "import", os.path.join(corpus, "urls")], env=env, check=True,
                                capture_output=True)
                 started = time.monotonic()

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,14 +29,7 @@ import tempfile
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-BENCH = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "bench"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from loopback import BENCH, RELEASE_BIN, free_port, serve, tidings_env
 
 
 def rss_kb(pid):
@@ -67,7 +59,7 @@ def main():
     parser.add_argument("--hosts", type=int, default=10)
     parser.add_argument("--bump", type=int, default=30, help="feeds that get 3 new items each cycle")
     parser.add_argument("--every", type=int, default=10, help="print the curve every N cycles")
-    parser.add_argument("--bin", default=os.path.join(HERE, "..", "target", "release", "tidings"))
+    parser.add_argument("--bin", default=RELEASE_BIN)
     args = parser.parse_args()
     if not os.path.isdir(BENCH):
         print(f"SKIPPED: {BENCH} is not here")
@@ -82,19 +74,13 @@ def main():
     subprocess.run([sys.executable, "corpus.py", "--feeds", str(args.feeds), "--items", str(args.items),
                     "--seed", "7", "--out", corpus, "--base-url", f"http://127.0.0.1:{port}",
                     "--hosts", str(args.hosts)], cwd=BENCH, check=True, capture_output=True)
-    server = subprocess.Popen([sys.executable, "serve.py", "--dir", corpus, "--port", str(port),
-                               "--latency-ms", "5", "--max-runtime", "14400"],
-                              cwd=BENCH, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server = serve(corpus, port, "--latency-ms", "5", "--max-runtime", "14400")
     session = f"tidings-soak-{os.getpid()}"
     try:
-        while not server.stdout.readline().startswith("PORT="):
-            pass
         config = os.path.join(data, "config.toml")
         with open(config, "w") as f:
             f.write("[retention]\nkeep_articles = 40\n[refresh]\ninterval_minutes = 10000\n")
-        env = dict(os.environ, TIDINGS_DATA_DIR=data, TIDINGS_CONFIG=config)
-        for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-            env.pop(key, None)
+        env = tidings_env(data, config)
         subprocess.run([binary, "import", os.path.join(corpus, "urls")], env=env, check=True, capture_output=True)
         db_path = os.path.join(data, "tidings.db")
 

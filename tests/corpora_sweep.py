@@ -28,12 +28,13 @@ import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CORPORA = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "corpora"))
+sys.path.insert(0, os.path.join(HERE, "..", "benches"))
+from loopback import CORPORA, RELEASE_BIN, tidings_env  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bin", default=os.path.join(HERE, "..", "target", "release", "tidings"))
+    parser.add_argument("--bin", default=RELEASE_BIN)
     parser.add_argument("--deadline", type=int, default=900, help="seconds the refresh may take")
     parser.add_argument("--images", action="store_true", help="also download the images the feeds show")
     args = parser.parse_args()
@@ -60,9 +61,7 @@ def main():
             out.writelines(url_of[f] + "\n" for f in files)
         with open(os.path.join(data, "config.toml"), "w") as out:
             out.write(f"[images]\ncache = {'true' if args.images else 'false'}\n")
-        env = dict(os.environ, TIDINGS_DATA_DIR=data, TIDINGS_CONFIG=os.path.join(data, "config.toml"))
-        for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-            env.pop(key, None)
+        env = tidings_env(data, os.path.join(data, "config.toml"))
         imported = subprocess.run([args.bin, "import", os.path.join(data, "urls")], env=env,
                                   capture_output=True, text=True)
         if imported.returncode != 0:

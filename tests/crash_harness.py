@@ -26,7 +26,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -34,13 +33,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BENCH = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "bench"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.join(HERE, "..", "benches"))
+from loopback import BENCH, RELEASE_BIN, free_port, serve, tidings_env  # noqa: E402
 
 
 def snapshot(db):
@@ -118,7 +112,7 @@ def main():
     parser.add_argument("--hosts", type=int, default=30)
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--bin", default=os.path.join(HERE, "..", "target", "release", "tidings"))
+    parser.add_argument("--bin", default=RELEASE_BIN)
     args = parser.parse_args()
     if not os.path.isdir(BENCH):
         print(f"SKIPPED: {BENCH} is not here")
@@ -133,17 +127,9 @@ def main():
          "--hosts", str(args.hosts)],
         cwd=BENCH, check=True, capture_output=True,
     )
-    server = subprocess.Popen(
-        [sys.executable, "serve.py", "--dir", corpus, "--port", str(port),
-         "--latency-ms", str(args.latency_ms), "--max-runtime", "7200"],
-        cwd=BENCH, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
+    server = serve(corpus, port, "--latency-ms", str(args.latency_ms), "--max-runtime", "7200")
     try:
-        while not server.stdout.readline().startswith("PORT="):
-            pass
-        env = dict(os.environ, TIDINGS_DATA_DIR=data)
-        for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-            env.pop(key, None)
+        env = tidings_env(data)
         tidings = lambda *a, **kw: subprocess.run([args.bin, *a], env=env, capture_output=True, text=True, **kw)
         tidings("import", os.path.join(corpus, "urls"), check=True)
         started = time.monotonic()
