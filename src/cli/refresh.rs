@@ -68,12 +68,7 @@ pub(super) async fn refresh(
                 }
                 if interactive {
                     let b = indicatif::ProgressBar::new(*total as u64);
-                    b.set_style(
-                        indicatif::ProgressStyle::with_template(
-                            "{bar:30} {pos}/{len} feeds {wide_msg}",
-                        )
-                        .expect("valid template"),
-                    );
+                    b.set_style(counting("feeds"));
                     bar = Some(b);
                 }
             }
@@ -102,12 +97,7 @@ pub(super) async fn refresh(
                 if feeds_in && done < total && !images_phase {
                     images_phase = true;
                     match &bar {
-                        Some(b) => b.set_style(
-                            indicatif::ProgressStyle::with_template(
-                                "{bar:30} {pos}/{len} images {wide_msg}",
-                            )
-                            .expect("valid template"),
-                        ),
+                        Some(b) => b.set_style(counting("images")),
                         None if !quiet => writeln!(
                             stdout,
                             "articles stored; downloading images: {done} of {total} done"
@@ -176,6 +166,14 @@ pub(super) async fn refresh(
         )?;
     }
     Ok(())
+}
+
+/// The progress bar's look while it counts `what` (feeds, then images).
+fn counting(what: &str) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:30}} {{pos}}/{{len}} {what} {{wide_msg}}"
+    ))
+    .expect("valid template")
 }
 
 pub(super) fn feed_line(done: &crate::refresh::FeedDone) -> String {
