@@ -42,16 +42,7 @@ pub(super) async fn fetch_feed(
     clock: &Clock,
 ) -> Fetched {
     let started = Instant::now();
-    let mut fetched = Fetched {
-        target,
-        update: FeedUpdate::default(),
-        record: FetchRecord {
-            started_at_ms: clock.now_ms(),
-            ..FetchRecord::default()
-        },
-        document: None,
-        _parse_permit: None,
-    };
+    let mut fetched = Fetched::starting(target, clock);
     let validators = Validators {
         etag: fetched.target.etag.clone(),
         last_modified: fetched.target.last_modified.clone(),
@@ -167,21 +158,24 @@ impl Fetched {
         interval_secs: i64,
         clock: &Clock,
     ) -> Fetched {
-        let mut fetched = Fetched {
+        let mut fetched = Fetched::starting(target, clock);
+        fetched.update.next_fetch_at = Some(clock.now_secs() + interval_secs);
+        fetched.fail(FetchError::Deferred(host.to_string()));
+        fetched
+    }
+
+    /// A fetch of `target` that starts now, with nothing known yet.
+    fn starting(target: FetchTarget, clock: &Clock) -> Fetched {
+        Fetched {
             target,
-            update: FeedUpdate {
-                next_fetch_at: Some(clock.now_secs() + interval_secs),
-                ..FeedUpdate::default()
-            },
+            update: FeedUpdate::default(),
             record: FetchRecord {
                 started_at_ms: clock.now_ms(),
                 ..FetchRecord::default()
             },
             document: None,
             _parse_permit: None,
-        };
-        fetched.fail(FetchError::Deferred(host.to_string()));
-        fetched
+        }
     }
 
     /// Whether the request reached the feed's host (see
