@@ -2,12 +2,14 @@
 """Load: one cold refresh of thousands of feeds, its time, memory and failures.
 
 For each size in --feeds (default 5000 and 20000): a ../shared/bench corpus of
-that many feeds (--items items each, about 100 KB a feed at 50) on 100
+that many feeds (--items items each, about 250 KB a feed at 50) on 100
 loopback hosts, served by serve.py with 20 ms a request and 1% of the feeds
 misbehaving (HTTP 500, a hang, a truncated body, a redirect); then `tidings
 refresh` under /usr/bin/time in a fresh data directory, images off. Prints per
-size: wall time, time per feed, peak resident memory, the failures recorded
-by kind, and whether every feed has a fetch record. Corpora are kept under
+size: wall time and CPU time, each per feed, the CPU serve.py took meanwhile
+(it shares the machine's cores, so its share is wall time tidings did not
+get), peak resident memory, the failures recorded by kind, and whether every
+feed has a fetch record. Corpora are kept under
 --cache (default /tmp/tidings-bench) and reused.
 
     cargo build --release
@@ -44,6 +46,13 @@ def corpus_for(cache, feeds, items, port):
     return out
 
 
+def cpu_seconds(pid):
+    """User + system CPU a process has used so far (the feed server shares the cores)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--feeds", type=int, nargs="+", default=[5000, 20000])
@@ -72,10 +81,12 @@ def main():
                 env = tidings_env(data, config)
                 subprocess.run([binary, "import", os.path.join(corpus, "urls")], env=env, check=True,
                                capture_output=True)
+                server_cpu_before = cpu_seconds(server.pid)
                 started = time.monotonic()
                 run = subprocess.run(["/usr/bin/time", "-v", binary, "refresh", "--quiet"], env=env,
                                      capture_output=True, text=True)
                 wall = time.monotonic() - started
+                server_cpu = cpu_seconds(server.pid) - server_cpu_before
                 peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr).group(1))
                 cpu = sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", run.stderr).group(1))
                           for k in ("User", "System"))
@@ -93,15 +104,18 @@ def main():
         failed = {k: n for k, n in kinds.items() if k != "ok"}
         result = dict(feeds=subscribed, xml_mb=round(xml_bytes / 1e6), exit=run.returncode,
                       wall_s=round(wall, 1), ms_per_feed=round(wall * 1000 / max(subscribed, 1), 2),
-                      cpu_s=round(cpu, 1), peak_mib=round(peak_kb / 1024), articles=articles,
+                      cpu_s=round(cpu, 1), cpu_ms_per_feed=round(cpu * 1000 / max(subscribed, 1), 2),
+                      server_cpu_s=round(server_cpu, 1), peak_mib=round(peak_kb / 1024), articles=articles,
                       with_a_fetch_record=recorded, failed=failed)
         results.append(result)
         print("  " + json.dumps(result), flush=True)
-    print("| feeds | XML | wall | per feed | CPU | peak RSS | articles | failures (kind: count) | fetch records |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| feeds | XML | wall | per feed | CPU | CPU per feed | server CPU | peak RSS | articles "
+          "| failures (kind: count) | fetch records |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         failures = ", ".join(f"{k}: {n}" for k, n in sorted(r["failed"].items())) or "none"
         print(f"| {r['feeds']:,} | {r['xml_mb']} MB | {r['wall_s']} s | {r['ms_per_feed']} ms | {r['cpu_s']} s | "
+              f"{r['cpu_ms_per_feed']} ms | {r['server_cpu_s']} s | "
               f"{r['peak_mib']} MiB | {r['articles']:,} | {failures} | {r['with_a_fetch_record']:,} |")
     if any(r["exit"] != 0 or r["with_a_fetch_record"] != r["feeds"] for r in results):
         sys.exit("a refresh failed, or some feed has no fetch record")
