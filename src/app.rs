@@ -185,6 +185,8 @@ pub struct App {
     pub show_images: bool,
     /// `i` was pressed: the next key says which image to open.
     choosing_image: bool,
+    /// The digits of a link's or image's number typed so far.
+    typed: Option<TypedNumber>,
     /// Set by every message that changed what is on screen.
     pub needs_redraw: bool,
     /// New articles arrived that the lists have not re-read yet.
@@ -246,6 +248,7 @@ impl App {
             pictures: None,
             show_images: config.images.show,
             choosing_image: false,
+            typed: None,
             needs_redraw: true,
             lists_stale: false,
             status_expanded: false,
@@ -553,6 +556,26 @@ const RELOAD_MS: i64 = 200;
 
 /// How long a notice stays on the status line.
 const NOTICE_MS: i64 = 8_000;
+
+/// A link's or an image's number typed digit by digit (`1` `2` for link 12,
+/// in an article with at least 12): it opens at Enter, after a pause of
+/// [`TYPED_PAUSE_MS`], or at once when no longer number exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TypedNumber {
+    target: Numbered,
+    value: usize,
+    at_ms: i64,
+}
+
+/// What a typed number opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Numbered {
+    Link,
+    Image,
+}
+
+/// How long after its last digit a typed number opens by itself.
+const TYPED_PAUSE_MS: i64 = 1_000;
 
 #[cfg(test)]
 mod tests;

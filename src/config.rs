@@ -91,6 +91,10 @@ pub struct UiConfig {
     /// The program that opens links, with its arguments; the URL is added last.
     /// Empty: `$BROWSER`, else `xdg-open` (`open` on macOS).
     pub browser: Vec<String>,
+    /// The program that opens a cached image (`i`), with its arguments; the
+    /// file's path is added last. Empty: `browser`, else `xdg-open` (`open`
+    /// on macOS).
+    pub image_viewer: Vec<String>,
     pub mouse: bool,
 }
 
@@ -246,6 +250,7 @@ impl Default for UiConfig {
             sort: SortOrder::NewestFirst,
             unread_only: false,
             browser: Vec::new(),
+            image_viewer: Vec::new(),
             mouse: true,
         }
     }

@@ -185,15 +185,24 @@ pub fn render_article(html: &str, width: u16, styles: &ArticleStyles) -> Rendere
     rendered
 }
 
-/// A blank line, "Links:" and the numbered targets, broken at the width.
+/// A blank line, "Links:" with how to open them, and the numbered targets,
+/// broken at the width.
 fn link_list(links: &[String], width: usize, styles: &ArticleStyles) -> Vec<Line<'static>> {
     if links.is_empty() {
         return Vec::new();
     }
-    let mut lines = vec![
-        Line::default(),
-        Span::styled("Links:", styles.heading).into(),
+    // How to open them: a number's digits, then Enter from 10 on.
+    let how = if links.len() > 9 {
+        "  (its number opens a link: 1 2 then Enter for [12])"
+    } else {
+        "  (its number opens a link)"
+    };
+    let heading = vec![
+        Piece::new("Links:".to_string(), styles.heading),
+        Piece::new(how.to_string(), styles.note),
     ];
+    let mut lines = vec![Line::default()];
+    lines.extend(break_at(heading, width).into_iter().map(to_line));
     for (i, target) in links.iter().enumerate() {
         let entry = vec![
             Piece::new(format!("[{}]", i + 1), styles.link_number),

@@ -32,6 +32,8 @@ use ratatui_image::picker::Picker;
 /// a cron refresh by another process, notices that expire).
 const BUSY_TICK: Duration = Duration::from_millis(250);
 const IDLE_TICK: Duration = Duration::from_secs(2);
+/// Ticks while a link's number is typed, for the pause that opens it.
+const TYPING_TICK: Duration = Duration::from_millis(100);
 
 pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Result<()> {
     use std::io::IsTerminal;
@@ -148,7 +150,9 @@ async fn event_loop(
             terminal.draw(|frame| crate::ui::draw(frame, app))?;
             app.needs_redraw = false;
         }
-        let tick = if app.refresh.running() {
+        let tick = if app.typing_a_number() {
+            TYPING_TICK
+        } else if app.refresh.running() {
             BUSY_TICK
         } else {
             IDLE_TICK
@@ -215,7 +219,8 @@ impl Runner<'_> {
                     });
                 }
                 Effect::OpenFile(path) => {
-                    if let Err(e) = desktop::open_file(&path) {
+                    let ui = &self.config.ui;
+                    if let Err(e) = desktop::open_image_file(&ui.image_viewer, &ui.browser, &path) {
                         let _ = self.results.send(Msg::Failed(format!("{e:#}")));
                     }
                 }

@@ -730,6 +730,52 @@ fn only_web_links_reach_the_browser_each_as_one_argument() {
     assert!(!marker.exists(), "a command in a link ran");
 }
 
+#[test]
+fn link_twelve_of_twenty_one_opens_by_its_digits_and_link_one_after_a_pause() {
+    let server = TestServer::start();
+    let files = tempfile::tempdir().unwrap();
+    let body: String = (1..=21)
+        .map(|n| format!(r#"<p><a href="https://example.org/link/{n}">link {n}</a></p>"#))
+        .collect();
+    let feed = format!(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Many links</title>
+<link>https://example.org/</link><description>d</description>
+<item><title>Twenty-one links</title><link>https://example.org/post</link><guid>p1</guid>
+<pubDate>Mon, 02 Jan 2023 10:00:00 GMT</pubDate>
+<description>{}</description></item></channel></rss>"#,
+        quick_escape(&format!("<p>MANY-LINKS</p>{body}"))
+    );
+    std::fs::write(files.path().join("many.rss"), feed).unwrap();
+    server.serve_dir(files.path());
+    let t = Tidings::new(CONFIG);
+    t.ok(&["add", &server.url("/files/many.rss")]);
+    let dir = tempfile::tempdir().unwrap();
+    let browser = recording_browser(dir.path());
+    let mut reader = Reader::start(&t.data(), &t.config(), &browser.script);
+    reader.expect("Many links");
+    reader.keys("g");
+    reader.keys("j");
+    reader.keys("j");
+    reader.keys("l");
+    reader.keys("\r");
+    reader.expect("MANY-LINKS");
+    reader.keys("G");
+    reader.expect("[21] https://example.org/link/21");
+    // 1 waits for a second digit; 2 makes 12, which opens at once.
+    reader.keys("1");
+    reader.expect("link 1…");
+    reader.keys("2");
+    let calls = browser.wait_for_calls(1);
+    assert_eq!(calls, [["https://example.org/link/12"]]);
+    // 1 alone opens link 1 after a pause.
+    reader.keys("1");
+    let calls = browser.wait_for_calls(2);
+    reader.keys("q");
+    reader.keys("q");
+    assert!(reader.wait_for_exit().success());
+    assert_eq!(calls[1], ["https://example.org/link/1"]);
+}
+
 // ---- 4. imports run nothing -------------------------------------------------------------
 
 #[test]

@@ -6,8 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ratatui::layout::Position;
 
 use super::{
-    ARTICLE_HEADER_LINES, App, DisplayRow, Effect, FeedEntry, Focus, OpenArticle, Overlay, Prompt,
-    PromptKind, StatsView, Unsubscribe,
+    ARTICLE_HEADER_LINES, App, DisplayRow, Effect, FeedEntry, Focus, Numbered, OpenArticle,
+    Overlay, Prompt, PromptKind, StatsView, TYPED_PAUSE_MS, TypedNumber, Unsubscribe,
 };
 use crate::config::MarkRead;
 use crate::keys::Action;
@@ -25,13 +25,27 @@ impl App {
         if self.overlay.is_some() {
             return self.on_overlay_key(key);
         }
-        // After `i`: a digit picks image N, `i` again (or Enter) the one on screen.
+        // A number being typed: more digits, Enter, or Esc; any other key
+        // drops it and does what it does.
+        if let Some(typed) = self.typed.take() {
+            self.notice = None;
+            match key.code {
+                KeyCode::Char(digit @ '0'..='9') => {
+                    let value = typed.value * 10 + digit.to_digit(10).unwrap_or(0) as usize;
+                    return Ok(self.type_number(typed.target, value));
+                }
+                KeyCode::Enter => return Ok(self.open_numbered(typed.target, typed.value)),
+                KeyCode::Esc => return Ok(Vec::new()),
+                _ => {}
+            }
+        }
+        // After `i`: a number picks image N, `i` again (or Enter) the one on screen.
         if std::mem::take(&mut self.choosing_image) {
             self.notice = None;
             match key.code {
                 KeyCode::Char(digit @ '1'..='9') => {
-                    let n = digit as usize - '1' as usize;
-                    return Ok(self.open_image(self.image_file(n)));
+                    let n = digit.to_digit(10).unwrap_or(0) as usize;
+                    return Ok(self.type_number(Numbered::Image, n));
                 }
                 KeyCode::Enter => return Ok(self.open_image(self.image_on_screen())),
                 _ if self.keymap.action(&key) == Some(Action::OpenImage) => {
@@ -141,16 +155,7 @@ impl App {
                     .into_iter()
                     .collect());
             }
-            Action::OpenLink(n) => {
-                let link = self
-                    .open
-                    .as_ref()
-                    .and_then(|o| o.rendered.links.get(n as usize - 1));
-                match link {
-                    Some(url) => return Ok(vec![Effect::OpenUrl(url.clone())]),
-                    None => self.notify(format!("no link [{n}] in this article"), true),
-                }
-            }
+            Action::OpenLink(n) => return Ok(self.type_number(Numbered::Link, n as usize)),
             Action::CopyLink => match self.current_link() {
                 Some(url) => {
                     self.notify(format!("copied {url}"), false);
@@ -186,7 +191,8 @@ impl App {
                 {
                     self.choosing_image = true;
                     self.notify(
-                        "open image: 1–9 for image N, i for the one on screen".into(),
+                        "open image: its number (then Enter from 10 on), or i for the one on screen"
+                            .into(),
                         false,
                     );
                 } else {
@@ -229,6 +235,72 @@ impl App {
         }
         self.scroll_lists();
         Ok(())
+    }
+
+    /// A link's or image's number typed so far: opened now when no longer
+    /// number exists in the article, else kept for the next digit.
+    fn type_number(&mut self, target: Numbered, value: usize) -> Vec<Effect> {
+        let count = self.open.as_ref().map_or(0, |o| match target {
+            Numbered::Link => o.rendered.links.len(),
+            Numbered::Image => o.rendered.images.len(),
+        });
+        if value == 0 || value * 10 > count {
+            return self.open_numbered(target, value);
+        }
+        self.typed = Some(TypedNumber {
+            target,
+            value,
+            at_ms: self.now_ms,
+        });
+        let what = match target {
+            Numbered::Link => "link",
+            Numbered::Image => "image",
+        };
+        self.notify(
+            format!("{what} {value}… another digit, or Enter to open (Esc: none)"),
+            false,
+        );
+        Vec::new()
+    }
+
+    /// Opens link or image `value` (counted from 1) of the open article.
+    pub(super) fn open_numbered(&mut self, target: Numbered, value: usize) -> Vec<Effect> {
+        self.notice = None;
+        match target {
+            Numbered::Link => {
+                let link = value
+                    .checked_sub(1)
+                    .and_then(|i| self.open.as_ref()?.rendered.links.get(i));
+                match link {
+                    Some(url) => vec![Effect::OpenUrl(url.clone())],
+                    None => {
+                        self.notify(format!("no link [{value}] in this article"), true);
+                        Vec::new()
+                    }
+                }
+            }
+            Numbered::Image => match value.checked_sub(1) {
+                Some(n) => self.open_image(self.image_file(n)),
+                None => self.open_image(None),
+            },
+        }
+    }
+
+    /// Opens a number typed a pause ago.
+    pub(super) fn open_typed_after_pause(&mut self) -> Vec<Effect> {
+        match self.typed {
+            Some(typed) if self.now_ms - typed.at_ms >= TYPED_PAUSE_MS => {
+                self.typed = None;
+                self.open_numbered(typed.target, typed.value)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether a number is being typed (the reader then ticks often, for
+    /// its pause to end on time).
+    pub fn typing_a_number(&self) -> bool {
+        self.typed.is_some()
     }
 
     /// Opens a cached image's file, or says there is none.

@@ -76,6 +76,13 @@ impl App {
     }
 
     pub(super) fn on_tick(&mut self) -> anyhow::Result<Vec<Effect>> {
+        if self.typing_a_number() {
+            let opened = self.open_typed_after_pause();
+            if !self.typing_a_number() {
+                self.needs_redraw = true;
+                return Ok(opened);
+            }
+        }
         // Another process (a cron `tidings refresh`) wrote to the cache.
         let version = self.store.data_version()?;
         if self.lists_stale {

@@ -718,3 +718,74 @@ fn i_then_a_number_opens_that_image_and_i_again_the_one_on_screen() {
             .any(|e| matches!(e, Effect::OpenFile(_)))
     );
 }
+
+#[test]
+fn a_link_past_nine_opens_by_its_digits_then_enter_or_a_pause() {
+    let html: String = (1..=21)
+        .map(|n| format!(r#"<p><a href="https://example.org/link/{n}">link {n}</a></p>"#))
+        .collect();
+    let mut f = super::testing::Fixture::new();
+    f.article_showing("Many links", &html);
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jjl⏎");
+    let opened = |effects: Vec<Effect>| match effects.as_slice() {
+        [Effect::OpenUrl(url)] => url.clone(),
+        other => panic!("{other:?}"),
+    };
+    // 1 could start 10–19: it waits, saying so; 2 makes 12, and no link
+    // has three digits, so it opens at once.
+    assert!(keys(&mut app, "1").is_empty());
+    assert!(app.notice.as_ref().unwrap().text.contains("link 1…"));
+    assert_eq!(opened(keys(&mut app, "2")), "https://example.org/link/12");
+    // Enter opens what is typed; 3 cannot start a number up to 21.
+    assert!(keys(&mut app, "2").is_empty());
+    assert_eq!(opened(keys(&mut app, "⏎")), "https://example.org/link/2");
+    assert_eq!(opened(keys(&mut app, "3")), "https://example.org/link/3");
+    // A pause opens it too; Esc drops it; past the last link is an error.
+    assert!(keys(&mut app, "1").is_empty());
+    assert!(app.update(Msg::Tick).is_empty());
+    app.now_ms += 1_000;
+    assert_eq!(opened(app.update(Msg::Tick)), "https://example.org/link/1");
+    assert!(keys(&mut app, "1⎋").is_empty());
+    app.now_ms += 1_000;
+    assert!(app.update(Msg::Tick).is_empty());
+    assert!(keys(&mut app, "29").is_empty());
+    assert!(app.notice.as_ref().unwrap().error);
+    // The list at the end says how.
+    let rendered = &app.open.as_ref().unwrap().rendered;
+    assert!(rendered.lines.iter().any(|line| {
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        text.starts_with("Links:") && text.contains("1 2 then Enter for [12]")
+    }));
+}
+
+#[test]
+fn i_then_two_digits_opens_image_twelve() {
+    use super::testing::image_outcome;
+    use crate::model::ImageStatus;
+    let html: String = (1..=12)
+        .map(|n| format!(r#"<p>Picture {n}</p><img src="/{n}.png" alt="{n}">"#))
+        .collect();
+    let mut f = super::testing::Fixture::new();
+    let (_, images) = f.article_showing("Twelve pictures", &html);
+    let twelfth = image_outcome(
+        images[11].id,
+        ImageStatus::Cached,
+        Some("twelve.png"),
+        (10, 10),
+        200,
+    );
+    f.store
+        .save_images(&[&twelfth], super::testing::NOW)
+        .unwrap();
+    let mut app = f.app(120, 40);
+    app.image_dir = std::path::PathBuf::from("/cache/images");
+    keys(&mut app, "jjl⏎");
+    assert!(keys(&mut app, "i1").is_empty());
+    match keys(&mut app, "2").as_slice() {
+        [Effect::OpenFile(path)] => {
+            assert_eq!(path, std::path::Path::new("/cache/images/twelve.png"))
+        }
+        other => panic!("{other:?}"),
+    }
+}

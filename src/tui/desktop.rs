@@ -37,6 +37,7 @@ pub fn open_in_browser(configured: &[String], url: &str) -> anyhow::Result<()> {
     let mut words = program;
     words.push(url.to_string());
     spawn_detached(&words)
+        .map_err(|e| anyhow::anyhow!("{e:#}; set [ui] browser in config.toml, or $BROWSER"))
 }
 
 /// Starts a program with its arguments (no shell), its output discarded.
@@ -64,12 +65,27 @@ pub fn copy_osc52(text: &str) {
     let _ = out.flush();
 }
 
-/// Opens a file with the desktop's opener (an image in the image viewer).
-pub fn open_file(path: &std::path::Path) -> anyhow::Result<()> {
-    let opener = if cfg!(target_os = "macos") {
-        "open"
+/// Opens a cached image with the configured viewer, else the configured
+/// browser, else the desktop's opener; the path is one argument. Where none
+/// of them can start, the error says which setting to set.
+pub fn open_image_file(
+    viewer: &[String],
+    browser: &[String],
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let mut words: Vec<String> = if !viewer.is_empty() {
+        viewer.to_vec()
+    } else if !browser.is_empty() {
+        browser.to_vec()
+    } else if cfg!(target_os = "macos") {
+        vec!["open".into()]
     } else {
-        "xdg-open"
+        vec!["xdg-open".into()]
     };
-    spawn_detached(&[opener.to_string(), path.display().to_string()])
+    words.push(path.display().to_string());
+    spawn_detached(&words).map_err(|e| {
+        anyhow::anyhow!(
+            "{e:#}; set [ui] image_viewer in config.toml to the program that shows images"
+        )
+    })
 }
