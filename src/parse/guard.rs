@@ -113,12 +113,8 @@ fn spaced_xml(body: &str) -> Option<String> {
     let mut changed = false;
     let mut at = 0;
     // Text outside CDATA: decoded, set apart, encoded again.
-    let text = |raw: &str| {
-        quick_xml::escape::unescape(raw)
-            .ok()
-            .and_then(|decoded| spaced(&decoded))
-            .map(|s| quick_xml::escape::escape(&s).into_owned())
-    };
+    let text =
+        |raw: &str| spaced(&decoded(raw)).map(|s| quick_xml::escape::escape(&s).into_owned());
     for section in CDATA.captures_iter(body) {
         let whole = section.get(0).expect("the match");
         let before = &body[at..whole.start()];
@@ -137,6 +133,49 @@ fn spaced_xml(body: &str) -> Option<String> {
     changed |= fixed.is_some();
     out.push_str(fixed.as_deref().unwrap_or(&body[at..]));
     changed.then_some(out)
+}
+
+/// Element text as feed-rs decodes it: character references and XML's five
+/// entities; any other entity (`&hellip;`, which XML does not define) stays
+/// as written, as it does in feed-rs's text. Escaped again, such an entity
+/// reads the same.
+fn decoded(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let reference = after.find(';').filter(|&end| end <= 32).and_then(|end| {
+            let name = &after[..end];
+            let c = if let Some(hex) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
+            } else if let Some(decimal) = name.strip_prefix('#') {
+                decimal.parse().ok().and_then(char::from_u32)
+            } else {
+                match name {
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "amp" => Some('&'),
+                    "apos" => Some('\''),
+                    "quot" => Some('"'),
+                    _ => None,
+                }
+            };
+            c.map(|c| (c, end))
+        });
+        match reference {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `text` with a space between each run that holds an address (the
