@@ -83,6 +83,8 @@ impl std::fmt::Debug for Prepared {
 pub enum Effect {
     Worker(Command),
     OpenUrl(String),
+    /// Play (or open) an enclosure's address with the configured player.
+    Play(String),
     Copy(String),
     /// Look at what the user typed: a feed, or a page announcing feeds?
     Probe(String),
@@ -120,6 +122,11 @@ pub struct OpenArticle {
 }
 
 impl OpenArticle {
+    /// Lines above its body in the article pane.
+    pub fn header_lines(&self) -> usize {
+        header_lines(&self.article)
+    }
+
     /// What the cache holds for the rendered image `n` (0-based): the image
     /// at the address it is shown with, else the one chosen for that address
     /// (a `srcset` or `<picture>` pick), else the one with its alt text.
@@ -185,7 +192,10 @@ pub struct App {
     pub show_images: bool,
     /// `i` was pressed: the next key says which image to open.
     choosing_image: bool,
-    /// The digits of a link's or image's number typed so far.
+    /// `p` was pressed in an article with several enclosures: the next
+    /// key says which to play.
+    choosing_enclosure: bool,
+    /// The digits of a link's, image's or enclosure's number typed so far.
     typed: Option<TypedNumber>,
     /// Set by every message that changed what is on screen.
     pub needs_redraw: bool,
@@ -248,6 +258,7 @@ impl App {
             pictures: None,
             show_images: config.images.show,
             choosing_image: false,
+            choosing_enclosure: false,
             typed: None,
             needs_redraw: true,
             lists_stale: false,
@@ -536,13 +547,30 @@ impl App {
             }
             _ => plain(),
         };
-        let last = open.rows.len() + ARTICLE_HEADER_LINES;
+        let last = open.rows.len() + open.header_lines();
         open.scroll = open.scroll.min(last.saturating_sub(1));
     }
 }
 
-/// Lines above the body in the article pane: title, feed and date, link, rule.
+/// Lines above the body in the article pane without enclosures: title, feed
+/// and date, link, rule, and a blank line.
 pub const ARTICLE_HEADER_LINES: usize = 5;
+
+/// Most enclosures the header lists one by one; past them a line says how
+/// many more there are.
+pub const MAX_ENCLOSURE_LINES: usize = 5;
+
+/// Lines above the body of `article`: [`ARTICLE_HEADER_LINES`] and a line
+/// per enclosure.
+pub fn header_lines(article: &Article) -> usize {
+    let n = article.enclosures.len();
+    ARTICLE_HEADER_LINES
+        + if n > MAX_ENCLOSURE_LINES {
+            MAX_ENCLOSURE_LINES + 1
+        } else {
+            n
+        }
+}
 
 /// Bodies up to this size are set at once on the UI thread (a 5 KB article
 /// takes ~0.3 ms; 64 KB a few ms); longer ones on another thread.
@@ -572,6 +600,7 @@ struct TypedNumber {
 enum Numbered {
     Link,
     Image,
+    Enclosure,
 }
 
 /// How long after its last digit a typed number opens by itself.

@@ -95,6 +95,10 @@ pub struct UiConfig {
     /// file's path is added last. Empty: `browser`, else `xdg-open` (`open`
     /// on macOS).
     pub image_viewer: Vec<String>,
+    /// The program that plays an enclosure (`p`), with its arguments; the
+    /// address is added last. Empty: `mpv` when it is on the PATH, else the
+    /// browser.
+    pub player: Vec<String>,
     pub mouse: bool,
 }
 
@@ -251,6 +255,7 @@ impl Default for UiConfig {
             unread_only: false,
             browser: Vec::new(),
             image_viewer: Vec::new(),
+            player: Vec::new(),
             mouse: true,
         }
     }

@@ -41,6 +41,8 @@ pub enum Action {
     OpenInBrowser,
     OpenLink(u8),
     CopyLink,
+    /// Play (or open) the article's enclosure with the configured player.
+    Play,
     OpenImage,
     ToggleImages,
     Statistics,
@@ -208,7 +210,13 @@ pub const BINDINGS: &[Binding] = &[
         Action::OpenImage,
         "open_image",
         &["i"],
-        "open an image in the viewer: then 1–9 (image N) or i (on screen)",
+        "open an image in the viewer: then its number or i (on screen)",
+    ),
+    bind(
+        Action::Play,
+        "play",
+        &["p"],
+        "play the article's enclosure (podcast, video) with the player",
     ),
     bind(
         Action::ToggleImages,

@@ -172,6 +172,68 @@ pub struct Enclosure {
     #[serde(rename = "type")]
     pub mime_type: Option<String>,
     pub length: Option<u64>,
+    /// How long it plays (`itunes:duration`, Media RSS's `duration`), in
+    /// seconds, when the feed says.
+    #[serde(default, rename = "duration", skip_serializing_if = "Option::is_none")]
+    pub duration_secs: Option<u64>,
+}
+
+/// What an enclosure holds, by its type, else its file name's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnclosureKind {
+    Audio,
+    Video,
+    Image,
+    Other,
+}
+
+impl EnclosureKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EnclosureKind::Audio => "audio",
+            EnclosureKind::Video => "video",
+            EnclosureKind::Image => "image",
+            EnclosureKind::Other => "file",
+        }
+    }
+}
+
+impl Enclosure {
+    pub fn kind(&self) -> EnclosureKind {
+        let by_type = self
+            .mime_type
+            .as_deref()
+            .map(|t| t.trim().to_ascii_lowercase());
+        match by_type
+            .as_deref()
+            .and_then(|t| t.split_once('/'))
+            .map(|(top, _)| top)
+        {
+            Some("audio") => return EnclosureKind::Audio,
+            Some("video") => return EnclosureKind::Video,
+            Some("image") => return EnclosureKind::Image,
+            _ => {}
+        }
+        let name = self.file_name().to_ascii_lowercase();
+        let extension = name.rsplit_once('.').map_or("", |(_, e)| e);
+        match extension {
+            "mp3" | "m4a" | "aac" | "ogg" | "oga" | "opus" | "flac" | "wav" => EnclosureKind::Audio,
+            "mp4" | "m4v" | "webm" | "mkv" | "mov" | "ogv" => EnclosureKind::Video,
+            "jpg" | "jpeg" | "png" | "gif" | "webp" | "avif" => EnclosureKind::Image,
+            _ => EnclosureKind::Other,
+        }
+    }
+
+    /// The last segment of its address's path, decoded (what a person
+    /// recognises it by), else the address.
+    pub fn file_name(&self) -> String {
+        let last = url::Url::parse(&self.url).ok().and_then(|url| {
+            let segment = url.path_segments()?.rev().find(|s| !s.is_empty())?;
+            let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+            Some(crate::text::sanitize_text(&decoded)).filter(|name| !name.trim().is_empty())
+        });
+        last.unwrap_or_else(|| crate::text::sanitize_text(&self.url))
+    }
 }
 
 /// A subscription as stored, with what the last fetch taught about it.

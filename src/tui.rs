@@ -207,6 +207,12 @@ impl Runner<'_> {
                         let _ = self.results.send(Msg::Failed(format!("{e:#}")));
                     }
                 }
+                Effect::Play(url) => {
+                    let ui = &self.config.ui;
+                    if let Err(e) = desktop::play(&ui.player, &ui.browser, &url) {
+                        let _ = self.results.send(Msg::Failed(format!("{e:#}")));
+                    }
+                }
                 Effect::Copy(text) => desktop::copy_osc52(&text),
                 Effect::PreparePicture { key, path } => {
                     let Some(picker) = self.picker.clone() else {

@@ -644,3 +644,41 @@ fn a_podcast_declaring_only_itunes_gets_its_keywords_and_episode_images() {
     assert_eq!(episode.categories, ["rust", "terminals"]);
     assert_eq!(episode.image.as_deref(), Some("http://example.test/1.jpg"));
 }
+
+#[test]
+fn a_podcast_episode_keeps_its_duration_kind_and_file_name() {
+    let feed = parse(
+        r#"<?xml version="1.0"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>Cast</title>
+<item><title>One</title><guid>e1</guid><itunes:duration>1:02:03</itunes:duration>
+<enclosure url="https://cdn.example.test/shows/episode%2001.mp3?source=rss" type="audio/mpeg" length="48213000"/></item>
+<item><title>Two</title><guid>e2</guid><itunes:episode>2</itunes:episode><itunes:season>1</itunes:season>
+<itunes:duration>2520</itunes:duration>
+<enclosure url="https://cdn.example.test/shows/episode-02.m4a" type="" length="0"/></item>
+<item><title>Three</title><guid>e3</guid>
+<enclosure url="https://cdn.example.test/shows/trailer.webm" length="1200"/></item>
+<item><title>Four</title><guid>e4</guid><itunes:duration>42:05</itunes:duration>
+<enclosure url="https://cdn.example.test/shows/4.ogg" type="audio/ogg"/></item>
+</channel></rss>"#,
+    );
+    use tidings::model::EnclosureKind;
+    let first = &feed.articles[0].enclosures[0];
+    assert_eq!(first.duration_secs, Some(3723));
+    assert_eq!(first.kind(), EnclosureKind::Audio);
+    assert_eq!(first.file_name(), "episode 01.mp3");
+    // The duration comes on a media object of its own when an episode
+    // number goes with it; the kind from the file name when the type is empty.
+    let second = &feed.articles[1].enclosures[0];
+    assert_eq!(second.duration_secs, Some(2520));
+    assert_eq!(second.kind(), EnclosureKind::Audio);
+    let third = &feed.articles[2].enclosures[0];
+    assert_eq!(
+        (third.kind(), third.duration_secs),
+        (EnclosureKind::Video, None)
+    );
+    // Minutes and seconds are not 42 seconds.
+    assert_eq!(
+        feed.articles[3].enclosures[0].duration_secs,
+        Some(42 * 60 + 5)
+    );
+}

@@ -776,6 +776,62 @@ fn link_twelve_of_twenty_one_opens_by_its_digits_and_link_one_after_a_pause() {
     assert_eq!(calls[1], ["https://example.org/link/1"]);
 }
 
+#[test]
+fn p_hands_an_episode_to_the_configured_player_as_one_argument() {
+    let server = TestServer::start();
+    let files = tempfile::tempdir().unwrap();
+    let marker = files.path().join("marker");
+    // An address with spaces, quotes and a command substitution: one argument.
+    let audio = format!(
+        "https://cdn.example.test/ep 1.mp3?x='$(touch {})'",
+        marker.display()
+    );
+    let feed = format!(
+        r#"<?xml version="1.0"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>Cast</title>
+<link>https://example.test/</link><description>d</description>
+<item><title>Episode one</title><guid>e1</guid><pubDate>Mon, 02 Jan 2023 10:00:00 GMT</pubDate>
+<description>EPISODE-BODY</description><itunes:duration>42:05</itunes:duration>
+<enclosure url="{}" type="audio/mpeg" length="48213000"/></item></channel></rss>"#,
+        quick_escape(&audio)
+    );
+    std::fs::write(files.path().join("cast.rss"), feed).unwrap();
+    server.serve_dir(files.path());
+    let t = Tidings::new(CONFIG);
+    t.ok(&["add", &server.url("/files/cast.rss")]);
+    let dir = tempfile::tempdir().unwrap();
+    let player = recording_browser(dir.path());
+    std::fs::write(
+        t.config(),
+        format!("{CONFIG}[ui]\nplayer = [\"{}\"]\n", player.script.display()),
+    )
+    .unwrap();
+    let unused = tempfile::tempdir().unwrap();
+    let browser = recording_browser(unused.path());
+    let mut reader = Reader::start(&t.data(), &t.config(), &browser.script);
+    reader.expect("Cast");
+    reader.keys("g");
+    reader.keys("j");
+    reader.keys("j");
+    reader.keys("l");
+    reader.keys("\r");
+    reader.expect("EPISODE-BODY");
+    reader.expect("48.2 MB · 42:05  p plays it");
+    reader.keys("p");
+    let calls = player.wait_for_calls(1);
+    reader.keys("q");
+    reader.keys("q");
+    assert!(reader.wait_for_exit().success());
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].len(), 1, "one argument: {calls:?}");
+    assert_eq!(
+        url::Url::parse(&calls[0][0]).unwrap(),
+        url::Url::parse(&audio).unwrap()
+    );
+    assert!(browser.calls().is_empty(), "the player, not the browser");
+    assert!(!marker.exists(), "a command in the address ran");
+}
+
 // ---- 4. imports run nothing -------------------------------------------------------------
 
 #[test]

@@ -6,8 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ratatui::layout::Position;
 
 use super::{
-    ARTICLE_HEADER_LINES, App, DisplayRow, Effect, FeedEntry, Focus, Numbered, OpenArticle,
-    Overlay, Prompt, PromptKind, StatsView, TYPED_PAUSE_MS, TypedNumber, Unsubscribe,
+    App, DisplayRow, Effect, FeedEntry, Focus, Numbered, OpenArticle, Overlay, Prompt, PromptKind,
+    StatsView, TYPED_PAUSE_MS, TypedNumber, Unsubscribe,
 };
 use crate::config::MarkRead;
 use crate::keys::Action;
@@ -37,6 +37,14 @@ impl App {
                 KeyCode::Enter => return Ok(self.open_numbered(typed.target, typed.value)),
                 KeyCode::Esc => return Ok(Vec::new()),
                 _ => {}
+            }
+        }
+        // After `p` in an article with several enclosures: a number picks one.
+        if std::mem::take(&mut self.choosing_enclosure) {
+            self.notice = None;
+            if let KeyCode::Char(digit @ '1'..='9') = key.code {
+                let n = digit.to_digit(10).unwrap_or(0) as usize;
+                return Ok(self.type_number(Numbered::Enclosure, n));
             }
         }
         // After `i`: a number picks image N, `i` again (or Enter) the one on screen.
@@ -81,7 +89,7 @@ impl App {
             Action::Open => self.open_selected()?,
             Action::PageOrNextUnread => {
                 let at_end = self.open.as_ref().is_none_or(|o| {
-                    o.scroll + self.page_height() >= o.rows.len() + ARTICLE_HEADER_LINES
+                    o.scroll + self.page_height() >= o.rows.len() + o.header_lines()
                 });
                 if self.focus == Focus::Article && !at_end {
                     self.move_by(page)?;
@@ -199,6 +207,17 @@ impl App {
                     self.notify("this article shows no image".into(), true);
                 }
             }
+            Action::Play => {
+                let count = self.open.as_ref().map_or(0, |o| o.article.enclosures.len());
+                match count {
+                    0 => self.notify("this article has no enclosure to play".into(), true),
+                    1 => return Ok(self.open_numbered(Numbered::Enclosure, 1)),
+                    _ => {
+                        self.choosing_enclosure = true;
+                        self.notify(format!("play: the enclosure's number, 1–{count}"), false);
+                    }
+                }
+            }
             Action::ToggleStatus => {
                 self.status_expanded = !self.status_expanded;
                 self.scroll_lists();
@@ -228,7 +247,7 @@ impl App {
             Focus::Article => {
                 let height = self.article_height();
                 if let Some(open) = &mut self.open {
-                    let last = (open.rows.len() + ARTICLE_HEADER_LINES).saturating_sub(height);
+                    let last = (open.rows.len() + open.header_lines()).saturating_sub(height);
                     open.scroll = (open.scroll as i64 + delta).clamp(0, last as i64) as usize;
                 }
             }
@@ -243,6 +262,7 @@ impl App {
         let count = self.open.as_ref().map_or(0, |o| match target {
             Numbered::Link => o.rendered.links.len(),
             Numbered::Image => o.rendered.images.len(),
+            Numbered::Enclosure => o.article.enclosures.len(),
         });
         if value == 0 || value * 10 > count {
             return self.open_numbered(target, value);
@@ -255,6 +275,7 @@ impl App {
         let what = match target {
             Numbered::Link => "link",
             Numbered::Image => "image",
+            Numbered::Enclosure => "enclosure",
         };
         self.notify(
             format!("{what} {value}… another digit, or Enter to open (Esc: none)"),
@@ -283,6 +304,18 @@ impl App {
                 Some(n) => self.open_image(self.image_file(n)),
                 None => self.open_image(None),
             },
+            Numbered::Enclosure => {
+                let enclosure = value
+                    .checked_sub(1)
+                    .and_then(|i| self.open.as_ref()?.article.enclosures.get(i));
+                match enclosure {
+                    Some(enclosure) => vec![Effect::Play(enclosure.url.clone())],
+                    None => {
+                        self.notify(format!("no enclosure {value} in this article"), true);
+                        Vec::new()
+                    }
+                }
+            }
         }
     }
 
@@ -327,8 +360,8 @@ impl App {
     /// The file of the first cached image whose place is on screen.
     fn image_on_screen(&self) -> Option<std::path::PathBuf> {
         let open = self.open.as_ref()?;
-        let top = open.scroll.saturating_sub(ARTICLE_HEADER_LINES);
-        let bottom = (open.scroll + self.page_height()).saturating_sub(ARTICLE_HEADER_LINES);
+        let top = open.scroll.saturating_sub(open.header_lines());
+        let bottom = (open.scroll + self.page_height()).saturating_sub(open.header_lines());
         let visible_lines: std::collections::HashSet<usize> = open
             .rows
             .get(top..bottom.min(open.rows.len()))

@@ -789,3 +789,82 @@ fn i_then_two_digits_opens_image_twelve() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn enclosures_are_listed_under_the_header_and_p_plays_one() {
+    use crate::model::Enclosure;
+    let mut episode = super::testing::article("ep", "Episode 12", 30);
+    episode.enclosures = vec![
+        Enclosure {
+            url: "https://cdn.example.org/shows/episode-12.mp3".into(),
+            mime_type: Some("audio/mpeg".into()),
+            length: Some(48_213_000),
+            duration_secs: Some(3723),
+        },
+        Enclosure {
+            url: "https://cdn.example.org/shows/episode-12-video.mp4".into(),
+            mime_type: None,
+            length: None,
+            duration_secs: None,
+        },
+    ];
+    let episode = crate::parse::finish_article(episode);
+    let mut f = super::testing::Fixture::new();
+    f.feed("Cast", &[], vec![episode]);
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jjl⏎");
+    let text = super::testing::text_of(&super::testing::screen(&app));
+    assert!(
+        text.contains(
+            "[1] ♪ audio · episode-12.mp3 · 48.2 MB · 1:02:03  p then its number plays one"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("[2] ▶ video · episode-12-video.mp4"),
+        "{text}"
+    );
+    // The body starts below them.
+    let lines: Vec<&str> = text.lines().collect();
+    let rule = lines
+        .iter()
+        .position(|l| l.contains("[2] ▶ video"))
+        .unwrap()
+        + 1;
+    assert!(lines[rule].contains("────"), "{text}");
+    assert!(keys(&mut app, "p").is_empty());
+    match keys(&mut app, "2").as_slice() {
+        [Effect::Play(url)] => {
+            assert_eq!(url, "https://cdn.example.org/shows/episode-12-video.mp4")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn p_plays_the_only_enclosure_at_once_and_says_when_there_is_none() {
+    use crate::model::Enclosure;
+    let mut episode = super::testing::article("ep", "Episode 1", 30);
+    episode.enclosures = vec![Enclosure {
+        url: "https://cdn.example.org/one.mp3".into(),
+        mime_type: Some("audio/mpeg".into()),
+        length: None,
+        duration_secs: None,
+    }];
+    let plain = super::testing::article("plain", "No audio", 60);
+    let mut f = super::testing::Fixture::new();
+    f.feed(
+        "Cast",
+        &[],
+        vec![crate::parse::finish_article(episode), plain],
+    );
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jjl⏎");
+    match keys(&mut app, "p").as_slice() {
+        [Effect::Play(url)] => assert_eq!(url, "https://cdn.example.org/one.mp3"),
+        other => panic!("{other:?}"),
+    }
+    keys(&mut app, "qj⏎");
+    assert!(keys(&mut app, "p").is_empty());
+    assert!(app.notice.as_ref().unwrap().text.contains("no enclosure"));
+}

@@ -318,6 +318,7 @@ fn enclosures_and_thumbnails_follow_the_body_images_once_each() {
         url: url.into(),
         mime_type: Some(mime_type.into()),
         length: None,
+        duration_secs: None,
     };
     let mut feed = feed_of(vec![ParsedArticle {
         link: Some("https://blog.example/p/1".into()),

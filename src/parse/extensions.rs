@@ -58,9 +58,12 @@ pub(super) enum Field {
     DcTermsModified,
     AtomPublished,
     AtomUpdated,
+    /// How long an episode plays, as written (feed-rs keeps it only beside
+    /// Media RSS, and reads `42:05` as 42 seconds).
+    ItunesDuration,
 }
 
-const FIELDS: usize = Field::AtomUpdated as usize + 1;
+const FIELDS: usize = Field::ItunesDuration as usize + 1;
 
 /// What one element (the channel, or an item) carries in the vocabularies
 /// feed-rs leaves out.
@@ -120,8 +123,9 @@ pub(super) struct Extensions {
 /// RSS 1.0, and then, unless a vocabulary goes by an unusual prefix, a scan
 /// of the channel and its first entries finds an element the pass adds from
 /// (categories, images, `<link href>`) or one that fills a field some entry
-/// lacks. So a feed that declares Dublin Core and gives feed-rs all it
-/// needs is read once.
+/// lacks, or an episode's duration (which feed-rs reads only beside Media
+/// RSS). So a feed that declares Dublin Core and gives feed-rs all it needs
+/// is read once.
 /// `signs`: which of [`SIGNS`] the top of `text` holds.
 pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed, signs: &[bool]) -> bool {
     let atom = feed.feed_type == feed_rs::model::FeedType::Atom;
@@ -182,6 +186,7 @@ pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed, signs: &[boo
         || (any(&CONTENTS) && lacks(|e| e.content.is_none()))
         || (any(&LINKS) && (feed.links.is_empty() || lacks(|e| e.links.is_empty())))
         || (any(&IDS) && lacks(|e| e.id.trim().is_empty()))
+        || items[DURATION]
 }
 
 /// The elements [`worth_a_look`] scans a document for, under their usual
@@ -217,6 +222,7 @@ const ELEMENTS: &[&str] = &[
     "<atom:content",
     "<atom:link",
     "rdf:about",
+    "<itunes:duration",
 ];
 
 /// How much of a document the scan for [`ELEMENTS`] reads.
@@ -231,7 +237,8 @@ const SUMMARIES: [usize; 3] = [20, 21, 22];
 const CONTENTS: [usize; 2] = [23, 24];
 const LINKS: [usize; 1] = [25];
 const IDS: [usize; 1] = [26];
-const _: () = assert!(ELEMENTS.len() == 27);
+const DURATION: usize = 27;
+const _: () = assert!(ELEMENTS.len() == 28);
 
 static ELEMENT_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(ELEMENTS));
 
@@ -639,6 +646,7 @@ impl Capture {
             (DcTerms, "modified") => Field::DcTermsModified,
             (Atom, "published") => Field::AtomPublished,
             (Atom, "updated") => Field::AtomUpdated,
+            (Itunes, "duration") => Field::ItunesDuration,
             _ => return None,
         };
         Some(Capture::Text(field))

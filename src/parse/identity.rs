@@ -38,6 +38,12 @@ pub fn finish_article(mut article: ParsedArticle) -> ParsedArticle {
         h.update(e.url.as_bytes());
         h.update(e.mime_type.as_deref().unwrap_or("").as_bytes());
         h.update(&e.length.unwrap_or(0).to_le_bytes());
+        // Only when known, so that articles stored before it was kept keep
+        // their fingerprint unless they have a duration to add.
+        if let Some(duration) = e.duration_secs {
+            h.update(b"duration\0");
+            h.update(&duration.to_le_bytes());
+        }
     }
     // Hashed only when there is one, so that the articles stored before the
     // field existed keep their fingerprint unless they have an image to add.

@@ -31,7 +31,7 @@ use std::sync::LazyLock;
 use super::MAX_ITEMS_PER_FEED;
 use super::extensions::{Extensions, Field, Found};
 use super::identity::{finish_article, guid_key};
-use crate::model::{Enclosure, ParsedArticle, ParsedFeed};
+use crate::model::{Enclosure, EnclosureKind, ParsedArticle, ParsedFeed};
 use crate::text::{clean_title, resolve_url, sanitize_owned, sanitize_text, web_url};
 
 /// `extensions`: what the second pass found in an RSS document, applied as
@@ -190,6 +190,19 @@ fn convert_entry(
             categories.push(term);
         }
     }
+    // How long the entry plays: iTunes' duration as written (feed-rs reads
+    // `42:05` as 42 seconds, and keeps it only beside Media RSS), else a
+    // media object's.
+    let entry_duration = found
+        .first(&[Field::ItunesDuration])
+        .and_then(|text| read_duration(&text))
+        .or_else(|| {
+            entry
+                .media
+                .iter()
+                .find_map(|m| m.duration)
+                .map(|d| d.as_secs())
+        });
     let mut enclosures: Vec<Enclosure> = entry
         .media
         .iter()
@@ -200,6 +213,7 @@ fn convert_entry(
                 url: sanitize_text(&url),
                 mime_type: c.content_type.as_ref().map(|t| sanitize_text(t.as_ref())),
                 length: c.size,
+                duration_secs: c.duration.map(|d| d.as_secs()).or(entry_duration),
             })
         })
         .collect();
@@ -213,8 +227,16 @@ fn convert_entry(
                 url,
                 mime_type: l.media_type.as_deref().map(sanitize_text),
                 length: l.length,
+                duration_secs: None,
             });
         }
+    }
+    // One enclosure that plays: the entry's duration is its.
+    if let [only] = enclosures.as_mut_slice()
+        && only.duration_secs.is_none()
+        && matches!(only.kind(), EnclosureKind::Audio | EnclosureKind::Video)
+    {
+        only.duration_secs = entry_duration;
     }
     // What the image finder needs beyond the rest: thumbnails and the entry's
     // own xml:base (against which its body's relative image addresses resolve).
@@ -307,6 +329,23 @@ fn cover_image(
         .chain(carried)
         .chain(found.image.as_deref())
         .find_map(|url| web_url(url, base))
+}
+
+/// A running time as podcasts write it, in seconds: `1:02:03`, `62:03`,
+/// `3723`, a fraction of a second or not.
+fn read_duration(text: &str) -> Option<u64> {
+    let whole = text.trim().split('.').next()?;
+    let parts: Vec<&str> = whole.split(':').collect();
+    if parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    parts.iter().try_fold(0u64, |total, part| {
+        total.checked_mul(60)?.checked_add(part.parse().ok()?)
+    })
 }
 
 /// The addresses an HTML body gives (`href`, `src`, `srcset`), made

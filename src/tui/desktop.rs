@@ -40,6 +40,36 @@ pub fn open_in_browser(configured: &[String], url: &str) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e:#}; set [ui] browser in config.toml, or $BROWSER"))
 }
 
+/// Plays an enclosure's http(s) address with the configured player, else
+/// `mpv` when it is on the PATH, else as a link in the browser. The address
+/// is one argument: no shell ever sees it.
+pub fn play(player: &[String], browser: &[String], url: &str) -> anyhow::Result<()> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        anyhow::bail!("only http(s) enclosures are played");
+    }
+    let program: Vec<String> = if !player.is_empty() {
+        player.to_vec()
+    } else if on_path("mpv") {
+        vec!["mpv".into()]
+    } else {
+        return open_in_browser(browser, url);
+    };
+    let mut words = program;
+    words.push(url.to_string());
+    spawn_detached(&words).map_err(|e| anyhow::anyhow!("{e:#}; set [ui] player in config.toml"))
+}
+
+/// Whether `program` is an executable file in a directory of `$PATH`.
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(program))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
 /// Starts a program with its arguments (no shell), its output discarded.
 pub fn spawn_detached(words: &[String]) -> anyhow::Result<()> {
     let program = &words[0];

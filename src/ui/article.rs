@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::{fit, long_date, pane_block};
-use crate::app::{App, DisplayRow, OpenArticle};
+use crate::app::{App, DisplayRow, MAX_ENCLOSURE_LINES, OpenArticle};
 use crate::layout::Focus;
 use crate::model::ImageStatus;
 
@@ -30,7 +30,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let article = &open.article;
-    let total = open.rows.len() + crate::app::ARTICLE_HEADER_LINES;
+    let total = open.rows.len() + open.header_lines();
     let block = pane_block(app, " Article ".into(), focused);
     let inner = block.inner(area);
     let shown_end = (open.scroll + inner.height as usize).min(total);
@@ -67,7 +67,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if article.starred {
         flags.push_str(" ★");
     }
-    let header = [
+    let mut header = vec![
         Line::from(vec![
             Span::styled(fit(title, width.saturating_sub(2)), theme.accent),
             Span::styled(flags, theme.accent),
@@ -77,9 +77,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             fit(article.link.as_deref().unwrap_or(""), width),
             theme.dim.add_modifier(Modifier::UNDERLINED),
         )),
-        Line::from(Span::styled("─".repeat(width), theme.border)),
-        Line::default(),
     ];
+    header.extend(enclosure_lines(app, &article.enclosures, width));
+    header.push(Line::from(Span::styled("─".repeat(width), theme.border)));
+    header.push(Line::default());
     let placeholders: std::collections::HashMap<usize, usize> = open
         .rendered
         .images
@@ -107,12 +108,91 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     draw_pictures(frame, inner, app, open);
 }
 
+/// A line per enclosure (up to [`MAX_ENCLOSURE_LINES`], then how many more):
+/// its number, kind, file name, size and duration when the feed gave them,
+/// and on the first line the key that plays it.
+fn enclosure_lines(
+    app: &App,
+    enclosures: &[crate::model::Enclosure],
+    width: usize,
+) -> Vec<Line<'static>> {
+    let theme = &app.theme;
+    let mut lines: Vec<Line> = enclosures
+        .iter()
+        .take(MAX_ENCLOSURE_LINES)
+        .enumerate()
+        .map(|(i, enclosure)| {
+            let kind = enclosure.kind();
+            let mut facts = vec![
+                format!("{} {}", symbol_of(kind), kind.name()),
+                enclosure.file_name(),
+            ];
+            if let Some(bytes) = enclosure.length.filter(|&b| b > 0) {
+                facts.push(size(bytes));
+            }
+            if let Some(secs) = enclosure.duration_secs.filter(|&s| s > 0) {
+                facts.push(duration(secs));
+            }
+            let hint = match (i, enclosures.len()) {
+                (0, 1) => "  p plays it",
+                (0, _) => "  p then its number plays one",
+                _ => "",
+            };
+            let number = format!("[{}] ", i + 1);
+            let text_width = width.saturating_sub(number.len() + hint.chars().count());
+            Line::from(vec![
+                Span::styled(number, theme.dim),
+                Span::styled(fit(&facts.join(" · "), text_width), theme.accent),
+                Span::styled(hint, theme.dim),
+            ])
+        })
+        .collect();
+    if enclosures.len() > MAX_ENCLOSURE_LINES {
+        let more = enclosures.len() - MAX_ENCLOSURE_LINES;
+        lines.push(Line::from(Span::styled(
+            fit(&format!("… and {more} more (export lists them all)"), width),
+            theme.dim,
+        )));
+    }
+    lines
+}
+
+fn symbol_of(kind: crate::model::EnclosureKind) -> &'static str {
+    use crate::model::EnclosureKind;
+    match kind {
+        EnclosureKind::Audio => "♪",
+        EnclosureKind::Video => "▶",
+        EnclosureKind::Image => "▣",
+        EnclosureKind::Other => "⎘",
+    }
+}
+
+/// A file's size as a person reads it: `48.2 MB`, `730 KB`, `1.2 GB`.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000_000 => format!("{:.1} GB", b as f64 / 1e9),
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b if b >= 1_000 => format!("{} KB", b / 1_000),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// A running time: `42:05`, or `1:02:03` from an hour on.
+fn duration(secs: u64) -> String {
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
 /// Draws each picture whose whole block is on screen and ready.
 fn draw_pictures(frame: &mut Frame, inner: Rect, app: &App, open: &OpenArticle) {
     let Some(pictures) = &app.pictures else {
         return;
     };
-    let first_row = open.scroll as i64 - crate::app::ARTICLE_HEADER_LINES as i64;
+    let first_row = open.scroll as i64 - open.header_lines() as i64;
     for (index, row) in open.rows.iter().enumerate() {
         let DisplayRow::Image { row: 0, key, .. } = row else {
             continue;
