@@ -1,6 +1,7 @@
 //! The command line: clap definitions, and [`run`], which hands each headless
 //! command to its home: `subscriptions` (add, import, export, list, remove),
-//! `refresh`, and `inspect` (search, stats, images). `repair` is the one
+//! `refresh`, `download` (podcast episodes), and `inspect` (search, stats,
+//! images). `repair` is the one
 //! command that runs without an open store ([`repair`]). Each works on the store
 //! `main` opened and through the same `Refresher` the reader uses, and prints
 //! plain text meant for people (or JSON meant for scripts). Only `main`
@@ -9,6 +10,7 @@
 //! Everything printed that came from a feed was sanitised when it was stored;
 //! text here only adds layout.
 
+mod download;
 mod inspect;
 mod refresh;
 mod repair;
@@ -114,6 +116,19 @@ pub enum CliCommand {
         #[command(subcommand)]
         action: ImagesAction,
     },
+    /// Download podcast episodes (audio and video enclosures) for offline
+    /// listening: the newest of each feed tagged [downloads] podcast_tag, or
+    /// of the feeds named. Interrupted downloads resume.
+    Download {
+        /// Feeds by id, address or title (default: the podcast-tagged ones).
+        feeds: Vec<String>,
+        /// Episodes per feed, newest first (default: [downloads] newest).
+        #[arg(long)]
+        newest: Option<usize>,
+        /// List what was downloaded and where, and fetch nothing.
+        #[arg(long)]
+        list: bool,
+    },
     /// The way out of a damaged database: keep it aside (renamed
     /// tidings.db.damaged-TIME) and build a fresh cache with the subscriptions
     /// of subscriptions.opml. A sound, locked or newer database is left alone.
@@ -174,6 +189,11 @@ pub async fn run(
         CliCommand::Search { query, limit } => search(&store, &query.join(" "), limit),
         CliCommand::Stats { format } => stats(&store, format),
         CliCommand::Images { action } => images(&mut store, paths, &config, action),
+        CliCommand::Download {
+            feeds,
+            newest,
+            list,
+        } => download::download(&mut store, paths, &config, &feeds, newest, list).await,
         // `main` runs it before opening the store: it may have to move the file.
         CliCommand::Repair => bail!("tidings repair runs without an open database"),
     };

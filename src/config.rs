@@ -21,6 +21,8 @@ pub struct Paths {
     pub database: PathBuf,
     pub cache_dir: PathBuf,
     pub log_dir: PathBuf,
+    /// Everything is under one directory given on the command line.
+    pub in_one_dir: bool,
 }
 
 impl Paths {
@@ -32,6 +34,7 @@ impl Paths {
             database: dir.join("tidings.db"),
             cache_dir: dir.join("cache"),
             log_dir: dir.join("logs"),
+            in_one_dir: true,
         }
     }
 
@@ -46,12 +49,35 @@ impl Paths {
             database: data.join("tidings.db"),
             cache_dir: dirs.cache_dir().to_path_buf(),
             log_dir: dirs.state_dir().unwrap_or(data).join("logs"),
+            in_one_dir: false,
         })
     }
 
     /// The OPML backup of the subscriptions, beside the database.
     pub fn subscriptions_backup(&self) -> PathBuf {
         self.data_dir.join("subscriptions.opml")
+    }
+
+    /// Where enclosures are downloaded: `configured` (`[downloads] dir`,
+    /// `~/` for the home directory) when set, else `downloads/` in a data
+    /// directory given on the command line, else the platform's download
+    /// directory under `tidings/`.
+    pub fn downloads_dir(&self, configured: &str) -> PathBuf {
+        let home = || directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+        if let Some(rest) = configured.strip_prefix("~/")
+            && let Some(home) = home()
+        {
+            return home.join(rest);
+        }
+        if !configured.is_empty() {
+            return PathBuf::from(configured);
+        }
+        if self.in_one_dir {
+            return self.data_dir.join("downloads");
+        }
+        directories::UserDirs::new()
+            .and_then(|d| d.download_dir().map(|d| d.join("tidings")))
+            .unwrap_or_else(|| self.data_dir.join("downloads"))
     }
 
     /// Where cached images live.
@@ -74,6 +100,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub ui: UiConfig,
     pub images: ImagesConfig,
+    pub downloads: DownloadsConfig,
     pub theme: ThemeConfig,
     /// Action name → keys, replacing that action's default keys (see `keys.rs`).
     pub keys: HashMap<String, Vec<String>>,
@@ -145,6 +172,31 @@ impl Default for ImagesConfig {
             max_bytes: 10 * 1000 * 1000,
             max_width: 1600,
             cache_limit_mb: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DownloadsConfig {
+    /// Where enclosures are downloaded. Empty: the platform's download
+    /// directory under `tidings/` (with `--data-dir`: `downloads/` in it).
+    pub dir: String,
+    /// `tidings download` without feeds named: the feeds with this tag.
+    pub podcast_tag: String,
+    /// `tidings download`: this many of each feed's newest episodes.
+    pub newest: usize,
+    /// Largest file downloaded, in MB (the download stops there).
+    pub max_mb: u64,
+}
+
+impl Default for DownloadsConfig {
+    fn default() -> Self {
+        DownloadsConfig {
+            dir: String::new(),
+            podcast_tag: "podcast".into(),
+            newest: 3,
+            max_mb: 4000,
         }
     }
 }

@@ -8,7 +8,7 @@
 //!   body is not shown, which `images` keeps to as well);
 //! - network → model: `fetch` (one HTTP GET with its limits), `parse` (bytes →
 //!   a parsed feed), `images` (the images articles show; checking and writing
-//!   their files);
+//!   their files), `downloads` (enclosures streamed to files, resumable);
 //! - model → SQLite: `store` (every line of SQL);
 //! - the worker: `refresh` (commands in, progress out: each feed fetched,
 //!   parsed, its images found, and written, through its stages), and
@@ -28,6 +28,7 @@ pub mod keys;
 pub mod model;
 pub mod text;
 
+pub mod downloads;
 pub mod fetch;
 pub mod images;
 pub mod parse;

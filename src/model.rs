@@ -506,3 +506,48 @@ pub struct Article {
     pub read: bool,
     pub starred: bool,
 }
+
+/// Where a download of an enclosure stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DownloadStatus {
+    /// Interrupted: a hidden `.part` file holds what came; the rest is asked
+    /// for next time.
+    Partial,
+    Complete,
+    Failed,
+}
+
+impl DownloadStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DownloadStatus::Partial => "partial",
+            DownloadStatus::Complete => "complete",
+            DownloadStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> DownloadStatus {
+        match text {
+            "complete" => DownloadStatus::Complete,
+            "partial" => DownloadStatus::Partial,
+            _ => DownloadStatus::Failed,
+        }
+    }
+}
+
+/// An enclosure downloaded (or being downloaded) into the downloads directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DownloadRecord {
+    pub url: String,
+    pub article_id: Option<ArticleId>,
+    /// The article's title, and its feed's, when it was downloaded.
+    pub title: Option<String>,
+    pub feed_title: Option<String>,
+    /// The file's name inside the downloads directory, once complete.
+    pub file: Option<String>,
+    pub status: DownloadStatus,
+    pub bytes: u64,
+    pub total: Option<u64>,
+    pub error: Option<String>,
+    pub updated_at: i64,
+}

@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0005_fetch_warnings.sql"),
     include_str!("store/migrations/0006_article_images.sql"),
     include_str!("store/migrations/0007_saved_feeds.sql"),
+    include_str!("store/migrations/0008_downloads.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.
@@ -510,6 +511,7 @@ fn feed_from_row(r: &rusqlite::Row) -> rusqlite::Result<Feed> {
 }
 
 mod articles;
+mod downloads;
 mod images;
 mod reader;
 pub mod repair;

@@ -115,6 +115,17 @@ impl TestServer {
             }))
             .route("/no-feed.html", get(|| async { html("<!DOCTYPE html><html><body>nothing</body></html>") }))
             .route("/files/{*path}", get(serve_file))
+            // Enclosures: ranges answered, slowly, with a name, or wrongly.
+            .route("/media/{*path}", get(|s, p, h| media(s, p, h, Media::Plain)))
+            .route("/slow-media/{*path}", get(|s, p, h| media(s, p, h, Media::Slow)))
+            .route("/named-media/{*path}", get(|s, p, h| media(s, p, h, Media::Named)))
+            .route("/wrong-range/{*path}", get(|s, p, h| media(s, p, h, Media::WrongRange)))
+            .route("/endless.mp3", get(|| async {
+                let chunks = futures_util::stream::iter(0..u32::MAX)
+                    .map(|_| Ok::<_, std::io::Error>(vec![0u8; 64 * 1024]));
+                ([(header::CONTENT_TYPE, "audio/mpeg")], axum::body::Body::from_stream(chunks))
+                    .into_response()
+            }))
             // Hostile images.
             .route("/img/huge.png", get(huge_image))
             .route("/img/bomb.png", get(|| async { png_response(png_claiming(100_000, 100_000)) }))
@@ -349,6 +360,102 @@ async fn serve_file(
         }
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// How a media route answers.
+#[derive(Clone, Copy, PartialEq)]
+enum Media {
+    /// Ranges as HTTP says, with an ETag and `If-Range`.
+    Plain,
+    /// The same, 16 KB every 20 ms: slow enough to be interrupted.
+    Slow,
+    /// With `Content-Disposition` naming a file outside any directory.
+    Named,
+    /// A range answered from byte 0 while claiming `206`.
+    WrongRange,
+}
+
+/// A file of the served directory as an enclosure host sends it.
+async fn media(
+    State(state): State<Arc<ServerState>>,
+    UrlPath(path): UrlPath<String>,
+    headers: HeaderMap,
+    how: Media,
+) -> Response {
+    let Some(dir) = state.files_dir.lock().unwrap().clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if path.split('/').any(|part| part == "..") {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let Ok(bytes) = std::fs::read(dir.join(&path)) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let etag = format!(
+        "\"{}-{}\"",
+        bytes.len(),
+        bytes.iter().map(|&b| b as u64).sum::<u64>()
+    );
+    let asked = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))
+        .and_then(|v| v.strip_suffix('-'))
+        .and_then(|v| v.parse::<usize>().ok());
+    let same = headers
+        .get(header::IF_RANGE)
+        .is_none_or(|v| v.to_str().ok() == Some(etag.as_str()));
+    let mut response_headers = vec![
+        (header::CONTENT_TYPE, "audio/mpeg".to_string()),
+        (header::ETAG, etag.clone()),
+        (header::ACCEPT_RANGES, "bytes".to_string()),
+    ];
+    if how == Media::Named {
+        response_headers.push((
+            header::CONTENT_DISPOSITION,
+            r#"attachment; filename="../../../outside.mp3""#.to_string(),
+        ));
+    }
+    let (status, body) = match asked {
+        Some(start) if same && how == Media::WrongRange => {
+            response_headers.push((
+                header::CONTENT_RANGE,
+                format!("bytes 0-{}/{}", bytes.len() - 1, bytes.len()),
+            ));
+            let _ = start;
+            (StatusCode::PARTIAL_CONTENT, bytes)
+        }
+        Some(start) if same && start < bytes.len() => {
+            response_headers.push((
+                header::CONTENT_RANGE,
+                format!("bytes {start}-{}/{}", bytes.len() - 1, bytes.len()),
+            ));
+            (StatusCode::PARTIAL_CONTENT, bytes[start..].to_vec())
+        }
+        Some(start) if same => {
+            response_headers.push((header::CONTENT_RANGE, format!("bytes */{}", bytes.len())));
+            let _ = start;
+            (StatusCode::RANGE_NOT_SATISFIABLE, Vec::new())
+        }
+        _ => (StatusCode::OK, bytes),
+    };
+    let mut map = HeaderMap::new();
+    for (name, value) in response_headers {
+        map.insert(name, value.parse().unwrap());
+    }
+    map.insert(
+        header::CONTENT_LENGTH,
+        body.len().to_string().parse().unwrap(),
+    );
+    if how == Media::Slow {
+        let chunks: Vec<Vec<u8>> = body.chunks(16 * 1024).map(<[u8]>::to_vec).collect();
+        let stream = futures_util::stream::iter(chunks).then(|chunk| async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok::<_, std::io::Error>(chunk)
+        });
+        return (status, map, axum::body::Body::from_stream(stream)).into_response();
+    }
+    (status, map, body).into_response()
 }
 
 /// `../shared/` beside the project, when this checkout has it.
