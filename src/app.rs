@@ -25,7 +25,9 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
 
 pub use lists::{ArticleList, FeedEntry, FeedList};
-pub use overlay::{Overlay, Prompt, PromptKind, STATS_COLUMNS, StatsView, Unsubscribe};
+pub use overlay::{
+    DownloadsView, Overlay, Prompt, PromptKind, STATS_COLUMNS, StatsView, Unsubscribe,
+};
 pub use pictures::{DisplayRow, PictureKey, Pictures};
 
 use crate::config::{Config, SortOrder, UiConfig};
@@ -33,7 +35,7 @@ use crate::keys::Keymap;
 pub use crate::layout::Focus;
 use crate::layout::{self, Panes, STATUS_EXPANDED_HEIGHT, STATUS_HEIGHT};
 use crate::model::{
-    Article, ArticleId, ArticleImage, ArticleSource, FeedId, FetchRecord, RunStats,
+    Article, ArticleId, ArticleImage, ArticleSource, DownloadRecord, FeedId, FetchRecord, RunStats,
 };
 use crate::refresh::{Command, Progress, RefreshStats};
 use crate::render::{ArticleStyles, Rendered, render_article};
@@ -56,6 +58,14 @@ pub enum Msg {
     Failed(String),
     /// A picture is ready to draw (or could not be made).
     PicturePrepared(PictureKey, Prepared),
+    /// A download of an enclosure moved on: bytes written, and of how many.
+    DownloadProgress {
+        url: String,
+        done: u64,
+        total: Option<u64>,
+    },
+    /// A download ended (complete, cut off, or failed), as it is recorded.
+    DownloadEnded(DownloadRecord),
     /// A long article, rendered on another thread.
     Rendered {
         article: ArticleId,
@@ -85,6 +95,11 @@ pub enum Effect {
     OpenUrl(String),
     /// Play (or open) an enclosure's address with the configured player.
     Play(String),
+    /// Play a downloaded file with the configured player.
+    PlayFile(std::path::PathBuf),
+    /// Download an enclosure in the background, reporting with
+    /// [`Msg::DownloadProgress`] and [`Msg::DownloadEnded`].
+    Download(DownloadJob),
     Copy(String),
     /// Look at what the user typed: a feed, or a page announcing feeds?
     Probe(String),
@@ -119,6 +134,29 @@ pub struct OpenArticle {
     /// Each `<img src>` whose image was cached from another address (see
     /// [`crate::images::chosen_for_sources`]); found when first needed.
     pub chosen: std::cell::OnceCell<Vec<(String, String)>>,
+    /// What was downloaded of each enclosure, in the enclosures' order.
+    pub downloads: Vec<Option<DownloadRecord>>,
+}
+
+/// An enclosure to download, with what its record keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DownloadJob {
+    pub url: String,
+    pub article: ArticleId,
+    pub title: Option<String>,
+    pub feed_title: String,
+    /// The feed's address: a public feed's enclosure may not lead to a
+    /// private address.
+    pub feed_url: String,
+}
+
+/// A download in progress, for the status panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveDownload {
+    pub url: String,
+    pub name: String,
+    pub done: u64,
+    pub total: Option<u64>,
 }
 
 impl OpenArticle {
@@ -192,9 +230,13 @@ pub struct App {
     pub show_images: bool,
     /// `i` was pressed: the next key says which image to open.
     choosing_image: bool,
-    /// `p` was pressed in an article with several enclosures: the next
-    /// key says which to play.
-    choosing_enclosure: bool,
+    /// `p` or `D` was pressed in an article with several enclosures: the
+    /// next key says which to play or download.
+    choosing_enclosure: Option<Numbered>,
+    /// Where enclosures are downloaded.
+    pub downloads_dir: std::path::PathBuf,
+    /// Downloads in progress, oldest first.
+    pub downloading: Vec<ActiveDownload>,
     /// The digits of a link's, image's or enclosure's number typed so far.
     typed: Option<TypedNumber>,
     /// Set by every message that changed what is on screen.
@@ -258,7 +300,9 @@ impl App {
             pictures: None,
             show_images: config.images.show,
             choosing_image: false,
-            choosing_enclosure: false,
+            choosing_enclosure: None,
+            downloads_dir: std::path::PathBuf::new(),
+            downloading: Vec::new(),
             typed: None,
             needs_redraw: true,
             lists_stale: false,
@@ -331,6 +375,17 @@ impl App {
                 if let (Some(pictures), Some(picture)) = (self.pictures.as_mut(), picture) {
                     pictures.store(key, picture);
                 }
+                Ok(Vec::new())
+            }
+            Msg::DownloadProgress { url, done, total } => {
+                if let Some(active) = self.downloading.iter_mut().find(|d| d.url == url) {
+                    active.done = done;
+                    active.total = total;
+                }
+                Ok(Vec::new())
+            }
+            Msg::DownloadEnded(record) => {
+                self.on_download_ended(record)?;
                 Ok(Vec::new())
             }
             Msg::Failed(error) => {
@@ -600,7 +655,10 @@ struct TypedNumber {
 enum Numbered {
     Link,
     Image,
-    Enclosure,
+    /// An enclosure to play.
+    Play,
+    /// An enclosure to download.
+    Download,
 }
 
 /// How long after its last digit a typed number opens by itself.

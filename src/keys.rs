@@ -43,6 +43,10 @@ pub enum Action {
     CopyLink,
     /// Play (or open) the article's enclosure with the configured player.
     Play,
+    /// Download the article's enclosure into the downloads directory.
+    Download,
+    /// The list of downloads.
+    Downloads,
     OpenImage,
     ToggleImages,
     Statistics,
@@ -217,6 +221,18 @@ pub const BINDINGS: &[Binding] = &[
         "play",
         &["p"],
         "play the article's enclosure (podcast, video) with the player",
+    ),
+    bind(
+        Action::Download,
+        "download",
+        &["D"],
+        "download the article's enclosure, for offline listening",
+    ),
+    bind(
+        Action::Downloads,
+        "downloads",
+        &["P"],
+        "the downloads: Enter plays one",
     ),
     bind(
         Action::ToggleImages,

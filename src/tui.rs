@@ -22,8 +22,10 @@ use ratatui::layout::Rect;
 use ratatui::{DefaultTerminal, Terminal};
 use tokio::sync::mpsc;
 
-use crate::app::{App, Effect, Msg, Pictures, Prepared};
+use crate::app::{App, DownloadJob, Effect, Msg, Pictures, Prepared};
 use crate::config::{Config, Paths};
+use crate::downloads::{DownloadError, Downloader};
+use crate::model::{DownloadRecord, DownloadStatus};
 use crate::refresh::{self, Command, Refresher};
 use crate::store::Store;
 use ratatui_image::picker::Picker;
@@ -54,6 +56,7 @@ pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Res
         )?;
         app.utc_offset_secs = local_offset_secs();
         app.image_dir = paths.image_dir();
+        app.downloads_dir = paths.downloads_dir(&config.downloads.dir);
         let start = app.on_start(config.refresh.on_start);
         // The welcome feed is fetched (from the binary) even when refreshing
         // on start is off; when it is on, that refresh brings it.
@@ -65,6 +68,7 @@ pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Res
         app.pictures = picker.clone().map(Pictures::new);
         let runner = Runner {
             picker,
+            downloader: std::sync::Arc::new(Downloader::new(&config, paths)?),
             config: &config,
             commands: &commands,
             results: &results_tx,
@@ -131,6 +135,7 @@ fn restore_terminal() {
 struct Runner<'a> {
     /// How pictures are made for this terminal (none: placeholders only).
     picker: Option<Picker>,
+    downloader: std::sync::Arc<Downloader>,
     config: &'a Config,
     commands: &'a mpsc::UnboundedSender<Command>,
     results: &'a mpsc::UnboundedSender<Msg>,
@@ -196,6 +201,55 @@ fn message_of(event: Event) -> Option<Msg> {
 }
 
 impl Runner<'_> {
+    /// Downloads an enclosure on the runtime, reporting its progress (at most
+    /// five times a second) and then its outcome, as it is to be recorded.
+    fn download(&self, job: DownloadJob) {
+        let downloader = self.downloader.clone();
+        let results = self.results.clone();
+        tokio::spawn(async move {
+            let public_only = !crate::fetch::address::feed_is_private(&job.feed_url).await;
+            let mut reported = std::time::Instant::now();
+            let outcome = downloader
+                .download(&job.url, public_only, |done, total| {
+                    if reported.elapsed() >= Duration::from_millis(200) {
+                        reported = std::time::Instant::now();
+                        let url = job.url.clone();
+                        let _ = results.send(Msg::DownloadProgress { url, done, total });
+                    }
+                })
+                .await;
+            let mut record = DownloadRecord {
+                url: job.url.clone(),
+                article_id: Some(job.article),
+                title: job.title.clone(),
+                feed_title: Some(job.feed_title.clone()),
+                file: None,
+                status: DownloadStatus::Failed,
+                bytes: 0,
+                total: None,
+                error: None,
+                updated_at: chrono::Utc::now().timestamp(),
+            };
+            match outcome {
+                Ok(done) => {
+                    record.file = Some(done.file);
+                    record.status = DownloadStatus::Complete;
+                    record.bytes = done.bytes;
+                    record.total = Some(done.bytes);
+                }
+                Err(e) => {
+                    if let DownloadError::CutOff { got, of } = e {
+                        record.status = DownloadStatus::Partial;
+                        record.bytes = got;
+                        record.total = Some(of);
+                    }
+                    record.error = Some(e.to_string());
+                }
+            }
+            let _ = results.send(Msg::DownloadEnded(record));
+        });
+    }
+
     fn carry_out(&self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
@@ -213,6 +267,13 @@ impl Runner<'_> {
                         let _ = self.results.send(Msg::Failed(format!("{e:#}")));
                     }
                 }
+                Effect::PlayFile(path) => {
+                    let ui = &self.config.ui;
+                    if let Err(e) = desktop::play_file(&ui.player, &path) {
+                        let _ = self.results.send(Msg::Failed(format!("{e:#}")));
+                    }
+                }
+                Effect::Download(job) => self.download(job),
                 Effect::Copy(text) => desktop::copy_osc52(&text),
                 Effect::PreparePicture { key, path } => {
                     let Some(picker) = self.picker.clone() else {

@@ -816,7 +816,7 @@ fn p_hands_an_episode_to_the_configured_player_as_one_argument() {
     reader.keys("l");
     reader.keys("\r");
     reader.expect("EPISODE-BODY");
-    reader.expect("48.2 MB · 42:05  p plays it");
+    reader.expect("48.2 MB · 42:05  p plays · D downloads");
     reader.keys("p");
     let calls = player.wait_for_calls(1);
     reader.keys("q");
@@ -830,6 +830,55 @@ fn p_hands_an_episode_to_the_configured_player_as_one_argument() {
     );
     assert!(browser.calls().is_empty(), "the player, not the browser");
     assert!(!marker.exists(), "a command in the address ran");
+}
+
+#[test]
+fn d_downloads_an_episode_in_the_reader_and_the_file_plays_from_the_downloads_list() {
+    let server = TestServer::start();
+    let files = tempfile::tempdir().unwrap();
+    let audio: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(files.path().join("ep.mp3"), &audio).unwrap();
+    let feed = format!(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Cast</title>
+<link>https://example.test/</link><description>d</description>
+<item><title>Episode one</title><guid>e1</guid><pubDate>Mon, 02 Jan 2023 10:00:00 GMT</pubDate>
+<description>EPISODE-BODY</description>
+<enclosure url="{}" type="audio/mpeg" length="{}"/></item></channel></rss>"#,
+        server.url("/media/ep.mp3"),
+        audio.len()
+    );
+    std::fs::write(files.path().join("cast.rss"), feed).unwrap();
+    server.serve_dir(files.path());
+    let t = Tidings::new(CONFIG);
+    t.ok(&["add", &server.url("/files/cast.rss")]);
+    let dir = tempfile::tempdir().unwrap();
+    let player = recording_browser(dir.path());
+    std::fs::write(
+        t.config(),
+        format!("{CONFIG}[ui]\nplayer = [\"{}\"]\n", player.script.display()),
+    )
+    .unwrap();
+    let mut reader = Reader::start(&t.data(), &t.config(), &player.script);
+    reader.expect("Cast");
+    reader.keys("g");
+    reader.keys("j");
+    reader.keys("j");
+    reader.keys("l");
+    reader.keys("\r");
+    reader.expect("EPISODE-BODY");
+    reader.keys("D");
+    reader.expect("300 KB · downloaded");
+    let file = t.data().join("downloads").join("ep.mp3");
+    assert_eq!(std::fs::read(&file).unwrap(), audio);
+    reader.keys("P");
+    reader.expect("Episode one · Cast · ep.mp3");
+    reader.keys("\r");
+    let calls = player.wait_for_calls(1);
+    reader.keys("\u{1b}");
+    reader.keys("q");
+    reader.keys("q");
+    assert!(reader.wait_for_exit().success());
+    assert_eq!(calls, [[file.display().to_string()]]);
 }
 
 // ---- 4. imports run nothing -------------------------------------------------------------

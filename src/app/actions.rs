@@ -6,12 +6,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ratatui::layout::Position;
 
 use super::{
-    App, DisplayRow, Effect, FeedEntry, Focus, Numbered, OpenArticle, Overlay, Prompt, PromptKind,
-    StatsView, TYPED_PAUSE_MS, TypedNumber, Unsubscribe,
+    ActiveDownload, App, DisplayRow, DownloadJob, DownloadsView, Effect, FeedEntry, Focus,
+    Numbered, OpenArticle, Overlay, Prompt, PromptKind, StatsView, TYPED_PAUSE_MS, TypedNumber,
+    Unsubscribe,
 };
 use crate::config::MarkRead;
 use crate::keys::Action;
-use crate::model::{ArticleId, FeedId, ImageStatus};
+use crate::model::{ArticleId, DownloadRecord, DownloadStatus, FeedId, ImageStatus};
 use crate::refresh::Command;
 
 impl App {
@@ -39,12 +40,12 @@ impl App {
                 _ => {}
             }
         }
-        // After `p` in an article with several enclosures: a number picks one.
-        if std::mem::take(&mut self.choosing_enclosure) {
+        // After `p` or `D` in an article with several enclosures: a number picks one.
+        if let Some(target) = self.choosing_enclosure.take() {
             self.notice = None;
             if let KeyCode::Char(digit @ '1'..='9') = key.code {
                 let n = digit.to_digit(10).unwrap_or(0) as usize;
-                return Ok(self.type_number(Numbered::Enclosure, n));
+                return Ok(self.type_number(target, n));
             }
         }
         // After `i`: a number picks image N, `i` again (or Enter) the one on screen.
@@ -207,16 +208,23 @@ impl App {
                     self.notify("this article shows no image".into(), true);
                 }
             }
-            Action::Play => {
+            Action::Play | Action::Download => {
+                let (target, verb) = match action {
+                    Action::Play => (Numbered::Play, "play"),
+                    _ => (Numbered::Download, "download"),
+                };
                 let count = self.open.as_ref().map_or(0, |o| o.article.enclosures.len());
                 match count {
-                    0 => self.notify("this article has no enclosure to play".into(), true),
-                    1 => return Ok(self.open_numbered(Numbered::Enclosure, 1)),
+                    0 => self.notify(format!("this article has no enclosure to {verb}"), true),
+                    1 => return Ok(self.open_numbered(target, 1)),
                     _ => {
-                        self.choosing_enclosure = true;
-                        self.notify(format!("play: the enclosure's number, 1–{count}"), false);
+                        self.choosing_enclosure = Some(target);
+                        self.notify(format!("{verb}: the enclosure's number, 1–{count}"), false);
                     }
                 }
+            }
+            Action::Downloads => {
+                self.overlay = Some(Overlay::Downloads(DownloadsView::load(&self.store)?))
             }
             Action::ToggleStatus => {
                 self.status_expanded = !self.status_expanded;
@@ -262,7 +270,7 @@ impl App {
         let count = self.open.as_ref().map_or(0, |o| match target {
             Numbered::Link => o.rendered.links.len(),
             Numbered::Image => o.rendered.images.len(),
-            Numbered::Enclosure => o.article.enclosures.len(),
+            Numbered::Play | Numbered::Download => o.article.enclosures.len(),
         });
         if value == 0 || value * 10 > count {
             return self.open_numbered(target, value);
@@ -275,7 +283,7 @@ impl App {
         let what = match target {
             Numbered::Link => "link",
             Numbered::Image => "image",
-            Numbered::Enclosure => "enclosure",
+            Numbered::Play | Numbered::Download => "enclosure",
         };
         self.notify(
             format!("{what} {value}… another digit, or Enter to open (Esc: none)"),
@@ -304,19 +312,129 @@ impl App {
                 Some(n) => self.open_image(self.image_file(n)),
                 None => self.open_image(None),
             },
-            Numbered::Enclosure => {
-                let enclosure = value
-                    .checked_sub(1)
-                    .and_then(|i| self.open.as_ref()?.article.enclosures.get(i));
-                match enclosure {
-                    Some(enclosure) => vec![Effect::Play(enclosure.url.clone())],
-                    None => {
-                        self.notify(format!("no enclosure {value} in this article"), true);
-                        Vec::new()
-                    }
+            Numbered::Play | Numbered::Download => {
+                let exists = value.checked_sub(1).is_some_and(|i| {
+                    self.open
+                        .as_ref()
+                        .is_some_and(|o| i < o.article.enclosures.len())
+                });
+                if !exists {
+                    self.notify(format!("no enclosure {value} in this article"), true);
+                    return Vec::new();
+                }
+                match target {
+                    Numbered::Play => self.play_enclosure(value - 1),
+                    _ => self.download_enclosure(value - 1),
                 }
             }
         }
+    }
+
+    /// Plays enclosure `i` of the open article: its downloaded file when
+    /// there is one (offline too), else its address.
+    fn play_enclosure(&mut self, i: usize) -> Vec<Effect> {
+        let Some(open) = self.open.as_ref() else {
+            return Vec::new();
+        };
+        match self.downloaded_file(open.downloads.get(i).and_then(Option::as_ref)) {
+            Some(path) => vec![Effect::PlayFile(path)],
+            None => vec![Effect::Play(open.article.enclosures[i].url.clone())],
+        }
+    }
+
+    /// Starts downloading enclosure `i` of the open article, unless it is
+    /// downloaded already or on its way.
+    fn download_enclosure(&mut self, i: usize) -> Vec<Effect> {
+        let Some(open) = self.open.as_ref() else {
+            return Vec::new();
+        };
+        let enclosure = &open.article.enclosures[i];
+        if let Some(path) = self.downloaded_file(open.downloads.get(i).and_then(Option::as_ref)) {
+            self.notify(format!("downloaded already: {}", path.display()), false);
+            return Vec::new();
+        }
+        if self.downloading.iter().any(|d| d.url == enclosure.url) {
+            self.notify(format!("{} is on its way", enclosure.file_name()), false);
+            return Vec::new();
+        }
+        if !(enclosure.url.starts_with("http://") || enclosure.url.starts_with("https://")) {
+            self.notify("only http(s) enclosures are downloaded".into(), true);
+            return Vec::new();
+        }
+        let feed_url = self
+            .feeds
+            .feed(open.article.feed_id)
+            .map(|f| f.fetch_url.clone())
+            .unwrap_or_default();
+        let job = DownloadJob {
+            url: enclosure.url.clone(),
+            article: open.article.id,
+            title: open.article.title.clone(),
+            feed_title: open.feed_title.clone(),
+            feed_url,
+        };
+        self.downloading.push(ActiveDownload {
+            url: enclosure.url.clone(),
+            name: enclosure.file_name(),
+            done: 0,
+            total: enclosure.length.filter(|&l| l > 0),
+        });
+        self.notify(
+            format!(
+                "downloading {} into {}",
+                enclosure.file_name(),
+                self.downloads_dir.display()
+            ),
+            false,
+        );
+        vec![Effect::Download(job)]
+    }
+
+    /// The file of a complete download, when it is still there.
+    pub(super) fn downloaded_file(
+        &self,
+        record: Option<&DownloadRecord>,
+    ) -> Option<std::path::PathBuf> {
+        let record = record.filter(|r| r.status == DownloadStatus::Complete)?;
+        let path = self.downloads_dir.join(record.file.as_deref()?);
+        path.is_file().then_some(path)
+    }
+
+    /// A download ended: recorded, the open article's enclosures updated,
+    /// and said.
+    pub(super) fn on_download_ended(&mut self, record: DownloadRecord) -> anyhow::Result<()> {
+        self.downloading.retain(|d| d.url != record.url);
+        self.store.save_download(&record)?;
+        if let Some(open) = self.open.as_mut() {
+            for (enclosure, slot) in open
+                .article
+                .enclosures
+                .iter()
+                .zip(open.downloads.iter_mut())
+            {
+                if enclosure.url == record.url {
+                    *slot = Some(record.clone());
+                }
+            }
+        }
+        let name = record.file.clone().unwrap_or_else(|| record.url.clone());
+        match record.status {
+            DownloadStatus::Complete => self.notify(
+                format!("downloaded {}", self.downloads_dir.join(&name).display()),
+                false,
+            ),
+            _ => self.notify(
+                format!(
+                    "download failed: {} (D again resumes it)",
+                    record.error.as_deref().unwrap_or("unknown error")
+                ),
+                true,
+            ),
+        }
+        if let Some(Overlay::Downloads(view)) = self.overlay.as_mut() {
+            view.reload(&self.store)?;
+        }
+        Ok(())
     }
 
     /// Opens a number typed a pause ago.
@@ -445,6 +563,11 @@ impl App {
         if missing && self.images_cached {
             self.pending.push(Effect::Worker(Command::CacheImages(id)));
         }
+        let downloads = article
+            .enclosures
+            .iter()
+            .map(|e| self.store.download_of(&e.url))
+            .collect::<Result<Vec<_>, _>>()?;
         self.open = Some(OpenArticle {
             article,
             feed_title,
@@ -453,6 +576,7 @@ impl App {
             images,
             rows: Vec::new(),
             chosen: Default::default(),
+            downloads,
         });
         self.layout_article();
         Ok(())

@@ -175,6 +175,14 @@ impl FeedList {
             .any(|e| matches!(e, FeedEntry::Feed(r) if r.feed.id == feed && r.feed.saved))
     }
 
+    /// A subscribed feed, as the list has it.
+    pub fn feed(&self, feed: FeedId) -> Option<&crate::model::Feed> {
+        self.entries.iter().find_map(|e| match e {
+            FeedEntry::Feed(row) if row.feed.id == feed => Some(&row.feed),
+            _ => None,
+        })
+    }
+
     /// What to call a feed on screen (empty when it is not subscribed).
     pub fn name(&self, feed: FeedId) -> &str {
         self.names.get(&feed).map_or("", String::as_str)

@@ -1,7 +1,8 @@
 //! What can sit over the three panes: the help, the statistics view, a
 //! one-line prompt (search, subscribe, a feed's title and tags), the
 //! question before unsubscribing, and the steps of subscribing (pick one of
-//! a page's feeds, preview it, say yes). Each is plain state; the keys that
+//! a page's feeds, preview it, say yes), and the downloaded enclosures. Each
+//! is plain state; the keys that
 //! reach an open overlay are handled here, and `ui` draws it.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -9,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::{App, ArticleList, Effect, Focus};
 use crate::fetch::DiscoveredFeed;
 use crate::keys::Action;
-use crate::model::{ArticleSource, FeedId, FeedStats, FetchRecord};
+use crate::model::{ArticleSource, DownloadRecord, FeedId, FeedStats, FetchRecord};
 use crate::refresh::{Command, Subscription};
 use crate::store::{NewSubscription, Removed, Result, Store};
 use crate::subscribe::{FeedPreview, Probe};
@@ -28,6 +29,34 @@ pub enum Overlay {
     },
     /// A feed's title and newest items, before subscribing.
     Preview(FeedPreview),
+    /// The enclosures downloaded, the latest first.
+    Downloads(DownloadsView),
+}
+
+/// The list of downloads (`P`): Enter plays the selected file, offline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DownloadsView {
+    pub rows: Vec<DownloadRecord>,
+    pub cursor: usize,
+}
+
+impl DownloadsView {
+    pub fn load(store: &Store) -> Result<DownloadsView> {
+        Ok(DownloadsView {
+            rows: store.downloads()?,
+            cursor: 0,
+        })
+    }
+
+    /// Reads the list again, keeping the cursor on the same download.
+    pub fn reload(&mut self, store: &Store) -> Result<()> {
+        let selected = self.rows.get(self.cursor).map(|r| r.url.clone());
+        self.rows = store.downloads()?;
+        self.cursor = selected
+            .and_then(|url| self.rows.iter().position(|r| r.url == url))
+            .unwrap_or(0);
+        Ok(())
+    }
 }
 
 /// The question before unsubscribing: whether to keep the feed's starred
@@ -286,6 +315,32 @@ impl App {
                     _ => {}
                 }
                 self.overlay = Some(Overlay::Stats(view));
+            }
+            Overlay::Downloads(mut view) => {
+                match action {
+                    Some(Action::Downloads | Action::Quit) => return Ok(Vec::new()),
+                    _ if key.code == KeyCode::Esc => return Ok(Vec::new()),
+                    Some(Action::Down) => {
+                        view.cursor = (view.cursor + 1).min(view.rows.len().saturating_sub(1))
+                    }
+                    Some(Action::Up) => view.cursor = view.cursor.saturating_sub(1),
+                    Some(Action::Open) => {
+                        let file = self.downloaded_file(view.rows.get(view.cursor));
+                        self.overlay = Some(Overlay::Downloads(view));
+                        return Ok(match file {
+                            Some(path) => vec![Effect::PlayFile(path)],
+                            None => {
+                                self.notify(
+                                    "that download is not complete, or its file is gone".into(),
+                                    true,
+                                );
+                                Vec::new()
+                            }
+                        });
+                    }
+                    _ => {}
+                }
+                self.overlay = Some(Overlay::Downloads(view));
             }
             Overlay::ConfirmUnsubscribe(question) => self.answer_unsubscribe(question, key)?,
             Overlay::Pick { found, cursor } => match (key.code, action) {

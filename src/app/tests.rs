@@ -815,9 +815,7 @@ fn enclosures_are_listed_under_the_header_and_p_plays_one() {
     keys(&mut app, "jjl⏎");
     let text = super::testing::text_of(&super::testing::screen(&app));
     assert!(
-        text.contains(
-            "[1] ♪ audio · episode-12.mp3 · 48.2 MB · 1:02:03  p then its number plays one"
-        ),
+        text.contains("[1] ♪ audio · episode-12.mp3 · 48.2 MB · 1:02:03  p or D, then its number"),
         "{text}"
     );
     assert!(
@@ -867,4 +865,82 @@ fn p_plays_the_only_enclosure_at_once_and_says_when_there_is_none() {
     keys(&mut app, "qj⏎");
     assert!(keys(&mut app, "p").is_empty());
     assert!(app.notice.as_ref().unwrap().text.contains("no enclosure"));
+}
+
+#[test]
+fn d_downloads_an_enclosure_and_then_p_and_the_downloads_list_play_the_file() {
+    use crate::model::{DownloadStatus, Enclosure};
+    let url = "https://cdn.example.org/shows/episode-7.mp3";
+    let mut episode = super::testing::article("ep", "Episode 7", 30);
+    episode.enclosures = vec![Enclosure {
+        url: url.into(),
+        mime_type: Some("audio/mpeg".into()),
+        length: Some(3_000_000),
+        duration_secs: None,
+    }];
+    let mut f = super::testing::Fixture::new();
+    f.feed("Cast", &[], vec![crate::parse::finish_article(episode)]);
+    let mut app = f.app(120, 40);
+    let dir = tempfile::tempdir().unwrap();
+    app.downloads_dir = dir.path().to_path_buf();
+    keys(&mut app, "jjl⏎");
+    let job = match keys(&mut app, "D").as_slice() {
+        [Effect::Download(job)] => job.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((job.url.as_str(), job.feed_title.as_str()), (url, "Cast"));
+    // A second D while it runs starts nothing.
+    assert!(keys(&mut app, "D").is_empty());
+    app.update(Msg::DownloadProgress {
+        url: url.into(),
+        done: 1_500_000,
+        total: Some(3_000_000),
+    });
+    let text = super::testing::text_of(&super::testing::screen(&app));
+    assert!(text.contains("downloading 50%"), "{text}");
+    // It ends: recorded, marked, and p plays the file instead of the address.
+    std::fs::write(dir.path().join("episode-7.mp3"), b"audio").unwrap();
+    app.update(Msg::DownloadEnded(crate::model::DownloadRecord {
+        url: url.into(),
+        article_id: Some(job.article),
+        title: job.title.clone(),
+        feed_title: Some(job.feed_title.clone()),
+        file: Some("episode-7.mp3".into()),
+        status: DownloadStatus::Complete,
+        bytes: 5,
+        total: Some(5),
+        error: None,
+        updated_at: super::testing::NOW,
+    }));
+    assert!(app.downloading.is_empty());
+    assert_eq!(
+        app.store.download_of(url).unwrap().unwrap().status,
+        DownloadStatus::Complete
+    );
+    let text = super::testing::text_of(&super::testing::screen(&app));
+    assert!(text.contains("· downloaded"), "{text}");
+    let file = dir.path().join("episode-7.mp3");
+    match keys(&mut app, "p").as_slice() {
+        [Effect::PlayFile(path)] => assert_eq!(path, &file),
+        other => panic!("{other:?}"),
+    }
+    // The list of downloads plays it too, and closes with P.
+    assert!(keys(&mut app, "P").is_empty());
+    let text = super::testing::text_of(&super::testing::screen(&app));
+    assert!(
+        text.contains("Downloads") && text.contains("Episode 7 · Cast · episode-7.mp3"),
+        "{text}"
+    );
+    match keys(&mut app, "⏎").as_slice() {
+        [Effect::PlayFile(path)] => assert_eq!(path, &file),
+        other => panic!("{other:?}"),
+    }
+    keys(&mut app, "P");
+    assert!(app.overlay.is_none());
+    // Once the file is gone, p streams the address again.
+    std::fs::remove_file(&file).unwrap();
+    match keys(&mut app, "p").as_slice() {
+        [Effect::Play(played)] => assert_eq!(played, url),
+        other => panic!("{other:?}"),
+    }
 }

@@ -59,6 +59,22 @@ pub fn play(player: &[String], browser: &[String], url: &str) -> anyhow::Result<
     spawn_detached(&words).map_err(|e| anyhow::anyhow!("{e:#}; set [ui] player in config.toml"))
 }
 
+/// Plays a downloaded file with the configured player, else `mpv` when it
+/// is on the PATH, else the desktop's opener; the path is one argument.
+pub fn play_file(player: &[String], path: &std::path::Path) -> anyhow::Result<()> {
+    let mut words: Vec<String> = if !player.is_empty() {
+        player.to_vec()
+    } else if on_path("mpv") {
+        vec!["mpv".into()]
+    } else if cfg!(target_os = "macos") {
+        vec!["open".into()]
+    } else {
+        vec!["xdg-open".into()]
+    };
+    words.push(path.display().to_string());
+    spawn_detached(&words).map_err(|e| anyhow::anyhow!("{e:#}; set [ui] player in config.toml"))
+}
+
 /// Whether `program` is an executable file in a directory of `$PATH`.
 fn on_path(program: &str) -> bool {
     use std::os::unix::fs::PermissionsExt;

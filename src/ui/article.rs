@@ -12,7 +12,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use super::{fit, long_date, pane_block};
 use crate::app::{App, DisplayRow, MAX_ENCLOSURE_LINES, OpenArticle};
 use crate::layout::Focus;
-use crate::model::ImageStatus;
+use crate::model::{DownloadStatus, ImageStatus};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
@@ -78,7 +78,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             theme.dim.add_modifier(Modifier::UNDERLINED),
         )),
     ];
-    header.extend(enclosure_lines(app, &article.enclosures, width));
+    header.extend(enclosure_lines(app, open, width));
     header.push(Line::from(Span::styled("─".repeat(width), theme.border)));
     header.push(Line::default());
     let placeholders: std::collections::HashMap<usize, usize> = open
@@ -111,12 +111,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 /// A line per enclosure (up to [`MAX_ENCLOSURE_LINES`], then how many more):
 /// its number, kind, file name, size and duration when the feed gave them,
 /// and on the first line the key that plays it.
-fn enclosure_lines(
-    app: &App,
-    enclosures: &[crate::model::Enclosure],
-    width: usize,
-) -> Vec<Line<'static>> {
+fn enclosure_lines(app: &App, open: &OpenArticle, width: usize) -> Vec<Line<'static>> {
     let theme = &app.theme;
+    let enclosures = &open.article.enclosures;
     let mut lines: Vec<Line> = enclosures
         .iter()
         .take(MAX_ENCLOSURE_LINES)
@@ -133,9 +130,24 @@ fn enclosure_lines(
             if let Some(secs) = enclosure.duration_secs.filter(|&s| s > 0) {
                 facts.push(duration(secs));
             }
+            let record = open.downloads.get(i).and_then(Option::as_ref);
+            if let Some(active) = app.downloading.iter().find(|d| d.url == enclosure.url) {
+                facts.push(match active.total.filter(|&t| t > 0) {
+                    Some(total) => format!("downloading {}%", active.done * 100 / total),
+                    None => format!("downloading {}", size(active.done)),
+                });
+            } else if let Some(record) = record {
+                facts.push(match record.status {
+                    DownloadStatus::Complete => "downloaded".into(),
+                    DownloadStatus::Partial => {
+                        format!("partly downloaded ({})", size(record.bytes))
+                    }
+                    DownloadStatus::Failed => "download failed".into(),
+                });
+            }
             let hint = match (i, enclosures.len()) {
-                (0, 1) => "  p plays it",
-                (0, _) => "  p then its number plays one",
+                (0, 1) => "  p plays · D downloads",
+                (0, _) => "  p or D, then its number",
                 _ => "",
             };
             let number = format!("[{}] ", i + 1);

@@ -54,6 +54,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Some(Overlay::ConfirmUnsubscribe(question)) => overlay::confirm(frame, app, question),
         Some(Overlay::Pick { found, cursor }) => overlay::pick(frame, app, found, *cursor),
         Some(Overlay::Preview(preview)) => overlay::preview(frame, app, preview),
+        Some(Overlay::Downloads(view)) => overlay::downloads(frame, app, view),
         None => {}
     }
 }

@@ -1,7 +1,7 @@
 //! What is drawn over the panes: the key help (from the key table, so it
 //! shows the keys actually bound), the statistics view (errors in the error
 //! style, warnings marked ⚠ in the warning style and counted in its title),
-//! the prompt line and the unsubscribe question.
+//! the prompt line, the unsubscribe question, and the list of downloads.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Row, Table};
 
 use super::{fit, pane_block, short_date, width_of};
-use crate::app::{App, Prompt, STATS_COLUMNS, StatsView, Unsubscribe};
+use crate::app::{App, DownloadsView, Prompt, STATS_COLUMNS, StatsView, Unsubscribe};
 use crate::fetch::DiscoveredFeed;
 use crate::keys::BINDINGS;
 use crate::report::ago;
@@ -368,5 +368,64 @@ pub fn preview(frame: &mut Frame, app: &App, preview: &FeedPreview) {
             Span::raw(fit(item, width.saturating_sub(10))),
         ]));
     }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The downloads, the latest first: status, size, title · feed, and the file
+/// (or why there is none); Enter plays the selected one.
+pub fn downloads(frame: &mut Frame, app: &App, view: &DownloadsView) {
+    let theme = &app.theme;
+    let height = (view.rows.len().max(1) as u16 + 2).min(frame.area().height.saturating_sub(4));
+    let area = centered(frame.area(), 110, height);
+    let title = format!(
+        " Downloads · {} · Enter plays · Esc closes ",
+        app.downloads_dir.display()
+    );
+    let block = pane_block(app, title, true);
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    if view.rows.is_empty() {
+        let hint = "Nothing downloaded yet: D in an article with an enclosure downloads it.";
+        frame.render_widget(
+            Paragraph::new(Span::styled(fit(hint, width), theme.dim)),
+            inner,
+        );
+        return;
+    }
+    let top = view
+        .cursor
+        .saturating_sub(inner.height.saturating_sub(1) as usize);
+    let lines: Vec<Line> = view
+        .rows
+        .iter()
+        .enumerate()
+        .skip(top)
+        .take(inner.height as usize)
+        .map(|(i, d)| {
+            let what = d.title.as_deref().unwrap_or(&d.url);
+            let feed = d.feed_title.as_deref().unwrap_or_default();
+            let place = match (d.status, &d.file) {
+                (crate::model::DownloadStatus::Complete, Some(file)) => file.clone(),
+                _ => d.error.clone().unwrap_or_default(),
+            };
+            let text = format!(
+                "{:<8} {:>9}  {what} · {feed} · {place}",
+                d.status.as_str(),
+                crate::report::megabytes(d.bytes)
+            );
+            let style = match d.status {
+                crate::model::DownloadStatus::Complete => ratatui::style::Style::new(),
+                _ => theme.error,
+            };
+            let line = Line::from(Span::styled(fit(&text, width), style));
+            if i == view.cursor {
+                line.style(theme.selection)
+            } else {
+                line
+            }
+        })
+        .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -2,7 +2,8 @@
 //! fresh, else the refresh in progress (`refreshing 37/120 · 2 failed · 41 new
 //! · 1.8 MB · 3.2 s · images 80/512`, which goes on counting images once the
 //! feeds are in, and the hosts found down), else the last run's summary, marked when nothing could
-//! be reached (offline). The second: the selected feed's last fetch.
+//! be reached (offline), with the downloads in progress (`downloading
+//! episode-12.mp3 45% of 48.2 MB`). The second: the selected feed's last fetch.
 //! Expanded (`!`), it goes on with the latest fetches of the refresh, or the
 //! feeds whose last fetch failed and why, then the feeds whose last fetch
 //! read them with a warning (recovered from a break, or nothing found); a
@@ -29,6 +30,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             theme.accent
         };
         Line::from(Span::styled(fit(&notice.text, width), style))
+    } else if !app.downloading.is_empty() && !app.refresh.running() {
+        Line::from(Span::styled(fit(&downloading(app), width), theme.accent))
     } else if app.refresh.running() {
         let r = &app.refresh;
         let secs = (app.now_ms - app.refresh_started_ms).max(0) as f64 / 1000.0;
@@ -51,6 +54,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             0 => {}
             1 => text.push_str(" · 1 host unreachable"),
             n => text.push_str(&format!(" · {n} hosts unreachable")),
+        }
+        if !app.downloading.is_empty() {
+            text.push_str(" · ");
+            text.push_str(&downloading(app));
         }
         Line::from(Span::styled(fit(&text, width), theme.accent))
     } else if let Some(run) = &app.last_run {
@@ -259,6 +266,26 @@ fn expanded(app: &App, width: usize, room: usize) -> Vec<Line<'static>> {
         lines.push(Line::from(Span::styled(fit(&text, width), style)));
     }
     lines
+}
+
+/// The downloads in progress: the oldest with its share, and how many more.
+fn downloading(app: &App) -> String {
+    let Some(first) = app.downloading.first() else {
+        return String::new();
+    };
+    let mut text = match first.total.filter(|&t| t > 0) {
+        Some(total) => format!(
+            "downloading {} {}% of {}",
+            first.name,
+            first.done * 100 / total,
+            megabytes(total)
+        ),
+        None => format!("downloading {} {}", first.name, megabytes(first.done)),
+    };
+    if app.downloading.len() > 1 {
+        text.push_str(&format!(" (+{} more)", app.downloading.len() - 1));
+    }
+    text
 }
 
 fn kilobytes(bytes: u64) -> String {
