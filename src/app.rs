@@ -524,11 +524,13 @@ impl App {
         if self.renders.len() > 64 {
             self.renders.clear();
         }
-        let html = article
+        let body = article
             .content
             .as_deref()
             .or(article.summary.as_deref())
             .unwrap_or("");
+        let with_cover = with_cover_image(article, body);
+        let html = with_cover.as_deref().unwrap_or(body);
         if html.len() > RENDER_NOW_BYTES {
             self.pending.push(Effect::Render {
                 article: article.id,
@@ -605,6 +607,29 @@ impl App {
         let last = open.rows.len() + open.header_lines();
         open.scroll = open.scroll.min(last.saturating_sub(1));
     }
+}
+
+/// The body with the article's cover image (a thumbnail, an image
+/// enclosure, `itunes:image`, a JSON Feed `image`) put first, when it has
+/// one the body does not show: drawn, numbered and cached like the body's
+/// images. `None` when there is nothing to add (no cover, or the body names
+/// the cover's file, and then shows it where it belongs).
+fn with_cover_image(article: &Article, body: &str) -> Option<String> {
+    let cover = article.image.as_deref()?;
+    let file = cover
+        .split(['?', '#'])
+        .next()
+        .and_then(|path| path.rsplit('/').next())
+        .filter(|name| !name.is_empty())?;
+    if body.contains(cover) || body.contains(file) {
+        return None;
+    }
+    let escaped = cover
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    Some(format!(r#"<p><img src="{escaped}" alt="cover"></p>{body}"#))
 }
 
 /// Lines above the body in the article pane without enclosures: title, feed

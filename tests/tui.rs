@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use support::{Reader, TestServer};
@@ -208,4 +209,115 @@ fn the_reader_and_two_cron_refreshes_at_once_lose_nothing_and_show_the_new_artic
         ],
         "the reader's star and read mark, made while both runs wrote, are kept"
     );
+}
+
+/// A real PNG of `width` × `height` pixels.
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 5) as u8, 128])
+    });
+    let mut bytes = Vec::new();
+    picture
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    bytes
+}
+
+#[test]
+fn a_thumbnail_an_image_enclosure_and_a_body_image_each_make_a_cover_drawn_above_the_text() {
+    let server = TestServer::start();
+    let files = tempfile::tempdir().unwrap();
+    for name in ["thumb.png", "enclosed.png", "body.png"] {
+        std::fs::write(files.path().join(name), png(64, 48)).unwrap();
+    }
+    let url = |name: &str| server.url(&format!("/files/{name}"));
+    let feed = format!(
+        r#"<?xml version="1.0"?><rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel>
+<title>Covers</title><link>https://covers.example/</link><description>d</description>
+<item><title>Thumbnail</title><guid>c1</guid><pubDate>Mon, 03 Jan 2023 10:00:00 GMT</pubDate>
+<media:thumbnail url="{}"/><description>THUMB-TEXT</description></item>
+<item><title>Enclosure</title><guid>c2</guid><pubDate>Mon, 02 Jan 2023 10:00:00 GMT</pubDate>
+<enclosure url="{}" type="image/png" length="2000"/><description>ENCLOSED-TEXT</description></item>
+<item><title>Body only</title><guid>c3</guid><pubDate>Mon, 01 Jan 2023 10:00:00 GMT</pubDate>
+<description>&lt;p&gt;BODY-TEXT&lt;/p&gt;&lt;img src="{}" alt="in the body"&gt;</description></item>
+</channel></rss>"#,
+        url("thumb.png"),
+        url("enclosed.png"),
+        url("body.png")
+    );
+    std::fs::write(files.path().join("covers.rss"), feed).unwrap();
+    server.serve_dir(files.path());
+    let t = support::Tidings::new();
+    std::fs::write(
+        t.path().join("config.toml"),
+        "[refresh]\non_start = false\n",
+    )
+    .unwrap();
+    t.ok(&["add", &server.url("/files/covers.rss")]);
+    t.ok(&["refresh"]);
+    // Each article exports its cover.
+    let export = t.export_json();
+    let articles = export["feeds"][0]["articles"].as_array().unwrap();
+    let cover = |title: &str| {
+        articles
+            .iter()
+            .find(|a| a["title"] == title)
+            .map(|a| a["image"].as_str().unwrap_or_default().to_string())
+            .unwrap()
+    };
+    assert_eq!(cover("Thumbnail"), url("thumb.png"));
+    assert_eq!(cover("Enclosure"), url("enclosed.png"));
+    assert_eq!(cover("Body only"), url("body.png"));
+
+    let mut reader = Reader::start(
+        t.path(),
+        &t.path().join("config.toml"),
+        Path::new("/bin/true"),
+    );
+    reader.expect("Covers");
+    reader.keys("g");
+    reader.keys("j");
+    reader.keys("j");
+    reader.keys("l");
+    for (text, down) in [
+        ("THUMB-TEXT", false),
+        ("ENCLOSED-TEXT", true),
+        ("BODY-TEXT", true),
+    ] {
+        if down {
+            reader.keys("q");
+            reader.keys("j");
+        }
+        reader.keys("\r");
+        reader.expect(text);
+        // Half-blocks in tmux and other terminals without a graphics
+        // protocol: the picture's rows come before the text (the body's own
+        // picture, after it).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let screen = loop {
+            let screen = reader.contents();
+            if screen.contains('▀') || screen.contains('▄') || Instant::now() > deadline {
+                break screen;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let picture = screen
+            .find(['▀', '▄'])
+            .unwrap_or_else(|| panic!("no picture for {text}:\n{screen}"));
+        let at = screen.find(text).unwrap();
+        if text == "BODY-TEXT" {
+            assert!(
+                picture > at,
+                "the body's image stays where the body shows it:\n{screen}"
+            );
+        } else {
+            assert!(picture < at, "the cover comes first:\n{screen}");
+        }
+    }
+    reader.keys("q");
+    reader.keys("q");
+    assert!(reader.wait_for_exit().success());
 }

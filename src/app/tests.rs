@@ -944,3 +944,35 @@ fn d_downloads_an_enclosure_and_then_p_and_the_downloads_list_play_the_file() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_cover_image_the_body_does_not_show_comes_first_and_once() {
+    let mut covered = super::testing::article("c1", "With a cover", 30);
+    covered.image = Some("https://cdn.example.org/covers/show.jpg?size=large".into());
+    let mut shown = super::testing::article_with_body(
+        "c2",
+        "Cover in the body",
+        60,
+        r#"<p>Text</p><img src="/covers/inline.png" alt="Inline">"#,
+    );
+    shown.image = Some("https://example.org/covers/inline.png".into());
+    let mut f = super::testing::Fixture::new();
+    f.feed("Pictures", &[], vec![covered, shown]);
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jjl⏎");
+    let open = app.open.as_ref().unwrap();
+    assert_eq!(open.rendered.images.len(), 1);
+    assert_eq!(
+        open.rendered.images[0].src,
+        "https://cdn.example.org/covers/show.jpg?size=large"
+    );
+    let text = super::testing::text_of(&super::testing::screen(&app));
+    let cover = text.find("[image 1: cover").expect(&text);
+    assert!(cover < text.find("The body of").unwrap(), "{text}");
+    // The body shows its cover itself: it is not drawn twice.
+    keys(&mut app, "qj⏎");
+    let open = app.open.as_ref().unwrap();
+    assert_eq!(open.article.title.as_deref(), Some("Cover in the body"));
+    assert_eq!(open.rendered.images.len(), 1);
+    assert!(open.rendered.images[0].src.ends_with("/covers/inline.png"));
+}

@@ -32,8 +32,8 @@ const STORED_TYPES: &[&str] = &[
 /// Fills in the `images` of every article of `feed`, which `parse_feed` read
 /// with `feed_url` as its base URL: first its body's (the content, else the
 /// summary; relative addresses resolve against the entry's `xml:base`, else
-/// the article's link, else `feed_url`), then its image enclosures and
-/// thumbnails, each URL once. An article without a cover image of its own
+/// the article's link, else `feed_url`), then its image enclosures,
+/// thumbnails and cover image, each URL once. An article without a cover image of its own
 /// (`image`) gets the first image of its body as one, as gofeed gives it.
 /// A feed without an icon gets the first image of its description.
 pub fn find_in_feed(feed: &mut ParsedFeed, feed_url: &str) {
@@ -70,6 +70,7 @@ fn in_article(article: &ParsedArticle, feed_url: &str) -> Vec<FoundImage> {
                 article
                     .thumbnails
                     .iter()
+                    .chain(article.image.as_ref())
                     .map(|t| (t.as_str(), Some("image/*"))),
             ),
     );
