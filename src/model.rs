@@ -150,6 +150,10 @@ pub struct ParsedArticle {
     /// first image of its body (`images::find_in_feed` fills that in). It is
     /// also among the `thumbnails`, so that a refresh caches it.
     pub image: Option<String>,
+    /// A podcast episode's number and season (`itunes:episode`,
+    /// `itunes:season`, the Podcasting 2.0 tags).
+    pub episode: Option<u32>,
+    pub season: Option<u32>,
     /// The entry's own `xml:base`, when it had one, as the document gave it:
     /// relative image addresses in its body resolve against it. Not stored.
     pub xml_base: Option<String>,
@@ -503,6 +507,9 @@ pub struct Article {
     pub enclosures: Vec<Enclosure>,
     /// The cover image's address (see [`ParsedArticle::image`]).
     pub image: Option<String>,
+    /// A podcast episode's number and season.
+    pub episode: Option<u32>,
+    pub season: Option<u32>,
     pub read: bool,
     pub starred: bool,
 }

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0006_article_images.sql"),
     include_str!("store/migrations/0007_saved_feeds.sql"),
     include_str!("store/migrations/0008_downloads.sql"),
+    include_str!("store/migrations/0009_podcast_episodes.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.

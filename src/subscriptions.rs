@@ -368,6 +368,10 @@ pub struct ExportArticle<'a> {
     pub categories: &'a [String],
     pub enclosures: &'a [Enclosure],
     pub image: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub episode: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub season: Option<u32>,
     pub read: bool,
     pub starred: bool,
 }
@@ -400,6 +404,8 @@ impl<'a> ExportArticle<'a> {
             categories: &a.categories,
             enclosures: &a.enclosures,
             image: a.image.as_deref(),
+            episode: a.episode,
+            season: a.season,
             read: a.read,
             starred: a.starred,
         }

@@ -676,6 +676,15 @@ fn a_podcast_episode_keeps_its_duration_kind_and_file_name() {
         (third.kind(), third.duration_secs),
         (EnclosureKind::Video, None)
     );
+    // Episode and season, which feed-rs drops without an iTunes title.
+    assert_eq!(
+        (feed.articles[1].episode, feed.articles[1].season),
+        (Some(2), Some(1))
+    );
+    assert_eq!(
+        (feed.articles[0].episode, feed.articles[0].season),
+        (None, None)
+    );
     // Minutes and seconds are not 42 seconds.
     assert_eq!(
         feed.articles[3].enclosures[0].duration_secs,

@@ -794,6 +794,8 @@ fn i_then_two_digits_opens_image_twelve() {
 fn enclosures_are_listed_under_the_header_and_p_plays_one() {
     use crate::model::Enclosure;
     let mut episode = super::testing::article("ep", "Episode 12", 30);
+    episode.episode = Some(12);
+    episode.season = Some(2);
     episode.enclosures = vec![
         Enclosure {
             url: "https://cdn.example.org/shows/episode-12.mp3".into(),

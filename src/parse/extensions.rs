@@ -61,9 +61,13 @@ pub(super) enum Field {
     /// How long an episode plays, as written (feed-rs keeps it only beside
     /// Media RSS, and reads `42:05` as 42 seconds).
     ItunesDuration,
+    /// An episode's number and season (feed-rs keeps them only where the
+    /// item has an iTunes title or summary too).
+    ItunesEpisode,
+    ItunesSeason,
 }
 
-const FIELDS: usize = Field::ItunesDuration as usize + 1;
+const FIELDS: usize = Field::ItunesSeason as usize + 1;
 
 /// What one element (the channel, or an item) carries in the vocabularies
 /// feed-rs leaves out.
@@ -186,7 +190,7 @@ pub(super) fn worth_a_look(text: &str, feed: &feed_rs::model::Feed, signs: &[boo
         || (any(&CONTENTS) && lacks(|e| e.content.is_none()))
         || (any(&LINKS) && (feed.links.is_empty() || lacks(|e| e.links.is_empty())))
         || (any(&IDS) && lacks(|e| e.id.trim().is_empty()))
-        || items[DURATION]
+        || PODCAST.iter().any(|&i| items[i])
 }
 
 /// The elements [`worth_a_look`] scans a document for, under their usual
@@ -223,6 +227,8 @@ const ELEMENTS: &[&str] = &[
     "<atom:link",
     "rdf:about",
     "<itunes:duration",
+    "<itunes:episode",
+    "<itunes:season",
 ];
 
 /// How much of a document the scan for [`ELEMENTS`] reads.
@@ -237,8 +243,8 @@ const SUMMARIES: [usize; 3] = [20, 21, 22];
 const CONTENTS: [usize; 2] = [23, 24];
 const LINKS: [usize; 1] = [25];
 const IDS: [usize; 1] = [26];
-const DURATION: usize = 27;
-const _: () = assert!(ELEMENTS.len() == 28);
+const PODCAST: [usize; 3] = [27, 28, 29];
+const _: () = assert!(ELEMENTS.len() == 30);
 
 static ELEMENT_FINDER: LazyLock<super::Signs> = LazyLock::new(|| super::Signs::new(ELEMENTS));
 
@@ -647,6 +653,8 @@ impl Capture {
             (Atom, "published") => Field::AtomPublished,
             (Atom, "updated") => Field::AtomUpdated,
             (Itunes, "duration") => Field::ItunesDuration,
+            (Itunes, "episode") => Field::ItunesEpisode,
+            (Itunes, "season") => Field::ItunesSeason,
             _ => return None,
         };
         Some(Capture::Text(field))

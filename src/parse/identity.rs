@@ -45,6 +45,12 @@ pub fn finish_article(mut article: ParsedArticle) -> ParsedArticle {
             h.update(&duration.to_le_bytes());
         }
     }
+    // Hashed only when there are, as the image below.
+    if article.episode.is_some() || article.season.is_some() {
+        h.update(b"episode\0");
+        h.update(&article.episode.unwrap_or(0).to_le_bytes());
+        h.update(&article.season.unwrap_or(0).to_le_bytes());
+    }
     // Hashed only when there is one, so that the articles stored before the
     // field existed keep their fingerprint unless they have an image to add.
     if let Some(image) = &article.image {

@@ -250,6 +250,23 @@ fn convert_entry(
         thumbnails.extend(found.thumbnail.as_deref().map(sanitize_text));
     }
     let image = cover_image(&thumbnails, &enclosures, found, base);
+    // feed-rs's (from either namespace) where it kept them, else iTunes' as written.
+    let number = |text: String| text.trim().parse::<u32>().ok().filter(|&n| n > 0);
+    let episode = entry
+        .media
+        .iter()
+        .find_map(|m| m.episode.as_ref())
+        .map(|e| e.number)
+        .filter(|&n| n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f32)
+        .map(|n| n as u32)
+        .or_else(|| found.first(&[Field::ItunesEpisode]).and_then(number));
+    let season = entry
+        .media
+        .iter()
+        .find_map(|m| m.season.as_ref())
+        .map(|s| s.number)
+        .filter(|&n| n > 0)
+        .or_else(|| found.first(&[Field::ItunesSeason]).and_then(number));
     if let Some(image) = &image
         && !thumbnails.contains(image)
     {
@@ -299,6 +316,8 @@ fn convert_entry(
         categories,
         enclosures,
         image,
+        episode,
+        season,
         xml_base: found.base.clone().or(entry.base),
         thumbnails,
         ..ParsedArticle::default()

@@ -154,7 +154,8 @@ pub const SEARCH_WINDOW: u64 = 5_000;
 
 pub(super) const ARTICLE_SELECT: &str =
     "SELECT id, feed_id, guid, title, link, author, published, updated,
-    first_seen, summary, content, categories, enclosures, read, starred, image FROM articles";
+    first_seen, summary, content, categories, enclosures, read, starred, image, episode, season
+    FROM articles";
 
 pub(super) fn article_from_row(r: &rusqlite::Row) -> rusqlite::Result<Article> {
     let categories: String = r.get(11)?;
@@ -176,6 +177,8 @@ pub(super) fn article_from_row(r: &rusqlite::Row) -> rusqlite::Result<Article> {
         read: r.get(13)?,
         starred: r.get(14)?,
         image: r.get(15)?,
+        episode: r.get(16)?,
+        season: r.get(17)?,
     })
 }
 
@@ -344,13 +347,15 @@ fn upsert_articles<'a>(
     let mut insert = tx.prepare_cached(
         "INSERT INTO articles (feed_id, guid_key, guid, title, link, author, published, updated,
             first_seen, last_seen, sort_time, summary, content, categories, enclosures, content_hash,
-            image)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            image, episode, season)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+            ?18)",
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE articles SET guid = ?2, title = ?3, link = ?4, author = ?5, published = ?6,
             updated = ?7, last_seen = ?8, sort_time = coalesce(?6, ?7, first_seen), summary = ?9,
-            content = ?10, categories = ?11, enclosures = ?12, content_hash = ?13, image = ?14
+            content = ?10, categories = ?11, enclosures = ?12, content_hash = ?13, image = ?14,
+            episode = ?15, season = ?16
          WHERE id = ?1",
     )?;
     let mut touch = tx.prepare_cached("UPDATE articles SET last_seen = ?2 WHERE id = ?1")?;
@@ -385,7 +390,9 @@ fn upsert_articles<'a>(
                     categories,
                     enclosures,
                     hash,
-                    a.image
+                    a.image,
+                    a.episode,
+                    a.season
                 ])?;
                 fts_delete.execute([id])?;
                 to_link.push((*id, &a.images, true));
@@ -410,7 +417,9 @@ fn upsert_articles<'a>(
                     categories,
                     enclosures,
                     hash,
-                    a.image
+                    a.image,
+                    a.episode,
+                    a.season
                 ])?;
                 counts.new += 1;
                 let id = tx.last_insert_rowid();

@@ -63,6 +63,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .or(article.updated)
         .unwrap_or(article.first_seen);
     meta.push(long_date(date, app.utc_offset_secs));
+    match (article.season, article.episode) {
+        (Some(season), Some(episode)) => meta.push(format!("season {season}, episode {episode}")),
+        (None, Some(episode)) => meta.push(format!("episode {episode}")),
+        (Some(season), None) => meta.push(format!("season {season}")),
+        (None, None) => {}
+    }
     let mut flags = String::new();
     if article.starred {
         flags.push_str(" ★");
