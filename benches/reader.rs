@@ -172,7 +172,7 @@ fn reader(c: &mut Criterion) {
 criterion_group!(benches, reader, article_with_pictures);
 criterion_main!(benches);
 
-/// An article showing ten cached 900×566 images: opening it (text and
+/// An article showing a cover and ten cached 900×566 images: opening it (text and
 /// placeholders, what the first frame shows), and until all ten pictures are
 /// made (decoded and encoded as half-blocks, which the reader does on blocking
 /// threads) and drawn; then scrolling through it a line at a time.
@@ -198,12 +198,22 @@ fn article_with_pictures(c: &mut Criterion) {
         });
         picture.save(images.join(format!("{i}.png"))).unwrap();
     }
+    // The cover (a thumbnail the body does not show), drawn above the text.
+    found.push(FoundImage {
+        url: "https://bench.test/cover.png".into(),
+        alt: String::new(),
+    });
+    let cover = image::RgbImage::from_fn(900, 566, |x, y| {
+        image::Rgb([(y % 256) as u8, (x % 256) as u8, 7])
+    });
+    cover.save(images.join("10.png")).unwrap();
     let article = finish_article(ParsedArticle {
         guid_key: "p".into(),
         title: Some("Ten pictures".into()),
         link: Some("https://bench.test/p".into()),
         published: Some(NOW),
         content: Some(html),
+        image: Some("https://bench.test/cover.png".into()),
         images: found,
         ..Default::default()
     });
@@ -263,7 +273,7 @@ fn article_with_pictures(c: &mut Criterion) {
         key(&mut app, KeyCode::Char('l'));
         app
     };
-    let mut group = c.benchmark_group("article_with_10_pictures");
+    let mut group = c.benchmark_group("article_with_a_cover_and_10_pictures");
     group.sample_size(20);
     group.bench_function("open_and_first_draw", |b| {
         b.iter_with_setup(fresh_app, |mut app| {
@@ -293,18 +303,9 @@ fn article_with_pictures(c: &mut Criterion) {
                             chunk
                                 .iter()
                                 .map(|(key, path)| {
-                                    let image = image::open(path).unwrap();
-                                    let size = ratatui::layout::Size::new(key.cols, key.rows);
-                                    (
-                                        *key,
-                                        picker
-                                            .new_protocol(
-                                                image,
-                                                size,
-                                                ratatui_image::Resize::Fit(None),
-                                            )
-                                            .ok(),
-                                    )
+                                    let picture =
+                                        tidings::graphics::prepare_picture(picker, path, *key);
+                                    (*key, picture)
                                 })
                                 .collect::<Vec<_>>()
                         })
