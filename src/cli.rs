@@ -86,6 +86,10 @@ pub enum CliCommand {
         /// exiting at once.
         #[arg(long)]
         wait: bool,
+        /// Fetch the feeds that asked to rest too (their <ttl>,
+        /// sy:updatePeriod or Cache-Control max-age since the last fetch).
+        #[arg(long)]
+        force: bool,
     },
     /// List feeds with unread/total counts and the last fetch.
     List,
@@ -180,9 +184,14 @@ pub async fn run(
         } => add(&mut store, paths, config, &url, tags, title, no_fetch).await,
         CliCommand::Import { file } => import(&mut store, &file),
         CliCommand::Export { format, output } => export(&store, format, output.as_deref()),
-        CliCommand::Refresh { feeds, quiet, wait } => {
+        CliCommand::Refresh {
+            feeds,
+            quiet,
+            wait,
+            force,
+        } => {
             let ids = resolve_feeds(&store, &feeds)?;
-            refresh(paths, config, ids, quiet, wait).await
+            refresh(paths, config, ids, quiet, wait, force).await
         }
         CliCommand::List => list(&store),
         CliCommand::Remove { feed, drop_starred } => remove(&mut store, &feed, drop_starred),

@@ -34,6 +34,9 @@ pub struct ParsedFeed {
     pub description: Option<String>,
     /// `<ttl>` in minutes, a lower bound for the next fetch.
     pub ttl_minutes: Option<u32>,
+    /// How often the feed says it changes (`sy:updatePeriod` divided by
+    /// `sy:updateFrequency`), in minutes: a lower bound for the next fetch too.
+    pub update_every_minutes: Option<u32>,
     /// The feed's icon or logo, an absolute http(s) URL.
     pub icon: Option<String>,
     pub articles: Vec<ParsedArticle>,

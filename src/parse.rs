@@ -100,6 +100,7 @@ fn parse_with_passes(
     match parse_with_repairs(text, base_url) {
         Ok((feed, text)) => {
             let mut parsed = finish(feed, &text, base_url, &signs);
+            parsed.update_every_minutes = update_every_minutes(&text);
             if parsed.title.is_none() && parsed.articles.is_empty() {
                 parsed.warning = Some(format!(
                     "no feed found: {}, without a title or entries",
@@ -397,6 +398,34 @@ fn base64_bytes(body: &str) -> Option<Vec<u8>> {
 /// A base64 body decoded into text; `None` when it is not base64 of UTF-8.
 fn base64_text(body: &str) -> Option<String> {
     base64_bytes(body).and_then(|bytes| String::from_utf8(bytes).ok())
+}
+
+/// How often a feed says it changes, from the Syndication module's
+/// `sy:updatePeriod` (hourly, daily, weekly, monthly, yearly) and
+/// `sy:updateFrequency` (that many times a period, 1 when absent), in
+/// minutes. They belong to the channel, so only the top of the document is
+/// looked at; under any prefix.
+fn update_every_minutes(text: &str) -> Option<u32> {
+    let top = prefix(text, 16 << 10);
+    let text_of = |name: &str| -> Option<&str> {
+        let at = memchr::memmem::find(top.as_bytes(), name.as_bytes())?;
+        let rest = &top[at + name.len()..];
+        let rest = &rest[rest.find('>')? + 1..];
+        Some(rest[..rest.find('<')?].trim())
+    };
+    let period_minutes: u32 = match text_of(":updatePeriod")?.to_ascii_lowercase().as_str() {
+        "hourly" => 60,
+        "daily" => 24 * 60,
+        "weekly" => 7 * 24 * 60,
+        "monthly" => 30 * 24 * 60,
+        "yearly" => 365 * 24 * 60,
+        _ => return None,
+    };
+    let frequency: u32 = text_of(":updateFrequency")
+        .and_then(|f| f.parse().ok())
+        .filter(|&f| f > 0)
+        .unwrap_or(1);
+    Some((period_minutes / frequency).max(1))
 }
 
 /// How many signs [`head_signs`] looks for: the dialects' and then the

@@ -44,7 +44,7 @@ use crate::config::{Config, Paths};
 use crate::fetch::{Fetcher, Response};
 use crate::model::{ArticleId, ErrorKind, FeedId, FetchRecord, ImageStats, RunStats};
 use crate::store::{FetchTarget, Store};
-use run::Inbox;
+use run::{Inbox, Which};
 
 pub use lock::{Attempt, RunLock, busy_message};
 
@@ -52,8 +52,12 @@ pub use lock::{Attempt, RunLock, busy_message};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Fetch now: every feed (or the named ones), except those a server asked
-    /// to leave alone (Retry-After) or that are gone (unless named).
+    /// to leave alone (Retry-After; their `<ttl>`, `sy:updatePeriod` or
+    /// `max-age` since the last fetch) or that are gone (unless named).
     Refresh(Option<Vec<FeedId>>),
+    /// [`Command::Refresh`] that fetches the resting feeds too (`--force`);
+    /// Retry-After still holds.
+    RefreshForced(Option<Vec<FeedId>>),
     /// The periodic refresh: only feeds whose next fetch time has come.
     RefreshDue,
     /// Download the images an article shows that are not in the cache (new,
@@ -85,6 +89,7 @@ impl Subscription {
             last_modified: None,
             next_fetch_at: None,
             retry_after_until: None,
+            rest_until: None,
             gone: false,
         };
         (target, self.answer)
@@ -96,7 +101,12 @@ impl Subscription {
 pub enum Progress {
     Started {
         total: usize,
+        /// Feeds left out (gone, Retry-After, resting).
         skipped: usize,
+        /// Of those, the feeds left to rest because their servers asked
+        /// (`<ttl>`, `sy:updatePeriod`, `max-age`), and when the first of
+        /// them is due (unix seconds).
+        resting: Option<(usize, i64)>,
     },
     /// Feeds subscribed to meanwhile joined the run in progress.
     Joined {
@@ -155,15 +165,22 @@ pub struct RefreshStats {
     pub hosts_down: Vec<String>,
     pub finished: Option<RunStats>,
     pub aborted: Option<String>,
+    /// Feeds left to rest as their servers asked, and when the first is due.
+    pub resting: Option<(usize, i64)>,
 }
 
 impl RefreshStats {
     pub fn apply(&mut self, progress: &Progress) {
         match progress {
-            Progress::Started { total, skipped } => {
+            Progress::Started {
+                total,
+                skipped,
+                resting,
+            } => {
                 *self = RefreshStats {
                     total: *total,
                     skipped: *skipped,
+                    resting: *resting,
                     ..RefreshStats::default()
                 };
             }
@@ -344,32 +361,39 @@ impl Refresher {
         // A refresh of every feed waits for no other: it does not run, and
         // says so unless it is the reader's periodic one.
         let _lock = match (&command, &self.run_lock) {
-            (Command::Refresh(_) | Command::RefreshDue, RunLockState::PerRun(path)) => {
-                match RunLock::try_take(path) {
-                    Ok(Attempt::Held(lock)) => Some(lock),
-                    Ok(Attempt::Busy(pid)) => {
-                        let message = format!("{}; nothing was fetched", busy_message(pid));
-                        tracing::info!("refresh skipped: {message}");
-                        if matches!(command, Command::Refresh(_)) {
-                            let _ = progress.send(Progress::Aborted(message));
-                        }
-                        return;
+            (
+                Command::Refresh(_) | Command::RefreshForced(_) | Command::RefreshDue,
+                RunLockState::PerRun(path),
+            ) => match RunLock::try_take(path) {
+                Ok(Attempt::Held(lock)) => Some(lock),
+                Ok(Attempt::Busy(pid)) => {
+                    let message = format!("{}; nothing was fetched", busy_message(pid));
+                    tracing::info!("refresh skipped: {message}");
+                    if matches!(command, Command::Refresh(_) | Command::RefreshForced(_)) {
+                        let _ = progress.send(Progress::Aborted(message));
                     }
-                    Err(e) => {
-                        tracing::warn!("cannot take the refresh lock {}: {e}", path.display());
-                        None
-                    }
+                    return;
                 }
-            }
+                Err(e) => {
+                    tracing::warn!("cannot take the refresh lock {}: {e}", path.display());
+                    None
+                }
+            },
             _ => None,
         };
         let outcome = match command {
-            Command::Refresh(named) => self.try_run(named, false, none, progress, inbox).await,
-            Command::RefreshDue => self.try_run(None, true, none, progress, inbox).await,
+            Command::Refresh(named) => {
+                self.try_run(named, Which::Rested, none, progress, inbox)
+                    .await
+            }
+            Command::RefreshForced(named) => {
+                self.try_run(named, Which::All, none, progress, inbox).await
+            }
+            Command::RefreshDue => self.try_run(None, Which::Due, none, progress, inbox).await,
             Command::Subscribe(subscription) => {
                 let Subscription { feed, answer, .. } = *subscription;
                 let answered = HashMap::from([(feed, answer)]);
-                self.try_run(Some(vec![feed]), false, answered, progress, inbox)
+                self.try_run(Some(vec![feed]), Which::All, answered, progress, inbox)
                     .await
             }
             Command::CacheImages(article) => {

@@ -206,6 +206,34 @@ pub fn ago(then: i64, now: i64) -> String {
     }
 }
 
+/// How long until `then`: `in 40 s`, `in 12 min`, `in 3 h`, `in 2 d`.
+pub fn until(then: i64, now: i64) -> String {
+    let secs = (then - now).max(0) as u64;
+    match secs {
+        0..=59 => format!("in {secs} s"),
+        60..=3599 => format!("in {} min", secs.div_ceil(60)),
+        3600..=86_399 => format!("in {} h", secs / 3600),
+        _ => format!("in {} d", secs / 86_400),
+    }
+}
+
+/// What a run that fetched nothing because every feed rests says, with
+/// when the first is due.
+pub fn resting_line(feeds: usize, next_due: i64, now: i64) -> String {
+    let who = if feeds == 1 {
+        "the feed is resting as its server".to_string()
+    } else {
+        format!(
+            "all {} feeds are resting as their servers",
+            thousands(feeds as u64)
+        )
+    };
+    format!(
+        "nothing fetched: {who} asked; the next is due {}",
+        until(next_due, now)
+    )
+}
+
 /// `300 feeds · 297 ok (41 not modified) · 3 failed · 1,204 new articles · 18.4 MB · 6.2 s`
 pub fn summary_line(run: &RunStats) -> String {
     format!(

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0007_saved_feeds.sql"),
     include_str!("store/migrations/0008_downloads.sql"),
     include_str!("store/migrations/0009_podcast_episodes.sql"),
+    include_str!("store/migrations/0010_rest_until.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.
@@ -90,6 +91,9 @@ pub struct FetchTarget {
     pub last_modified: Option<String>,
     pub next_fetch_at: Option<i64>,
     pub retry_after_until: Option<i64>,
+    /// Until when the feed's server asked to be left alone (`<ttl>`,
+    /// `sy:updatePeriod`, `max-age`): only a forced refresh fetches it sooner.
+    pub rest_until: Option<i64>,
     pub gone: bool,
 }
 
@@ -107,6 +111,8 @@ pub struct FeedUpdate {
     pub retry_after_until: Option<i64>,
     pub next_fetch_at: Option<i64>,
     pub min_interval_secs: Option<i64>,
+    /// Until when the feed asked to rest; `None` clears it.
+    pub rest_until: Option<i64>,
 }
 
 /// One fetch to save: the feed, what the fetch changes, and its record.
@@ -341,7 +347,7 @@ impl Store {
     pub fn fetch_targets(&self, only: Option<&[FeedId]>) -> Result<Vec<FetchTarget>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, coalesce(custom_title, feed_title, url), fetch_url, etag, last_modified,
-                    next_fetch_at, retry_after_until, gone
+                    next_fetch_at, retry_after_until, gone, rest_until
              FROM feeds WHERE saved_at IS NULL ORDER BY position",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -354,6 +360,7 @@ impl Store {
                 next_fetch_at: r.get(5)?,
                 retry_after_until: r.get(6)?,
                 gone: r.get(7)?,
+                rest_until: r.get(8)?,
             })
         })?;
         let mut targets = rows.collect::<rusqlite::Result<Vec<_>>>()?;

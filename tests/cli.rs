@@ -188,7 +188,7 @@ fn a_local_file_can_be_added_by_path_or_file_url() {
     assert!(t.ok(&["add", &url]).contains("already subscribed"));
 
     // A refresh reads the file again: nothing new.
-    let refresh = t.ok(&["refresh"]);
+    let refresh = t.ok(&["refresh", "--force"]);
     assert!(
         summary_line(&refresh)
             .starts_with("1 feed · 1 ok (0 not modified) · 0 failed · 0 new articles"),
@@ -221,7 +221,7 @@ fn the_seed_blog_adds_with_its_six_articles() {
     );
 
     // Its images come with a refresh; the one the blog lost says why.
-    t.ok(&["refresh", "--quiet"]);
+    t.ok(&["refresh", "--force", "--quiet"]);
     let text = t.ok(&["images", "stats"]);
     assert!(text.contains("failures by reason: HTTP 404: 1"), "{text}");
     let json: serde_json::Value =
@@ -288,7 +288,7 @@ fn a_refresh_says_when_images_start_and_which_host_it_left_for_later() {
     server.serve_dir(site.path());
     let t = Tidings::with_short_timeouts();
     t.ok(&["add", "--no-fetch", &server.url("/files/pictures.xml")]);
-    let out = t.ok(&["refresh"]);
+    let out = t.ok(&["refresh", "--force"]);
     assert!(
         out.contains("articles stored; downloading images: 0 of 12 done"),
         "{out}"
@@ -331,7 +331,7 @@ fn a_refresh_while_another_runs_says_so_and_fetches_nothing_or_waits_for_it() {
         .unwrap();
     lock.lock().unwrap();
     lock.write_all(b"4242").unwrap();
-    let run = t.run(&["refresh"]);
+    let run = t.run(&["refresh", "--force"]);
     assert!(!run.ok, "{}", run.stdout);
     assert!(
         run.stderr
@@ -342,7 +342,7 @@ fn a_refresh_while_another_runs_says_so_and_fetches_nothing_or_waits_for_it() {
     assert_eq!(fetched(), before, "nothing is fetched");
 
     // With --wait it says so, waits for the other to end, then refreshes.
-    let mut child = t.spawn(&["refresh", "--wait"]);
+    let mut child = t.spawn(&["refresh", "--force", "--wait"]);
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
@@ -375,7 +375,7 @@ fn refresh_reports_each_feed_and_a_summary_and_survives_failures() {
         t.ok(&["add", url, "--no-fetch"]);
     }
 
-    let first = t.run(&["refresh"]);
+    let first = t.run(&["refresh", "--force"]);
     assert!(
         first.ok,
         "a refresh with failing feeds still exits 0:\n{}\n{}",
@@ -404,7 +404,7 @@ fn refresh_reports_each_feed_and_a_summary_and_survives_failures() {
         "{out}"
     );
 
-    let second = t.run(&["refresh"]);
+    let second = t.run(&["refresh", "--force"]);
     assert!(second.ok, "{}\n{}", second.stdout, second.stderr);
     let out = &second.stdout;
     assert!(
@@ -456,13 +456,13 @@ fn refresh_reports_each_feed_and_a_summary_and_survives_failures() {
     );
 
     // --quiet: failures and the summary only.
-    let quiet = t.ok(&["refresh", "-q"]);
+    let quiet = t.ok(&["refresh", "--force", "-q"]);
     assert!(!quiet.contains("  ok "), "{quiet}");
     assert!(quiet.contains(&format!("FAIL {error}")), "{quiet}");
     summary_line(&quiet);
 
     // Named feeds: only those are fetched.
-    let named = t.ok(&["refresh", "Local News"]);
+    let named = t.ok(&["refresh", "--force", "Local News"]);
     assert!(
         summary_line(&named).starts_with("1 feed · 1 ok (1 not modified)"),
         "{named}"
@@ -478,8 +478,8 @@ fn stats_tell_failure_streaks_and_not_modified_shares_in_text_and_json() {
     for url in [&good, &error, &gone] {
         t.ok(&["add", url, "--no-fetch"]);
     }
-    t.ok(&["refresh"]);
-    t.ok(&["refresh"]);
+    t.ok(&["refresh", "--force"]);
+    t.ok(&["refresh", "--force"]);
 
     let text = t.ok(&["stats"]);
     assert!(
@@ -543,7 +543,7 @@ fn stats_show_the_warning_of_a_feed_read_cut_short_in_text_and_json() {
     for url in [&good, &cut] {
         t.ok(&["add", url, "--no-fetch"]);
     }
-    let refresh = t.ok(&["refresh"]);
+    let refresh = t.ok(&["refresh", "--force"]);
     assert!(
         summary_line(&refresh).starts_with("2 feeds · 2 ok (0 not modified) · 0 failed"),
         "a warning is no failure:\n{refresh}"
@@ -978,7 +978,7 @@ fn images_come_with_add_and_show_in_stats_and_prune_frees_them() {
     assert_eq!(image_files(), 28);
 
     // A refresh finds nothing new to download; stats report the run's images.
-    let out = t.ok(&["refresh"]);
+    let out = t.ok(&["refresh", "--force"]);
     assert!(!out.contains("images cached"), "{out}");
     // Files no image row names (a refresh killed between writing a file and
     // recording it) go with a prune once they are an hour old; younger ones
@@ -1169,4 +1169,56 @@ fn importing_300_feeds_fits_on_a_6_mb_disk() {
         .query_row("SELECT count(*) FROM feeds", [], |r| r.get(0))
         .unwrap();
     assert_eq!(feeds, 300);
+}
+
+#[test]
+fn feeds_that_ask_to_rest_are_left_alone_until_then_unless_forced() {
+    let server = TestServer::start();
+    let files = tempfile::tempdir().unwrap();
+    let feed = |title: &str, extra: &str| {
+        format!(
+            r#"<?xml version="1.0"?><rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">
+<channel><title>{title}</title><link>https://rest.example/</link><description>d</description>{extra}
+<item><title>One</title><guid>1</guid></item></channel></rss>"#
+        )
+    };
+    std::fs::write(
+        files.path().join("ttl.rss"),
+        feed("With a TTL", "<ttl>60</ttl>"),
+    )
+    .unwrap();
+    std::fs::write(
+        files.path().join("sy.rss"),
+        feed(
+            "Updated daily",
+            "<sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency>",
+        ),
+    )
+    .unwrap();
+    server.serve_dir(files.path());
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/files/ttl.rss")]);
+    t.ok(&["add", &server.url("/files/sy.rss")]);
+    let asked =
+        || server.requests_for("/files/ttl.rss").len() + server.requests_for("/files/sy.rss").len();
+    let before = asked();
+
+    // Both asked to rest (an hour; half a day): a refresh fetches nothing and says so.
+    let out = t.ok(&["refresh"]);
+    assert!(
+        out.contains("nothing fetched: all 2 feeds are resting as their servers asked"),
+        "{out}"
+    );
+    // The TTL's hour is the first to end (the other rests twelve hours).
+    assert!(
+        (out.contains("the next is due in 60 min") || out.contains("the next is due in 1 h"))
+            && out.contains("--force"),
+        "{out}"
+    );
+    assert_eq!(asked(), before, "nothing was asked of the server");
+
+    // --force fetches them anyway.
+    let out = t.ok(&["refresh", "--force"]);
+    assert!(out.contains("2 feeds · 2 ok"), "{out}");
+    assert_eq!(asked(), before + 2);
 }

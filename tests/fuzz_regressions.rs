@@ -110,6 +110,16 @@ fn an_address_next_to_a_reference_and_an_undefined_entity_does_not_crash_the_par
     assert_eq!(feed.articles[0].author.as_deref(), Some("…"));
 }
 
+/// The same property test, in CI: a reference right before the address
+/// (`&#x9b;j@example.org`) ends with `;`, which the guard's first look did not
+/// take for the end of an entity, so it let the document through unspaced.
+#[test]
+fn an_address_right_after_a_character_reference_does_not_crash_the_parser() {
+    let rss = r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title></title><item><author>&#x9b;j@example.org</author><dc:creator>&#x9b;j@example.org</dc:creator></item></channel></rss>"#;
+    let feed = parse_feed(rss.as_bytes(), None, BASE).expect("the document parses");
+    assert_eq!(feed.articles.len(), 1);
+}
+
 /// Property test `article_lines_are_clean_and_fit_the_pane`: U+FE0F after
 /// a character makes it two columns wide where each alone counts one and
 /// none, so lines of them were broken too late, twice the pane's width.

@@ -47,6 +47,10 @@ impl App {
                 }
             }
             Progress::Finished(run) => {
+                if let Some((feeds, next_due)) = self.refresh.resting.filter(|_| run.feeds == 0) {
+                    let line = crate::report::resting_line(feeds, next_due, self.now_ms / 1000);
+                    self.notify(line, false);
+                }
                 self.offline = run.feeds > 0 && run.ok + run.not_modified == 0;
                 self.last_run = Some(run);
                 self.reload_lists()?;

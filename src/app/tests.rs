@@ -315,6 +315,7 @@ fn progress_is_folded_into_the_status_and_offline_is_noticed() {
     app.update(Msg::Progress(Progress::Started {
         total: 3,
         skipped: 0,
+        resting: None,
     }));
     assert!(app.refresh.running());
     let failed = FetchRecord {
@@ -341,6 +342,26 @@ fn progress_is_folded_into_the_status_and_offline_is_noticed() {
     })));
     assert!(!app.refresh.running());
     assert!(app.offline);
+}
+
+#[test]
+fn a_run_that_fetches_nothing_because_feeds_rest_says_when_the_next_is_due() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    let now = app.now_ms / 1000;
+    app.update(Msg::Progress(Progress::Started {
+        total: 0,
+        skipped: 3,
+        resting: Some((3, now + 12 * 60)),
+    }));
+    app.update(Msg::Progress(Progress::Finished(RunStats::default())));
+    let text = super::testing::text_of(&super::testing::screen(&app));
+    assert!(
+        text.contains("nothing fetched: all 3 feeds are resting as their servers asked")
+            && text.contains("the next is due in 12 min"),
+        "{text}"
+    );
+    assert!(!app.offline, "resting is not offline");
 }
 
 #[test]

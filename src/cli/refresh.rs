@@ -11,7 +11,7 @@ use crate::model::FeedId;
 use crate::refresh::{
     Attempt, Command as WorkerCommand, Progress, RefreshStats, Refresher, RunLock, busy_message,
 };
-use crate::report::{megabytes, summary_line, thousands};
+use crate::report::{megabytes, resting_line, summary_line, thousands, until};
 use crate::text::truncate;
 
 /// Fetches every feed (or the `ids`) now: a line per feed (a progress bar on a
@@ -24,6 +24,7 @@ pub(super) async fn refresh(
     ids: Option<Vec<FeedId>>,
     quiet: bool,
     wait: bool,
+    force: bool,
 ) -> anyhow::Result<()> {
     let lock_path = RunLock::path_for(&paths.database);
     let lock = match RunLock::try_take(&lock_path)
@@ -43,7 +44,12 @@ pub(super) async fn refresh(
     };
     let (commands, mut progress, worker) =
         Refresher::configured(paths, config)?.holding(lock).spawn();
-    commands.send(WorkerCommand::Refresh(ids)).ok();
+    let command = if force {
+        WorkerCommand::RefreshForced(ids)
+    } else {
+        WorkerCommand::Refresh(ids)
+    };
+    commands.send(command).ok();
     drop(commands);
     let interactive = std::io::stderr().is_terminal();
     let mut stats = RefreshStats::default();
@@ -59,11 +65,25 @@ pub(super) async fn refresh(
         }
         stats.apply(&p);
         match &p {
-            Progress::Started { total, skipped } => {
-                if *skipped > 0 {
+            Progress::Started {
+                total,
+                skipped,
+                resting,
+            } => {
+                let (rested, next_due) = resting.unwrap_or((0, 0));
+                if *skipped > rested {
                     writeln!(
                         stdout,
-                        "{skipped} feeds skipped (gone, or the server asked to wait)"
+                        "{} feeds skipped (gone, or the server asked to wait)",
+                        skipped - rested
+                    )?;
+                }
+                if rested > 0 && *total > 0 && !quiet {
+                    writeln!(
+                        stdout,
+                        "{rested} feeds resting as their servers asked; the next is due {} \
+                         (--force fetches them)",
+                        until(next_due, chrono::Utc::now().timestamp())
                     )?;
                 }
                 if interactive {
@@ -137,7 +157,14 @@ pub(super) async fn refresh(
         }
     }
     let run = stats.finished.clone().unwrap_or_else(|| stats.totals());
-    writeln!(stdout, "{}", summary_line(&run))?;
+    match stats.resting {
+        Some((rested, next_due)) if run.feeds == 0 => writeln!(
+            stdout,
+            "{} · tidings refresh --force fetches anyway",
+            resting_line(rested, next_due, chrono::Utc::now().timestamp())
+        )?,
+        _ => writeln!(stdout, "{}", summary_line(&run))?,
+    }
     let images = &stats.images;
     if images.cached + images.failed + images.refused > 0 {
         let deferred = match stats.images_deferred {

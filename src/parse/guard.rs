@@ -42,6 +42,9 @@ static ESCAPED_AT: LazyLock<Regex> =
 fn may_need_spacing(text: &str) -> bool {
     let bytes = text.as_bytes();
     let in_run = |b: u8| b.is_ascii_alphanumeric() || b"._%+-@:<[(>])".contains(&b);
+    // Before the run, an entity shows by the `;` that ends it; after it, by its `&`.
+    let suspicious_before =
+        |b: Option<&u8>| b.is_some_and(|&b| !b.is_ascii() || b == b';' || b == b'\\');
     let suspicious = |b: Option<&u8>| b.is_some_and(|&b| !b.is_ascii() || b == b'&' || b == b'\\');
     let mut seen_to = 0;
     let mut any = false;
@@ -59,7 +62,8 @@ fn may_need_spacing(text: &str) -> bool {
             .position(|&b| !in_run(b))
             .map_or(bytes.len(), |p| at + p);
         seen_to = end;
-        if suspicious(start.checked_sub(1).map(|i| &bytes[i])) || suspicious(bytes.get(end)) {
+        if suspicious_before(start.checked_sub(1).map(|i| &bytes[i])) || suspicious(bytes.get(end))
+        {
             return true;
         }
     }
@@ -249,6 +253,7 @@ mod tests {
         assert!(may_need_spacing("<author>j@x.org’s</author>"));
         assert!(may_need_spacing("<author>©j@x.org</author>"));
         assert!(may_need_spacing("<author>j@x.org&#8217;s</author>"));
+        assert!(may_need_spacing("<author>&#x9b;j@x.org</author>"));
         assert!(may_need_spacing(r#"{"name":"j@x.org\u2019s"}"#));
         // An escaped @ beside a plain one: its run is only known once decoded.
         let json = r#"{"x":"a@b","items":[{"authors":[{"name":"j\u0040x.org\u2019s"}]}]}"#;

@@ -94,6 +94,7 @@ pub(super) fn convert(
             .map(|d| sanitize_text(d.trim()))
             .filter(|d| !d.is_empty()),
         ttl_minutes: feed.ttl,
+        update_every_minutes: None,
         icon,
         articles,
         warning: None,

@@ -132,3 +132,27 @@ fn search_text_drops_markup() {
         ["a&b", "c"]
     );
 }
+
+#[test]
+fn the_syndication_module_says_how_often_a_feed_changes() {
+    let doc = |period: &str, frequency: &str| {
+        format!(
+            r#"<rss xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel>
+<sy:updatePeriod>{period}</sy:updatePeriod>{frequency}<item/></channel></rss>"#
+        )
+    };
+    assert_eq!(update_every_minutes(&doc("hourly", "")), Some(60));
+    assert_eq!(
+        update_every_minutes(&doc(
+            " daily ",
+            "<sy:updateFrequency>2</sy:updateFrequency>"
+        )),
+        Some(12 * 60)
+    );
+    assert_eq!(
+        update_every_minutes(&doc("weekly", "<sy:updateFrequency>0</sy:updateFrequency>")),
+        Some(7 * 24 * 60)
+    );
+    assert_eq!(update_every_minutes(&doc("sometimes", "")), None);
+    assert_eq!(update_every_minutes("<rss><channel></channel></rss>"), None);
+}

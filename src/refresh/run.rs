@@ -118,13 +118,13 @@ impl Stages {
 
 impl Refresher {
     /// One refresh run: the `named` feeds (or all), only those due when
-    /// `due_only`; a feed whose answer is in `answered` is not asked again.
+    /// `which` says; a feed whose answer is in `answered` is not asked again.
     /// Its statistics, for the caller to report once it has let go of the
     /// run lock (so that whoever sees the run finished can start the next).
     pub(super) async fn try_run(
         &mut self,
         named: Option<Vec<FeedId>>,
-        due_only: bool,
+        which: Which,
         answered: HashMap<FeedId, Response>,
         progress: &mpsc::UnboundedSender<Progress>,
         mut inbox: Option<&mut Inbox<'_>>,
@@ -137,15 +137,17 @@ impl Refresher {
         })?;
         let all = store.fetch_targets(named.as_deref())?;
         let considered = all.len();
-        let targets: Vec<FetchTarget> = all
+        let (resting, targets): (Vec<FetchTarget>, Vec<FetchTarget>) = all
             .into_iter()
             .filter(|t| t.retry_after_until.is_none_or(|until| until <= now))
             .filter(|t| !t.gone || named.is_some())
-            .filter(|t| !due_only || t.next_fetch_at.is_none_or(|at| at <= now))
-            .collect();
+            .filter(|t| which != Which::Due || t.next_fetch_at.is_none_or(|at| at <= now))
+            .partition(|t| which == Which::Rested && t.rest_until.is_some_and(|at| at > now));
+        let next_due = resting.iter().filter_map(|t| t.rest_until).min();
         let _ = progress.send(Progress::Started {
             total: targets.len(),
             skipped: considered - targets.len(),
+            resting: next_due.map(|at| (resting.len(), at)),
         });
         let run_id = store.begin_run(started_at_ms)?;
 
@@ -541,4 +543,16 @@ impl<T: Send + 'static, K> Tagged<T, K> {
             .expect("every task is spawned with its tag");
         Some((tag, joined.map(|(_, output)| output)))
     }
+}
+
+/// Which of the feeds considered a run fetches (Retry-After and gone feeds
+/// aside, always).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Which {
+    /// All of them (`--force`, a new subscription).
+    All,
+    /// Those whose servers did not ask them to rest: an explicit refresh.
+    Rested,
+    /// Those whose next fetch time has come: the reader's periodic refresh.
+    Due,
 }

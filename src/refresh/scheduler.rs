@@ -226,6 +226,7 @@ mod tests {
             last_modified: None,
             next_fetch_at: None,
             retry_after_until: None,
+            rest_until: None,
             gone: false,
         }
     }

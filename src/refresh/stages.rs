@@ -68,6 +68,7 @@ pub(super) async fn fetch_feed(
             let lower_bound = response.max_age.map(|s| s as i64);
             update.min_interval_secs = lower_bound;
             update.next_fetch_at = Some(now + interval_secs.max(lower_bound.unwrap_or(0)));
+            update.rest_until = lower_bound.filter(|&b| b > 0).map(|b| now + b);
             match response.status {
                 Some(304) => {
                     record.not_modified = true;
@@ -135,10 +136,12 @@ pub(super) async fn parse_document(
             fetched.record.bytes_decoded = read.bytes_decoded;
             fetched.record.ms_parse = read.ms_parse;
             let ttl = read.feed.ttl_minutes.map(|m| m as i64 * 60);
-            let bound = fetched.update.min_interval_secs.max(ttl);
+            let every = read.feed.update_every_minutes.map(|m| m as i64 * 60);
+            let bound = fetched.update.min_interval_secs.max(ttl).max(every);
             fetched.update.min_interval_secs = bound;
             let now = clock.now_secs();
             fetched.update.next_fetch_at = Some(now + interval_secs.max(bound.unwrap_or(0)));
+            fetched.update.rest_until = bound.filter(|&b| b > 0).map(|b| now + b);
             fetched.record.warning = read.feed.warning.as_deref().map(sanitize_text);
             fetched.update.parsed = Some(read.feed);
         }

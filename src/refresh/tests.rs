@@ -21,6 +21,7 @@ fn refresh_stats_fold_a_progress_sequence() {
     stats.apply(&Progress::Started {
         total: 3,
         skipped: 1,
+        resting: None,
     });
     assert!(stats.running());
     stats.apply(&done(false, false, 5, 100));
@@ -36,6 +37,7 @@ fn refresh_stats_fold_a_progress_sequence() {
     stats.apply(&Progress::Started {
         total: 1,
         skipped: 0,
+        resting: None,
     });
     assert_eq!((stats.done, stats.ok), (0, 0), "a new run starts from zero");
 }
@@ -46,6 +48,7 @@ fn a_subscription_that_joins_a_run_counts_towards_its_total() {
     stats.apply(&Progress::Started {
         total: 2,
         skipped: 0,
+        resting: None,
     });
     stats.apply(&Progress::Joined { feeds: 1 });
     assert_eq!(stats.total, 3);

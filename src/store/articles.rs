@@ -290,7 +290,7 @@ fn save_one<'a>(
         "UPDATE feeds SET etag = coalesce(?2, etag), last_modified = coalesce(?3, last_modified),
                 fetch_url = coalesce(?4, fetch_url), gone = ?5, retry_after_until = ?6,
                 next_fetch_at = coalesce(?7, next_fetch_at),
-                min_interval_secs = coalesce(?8, min_interval_secs)
+                min_interval_secs = coalesce(?8, min_interval_secs), rest_until = ?9
          WHERE id = ?1",
         params![
             feed.0,
@@ -300,7 +300,8 @@ fn save_one<'a>(
             update.gone,
             update.retry_after_until,
             update.next_fetch_at,
-            update.min_interval_secs
+            update.min_interval_secs,
+            update.rest_until
         ],
     )?;
     counts.total = tx.query_row(

@@ -174,6 +174,7 @@ fn refresh_in_progress_shows_running_totals() {
     app.update(Msg::Progress(Progress::Started {
         total: 120,
         skipped: 0,
+        resting: None,
     }));
     for (feed_id, record) in [
         (
@@ -209,6 +210,7 @@ fn once_the_feeds_are_in_the_status_line_counts_images_and_hosts_found_down() {
     app.update(Msg::Progress(Progress::Started {
         total: 1,
         skipped: 0,
+        resting: None,
     }));
     app.update(Msg::Progress(Progress::FeedDone(FeedDone {
         feed_id: rust,
@@ -328,6 +330,7 @@ fn a_fetch_read_with_a_warning_is_marked_among_the_latest_fetches() {
     app.update(Msg::Progress(Progress::Started {
         total: 1,
         skipped: 0,
+        resting: None,
     }));
     app.update(Msg::Progress(Progress::FeedDone(FeedDone {
         feed_id: daily,
@@ -430,6 +433,7 @@ fn the_expanded_status_panel_lists_the_latest_fetches() {
     app.update(Msg::Progress(Progress::Started {
         total: 3,
         skipped: 0,
+        resting: None,
     }));
     let fetches = [
         (
