@@ -79,7 +79,8 @@ def main():
     try:
         config = os.path.join(data, "config.toml")
         with open(config, "w") as f:
-            f.write("[retention]\nkeep_articles = 40\n[refresh]\ninterval_minutes = 10000\n")
+            # Every R fetches every feed: the corpus's <ttl>s would rest half of them.
+            f.write("[retention]\nkeep_articles = 40\n[refresh]\ninterval_minutes = 10000\nhonour_rest = false\n")
         env = tidings_env(data, config)
         subprocess.run([binary, "import", os.path.join(corpus, "urls")], env=env, check=True, capture_output=True)
         db_path = os.path.join(data, "tidings.db")

@@ -268,6 +268,9 @@ pub struct RefreshConfig {
     pub interval_minutes: u64,
     /// Refresh everything when the TUI starts.
     pub on_start: bool,
+    /// Leave a feed alone for as long as its server asked (`<ttl>`,
+    /// `sy:updatePeriod`, `max-age`); false: only `Retry-After` holds one back.
+    pub honour_rest: bool,
     pub user_agent: Option<String>,
 }
 
@@ -293,6 +296,7 @@ impl Default for RefreshConfig {
             max_body_bytes: 32 * 1024 * 1024,
             interval_minutes: 60,
             on_start: true,
+            honour_rest: true,
             user_agent: None,
         }
     }

@@ -133,13 +133,13 @@ def main():
         tidings = lambda *a, **kw: subprocess.run([args.bin, *a], env=env, capture_output=True, text=True, **kw)
         tidings("import", os.path.join(corpus, "urls"), check=True)
         started = time.monotonic()
-        tidings("refresh", "--quiet", check=True)
+        tidings("refresh", "--force", "--quiet", check=True)
         cold = time.monotonic() - started
         # The kills land within a warm refresh (most feeds answer 304) after a bump.
         subprocess.run([sys.executable, "corpus.py", "--out", corpus, "--bump", str(args.feeds // 4)],
                        cwd=BENCH, check=True, capture_output=True)
         started = time.monotonic()
-        tidings("refresh", "--quiet", check=True)
+        tidings("refresh", "--force", "--quiet", check=True)
         whole = time.monotonic() - started
         db = os.path.join(data, "tidings.db")
         # The reader's marks: some articles read, some starred, before any kill.
@@ -158,7 +158,7 @@ def main():
                            cwd=BENCH, check=True, capture_output=True)
             before, _ = snapshot(db)
             delay = rng.uniform(0.02, whole * 1.1)
-            child = subprocess.Popen([args.bin, "refresh", "--quiet"], env=env,
+            child = subprocess.Popen([args.bin, "refresh", "--force", "--quiet"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(delay)
             exited = child.poll() is not None
@@ -168,7 +168,7 @@ def main():
             totals.append(updated)
             print(f"kill {run:2}: after {delay:5.2f} s, {'it had ended; ' if exited else ''}"
                   f"{updated:3} of {len(before)} feeds fetched and saved, the rest as before: ok")
-        final = tidings("refresh", "--quiet")
+        final = tidings("refresh", "--force", "--quiet")
         assert final.returncode == 0, f"the refresh after the kills failed: {final.stdout}{final.stderr}"
         check(db, snapshot(db)[0], marks)
         print(final.stdout.strip())

@@ -137,6 +137,10 @@ impl Refresher {
         })?;
         let all = store.fetch_targets(named.as_deref())?;
         let considered = all.len();
+        let which = match which {
+            Which::Rested if !self.config.refresh.honour_rest => Which::All,
+            other => other,
+        };
         let (resting, targets): (Vec<FetchTarget>, Vec<FetchTarget>) = all
             .into_iter()
             .filter(|t| t.retry_after_until.is_none_or(|until| until <= now))
