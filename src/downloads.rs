@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use reqwest::header;
 
 use crate::config::{Config, Paths};
+use crate::model::{ArticleId, DownloadRecord, DownloadStatus};
 
 /// Downloads enclosures into one directory.
 pub struct Downloader {
@@ -238,6 +239,47 @@ impl Downloader {
             resumed_from,
         })
     }
+}
+
+/// What a download of `url` leaves on record: complete with its file, partly
+/// done with the bytes that came (resumed next time), or failed with why.
+/// `article`, `title` and `feed_title` say whose enclosure it was.
+pub fn record(
+    url: &str,
+    article: Option<ArticleId>,
+    title: Option<String>,
+    feed_title: Option<String>,
+    outcome: &Result<Downloaded, DownloadError>,
+) -> DownloadRecord {
+    let mut record = DownloadRecord {
+        url: url.to_string(),
+        article_id: article,
+        title,
+        feed_title,
+        file: None,
+        status: DownloadStatus::Failed,
+        bytes: 0,
+        total: None,
+        error: None,
+        updated_at: chrono::Utc::now().timestamp(),
+    };
+    match outcome {
+        Ok(done) => {
+            record.file = Some(done.file.clone());
+            record.status = DownloadStatus::Complete;
+            record.bytes = done.bytes;
+            record.total = Some(done.bytes);
+        }
+        Err(e) => {
+            if let DownloadError::CutOff { got, of } = e {
+                record.status = DownloadStatus::Partial;
+                record.bytes = *got;
+                record.total = Some(*of);
+            }
+            record.error = Some(e.to_string());
+        }
+    }
+    record
 }
 
 fn network(e: reqwest::Error) -> DownloadError {

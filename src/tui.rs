@@ -24,8 +24,7 @@ use tokio::sync::mpsc;
 
 use crate::app::{App, DownloadJob, Effect, Msg, Pictures, Prepared};
 use crate::config::{Config, Paths};
-use crate::downloads::{DownloadError, Downloader};
-use crate::model::{DownloadRecord, DownloadStatus};
+use crate::downloads::Downloader;
 use crate::refresh::{self, Command, Refresher};
 use crate::store::Store;
 use ratatui_image::picker::Picker;
@@ -218,34 +217,13 @@ impl Runner<'_> {
                     }
                 })
                 .await;
-            let mut record = DownloadRecord {
-                url: job.url.clone(),
-                article_id: Some(job.article),
-                title: job.title.clone(),
-                feed_title: Some(job.feed_title.clone()),
-                file: None,
-                status: DownloadStatus::Failed,
-                bytes: 0,
-                total: None,
-                error: None,
-                updated_at: chrono::Utc::now().timestamp(),
-            };
-            match outcome {
-                Ok(done) => {
-                    record.file = Some(done.file);
-                    record.status = DownloadStatus::Complete;
-                    record.bytes = done.bytes;
-                    record.total = Some(done.bytes);
-                }
-                Err(e) => {
-                    if let DownloadError::CutOff { got, of } = e {
-                        record.status = DownloadStatus::Partial;
-                        record.bytes = got;
-                        record.total = Some(of);
-                    }
-                    record.error = Some(e.to_string());
-                }
-            }
+            let record = crate::downloads::record(
+                &job.url,
+                Some(job.article),
+                job.title.clone(),
+                Some(job.feed_title.clone()),
+                &outcome,
+            );
             let _ = results.send(Msg::DownloadEnded(record));
         });
     }

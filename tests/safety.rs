@@ -776,49 +776,79 @@ fn link_twelve_of_twenty_one_opens_by_its_digits_and_link_one_after_a_pause() {
     assert_eq!(calls[1], ["https://example.org/link/1"]);
 }
 
-#[test]
-fn p_hands_an_episode_to_the_configured_player_as_one_argument() {
+/// The reader open on the one episode of a podcast "Cast" served by a local
+/// server, `[ui] player` a recording stand-in (the browser another).
+struct Episode {
+    _server: TestServer,
+    _files: tempfile::TempDir,
+    _dirs: [tempfile::TempDir; 2],
+    t: Tidings,
+    player: Browser,
+    browser: Browser,
+    reader: Reader,
+}
+
+/// `item` gives the episode's enclosure (and what goes with it), with the
+/// server to point at and the served directory to put files in.
+fn open_episode(item: impl FnOnce(&TestServer, &Path) -> String) -> Episode {
     let server = TestServer::start();
     let files = tempfile::tempdir().unwrap();
-    let marker = files.path().join("marker");
-    // An address with spaces, quotes and a command substitution: one argument.
-    let audio = format!(
-        "https://cdn.example.test/ep 1.mp3?x='$(touch {})'",
-        marker.display()
-    );
     let feed = format!(
         r#"<?xml version="1.0"?>
 <rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>Cast</title>
 <link>https://example.test/</link><description>d</description>
 <item><title>Episode one</title><guid>e1</guid><pubDate>Mon, 02 Jan 2023 10:00:00 GMT</pubDate>
-<description>EPISODE-BODY</description><itunes:duration>42:05</itunes:duration>
-<enclosure url="{}" type="audio/mpeg" length="48213000"/></item></channel></rss>"#,
-        quick_escape(&audio)
+<description>EPISODE-BODY</description>{}</item></channel></rss>"#,
+        item(&server, files.path())
     );
     std::fs::write(files.path().join("cast.rss"), feed).unwrap();
     server.serve_dir(files.path());
     let t = Tidings::new(CONFIG);
     t.ok(&["add", &server.url("/files/cast.rss")]);
-    let dir = tempfile::tempdir().unwrap();
-    let player = recording_browser(dir.path());
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let player = recording_browser(dirs[0].path());
+    let browser = recording_browser(dirs[1].path());
     std::fs::write(
         t.config(),
         format!("{CONFIG}[ui]\nplayer = [\"{}\"]\n", player.script.display()),
     )
     .unwrap();
-    let unused = tempfile::tempdir().unwrap();
-    let browser = recording_browser(unused.path());
     let mut reader = Reader::start(&t.data(), &t.config(), &browser.script);
     reader.expect("Cast");
-    reader.keys("g");
-    reader.keys("j");
-    reader.keys("j");
-    reader.keys("l");
-    reader.keys("\r");
+    for key in ["g", "j", "j", "l", "\r"] {
+        reader.keys(key);
+    }
     reader.expect("EPISODE-BODY");
+    Episode {
+        _server: server,
+        _files: files,
+        _dirs: dirs,
+        t,
+        player,
+        browser,
+        reader,
+    }
+}
+
+#[test]
+fn p_hands_an_episode_to_the_configured_player_as_one_argument() {
+    let marker_dir = tempfile::tempdir().unwrap();
+    let marker = marker_dir.path().join("marker");
+    // An address with spaces, quotes and a command substitution: one argument.
+    let audio = format!(
+        "https://cdn.example.test/ep 1.mp3?x='$(touch {})'",
+        marker.display()
+    );
+    let mut episode = open_episode(|_, _| {
+        format!(
+            r#"<itunes:duration>42:05</itunes:duration><enclosure url="{}" type="audio/mpeg" length="48213000"/>"#,
+            quick_escape(&audio)
+        )
+    });
+    let reader = &mut episode.reader;
     reader.expect("48.2 MB · 42:05  p plays · D downloads");
     reader.keys("p");
-    let calls = player.wait_for_calls(1);
+    let calls = episode.player.wait_for_calls(1);
     reader.keys("q");
     reader.keys("q");
     assert!(reader.wait_for_exit().success());
@@ -828,52 +858,33 @@ fn p_hands_an_episode_to_the_configured_player_as_one_argument() {
         url::Url::parse(&calls[0][0]).unwrap(),
         url::Url::parse(&audio).unwrap()
     );
-    assert!(browser.calls().is_empty(), "the player, not the browser");
+    assert!(
+        episode.browser.calls().is_empty(),
+        "the player, not the browser"
+    );
     assert!(!marker.exists(), "a command in the address ran");
 }
 
 #[test]
 fn d_downloads_an_episode_in_the_reader_and_the_file_plays_from_the_downloads_list() {
-    let server = TestServer::start();
-    let files = tempfile::tempdir().unwrap();
     let audio: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-    std::fs::write(files.path().join("ep.mp3"), &audio).unwrap();
-    let feed = format!(
-        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Cast</title>
-<link>https://example.test/</link><description>d</description>
-<item><title>Episode one</title><guid>e1</guid><pubDate>Mon, 02 Jan 2023 10:00:00 GMT</pubDate>
-<description>EPISODE-BODY</description>
-<enclosure url="{}" type="audio/mpeg" length="{}"/></item></channel></rss>"#,
-        server.url("/media/ep.mp3"),
-        audio.len()
-    );
-    std::fs::write(files.path().join("cast.rss"), feed).unwrap();
-    server.serve_dir(files.path());
-    let t = Tidings::new(CONFIG);
-    t.ok(&["add", &server.url("/files/cast.rss")]);
-    let dir = tempfile::tempdir().unwrap();
-    let player = recording_browser(dir.path());
-    std::fs::write(
-        t.config(),
-        format!("{CONFIG}[ui]\nplayer = [\"{}\"]\n", player.script.display()),
-    )
-    .unwrap();
-    let mut reader = Reader::start(&t.data(), &t.config(), &player.script);
-    reader.expect("Cast");
-    reader.keys("g");
-    reader.keys("j");
-    reader.keys("j");
-    reader.keys("l");
-    reader.keys("\r");
-    reader.expect("EPISODE-BODY");
+    let mut episode = open_episode(|server, files| {
+        std::fs::write(files.join("ep.mp3"), &audio).unwrap();
+        format!(
+            r#"<enclosure url="{}" type="audio/mpeg" length="{}"/>"#,
+            server.url("/media/ep.mp3"),
+            audio.len()
+        )
+    });
+    let reader = &mut episode.reader;
     reader.keys("D");
     reader.expect("300 KB · downloaded");
-    let file = t.data().join("downloads").join("ep.mp3");
+    let file = episode.t.data().join("downloads").join("ep.mp3");
     assert_eq!(std::fs::read(&file).unwrap(), audio);
     reader.keys("P");
     reader.expect("Episode one · Cast · ep.mp3");
     reader.keys("\r");
-    let calls = player.wait_for_calls(1);
+    let calls = episode.player.wait_for_calls(1);
     reader.keys("\u{1b}");
     reader.keys("q");
     reader.keys("q");

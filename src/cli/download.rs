@@ -9,8 +9,8 @@ use std::io::IsTerminal;
 use anyhow::bail;
 
 use crate::config::{Config, Paths};
-use crate::downloads::{DownloadError, Downloader};
-use crate::model::{Article, DownloadRecord, DownloadStatus, Enclosure, EnclosureKind, Feed};
+use crate::downloads::Downloader;
+use crate::model::{Article, DownloadStatus, Enclosure, EnclosureKind, Feed};
 use crate::report::megabytes;
 use crate::store::Store;
 use crate::text::truncate;
@@ -111,19 +111,14 @@ pub(super) async fn download(
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
-        let mut record = DownloadRecord {
-            url: enclosure.url.clone(),
-            article_id: Some(article.id),
-            title: article.title.clone(),
-            feed_title: Some(feed.display_name().to_string()),
-            file: None,
-            status: DownloadStatus::Failed,
-            bytes: 0,
-            total: None,
-            error: None,
-            updated_at: chrono::Utc::now().timestamp(),
-        };
-        match outcome {
+        let record = crate::downloads::record(
+            &enclosure.url,
+            Some(article.id),
+            article.title.clone(),
+            Some(feed.display_name().to_string()),
+            &outcome,
+        );
+        match &outcome {
             Ok(done) => {
                 fetched += 1;
                 let resumed = if done.resumed_from > 0 {
@@ -137,20 +132,10 @@ pub(super) async fn download(
                     downloader.dir().join(&done.file).display(),
                     megabytes(done.bytes),
                 );
-                record.file = Some(done.file);
-                record.status = DownloadStatus::Complete;
-                record.bytes = done.bytes;
-                record.total = Some(done.bytes);
             }
             Err(e) => {
                 failed += 1;
                 eprintln!("FAIL  {}: {e}", truncate(&title, 60));
-                if let DownloadError::CutOff { got, of } = e {
-                    record.status = DownloadStatus::Partial;
-                    record.bytes = got;
-                    record.total = Some(of);
-                }
-                record.error = Some(e.to_string());
             }
         }
         store.save_download(&record)?;
