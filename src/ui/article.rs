@@ -157,6 +157,13 @@ fn enclosure_lines(app: &App, open: &OpenArticle, width: usize) -> Vec<Line<'sta
                 _ => "",
             };
             let number = format!("[{}] ", i + 1);
+            let facts_width = super::width_of(&facts.join(" · "));
+            // The facts come first: the hint goes where they would not fit beside it.
+            let hint = if number.len() + facts_width + hint.chars().count() > width {
+                ""
+            } else {
+                hint
+            };
             let text_width = width.saturating_sub(number.len() + hint.chars().count());
             Line::from(vec![
                 Span::styled(number, theme.dim),
