@@ -375,6 +375,33 @@ fn the_periodic_refresh_waits_for_each_feeds_next_fetch_time() {
 }
 
 #[test]
+fn a_not_modified_answer_keeps_the_rest_the_feeds_ttl_asked_for() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    h.subscribe(&server.url("/etag.xml"));
+    h.refresh_all();
+    h.refresh_all();
+    assert_eq!(
+        server.requests_for("/etag.xml").len(),
+        2,
+        "the second fetch was a conditional one"
+    );
+    // The 304 carries no <ttl>; the five minutes the feed asked for still hold.
+    let explicit = h.run(Command::Refresh(None));
+    assert!(
+        matches!(
+            explicit[0],
+            Progress::Started {
+                total: 0,
+                resting: Some((1, _)),
+                ..
+            }
+        ),
+        "{explicit:?}"
+    );
+}
+
+#[test]
 fn the_per_host_limit_holds_with_many_feeds_on_one_host() {
     let server = TestServer::start();
     let mut h = Harness::new();
@@ -629,7 +656,8 @@ fn the_periodic_refresh_waits_for_the_interval_or_the_feeds_longer_ttl() {
     assert_eq!(started(&h.run(Command::RefreshDue)), (1, 0));
     // With a 60-minute interval, the interval rules.
     h.config.refresh.interval_minutes = 60;
-    h.run(Command::Refresh(None));
+    // (Forced: the feed rests for its <ttl> after the fetch just made.)
+    h.run(Command::RefreshForced(None));
     h.clock.advance(Duration::from_secs(59 * 60));
     assert_eq!(started(&h.run(Command::RefreshDue)), (0, 1));
     h.clock.advance(Duration::from_secs(60));

@@ -400,6 +400,42 @@ impl App {
         path.is_file().then_some(path)
     }
 
+    /// `d` in the list of downloads: the first asks, the second deletes the
+    /// selected download's file and forgets it (`D` fetches it again).
+    pub(super) fn delete_download(&mut self, view: &mut DownloadsView) -> anyhow::Result<()> {
+        let Some(row) = view.rows.get(view.cursor).cloned() else {
+            return Ok(());
+        };
+        let name = row.file.clone().unwrap_or_else(|| row.url.clone());
+        if view.deleting.as_deref() != Some(row.url.as_str()) {
+            view.deleting = Some(row.url);
+            self.notify(format!("d again deletes {name}"), false);
+            return Ok(());
+        }
+        view.deleting = None;
+        if let Some(file) = &row.file {
+            match std::fs::remove_file(self.downloads_dir.join(file)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    self.notify(format!("cannot delete {name}: {e}"), true);
+                    return Ok(());
+                }
+            }
+        }
+        self.store.forget_download(&row.url)?;
+        if let Some(open) = self.open.as_mut() {
+            for slot in open.downloads.iter_mut() {
+                if slot.as_ref().is_some_and(|d| d.url == row.url) {
+                    *slot = None;
+                }
+            }
+        }
+        view.reload(&self.store)?;
+        self.notify(format!("deleted {name}"), false);
+        Ok(())
+    }
+
     /// A download ended: recorded, the open article's enclosures updated,
     /// and said.
     pub(super) fn on_download_ended(&mut self, record: DownloadRecord) -> anyhow::Result<()> {

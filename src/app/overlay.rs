@@ -33,11 +33,14 @@ pub enum Overlay {
     Downloads(DownloadsView),
 }
 
-/// The list of downloads (`P`): Enter plays the selected file, offline.
+/// The list of downloads (`P`): Enter plays the selected file, offline;
+/// `d` twice deletes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DownloadsView {
     pub rows: Vec<DownloadRecord>,
     pub cursor: usize,
+    /// `d` was pressed once on this download: a second `d` deletes it.
+    pub deleting: Option<String>,
 }
 
 impl DownloadsView {
@@ -45,6 +48,7 @@ impl DownloadsView {
         Ok(DownloadsView {
             rows: store.downloads()?,
             cursor: 0,
+            deleting: None,
         })
     }
 
@@ -317,6 +321,9 @@ impl App {
                 self.overlay = Some(Overlay::Stats(view));
             }
             Overlay::Downloads(mut view) => {
+                if action != Some(Action::Unsubscribe) {
+                    view.deleting = None;
+                }
                 match action {
                     Some(Action::Downloads | Action::Quit) => return Ok(Vec::new()),
                     _ if key.code == KeyCode::Esc => return Ok(Vec::new()),
@@ -324,6 +331,7 @@ impl App {
                         view.cursor = (view.cursor + 1).min(view.rows.len().saturating_sub(1))
                     }
                     Some(Action::Up) => view.cursor = view.cursor.saturating_sub(1),
+                    Some(Action::Unsubscribe) => self.delete_download(&mut view)?,
                     Some(Action::Open) => {
                         let file = self.downloaded_file(view.rows.get(view.cursor));
                         self.overlay = Some(Overlay::Downloads(view));

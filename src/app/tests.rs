@@ -960,8 +960,21 @@ fn d_downloads_an_enclosure_and_then_p_and_the_downloads_list_play_the_file() {
     }
     keys(&mut app, "P");
     assert!(app.overlay.is_none());
-    // Once the file is gone, p streams the address again.
-    std::fs::remove_file(&file).unwrap();
+    // d twice in the list deletes the file and forgets the download; p
+    // streams the address again.
+    keys(&mut app, "Pd");
+    assert!(file.exists(), "one d only asks");
+    assert!(
+        app.notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("d again deletes episode-7.mp3")
+    );
+    keys(&mut app, "d");
+    assert!(!file.exists());
+    assert!(app.store.download_of(url).unwrap().is_none());
+    keys(&mut app, "⎋");
     match keys(&mut app, "p").as_slice() {
         [Effect::Play(played)] => assert_eq!(played, url),
         other => panic!("{other:?}"),

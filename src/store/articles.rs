@@ -290,7 +290,12 @@ fn save_one<'a>(
         "UPDATE feeds SET etag = coalesce(?2, etag), last_modified = coalesce(?3, last_modified),
                 fetch_url = coalesce(?4, fetch_url), gone = ?5, retry_after_until = ?6,
                 next_fetch_at = coalesce(?7, next_fetch_at),
-                min_interval_secs = coalesce(?8, min_interval_secs), rest_until = ?9
+                min_interval_secs = coalesce(?8, min_interval_secs),
+                -- A 304 says the feed is as it was: so is the rest its <ttl>
+                -- or sy:updatePeriod asked for (the bound stored with it).
+                rest_until = CASE WHEN ?10
+                    THEN nullif(max(coalesce(?9, 0), coalesce(?11 + min_interval_secs, 0)), 0)
+                    ELSE ?9 END
          WHERE id = ?1",
         params![
             feed.0,
@@ -301,7 +306,9 @@ fn save_one<'a>(
             update.retry_after_until,
             update.next_fetch_at,
             update.min_interval_secs,
-            update.rest_until
+            update.rest_until,
+            record.not_modified,
+            now
         ],
     )?;
     counts.total = tx.query_row(

@@ -70,6 +70,13 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Forgets the download of `url` (its file is the caller's to remove).
+    pub fn forget_download(&mut self, url: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM downloads WHERE url = ?1", [url])?;
+        Ok(())
+    }
+
     /// The downloads of the enclosures of `article`.
     pub fn article_downloads(&self, article: ArticleId) -> Result<Vec<DownloadRecord>> {
         let mut stmt = self

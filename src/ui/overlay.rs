@@ -378,7 +378,7 @@ pub fn downloads(frame: &mut Frame, app: &App, view: &DownloadsView) {
     let height = (view.rows.len().max(1) as u16 + 2).min(frame.area().height.saturating_sub(4));
     let area = centered(frame.area(), 110, height);
     let title = format!(
-        " Downloads · {} · Enter plays · Esc closes ",
+        " Downloads · {} · Enter plays · d d deletes · Esc closes ",
         app.downloads_dir.display()
     );
     let block = pane_block(app, title, true);
