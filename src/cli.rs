@@ -133,6 +133,13 @@ pub enum CliCommand {
         #[arg(long)]
         list: bool,
     },
+    /// Print a shell completion script (see the README for where it goes).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, tidings(1), in roff.
+    Man,
     /// The way out of a damaged database: keep it aside (renamed
     /// tidings.db.damaged-TIME) and build a fresh cache with the subscriptions
     /// of subscriptions.opml. A sound, locked or newer database is left alone.
@@ -203,8 +210,12 @@ pub async fn run(
             newest,
             list,
         } => download::download(&mut store, paths, &config, &feeds, newest, list).await,
-        // `main` runs it before opening the store: it may have to move the file.
+        // `main` runs these before opening the store: repair may have to move
+        // the file, and the other two need none.
         CliCommand::Repair => bail!("tidings repair runs without an open database"),
+        CliCommand::Completions { .. } | CliCommand::Man => {
+            bail!("tidings completions and man run without a database")
+        }
     };
     // Whatever the command wrote (or a refresh wrote through its own
     // connection) leaves no log behind: the WAL is copied in and truncated.
@@ -212,6 +223,27 @@ pub async fn run(
         tracing::warn!("cannot truncate the WAL: {e}");
     }
     outcome
+}
+
+/// Prints the completion script for `shell`, generated from the command
+/// line's own definition (clap_complete).
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    use clap::CommandFactory;
+    clap_complete::generate(
+        shell,
+        &mut Cli::command(),
+        "tidings",
+        &mut std::io::stdout(),
+    );
+    Ok(())
+}
+
+/// Prints the manual page, generated from the command line's own
+/// definition (clap_mangen).
+pub fn man_page() -> anyhow::Result<()> {
+    use clap::CommandFactory;
+    clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+    Ok(())
 }
 
 fn resolve_feeds(store: &Store, names: &[String]) -> anyhow::Result<Option<Vec<FeedId>>> {

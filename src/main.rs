@@ -62,6 +62,12 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn try_main(cli: Cli) -> anyhow::Result<()> {
+    // What needs no data directory, config or database.
+    match &cli.command {
+        Some(CliCommand::Completions { shell }) => return tidings::cli::completions(*shell),
+        Some(CliCommand::Man) => return tidings::cli::man_page(),
+        _ => {}
+    }
     let paths = match &cli.data_dir {
         Some(dir) => Paths::in_dir(dir),
         None => Paths::platform()?,

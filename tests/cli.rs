@@ -1222,3 +1222,33 @@ fn feeds_that_ask_to_rest_are_left_alone_until_then_unless_forced() {
     assert!(out.contains("2 feeds · 2 ok"), "{out}");
     assert_eq!(asked(), before + 2);
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_command_line_itself() {
+    let t = Tidings::new();
+    let bash = t.ok(&["completions", "bash"]);
+    assert!(
+        bash.contains("_tidings()") && bash.contains("download"),
+        "{bash}"
+    );
+    let zsh = t.ok(&["completions", "zsh"]);
+    assert!(zsh.starts_with("#compdef tidings"), "{zsh}");
+    let fish = t.ok(&["completions", "fish"]);
+    assert!(
+        fish.contains("complete -c tidings") && fish.contains("refresh"),
+        "{fish}"
+    );
+    let man = t.ok(&["man"]);
+    assert!(
+        man.contains(".TH tidings 1") && man.contains("download"),
+        "{man}"
+    );
+    // Neither needs a database: none was made.
+    assert!(!t.database().exists());
+    let unknown = t.run(&["completions", "tcsh"]);
+    assert!(
+        !unknown.ok && unknown.stderr.contains("possible values"),
+        "{}",
+        unknown.stderr
+    );
+}
