@@ -223,6 +223,8 @@ pub struct App {
     pub utc_offset_secs: i32,
     /// Where cached images are, and whether the worker caches them.
     pub image_dir: std::path::PathBuf,
+    /// The configuration file this reader read (or would read), for the help.
+    pub config_file: std::path::PathBuf,
     pub images_cached: bool,
     /// How pictures are drawn (none: one-line placeholders only).
     pub pictures: Option<Pictures>,
@@ -296,6 +298,7 @@ impl App {
             selected_fetch: None,
             utc_offset_secs: 0,
             image_dir: std::path::PathBuf::new(),
+            config_file: std::path::PathBuf::from("config.toml"),
             images_cached: config.images.cache,
             pictures: None,
             show_images: config.images.show,

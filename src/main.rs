@@ -93,7 +93,7 @@ fn try_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(command) => runtime.block_on(run(command, store, &paths, config)),
         // Without a subcommand: the reader.
-        None => runtime.block_on(tidings::tui::run(store, &paths, config)),
+        None => runtime.block_on(tidings::tui::run(store, &paths, config, &config_file)),
     }
 }
 

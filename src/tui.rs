@@ -36,7 +36,14 @@ const IDLE_TICK: Duration = Duration::from_secs(2);
 /// Ticks while a link's number is typed, for the pause that opens it.
 const TYPING_TICK: Duration = Duration::from_millis(100);
 
-pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Result<()> {
+/// `config_file`: the configuration file read (or that would be), which the
+/// help names.
+pub async fn run(
+    mut store: Store,
+    paths: &Paths,
+    config: Config,
+    config_file: &std::path::Path,
+) -> anyhow::Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         anyhow::bail!("the reader needs a terminal; for scripts use the commands (tidings --help)");
@@ -55,6 +62,7 @@ pub async fn run(mut store: Store, paths: &Paths, config: Config) -> anyhow::Res
         )?;
         app.utc_offset_secs = local_offset_secs();
         app.image_dir = paths.image_dir();
+        app.config_file = config_file.to_path_buf();
         app.downloads_dir = paths.downloads_dir(&config.downloads.dir);
         let start = app.on_start(config.refresh.on_start);
         // The welcome feed is fetched (from the binary) even when refreshing

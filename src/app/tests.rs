@@ -1012,3 +1012,20 @@ fn a_cover_image_the_body_does_not_show_comes_first_and_once() {
     assert_eq!(open.rendered.images.len(), 1);
     assert!(open.rendered.images[0].src.ends_with("/covers/inline.png"));
 }
+
+#[test]
+fn the_help_names_the_configuration_file_this_reader_reads() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    app.config_file = std::path::PathBuf::from("/home/ada/.config/tidings/config.toml");
+    keys(&mut app, "?");
+    // The end of the help, where the file is named.
+    for _ in 0..60 {
+        keys(&mut app, "j");
+    }
+    let text = super::testing::text_of(&super::testing::screen(&app));
+    assert!(
+        text.contains("/home/ada/.config/tidings/config.toml"),
+        "{text}"
+    );
+}

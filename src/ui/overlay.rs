@@ -74,7 +74,14 @@ pub fn help(frame: &mut Frame, app: &App, scroll: usize) {
         theme.dim,
     )));
     lines.push(Line::from(Span::styled(
-        " Keys are set in config.toml, [keys] (see assets/config.toml).",
+        " Keys are set under [keys] in the configuration file:",
+        theme.dim,
+    )));
+    lines.push(Line::from(Span::styled(
+        fit(
+            &format!("   {}", app.config_file.display()),
+            inner.width as usize,
+        ),
         theme.dim,
     )));
     let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
