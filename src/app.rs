@@ -12,6 +12,7 @@
 
 mod actions;
 mod lists;
+mod opening;
 mod overlay;
 mod pictures;
 mod progress;
@@ -25,6 +26,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
 
 pub use lists::{ArticleList, FeedEntry, FeedList};
+use opening::{Numbered, TypedNumber};
 pub use overlay::{
     DownloadsView, Overlay, Prompt, PromptKind, STATS_COLUMNS, StatsView, Unsubscribe,
 };
@@ -230,11 +232,9 @@ pub struct App {
     pub pictures: Option<Pictures>,
     /// Pictures shown (`I` toggles), else placeholders.
     pub show_images: bool,
-    /// `i` was pressed: the next key says which image to open.
-    choosing_image: bool,
-    /// `p` or `D` was pressed in an article with several enclosures: the
-    /// next key says which to play or download.
-    choosing_enclosure: Option<Numbered>,
+    /// `i`, or `p` or `D` in an article with several enclosures: the next
+    /// key says which to open, play or download.
+    choosing: Option<Numbered>,
     /// Where enclosures are downloaded.
     pub downloads_dir: std::path::PathBuf,
     /// Downloads in progress, oldest first.
@@ -302,8 +302,7 @@ impl App {
             images_cached: config.images.cache,
             pictures: None,
             show_images: config.images.show,
-            choosing_image: false,
-            choosing_enclosure: None,
+            choosing: None,
             downloads_dir: std::path::PathBuf::new(),
             downloading: Vec::new(),
             typed: None,
@@ -667,30 +666,6 @@ const RELOAD_MS: i64 = 200;
 
 /// How long a notice stays on the status line.
 const NOTICE_MS: i64 = 8_000;
-
-/// A link's or an image's number typed digit by digit (`1` `2` for link 12,
-/// in an article with at least 12): it opens at Enter, after a pause of
-/// [`TYPED_PAUSE_MS`], or at once when no longer number exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct TypedNumber {
-    target: Numbered,
-    value: usize,
-    at_ms: i64,
-}
-
-/// What a typed number opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Numbered {
-    Link,
-    Image,
-    /// An enclosure to play.
-    Play,
-    /// An enclosure to download.
-    Download,
-}
-
-/// How long after its last digit a typed number opens by itself.
-const TYPED_PAUSE_MS: i64 = 1_000;
 
 #[cfg(test)]
 mod tests;

@@ -1,18 +1,18 @@
 //! What keys and the mouse do: the actions of `keys.rs` applied in the
-//! current focus (moving, opening, reading, marking, starring, refreshing,
-//! opening links), and clicks and the wheel mapped onto the panes.
+//! current focus (moving, opening, reading, marking, starring, refreshing),
+//! and clicks and the wheel mapped onto the panes. What an article points at
+//! (links, images, enclosures by number; downloads) is `opening`'s.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Position;
 
 use super::{
-    ActiveDownload, App, DisplayRow, DownloadJob, DownloadsView, Effect, FeedEntry, Focus,
-    Numbered, OpenArticle, Overlay, Prompt, PromptKind, StatsView, TYPED_PAUSE_MS, TypedNumber,
-    Unsubscribe,
+    App, DownloadsView, Effect, FeedEntry, Focus, Numbered, OpenArticle, Overlay, Prompt,
+    PromptKind, StatsView, Unsubscribe,
 };
 use crate::config::MarkRead;
 use crate::keys::Action;
-use crate::model::{ArticleId, DownloadRecord, DownloadStatus, FeedId, ImageStatus};
+use crate::model::{ArticleId, FeedId, ImageStatus};
 use crate::refresh::Command;
 
 impl App {
@@ -26,42 +26,8 @@ impl App {
         if self.overlay.is_some() {
             return self.on_overlay_key(key);
         }
-        // A number being typed: more digits, Enter, or Esc; any other key
-        // drops it and does what it does.
-        if let Some(typed) = self.typed.take() {
-            self.notice = None;
-            match key.code {
-                KeyCode::Char(digit @ '0'..='9') => {
-                    let value = typed.value * 10 + digit.to_digit(10).unwrap_or(0) as usize;
-                    return Ok(self.type_number(typed.target, value));
-                }
-                KeyCode::Enter => return Ok(self.open_numbered(typed.target, typed.value)),
-                KeyCode::Esc => return Ok(Vec::new()),
-                _ => {}
-            }
-        }
-        // After `p` or `D` in an article with several enclosures: a number picks one.
-        if let Some(target) = self.choosing_enclosure.take() {
-            self.notice = None;
-            if let KeyCode::Char(digit @ '1'..='9') = key.code {
-                let n = digit.to_digit(10).unwrap_or(0) as usize;
-                return Ok(self.type_number(target, n));
-            }
-        }
-        // After `i`: a number picks image N, `i` again (or Enter) the one on screen.
-        if std::mem::take(&mut self.choosing_image) {
-            self.notice = None;
-            match key.code {
-                KeyCode::Char(digit @ '1'..='9') => {
-                    let n = digit.to_digit(10).unwrap_or(0) as usize;
-                    return Ok(self.type_number(Numbered::Image, n));
-                }
-                KeyCode::Enter => return Ok(self.open_image(self.image_on_screen())),
-                _ if self.keymap.action(&key) == Some(Action::OpenImage) => {
-                    return Ok(self.open_image(self.image_on_screen()));
-                }
-                _ => {}
-            }
+        if let Some(effects) = self.on_number_key(&key) {
+            return Ok(effects);
         }
         if key.code == KeyCode::Esc {
             self.back();
@@ -164,7 +130,7 @@ impl App {
                     .into_iter()
                     .collect());
             }
-            Action::OpenLink(n) => return Ok(self.type_number(Numbered::Link, n as usize)),
+            Action::OpenLink(n) => return Ok(self.number_typed(Numbered::Link, n as usize)),
             Action::CopyLink => match self.current_link() {
                 Some(url) => {
                     self.notify(format!("copied {url}"), false);
@@ -192,37 +158,9 @@ impl App {
                 };
                 self.notify(what.into(), false);
             }
-            Action::OpenImage => {
-                if self
-                    .open
-                    .as_ref()
-                    .is_some_and(|o| !o.rendered.images.is_empty())
-                {
-                    self.choosing_image = true;
-                    self.notify(
-                        "open image: its number (then Enter from 10 on), or i for the one on screen"
-                            .into(),
-                        false,
-                    );
-                } else {
-                    self.notify("this article shows no image".into(), true);
-                }
-            }
-            Action::Play | Action::Download => {
-                let (target, verb) = match action {
-                    Action::Play => (Numbered::Play, "play"),
-                    _ => (Numbered::Download, "download"),
-                };
-                let count = self.open.as_ref().map_or(0, |o| o.article.enclosures.len());
-                match count {
-                    0 => self.notify(format!("this article has no enclosure to {verb}"), true),
-                    1 => return Ok(self.open_numbered(target, 1)),
-                    _ => {
-                        self.choosing_enclosure = Some(target);
-                        self.notify(format!("{verb}: the enclosure's number, 1–{count}"), false);
-                    }
-                }
-            }
+            Action::OpenImage => return Ok(self.ask_which(Numbered::Image)),
+            Action::Play => return Ok(self.ask_which(Numbered::Play)),
+            Action::Download => return Ok(self.ask_which(Numbered::Download)),
             Action::Downloads => {
                 self.overlay = Some(Overlay::Downloads(DownloadsView::load(&self.store)?))
             }
@@ -262,275 +200,6 @@ impl App {
         }
         self.scroll_lists();
         Ok(())
-    }
-
-    /// A link's or image's number typed so far: opened now when no longer
-    /// number exists in the article, else kept for the next digit.
-    fn type_number(&mut self, target: Numbered, value: usize) -> Vec<Effect> {
-        let count = self.open.as_ref().map_or(0, |o| match target {
-            Numbered::Link => o.rendered.links.len(),
-            Numbered::Image => o.rendered.images.len(),
-            Numbered::Play | Numbered::Download => o.article.enclosures.len(),
-        });
-        if value == 0 || value * 10 > count {
-            return self.open_numbered(target, value);
-        }
-        self.typed = Some(TypedNumber {
-            target,
-            value,
-            at_ms: self.now_ms,
-        });
-        let what = match target {
-            Numbered::Link => "link",
-            Numbered::Image => "image",
-            Numbered::Play | Numbered::Download => "enclosure",
-        };
-        self.notify(
-            format!("{what} {value}… another digit, or Enter to open (Esc: none)"),
-            false,
-        );
-        Vec::new()
-    }
-
-    /// Opens link or image `value` (counted from 1) of the open article.
-    pub(super) fn open_numbered(&mut self, target: Numbered, value: usize) -> Vec<Effect> {
-        self.notice = None;
-        match target {
-            Numbered::Link => {
-                let link = value
-                    .checked_sub(1)
-                    .and_then(|i| self.open.as_ref()?.rendered.links.get(i));
-                match link {
-                    Some(url) => vec![Effect::OpenUrl(url.clone())],
-                    None => {
-                        self.notify(format!("no link [{value}] in this article"), true);
-                        Vec::new()
-                    }
-                }
-            }
-            Numbered::Image => match value.checked_sub(1) {
-                Some(n) => self.open_image(self.image_file(n)),
-                None => self.open_image(None),
-            },
-            Numbered::Play | Numbered::Download => {
-                let exists = value.checked_sub(1).is_some_and(|i| {
-                    self.open
-                        .as_ref()
-                        .is_some_and(|o| i < o.article.enclosures.len())
-                });
-                if !exists {
-                    self.notify(format!("no enclosure {value} in this article"), true);
-                    return Vec::new();
-                }
-                match target {
-                    Numbered::Play => self.play_enclosure(value - 1),
-                    _ => self.download_enclosure(value - 1),
-                }
-            }
-        }
-    }
-
-    /// Plays enclosure `i` of the open article: its downloaded file when
-    /// there is one (offline too), else its address.
-    fn play_enclosure(&mut self, i: usize) -> Vec<Effect> {
-        let Some(open) = self.open.as_ref() else {
-            return Vec::new();
-        };
-        match self.downloaded_file(open.downloads.get(i).and_then(Option::as_ref)) {
-            Some(path) => vec![Effect::PlayFile(path)],
-            None => vec![Effect::Play(open.article.enclosures[i].url.clone())],
-        }
-    }
-
-    /// Starts downloading enclosure `i` of the open article, unless it is
-    /// downloaded already or on its way.
-    fn download_enclosure(&mut self, i: usize) -> Vec<Effect> {
-        let Some(open) = self.open.as_ref() else {
-            return Vec::new();
-        };
-        let enclosure = &open.article.enclosures[i];
-        if let Some(path) = self.downloaded_file(open.downloads.get(i).and_then(Option::as_ref)) {
-            self.notify(format!("downloaded already: {}", path.display()), false);
-            return Vec::new();
-        }
-        if self.downloading.iter().any(|d| d.url == enclosure.url) {
-            self.notify(format!("{} is on its way", enclosure.file_name()), false);
-            return Vec::new();
-        }
-        if !(enclosure.url.starts_with("http://") || enclosure.url.starts_with("https://")) {
-            self.notify("only http(s) enclosures are downloaded".into(), true);
-            return Vec::new();
-        }
-        let feed_url = self
-            .feeds
-            .feed(open.article.feed_id)
-            .map(|f| f.fetch_url.clone())
-            .unwrap_or_default();
-        let job = DownloadJob {
-            url: enclosure.url.clone(),
-            article: open.article.id,
-            title: open.article.title.clone(),
-            feed_title: open.feed_title.clone(),
-            feed_url,
-        };
-        self.downloading.push(ActiveDownload {
-            url: enclosure.url.clone(),
-            name: enclosure.file_name(),
-            done: 0,
-            total: enclosure.length.filter(|&l| l > 0),
-        });
-        self.notify(
-            format!(
-                "downloading {} into {}",
-                enclosure.file_name(),
-                self.downloads_dir.display()
-            ),
-            false,
-        );
-        vec![Effect::Download(job)]
-    }
-
-    /// The file of a complete download, when it is still there.
-    pub(super) fn downloaded_file(
-        &self,
-        record: Option<&DownloadRecord>,
-    ) -> Option<std::path::PathBuf> {
-        let record = record.filter(|r| r.status == DownloadStatus::Complete)?;
-        let path = self.downloads_dir.join(record.file.as_deref()?);
-        path.is_file().then_some(path)
-    }
-
-    /// `d` in the list of downloads: the first asks, the second deletes the
-    /// selected download's file and forgets it (`D` fetches it again).
-    pub(super) fn delete_download(&mut self, view: &mut DownloadsView) -> anyhow::Result<()> {
-        let Some(row) = view.rows.get(view.cursor).cloned() else {
-            return Ok(());
-        };
-        let name = row.file.clone().unwrap_or_else(|| row.url.clone());
-        if view.deleting.as_deref() != Some(row.url.as_str()) {
-            view.deleting = Some(row.url);
-            self.notify(format!("d again deletes {name}"), false);
-            return Ok(());
-        }
-        view.deleting = None;
-        if let Some(file) = &row.file {
-            match std::fs::remove_file(self.downloads_dir.join(file)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    self.notify(format!("cannot delete {name}: {e}"), true);
-                    return Ok(());
-                }
-            }
-        }
-        self.store.forget_download(&row.url)?;
-        if let Some(open) = self.open.as_mut() {
-            for slot in open.downloads.iter_mut() {
-                if slot.as_ref().is_some_and(|d| d.url == row.url) {
-                    *slot = None;
-                }
-            }
-        }
-        view.reload(&self.store)?;
-        self.notify(format!("deleted {name}"), false);
-        Ok(())
-    }
-
-    /// A download ended: recorded, the open article's enclosures updated,
-    /// and said.
-    pub(super) fn on_download_ended(&mut self, record: DownloadRecord) -> anyhow::Result<()> {
-        self.downloading.retain(|d| d.url != record.url);
-        self.store.save_download(&record)?;
-        if let Some(open) = self.open.as_mut() {
-            for (enclosure, slot) in open
-                .article
-                .enclosures
-                .iter()
-                .zip(open.downloads.iter_mut())
-            {
-                if enclosure.url == record.url {
-                    *slot = Some(record.clone());
-                }
-            }
-        }
-        let name = record.file.clone().unwrap_or_else(|| record.url.clone());
-        match record.status {
-            DownloadStatus::Complete => self.notify(
-                format!("downloaded {}", self.downloads_dir.join(&name).display()),
-                false,
-            ),
-            _ => self.notify(
-                format!(
-                    "download failed: {} (D again resumes it)",
-                    record.error.as_deref().unwrap_or("unknown error")
-                ),
-                true,
-            ),
-        }
-        if let Some(Overlay::Downloads(view)) = self.overlay.as_mut() {
-            view.reload(&self.store)?;
-        }
-        Ok(())
-    }
-
-    /// Opens a number typed a pause ago.
-    pub(super) fn open_typed_after_pause(&mut self) -> Vec<Effect> {
-        match self.typed {
-            Some(typed) if self.now_ms - typed.at_ms >= TYPED_PAUSE_MS => {
-                self.typed = None;
-                self.open_numbered(typed.target, typed.value)
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// Whether a number is being typed (the reader then ticks often, for
-    /// its pause to end on time).
-    pub fn typing_a_number(&self) -> bool {
-        self.typed.is_some()
-    }
-
-    /// Opens a cached image's file, or says there is none.
-    fn open_image(&mut self, file: Option<std::path::PathBuf>) -> Vec<Effect> {
-        match file {
-            Some(path) => vec![Effect::OpenFile(path)],
-            None => {
-                self.notify("that image is not in the cache".into(), true);
-                Vec::new()
-            }
-        }
-    }
-
-    /// The file of the open article's image `n` (0-based), when cached.
-    fn image_file(&self, n: usize) -> Option<std::path::PathBuf> {
-        let image = self.open.as_ref()?.image_for(n)?;
-        let file = image
-            .file
-            .as_ref()
-            .filter(|_| image.status == ImageStatus::Cached)?;
-        Some(self.image_dir.join(file))
-    }
-
-    /// The file of the first cached image whose place is on screen.
-    fn image_on_screen(&self) -> Option<std::path::PathBuf> {
-        let open = self.open.as_ref()?;
-        let top = open.scroll.saturating_sub(open.header_lines());
-        let bottom = (open.scroll + self.page_height()).saturating_sub(open.header_lines());
-        let visible_lines: std::collections::HashSet<usize> = open
-            .rows
-            .get(top..bottom.min(open.rows.len()))
-            .unwrap_or_default()
-            .iter()
-            .map(|row| match row {
-                DisplayRow::Line(line) | DisplayRow::Image { line, .. } => *line,
-            })
-            .collect();
-        open.rendered
-            .images
-            .iter()
-            .enumerate()
-            .filter(|(_, shown)| visible_lines.contains(&shown.line))
-            .find_map(|(n, _)| self.image_file(n))
     }
 
     pub(super) fn next_pane(&mut self) -> anyhow::Result<()> {
