@@ -342,7 +342,7 @@ fn response_file_name(headers: &header::HeaderMap, url: &url::Url) -> String {
 
 /// The file name of a `Content-Disposition` value: `filename*=UTF-8''…`
 /// (RFC 6266) first, else `filename="…"` or `filename=…`.
-pub fn disposition_file_name(value: &str) -> Option<String> {
+fn disposition_file_name(value: &str) -> Option<String> {
     let mut plain = None;
     for part in value.split(';').map(str::trim) {
         let Some((key, raw)) = part.split_once('=') else {
@@ -369,7 +369,7 @@ const MAX_NAME_BYTES: usize = 120;
 /// refuse, without leading dots (no hidden files, no `..`), cut to
 /// [`MAX_NAME_BYTES`] with its extension kept; `download` when nothing is
 /// left.
-pub fn safe_file_name(raw: &str) -> String {
+fn safe_file_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = last
         .chars()

@@ -76,13 +76,4 @@ impl Store {
             .execute("DELETE FROM downloads WHERE url = ?1", [url])?;
         Ok(())
     }
-
-    /// The downloads of the enclosures of `article`.
-    pub fn article_downloads(&self, article: ArticleId) -> Result<Vec<DownloadRecord>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("{DOWNLOAD_SELECT} WHERE article_id = ?1"))?;
-        let rows = stmt.query_map([article.0], download_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
 }
