@@ -20,7 +20,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use check::{Checked, ImageLimits, Refused, check, sniff};
-pub use find::{FoundImage, chosen_for_sources, find_in_feed, find_in_html, from_enclosures};
+pub use find::{
+    FoundImage, ImagesToFind, chosen_for_sources, find_covers, find_in_feed, find_in_html,
+    from_enclosures,
+};
 
 /// Images wider than this are downscaled to it, and a `srcset` candidate up to
 /// this width is preferred: the widest any terminal shows.

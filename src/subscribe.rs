@@ -11,6 +11,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 
 use crate::fetch::{DiscoveredFeed, Fetcher, Response, Validators, discover_feeds};
+use crate::images::ImagesToFind;
 use crate::refresh::{Unreadable, read_answer};
 
 /// What an address turned out to be.
@@ -104,7 +105,8 @@ pub async fn probe(fetcher: &Fetcher, url: &str) -> anyhow::Result<Probe> {
         .moved_permanently_to
         .clone()
         .unwrap_or_else(|| url.to_string());
-    match read_answer(response.clone(), fetcher.max_body()).await {
+    // A preview shows titles and dates: the images are found when it is saved.
+    match read_answer(response.clone(), fetcher.max_body(), ImagesToFind::Covers).await {
         Ok(read) => {
             let feed = read.feed;
             let mut items: Vec<(String, Option<i64>)> = feed

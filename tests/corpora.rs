@@ -22,7 +22,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tidings::config::RetentionConfig;
-use tidings::images::find_in_feed;
+use tidings::images::{find_covers, find_in_feed};
 use tidings::model::{FetchRecord, ParsedFeed};
 use tidings::parse::{ParseError, parse_feed};
 use tidings::store::{FeedUpdate, NewSubscription, Store};
@@ -777,4 +777,50 @@ fn entries_without_title_or_body_are_not_merged() {
         "gofeed/testdata/translator/rss/feed_item_fallbacks_-_rss_channel_item_extensions.xml";
     let feed = parse_corpus_file(&corpora, rel).unwrap();
     assert_eq!(feed.articles.len(), 3, "gofeed reads 3 items from {rel}");
+}
+
+/// With images not cached, a refresh looks for each article's cover image only
+/// (`find_covers`), parsing one image tag at a time instead of the body: on
+/// every corpus feed it must choose the cover `find_in_feed` chooses.
+#[test]
+fn cover_images_found_alone_are_those_found_with_every_image() {
+    let Some(corpora) = corpora_dir("cover_images_found_alone_are_those_found_with_every_image")
+    else {
+        return;
+    };
+    let (mut compared, mut with_cover) = (0, 0);
+    let mut differ = Vec::new();
+    for path in files_under(&corpora) {
+        let bytes = document_bytes(&path);
+        let Ok(Ok(parsed)) = catch_unwind(|| parse_feed(&bytes, None, BASE)) else {
+            continue;
+        };
+        let mut all = parsed.clone();
+        find_in_feed(&mut all, BASE);
+        let mut covers = parsed;
+        find_covers(&mut covers, BASE);
+        for (a, c) in all.articles.iter().zip(&covers.articles) {
+            compared += 1;
+            with_cover += usize::from(a.image.is_some());
+            if a.image != c.image {
+                differ.push(format!("{}: {:?} / {:?}", path.display(), a.image, c.image));
+            }
+        }
+        if all.icon != covers.icon {
+            differ.push(format!(
+                "{} icon: {:?} / {:?}",
+                path.display(),
+                all.icon,
+                covers.icon
+            ));
+        }
+    }
+    eprintln!("{compared} articles compared, {with_cover} with a cover image");
+    assert!(with_cover > 100, "too few covers to tell: {with_cover}");
+    assert!(
+        differ.is_empty(),
+        "{} differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
 }

@@ -292,6 +292,46 @@ fn hostile_images_are_refused_or_failed_and_nothing_bad_is_stored() {
     assert_eq!((record.images.refused, record.images.failed), (3, 2));
 }
 
+/// With `[images] cache = false` a refresh downloads and records no image,
+/// yet every article keeps its cover image (shown in its header, exported):
+/// the first image of its body that is not a tracking pixel.
+#[test]
+fn without_the_image_cache_nothing_is_downloaded_and_articles_keep_their_cover() {
+    let server = TestServer::start();
+    let site = tempfile::tempdir().unwrap();
+    let [pixel, first, second] =
+        ["pixel.gif", "first.png", "second.png"].map(|n| server.url(&format!("/img/{n}")));
+    let feed_xml = format!(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Pictures</title><link>http://pictures.test/</link>
+<item><title>Look</title><guid>look-1</guid><description>&lt;img src="{pixel}" width="1" height="1"&gt;&lt;p&gt;Hi&lt;/p&gt;&lt;img src="{first}"&gt;&lt;img src="{second}"&gt;</description></item>
+<item><title>Plain</title><guid>plain-1</guid><description>no picture here</description></item>
+</channel></rss>"#
+    );
+    std::fs::write(site.path().join("pictures.xml"), feed_xml).unwrap();
+    server.serve_dir(site.path());
+    let mut h = Harness::new();
+    h.config.images.cache = false;
+    let feed = h.subscribe(&server.url("/files/pictures.xml"));
+    let mut refresher = Refresher::new(h.store(), h.config.clone()).unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    h.runtime
+        .block_on(refresher.run(Command::Refresh(None), &tx));
+    let covers: Vec<(Option<String>, Option<String>)> = h
+        .store()
+        .feed_articles(feed)
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.title, a.image))
+        .collect();
+    assert!(
+        covers.contains(&(Some("Look".into()), Some(first))),
+        "{covers:?}"
+    );
+    assert!(covers.contains(&(Some("Plain".into()), None)), "{covers:?}");
+    assert_eq!(image_requests(&server), 0);
+    assert!(h.images_of(feed).is_empty());
+}
+
 #[test]
 fn a_public_feed_cannot_make_tidings_fetch_from_a_private_address() {
     let server = TestServer::start();

@@ -37,14 +37,7 @@ const STORED_TYPES: &[&str] = &[
 /// (`image`) gets the first image of its body as one, as gofeed gives it.
 /// A feed without an icon gets the first image of its description.
 pub fn find_in_feed(feed: &mut ParsedFeed, feed_url: &str) {
-    if feed.icon.is_none()
-        && let Some(description) = &feed.description
-    {
-        let base = feed.site_url.as_deref().unwrap_or(feed_url);
-        feed.icon = find_in_html(description, base)
-            .first()
-            .map(|i| i.url.clone());
-    }
+    find_icon(feed, feed_url);
     for article in &mut feed.articles {
         article.images = in_article(article, feed_url);
         if article.image.is_none() {
@@ -53,15 +46,168 @@ pub fn find_in_feed(feed: &mut ParsedFeed, feed_url: &str) {
     }
 }
 
-fn in_article(article: &ParsedArticle, feed_url: &str) -> Vec<FoundImage> {
-    let base = article
+/// Which of an article's images a refresh looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImagesToFind {
+    /// Every image, to cache ([`find_in_feed`]).
+    All,
+    /// The cover image only, when images are not cached ([`find_covers`]).
+    Covers,
+}
+
+impl ImagesToFind {
+    /// What to look for when images are cached (`[images] cache`) or not.
+    pub fn when_caching(cache: bool) -> ImagesToFind {
+        if cache {
+            ImagesToFind::All
+        } else {
+            ImagesToFind::Covers
+        }
+    }
+
+    /// Looks for them in `feed`, read with `feed_url` as its base URL.
+    pub fn find(self, feed: &mut ParsedFeed, feed_url: &str) {
+        match self {
+            ImagesToFind::All => find_in_feed(feed, feed_url),
+            ImagesToFind::Covers => find_covers(feed, feed_url),
+        }
+    }
+}
+
+/// A feed without an icon gets the first image of its description.
+fn find_icon(feed: &mut ParsedFeed, feed_url: &str) {
+    if feed.icon.is_none()
+        && let Some(description) = &feed.description
+    {
+        let base = feed.site_url.as_deref().unwrap_or(feed_url);
+        feed.icon = first_in_html(description, base).map(|i| i.url);
+    }
+}
+
+/// What [`find_in_feed`] gives when images are not cached: each article's
+/// cover image only (its own, else the first image of its body, else of its
+/// enclosures and thumbnails), which the
+/// article header and the export show. Nothing else needs a body's images
+/// then, so only the tags that may hold the cover are parsed, not the whole
+/// body: most of the cost of finding images in a refresh.
+pub fn find_covers(feed: &mut ParsedFeed, feed_url: &str) {
+    find_icon(feed, feed_url);
+    for article in &mut feed.articles {
+        if article.image.is_some() {
+            continue;
+        }
+        let base = article_base(article, feed_url);
+        let body = article.content.as_deref().or(article.summary.as_deref());
+        let first = body.and_then(|body| first_in_html(body, base));
+        article.image = first
+            .or_else(|| enclosed_images(article).into_iter().next())
+            .map(|i| i.url);
+    }
+}
+
+/// The first image of `html` as [`find_in_html`] would list it, found by
+/// parsing the body only up to the first tag that may be one (a parse of a
+/// prefix finds what a parse of the whole finds in it: an `<img` can be text
+/// inside another tag). After a few such tags that were no image (tracking
+/// pixels, `data:` URIs), the whole body is parsed once instead.
+fn first_in_html(html: &str, base: &str) -> Option<FoundImage> {
+    const PREFIXES_TRIED: usize = 3;
+    let html = cut_at_char_boundary(html, crate::render::MAX_HTML_BYTES);
+    let bytes = html.as_bytes();
+    let mut from = 0;
+    for _ in 0..PREFIXES_TRIED {
+        let (start, is_picture) = next_image_tag(bytes, from)?;
+        let end = if is_picture {
+            element_end(bytes, start, b"</picture")
+        } else {
+            tag_end(bytes, start)
+        };
+        if let Some(image) = find_in_html(&html[..end], base).into_iter().next() {
+            return Some(image);
+        }
+        from = end;
+    }
+    next_image_tag(bytes, from)?;
+    find_in_html(html, base).into_iter().next()
+}
+
+/// Where the next `<img` or `<picture` tag at or after `from` starts, and
+/// whether it is a picture.
+fn next_image_tag(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
+    memchr::memchr_iter(b'<', &bytes[from..]).find_map(|at| {
+        let at = from + at;
+        let rest = &bytes[at + 1..];
+        let starts =
+            |tag: &[u8]| rest.len() >= tag.len() && rest[..tag.len()].eq_ignore_ascii_case(tag);
+        if starts(b"img") {
+            Some((at, false))
+        } else if starts(b"picture") {
+            Some((at, true))
+        } else {
+            None
+        }
+    })
+}
+
+/// The end of the tag starting at `start`: after its `>`, skipping quoted
+/// attribute values (a quote right after `=`); the end of the text when it is
+/// not closed.
+fn tag_end(bytes: &[u8], start: usize) -> usize {
+    let mut quote = None;
+    let mut after_equals = false;
+    for (i, &b) in bytes.iter().enumerate().skip(start) {
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') if after_equals => quote = Some(b),
+            (None, b'>') => return i + 1,
+            _ => {}
+        }
+        if !b.is_ascii_whitespace() {
+            after_equals = b == b'=' && quote.is_none();
+        }
+    }
+    bytes.len()
+}
+
+/// The end of the element starting at `start` whose end tag begins with
+/// `closing` (in any case): after that end tag, or the end of the text.
+fn element_end(bytes: &[u8], start: usize, closing: &[u8]) -> usize {
+    let found = memchr::memchr_iter(b'<', &bytes[start..])
+        .map(|at| start + at)
+        .find(|&at| {
+            bytes.len() >= at + closing.len()
+                && bytes[at..at + closing.len()].eq_ignore_ascii_case(closing)
+        });
+    found.map_or(bytes.len(), |at| tag_end(bytes, at))
+}
+
+/// The base an article's relative image addresses resolve against: its
+/// `xml:base`, else its link, else the feed's address.
+fn article_base<'a>(article: &'a ParsedArticle, feed_url: &'a str) -> &'a str {
+    article
         .xml_base
         .as_deref()
         .or(article.link.as_deref())
-        .unwrap_or(feed_url);
+        .unwrap_or(feed_url)
+}
+
+fn in_article(article: &ParsedArticle, feed_url: &str) -> Vec<FoundImage> {
+    let base = article_base(article, feed_url);
     let body = article.content.as_deref().or(article.summary.as_deref());
     let mut images = find_in_html(body.unwrap_or(""), base);
-    let enclosed = from_enclosures(
+    for image in enclosed_images(article) {
+        if !images.iter().any(|i| i.url == image.url) {
+            images.push(image);
+        }
+    }
+    images
+}
+
+/// The images an entry names outside its body: image enclosures, media
+/// thumbnails and its own cover image.
+fn enclosed_images(article: &ParsedArticle) -> Vec<FoundImage> {
+    from_enclosures(
         article
             .enclosures
             .iter()
@@ -73,13 +219,7 @@ fn in_article(article: &ParsedArticle, feed_url: &str) -> Vec<FoundImage> {
                     .chain(article.image.as_ref())
                     .map(|t| (t.as_str(), Some("image/*"))),
             ),
-    );
-    for image in enclosed {
-        if !images.iter().any(|i| i.url == image.url) {
-            images.push(image);
-        }
-    }
-    images
+    )
 }
 
 /// Images in an article body, in document order, deduplicated by URL.

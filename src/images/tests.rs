@@ -722,3 +722,70 @@ fn file_names_of_hostile_urls_stay_inside_the_image_dir() {
         .collect();
     assert_eq!(beside, ["images"]);
 }
+
+// ---- find_covers ----
+
+/// The cover each article gets from `find_in_feed` and from `find_covers`.
+fn covers_both_ways(articles: Vec<ParsedArticle>) -> (Vec<Option<String>>, Vec<Option<String>>) {
+    let mut all = feed_of(articles.clone());
+    find_in_feed(&mut all, BASE);
+    let mut covers = feed_of(articles);
+    find_covers(&mut covers, BASE);
+    assert!(covers.articles.iter().all(|a| a.images.is_empty()));
+    let image = |f: &ParsedFeed| f.articles.iter().map(|a| a.image.clone()).collect();
+    (image(&all), image(&covers))
+}
+
+#[test]
+fn without_the_image_cache_articles_get_the_same_cover_images() {
+    let body = |html: &str| ParsedArticle {
+        link: Some("https://blog.example/p/1".into()),
+        content: Some(html.into()),
+        ..Default::default()
+    };
+    let bodies = [
+        r#"<p>text</p><img src="/a.png"><img src="/b.png">"#,
+        // A tracking pixel, then a data: URI, then the real picture.
+        r#"<img src="/pixel.gif" width="1" height="1"><IMG SRC="data:image/png;base64,AA"><img alt='it"s' src="/c.png">"#,
+        // A quoted '>' inside an attribute does not end the tag.
+        r#"<img alt="a > b" srcset="/small.png 300w, /large.png 900w">"#,
+        r#"<picture><source media="(min-width: 1px)" srcset="/wide.webp"><source type="image/avif" srcset="/x.avif"><source srcset="/p.webp 1x, /p2.webp 2x"><img src="/fallback.png"></picture>"#,
+        r#"<picture><img src="/only-img.png" width="1" height="1"></picture><img src="/after.png">"#,
+        "no image at all",
+        r#"<img src="/unclosed.png"#,
+        // Written inside another tag, `<img` is no image (a real feed has this).
+        r#"<a href="/x"<img src="/in-a-tag.png">link</a> <img src=/real.png alt=don't>"#,
+    ];
+    let mut articles: Vec<ParsedArticle> = bodies.iter().map(|b| body(b)).collect();
+    articles.push(ParsedArticle {
+        content: Some("<p>words</p>".into()),
+        enclosures: vec![Enclosure {
+            url: "https://cdn.example/ep.jpg".into(),
+            mime_type: Some("image/jpeg".into()),
+            length: None,
+            duration_secs: None,
+        }],
+        ..Default::default()
+    });
+    articles.push(ParsedArticle {
+        content: Some(r#"<img src="/body.png">"#.into()),
+        image: Some("https://cdn.example/own.png".into()),
+        ..Default::default()
+    });
+    let (all, covers) = covers_both_ways(articles);
+    assert_eq!(covers, all);
+    assert_eq!(
+        covers[..4],
+        [
+            Some("https://blog.example/a.png".to_string()),
+            Some("https://blog.example/c.png".to_string()),
+            Some("https://blog.example/large.png".to_string()),
+            Some("https://blog.example/p2.webp".to_string()),
+        ]
+    );
+    assert_eq!(covers[4].as_deref(), Some("https://blog.example/after.png"));
+    assert_eq!(covers[5], None);
+    assert_eq!(covers[7].as_deref(), Some("https://blog.example/real.png"));
+    assert_eq!(covers[8].as_deref(), Some("https://cdn.example/ep.jpg"));
+    assert_eq!(covers[9].as_deref(), Some("https://cdn.example/own.png"));
+}

@@ -35,6 +35,7 @@ use super::stages::{Fetched, fetch_feed, parse_document};
 use super::writer::{WriterJob, write_fetched};
 use super::{Command, Progress, Refresher};
 use crate::fetch::Response;
+use crate::images::ImagesToFind;
 use crate::model::{ArticleId, FeedId, ImageStats, RunStats};
 use crate::store::{FetchTarget, ImageOutcome, StoreError};
 
@@ -437,6 +438,7 @@ impl Refresher {
             fetched,
             self.parsers.clone(),
             self.fetcher.max_body(),
+            ImagesToFind::when_caching(self.config.images.cache),
             interval,
             self.clock.clone(),
         );

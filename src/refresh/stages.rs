@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use crate::clock::Clock;
 use crate::fetch::{FetchError, Fetcher, Response, Validators, decode_body, looks_like_html};
-use crate::images::find_in_feed;
+use crate::images::ImagesToFind;
 use crate::model::{FetchRecord, ParsedFeed};
 use crate::parse::{ParseError, parse_feed};
 use crate::store::{FeedUpdate, FetchTarget};
@@ -119,6 +119,7 @@ pub(super) async fn parse_document(
     mut fetched: Fetched,
     parsers: Arc<Semaphore>,
     max_body: u64,
+    images: ImagesToFind,
     interval_secs: i64,
     clock: Clock,
 ) -> Fetched {
@@ -131,7 +132,7 @@ pub(super) async fn parse_document(
             .await
             .expect("semaphore never closed"),
     );
-    match read_answer(document, max_body).await {
+    match read_answer(document, max_body, images).await {
         Ok(read) => {
             fetched.record.bytes_decoded = read.bytes_decoded;
             fetched.record.ms_parse = read.ms_parse;
@@ -242,9 +243,13 @@ impl From<Unreadable> for FetchError {
 
 /// Turns an answer's body into a feed: removes its content coding (at most
 /// `max_body` bytes), parses it with the charset the answer names, and finds
-/// the images its articles show, all on a blocking thread, where a panic of
-/// the parser fails this document only.
-pub async fn read_answer(response: Response, max_body: u64) -> Result<ReadFeed, Unreadable> {
+/// the images its articles show (`images`), all on a blocking thread, where a
+/// panic of the parser fails this document only.
+pub async fn read_answer(
+    response: Response,
+    max_body: u64,
+    images: ImagesToFind,
+) -> Result<ReadFeed, Unreadable> {
     let url = response.final_url.clone();
     let joined = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
@@ -256,7 +261,7 @@ pub async fn read_answer(response: Response, max_body: u64) -> Result<ReadFeed, 
         .map_err(Unreadable::Body)?;
         match parse_feed(&decoded, response.charset(), &response.final_url) {
             Ok(mut feed) => {
-                find_in_feed(&mut feed, &response.final_url);
+                images.find(&mut feed, &response.final_url);
                 Ok(ReadFeed {
                     feed,
                     bytes_decoded: decoded.len() as u64,
