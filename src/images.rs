@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use check::{Checked, ImageLimits, Refused, check, sniff};
 pub use find::{
     FoundImage, ImagesToFind, chosen_for_sources, find_covers, find_in_feed, find_in_html,
-    from_enclosures,
+    find_in_stored, from_enclosures,
 };
 
 /// Images wider than this are downscaled to it, and a `srcset` candidate up to

@@ -299,8 +299,15 @@ fn hostile_images_are_refused_or_failed_and_nothing_bad_is_stored() {
 fn without_the_image_cache_nothing_is_downloaded_and_articles_keep_their_cover() {
     let server = TestServer::start();
     let site = tempfile::tempdir().unwrap();
-    let [pixel, first, second] =
-        ["pixel.gif", "first.png", "second.png"].map(|n| server.url(&format!("/img/{n}")));
+    std::fs::create_dir(site.path().join("img")).unwrap();
+    let [pixel, first, second] = ["pixel.png", "first.png", "second.png"].map(|name| {
+        let mut png = Vec::new();
+        image::RgbImage::new(4, 4)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        std::fs::write(site.path().join("img").join(name), png).unwrap();
+        server.url(&format!("/files/img/{name}"))
+    });
     let feed_xml = format!(
         r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Pictures</title><link>http://pictures.test/</link>
 <item><title>Look</title><guid>look-1</guid><description>&lt;img src="{pixel}" width="1" height="1"&gt;&lt;p&gt;Hi&lt;/p&gt;&lt;img src="{first}"&gt;&lt;img src="{second}"&gt;</description></item>
@@ -324,12 +331,34 @@ fn without_the_image_cache_nothing_is_downloaded_and_articles_keep_their_cover()
         .map(|a| (a.title, a.image))
         .collect();
     assert!(
-        covers.contains(&(Some("Look".into()), Some(first))),
+        covers.contains(&(Some("Look".into()), Some(first.clone()))),
         "{covers:?}"
     );
     assert!(covers.contains(&(Some("Plain".into()), None)), "{covers:?}");
     assert_eq!(image_requests(&server), 0);
     assert!(h.images_of(feed).is_empty());
+
+    // Turned on later: opening the article asks for its images, found again
+    // from the stored body, and caches them.
+    h.config.images.cache = true;
+    let look = h
+        .store()
+        .feed_articles(feed)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.title.as_deref() == Some("Look"))
+        .unwrap();
+    let mut refresher = h.refresher();
+    h.runtime
+        .block_on(refresher.run(Command::CacheImages(look.id), &tx));
+    let images = h.images_of(feed);
+    let urls: Vec<&str> = images.iter().map(|i| i.url.as_str()).collect();
+    assert_eq!(urls, [first.as_str(), second.as_str()]);
+    assert!(
+        images.iter().all(|i| i.status == ImageStatus::Cached),
+        "{images:?}"
+    );
+    assert_eq!(image_requests(&server), 2);
 }
 
 #[test]

@@ -261,10 +261,13 @@ impl App {
         if !images.is_empty() {
             self.store.touch_images(id, self.now_ms / 1000)?;
         }
-        // Images not in the cache (new, evicted, due for a retry) are asked for now.
+        // Images not in the cache (new, evicted, due for a retry) are asked for
+        // now, and so are those of an article stored while images were not
+        // cached (a cover image but no images recorded).
         let missing = images
             .iter()
-            .any(|i| matches!(i.status, ImageStatus::Pending | ImageStatus::Evicted));
+            .any(|i| matches!(i.status, ImageStatus::Pending | ImageStatus::Evicted))
+            || (images.is_empty() && article.image.is_some());
         if missing && self.images_cached {
             self.pending.push(Effect::Worker(Command::CacheImages(id)));
         }

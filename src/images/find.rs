@@ -7,7 +7,7 @@
 use scraper::{ElementRef, Html, Selector};
 
 use super::DEFAULT_MAX_WIDTH;
-use crate::model::{ParsedArticle, ParsedFeed};
+use crate::model::{Article, ParsedArticle, ParsedFeed};
 use crate::text::{sanitize_text, web_url};
 
 pub use crate::model::FoundImage;
@@ -190,6 +190,22 @@ fn article_base<'a>(article: &'a ParsedArticle, feed_url: &'a str) -> &'a str {
         .as_deref()
         .or(article.link.as_deref())
         .unwrap_or(feed_url)
+}
+
+/// The images a stored article shows, found again from what the cache keeps
+/// of it: for an article stored while images were not cached, when it is
+/// opened with the cache on. Its body's addresses were made absolute when it
+/// was parsed.
+pub fn find_in_stored(article: &Article, feed_url: &str) -> Vec<FoundImage> {
+    let parsed = ParsedArticle {
+        link: article.link.clone(),
+        summary: article.summary.clone(),
+        content: article.content.clone(),
+        enclosures: article.enclosures.clone(),
+        image: article.image.clone(),
+        ..Default::default()
+    };
+    in_article(&parsed, feed_url)
 }
 
 fn in_article(article: &ParsedArticle, feed_url: &str) -> Vec<FoundImage> {

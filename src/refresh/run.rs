@@ -457,18 +457,23 @@ impl Refresher {
             return Ok(());
         };
         let now = self.clock.now_secs();
-        let jobs = store.article_images_to_fetch(article, now)?;
         let Some(summary) = store.article(article)? else {
             return Ok(());
         };
-        if jobs.is_empty() {
-            return Ok(());
-        }
         let feed_url = store
             .fetch_targets(Some(&[summary.feed_id]))?
             .first()
             .map(|t| t.fetch_url.clone())
             .unwrap_or_default();
+        // Stored while images were not cached: its images were never looked for.
+        if summary.image.is_some() && store.article_images(article)?.is_empty() {
+            let found = crate::images::find_in_stored(&summary, &feed_url);
+            store.record_article_images(article, &found, now)?;
+        }
+        let jobs = store.article_images_to_fetch(article, now)?;
+        if jobs.is_empty() {
+            return Ok(());
+        }
         let public_only = !crate::fetch::address::feed_is_private(&feed_url).await;
         let started = Instant::now();
         let mut downloads = JoinSet::new();

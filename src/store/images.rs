@@ -287,6 +287,20 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Records the images an article shows (replacing what it showed), for
+    /// an article stored while images were not cached.
+    pub fn record_article_images(
+        &mut self,
+        article: ArticleId,
+        images: &[FoundImage],
+        now: i64,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        link_images(&tx, article.0, images, now, true)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Marks an article's images used now (eviction goes by last use).
     pub fn touch_images(&mut self, article: ArticleId, now: i64) -> Result<()> {
         self.conn
