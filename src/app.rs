@@ -11,6 +11,7 @@
 //! `draw`.
 
 mod actions;
+mod ahead;
 mod lists;
 mod opening;
 mod overlay;
@@ -258,6 +259,10 @@ pub struct App {
     last_auto_refresh_ms: i64,
     data_version: i64,
     renders: HashMap<(ArticleId, u16), Rc<Rendered>>,
+    /// The article under the cursor, read before Enter (see `ahead`).
+    ahead: Option<ahead::ReadAhead>,
+    /// Writes left until the frame is drawn (see `ahead`).
+    later: Vec<ahead::LaterWrite>,
     /// Effects raised below `update` (a background render), returned with its own.
     pending: Vec<Effect>,
     /// New subscriptions whose first answer the worker is saving.
@@ -317,6 +322,8 @@ impl App {
             last_auto_refresh_ms: now_ms,
             data_version,
             renders: HashMap::new(),
+            ahead: None,
+            later: Vec::new(),
             pending: Vec::new(),
             subscribing: Vec::new(),
             quit: false,
@@ -338,9 +345,16 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let tick = matches!(msg, Msg::Tick);
         // A tick says for itself whether it changed anything.
-        self.needs_redraw |= !matches!(msg, Msg::Tick);
-        let mut effects = match self.try_update(msg) {
+        self.needs_redraw |= !tick;
+        // Normally made already, after the last frame.
+        self.write_later_writes();
+        let result = self.try_update(msg);
+        if !tick {
+            self.ahead = None;
+        }
+        let mut effects = match result {
             Ok(effects) => effects,
             Err(e) => {
                 tracing::error!("{e:#}");

@@ -81,14 +81,16 @@ pub async fn run(
             results: &results_tx,
         };
         runner.carry_out(start);
-        event_loop(
+        let ended = event_loop(
             &mut terminal,
             &mut app,
             &mut progress,
             &mut results,
             &runner,
         )
-        .await
+        .await;
+        app.write_later_writes();
+        ended
     }
     .await;
     restore_terminal();
@@ -162,6 +164,8 @@ async fn event_loop(
             terminal.draw(|frame| crate::ui::draw(frame, app))?;
             app.needs_redraw = false;
         }
+        // The frame is out: now what could wait for it.
+        runner.carry_out(app.after_frame());
         let tick = if app.typing_a_number() {
             TYPING_TICK
         } else if app.refresh.running() {

@@ -6,6 +6,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Position;
 
+use super::ahead::LaterWrite;
 use super::{
     App, DownloadsView, Effect, FeedEntry, Focus, Numbered, OpenArticle, Overlay, Prompt,
     PromptKind, StatsView, Unsubscribe,
@@ -245,21 +246,35 @@ impl App {
 
     pub(super) fn open_article(&mut self, id: ArticleId) -> anyhow::Result<()> {
         self.leave_article();
-        let Some(mut article) = self.store.article(id)? else {
-            self.notify("that article is no longer in the cache".into(), true);
-            return Ok(());
+        let ahead = self.take_ahead(id);
+        let (mut article, images, downloads) = match ahead {
+            Some(ahead) => (ahead.article, ahead.images, ahead.downloads),
+            None => {
+                let Some(article) = self.store.article(id)? else {
+                    self.notify("that article is no longer in the cache".into(), true);
+                    return Ok(());
+                };
+                let images = self.store.article_images(id)?;
+                let downloads = self.downloads_of(&article)?;
+                (article, images, downloads)
+            }
         };
         if self.ui.mark_read == MarkRead::OnOpen && !article.read {
-            self.set_read(id, article.feed_id, true)?;
+            // Shown read at once; written once the frame is drawn.
+            self.feeds.adjust_unread(article.feed_id, -1);
+            if let Some(row) = self.articles.selected_mut().filter(|a| a.id == id) {
+                row.read = true;
+            }
+            self.later.push(LaterWrite::Read(id));
             article.read = true;
         }
         let feed_title = self.feed_name(article.feed_id);
         self.focus = Focus::Article;
         self.scroll_lists();
         let rendered = self.rendered(&article);
-        let images = self.store.article_images(id)?;
         if !images.is_empty() {
-            self.store.touch_images(id, self.now_ms / 1000)?;
+            self.later
+                .push(LaterWrite::ImagesShown(id, self.now_ms / 1000));
         }
         // Images not in the cache (new, evicted, due for a retry) are asked for
         // now, and so are those of an article stored while images were not
@@ -271,11 +286,6 @@ impl App {
         if missing && self.images_cached {
             self.pending.push(Effect::Worker(Command::CacheImages(id)));
         }
-        let downloads = article
-            .enclosures
-            .iter()
-            .map(|e| self.store.download_of(&e.url))
-            .collect::<Result<Vec<_>, _>>()?;
         self.open = Some(OpenArticle {
             article,
             feed_title,

@@ -26,6 +26,10 @@ impl App {
                         .then(|| done.record.error_message.clone().unwrap_or_default());
                     self.subscribed(done.feed_id, failure);
                 }
+                // An article set before may have a newer version now.
+                if done.record.updated_articles > 0 {
+                    self.renders.clear();
+                }
                 self.recent.push_front(done.clone());
                 self.recent.truncate(RECENT_FETCHES);
                 // The feed's mark (failed or not) follows at once, from the message.

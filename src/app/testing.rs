@@ -267,7 +267,10 @@ pub fn keys(app: &mut App, text: &str) -> Vec<Effect> {
                 c if c.is_ascii_uppercase() => (KeyCode::Char(c), KeyModifiers::SHIFT),
                 c => (KeyCode::Char(c), KeyModifiers::NONE),
             };
-            app.update(Msg::Key(KeyEvent::new(code, modifiers)))
+            // As the event loop does: the message, then what waits for its frame.
+            let mut effects = app.update(Msg::Key(KeyEvent::new(code, modifiers)));
+            effects.extend(app.after_frame());
+            effects
         })
         .collect()
 }

@@ -132,6 +132,85 @@ fn opening_an_article_marks_it_read_and_q_steps_back_then_quits() {
     assert!(app.quit);
 }
 
+/// Opening shows the article read at once and writes that after its frame,
+/// before the next message: nothing is lost, and nothing waits for the disk.
+#[test]
+fn an_opened_article_is_written_read_after_its_frame_and_before_the_next_key() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jjl");
+    let id = app.articles.selected().unwrap().id;
+    let stored_read = |app: &App| app.store.article(id).unwrap().unwrap().read;
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    assert!(app.open.as_ref().unwrap().article.read);
+    assert_eq!(unread_of(&app, "Rust Blog"), 2);
+    assert!(!stored_read(&app), "written only after the frame");
+    app.update(Msg::Tick);
+    assert!(stored_read(&app), "written before the next message");
+    // And by the loop's own step after the frame.
+    keys(&mut app, "qj");
+    let next = app.articles.selected().unwrap().id;
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    app.after_frame();
+    assert!(app.store.article(next).unwrap().unwrap().read);
+    assert_eq!(unread_of(&app, "Rust Blog"), 1);
+}
+
+/// The article under the cursor is read ahead of Enter, but a key that
+/// changes it in between, or a refresh that stores a newer version, is
+/// never hidden by that copy.
+#[test]
+fn what_is_read_ahead_never_hides_a_change_made_after_it() {
+    let (f, [rust, _, _]) = three_feeds();
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jjl");
+    assert_eq!(selected_title(&app), "Announcing Rust 1.95");
+    assert!(
+        app.ahead
+            .as_ref()
+            .is_some_and(|a| a.article.title.as_deref() == Some("Announcing Rust 1.95"))
+    );
+    // Marked read on the list, then opened: counted once.
+    keys(&mut app, "m");
+    assert_eq!(unread_of(&app, "Rust Blog"), 2);
+    keys(&mut app, "⏎");
+    assert_eq!(unread_of(&app, "Rust Blog"), 2);
+    keys(&mut app, "qj");
+    assert_eq!(selected_title(&app), "Inside Rust: the compiler");
+    // A refresh stores a new version of the article under the cursor.
+    let mut changed = article("r2", "Inside Rust: the compiler, revised", 90);
+    changed.content = Some("<p>Revised body</p>".into());
+    let mut writer = super::testing::Fixture {
+        store: std::mem::replace(
+            &mut app.store,
+            crate::store::Store::open_in_memory().unwrap(),
+        ),
+    };
+    writer.fetch(rust, "Rust Blog", vec![changed], 0);
+    app.store = writer.store;
+    app.update(Msg::Progress(Progress::FeedDone(FeedDone {
+        feed_id: rust,
+        title: "Rust Blog".into(),
+        record: FetchRecord {
+            updated_articles: 1,
+            ..FetchRecord::default()
+        },
+    })));
+    app.after_frame();
+    keys(&mut app, "⏎");
+    let open = app.open.as_ref().unwrap();
+    assert_eq!(
+        open.article.title.as_deref(),
+        Some("Inside Rust: the compiler, revised")
+    );
+    assert!(
+        open.rendered
+            .lines
+            .iter()
+            .any(|l| l.to_string().contains("Revised body"))
+    );
+}
+
 #[test]
 fn under_the_on_leave_policy_an_article_is_read_when_left() {
     let (f, _) = three_feeds();

@@ -107,23 +107,27 @@ fn short_hash(parts: &[&str]) -> String {
     format!("{:032x}", hasher.digest128())
 }
 
-/// The readable text of an HTML fragment, for the search index.
+/// The readable text of an HTML fragment, for the search index: its tags
+/// become spaces and its entities are decoded. Runs over every body of a
+/// refresh, so the tags are found with `memchr`.
 pub(super) fn html_to_search_text(html: &str) -> String {
+    let bytes = html.as_bytes();
     let mut out = String::with_capacity(html.len() / 2);
-    let mut rest = html;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
+    let mut at = 0;
+    while let Some(open) = memchr::memchr(b'<', &bytes[at..]).map(|i| at + i) {
+        // `<` and `>` are ASCII, so both ends are character boundaries.
+        out.push_str(&html[at..open]);
         out.push(' ');
-        match rest[open..].find('>') {
-            Some(close) => rest = &rest[open + close + 1..],
+        match memchr::memchr(b'>', &bytes[open..]) {
+            Some(close) => at = open + close + 1,
             None => {
-                rest = "";
+                at = bytes.len();
                 break;
             }
         }
     }
-    out.push_str(rest);
-    if out.contains('&') {
+    out.push_str(&html[at..]);
+    if memchr::memchr(b'&', out.as_bytes()).is_some() {
         html_escape::decode_html_entities(&out).into_owned()
     } else {
         out

@@ -131,6 +131,12 @@ fn search_text_drops_markup() {
             .collect::<Vec<_>>(),
         ["a&b", "c"]
     );
+    assert_eq!(
+        html_to_search_text("héllo<b>wörld</b> 1 > 0 &lt;tag&gt; <unclosed")
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["héllo", "wörld", "1", ">", "0", "<tag>"]
+    );
 }
 
 #[test]
