@@ -18,7 +18,6 @@ pub struct Theme {
     /// Read, but with a warning: set apart from both ok and failed.
     pub warning: Style,
     pub border: Style,
-    pub border_focused: Style,
     pub article: ArticleStyles,
 }
 
@@ -33,7 +32,6 @@ impl Theme {
                 error: Style::new().add_modifier(Modifier::BOLD),
                 warning: Style::new().add_modifier(Modifier::ITALIC),
                 border: Style::new().add_modifier(Modifier::DIM),
-                border_focused: Style::new().add_modifier(Modifier::BOLD),
                 article: ArticleStyles::plain(),
             };
         }
@@ -51,7 +49,6 @@ impl Theme {
             error: fg(colours.error),
             warning: fg(colours.warning),
             border: fg(colours.dim),
-            border_focused: fg(colours.accent),
             article,
         }
     }

@@ -17,9 +17,9 @@ use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStre
 use crossterm::execute;
 use crossterm::terminal::EnterAlternateScreen;
 use futures_util::StreamExt;
+use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
-use ratatui::{DefaultTerminal, Terminal};
 use tokio::sync::mpsc;
 
 use crate::app::{App, DownloadJob, Effect, Msg, Pictures, Prepared};
@@ -123,15 +123,26 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// The reader's terminal. Frames go out through a buffer large enough for a
+/// whole one, in one write when the frame is done: written straight to
+/// standard output (flushed each KiB), a frame that opens an article took a
+/// dozen writes spread over a millisecond and a half of formatting.
+type Screen = Terminal<CrosstermBackend<std::io::BufWriter<std::io::Stdout>>>;
+
+/// Bytes a frame may take before part of it is written early (a full 200×50
+/// repaint in colour is about 60 KB; pictures can be more).
+const FRAME_BUFFER_BYTES: usize = 256 * 1024;
+
 /// Raw mode, the alternate screen and (when wanted) the mouse.
-fn init_terminal(mouse: bool) -> anyhow::Result<DefaultTerminal> {
+fn init_terminal(mouse: bool) -> anyhow::Result<Screen> {
     TERMINAL_TAKEN.store(true, Ordering::SeqCst);
     crossterm::terminal::enable_raw_mode()?;
     execute!(std::io::stdout(), EnterAlternateScreen)?;
     if mouse {
         execute!(std::io::stdout(), EnableMouseCapture)?;
     }
-    Ok(Terminal::new(CrosstermBackend::new(std::io::stdout()))?)
+    let out = std::io::BufWriter::with_capacity(FRAME_BUFFER_BYTES, std::io::stdout());
+    Ok(Terminal::new(CrosstermBackend::new(out))?)
 }
 
 fn restore_terminal() {
@@ -151,7 +162,7 @@ struct Runner<'a> {
 }
 
 async fn event_loop(
-    terminal: &mut DefaultTerminal,
+    terminal: &mut Screen,
     app: &mut App,
     progress: &mut mpsc::UnboundedReceiver<refresh::Progress>,
     results: &mut mpsc::UnboundedReceiver<Msg>,
