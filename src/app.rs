@@ -12,6 +12,7 @@
 
 mod actions;
 mod ahead;
+mod fulltext;
 mod lists;
 mod opening;
 mod overlay;
@@ -71,10 +72,18 @@ pub enum Msg {
     DownloadEnded(DownloadRecord),
     /// A long article, rendered on another thread.
     Rendered {
-        article: ArticleId,
-        width: u16,
+        key: RenderKey,
         rendered: Rendered,
     },
+}
+
+/// Which text of an article was set, and for what width: its feed's text,
+/// or its page's (full text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RenderKey {
+    pub article: ArticleId,
+    pub width: u16,
+    pub page: bool,
 }
 
 /// A picture encoded for the terminal, if it could be.
@@ -116,8 +125,7 @@ pub enum Effect {
     },
     /// Render a long article off the UI thread (answered by `Msg::Rendered`).
     Render {
-        article: ArticleId,
-        width: u16,
+        key: RenderKey,
         html: String,
         styles: ArticleStyles,
     },
@@ -258,7 +266,13 @@ pub struct App {
     pub now_ms: i64,
     last_auto_refresh_ms: i64,
     data_version: i64,
-    renders: HashMap<(ArticleId, u16), Rc<Rendered>>,
+    renders: HashMap<RenderKey, Rc<Rendered>>,
+    /// The article whose feed's text is shown instead of its page's (`F`).
+    feed_text_of: Option<ArticleId>,
+    /// The article whose page the reader asked to read (told when done).
+    asked_page: Option<ArticleId>,
+    /// Whether feeds without a setting of their own get full text.
+    full_text_default: bool,
     /// The article under the cursor, read before Enter (see `ahead`).
     ahead: Option<ahead::ReadAhead>,
     /// Writes left until the frame is drawn (see `ahead`).
@@ -322,6 +336,9 @@ impl App {
             last_auto_refresh_ms: now_ms,
             data_version,
             renders: HashMap::new(),
+            feed_text_of: None,
+            asked_page: None,
+            full_text_default: config.refresh.full_text,
             ahead: None,
             later: Vec::new(),
             pending: Vec::new(),
@@ -379,12 +396,8 @@ impl App {
             Msg::Progress(progress) => self.on_progress(progress).map(|()| Vec::new()),
             Msg::Tick => self.on_tick(),
             Msg::Probed(result) => self.on_probed(result),
-            Msg::Rendered {
-                article,
-                width,
-                rendered,
-            } => {
-                self.on_rendered(article, width, rendered);
+            Msg::Rendered { key, rendered } => {
+                self.on_rendered(key, rendered);
                 Ok(Vec::new())
             }
             Msg::PicturePrepared(key, Prepared(picture)) => {
@@ -532,25 +545,21 @@ impl App {
     /// The article set for the pane's width: from the cache, else rendered
     /// now when the body is small (almost every article: well under a
     /// millisecond), else rendered on another thread while a note says so.
+    /// The text is its page's (full text) when it has one, unless the
+    /// reader asked for the feed's.
     fn rendered(&mut self, article: &Article) -> Rc<Rendered> {
-        let width = self.text_width();
-        if let Some(done) = self.renders.get(&(article.id, width)) {
+        let (key, body) = self.text_to_show(article);
+        if let Some(done) = self.renders.get(&key) {
             return done.clone();
         }
         if self.renders.len() > 64 {
             self.renders.clear();
         }
-        let body = article
-            .content
-            .as_deref()
-            .or(article.summary.as_deref())
-            .unwrap_or("");
         let with_cover = with_cover_image(article, body);
         let html = with_cover.as_deref().unwrap_or(body);
         if html.len() > RENDER_NOW_BYTES {
             self.pending.push(Effect::Render {
-                article: article.id,
-                width,
+                key,
                 html: html.to_string(),
                 styles: self.theme.article,
             });
@@ -560,18 +569,47 @@ impl App {
                 ..Rendered::default()
             });
         }
-        let done = Rc::new(render_article(html, width, &self.theme.article));
-        self.renders.insert((article.id, width), done.clone());
+        let done = Rc::new(render_article(html, key.width, &self.theme.article));
+        self.renders.insert(key, done.clone());
         done
     }
 
+    /// Which of an article's texts is shown, and the key it is set under.
+    fn text_to_show<'a>(&self, article: &'a Article) -> (RenderKey, &'a str) {
+        let feed_text = article
+            .content
+            .as_deref()
+            .or(article.summary.as_deref())
+            .unwrap_or("");
+        let page = article
+            .page_content
+            .as_deref()
+            .filter(|_| self.feed_text_of != Some(article.id));
+        let key = RenderKey {
+            article: article.id,
+            width: self.text_width(),
+            page: page.is_some(),
+        };
+        (key, page.unwrap_or(feed_text))
+    }
+
+    /// Whether an article is shown with its page's text (full text).
+    pub fn shows_page_text(&self, article: &Article) -> bool {
+        self.text_to_show(article).0.page
+    }
+
+    /// Whether an article's text is set at once (not on another thread).
+    fn sets_at_once(&self, article: &Article) -> bool {
+        self.text_to_show(article).1.len() <= RENDER_NOW_BYTES
+    }
+
     /// An article rendered on another thread is ready.
-    fn on_rendered(&mut self, article: ArticleId, width: u16, rendered: Rendered) {
+    fn on_rendered(&mut self, key: RenderKey, rendered: Rendered) {
         let rendered = Rc::new(rendered);
-        self.renders.insert((article, width), rendered.clone());
-        let current = self.text_width();
-        if let Some(open) = self.open.as_mut().filter(|o| o.article.id == article)
-            && width == current
+        self.renders.insert(key, rendered.clone());
+        let current = self.open.as_ref().map(|o| self.text_to_show(&o.article).0);
+        if current == Some(key)
+            && let Some(open) = self.open.as_mut()
         {
             open.rendered = rendered;
             self.layout_article();
@@ -656,11 +694,13 @@ pub const ARTICLE_HEADER_LINES: usize = 5;
 /// many more there are.
 pub const MAX_ENCLOSURE_LINES: usize = 5;
 
-/// Lines above the body of `article`: [`ARTICLE_HEADER_LINES`] and a line
-/// per enclosure.
+/// Lines above the body of `article`: [`ARTICLE_HEADER_LINES`], a line per
+/// enclosure, and one about its full text when it has one or it failed.
 pub fn header_lines(article: &Article) -> usize {
     let n = article.enclosures.len();
+    let full_text = usize::from(article.page_content.is_some() || article.page_error.is_some());
     ARTICLE_HEADER_LINES
+        + full_text
         + if n > MAX_ENCLOSURE_LINES {
             MAX_ENCLOSURE_LINES + 1
         } else {

@@ -64,6 +64,10 @@ pub enum CliCommand {
         /// Subscribe without fetching the address first (offline).
         #[arg(long)]
         no_fetch: bool,
+        /// Read each new article's web page for its full text (for a feed
+        /// that sends only summaries).
+        #[arg(long)]
+        full_text: bool,
     },
     /// Import subscriptions from OPML or a newsboat urls file.
     Import { file: PathBuf },
@@ -188,7 +192,16 @@ pub async fn run(
             tags,
             title,
             no_fetch,
-        } => add(&mut store, paths, config, &url, tags, title, no_fetch).await,
+            full_text,
+        } => {
+            let options = subscriptions::AddOptions {
+                tags,
+                title,
+                no_fetch,
+                full_text,
+            };
+            add(&mut store, paths, config, &url, options).await
+        }
         CliCommand::Import { file } => import(&mut store, &file),
         CliCommand::Export { format, output } => export(&store, format, output.as_deref()),
         CliCommand::Refresh {

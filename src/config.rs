@@ -271,6 +271,10 @@ pub struct RefreshConfig {
     /// Leave a feed alone for as long as its server asked (`<ttl>`,
     /// `sy:updatePeriod`, `max-age`); false: only `Retry-After` holds one back.
     pub honour_rest: bool,
+    /// Fetch each new article's web page for its full text, for the feeds
+    /// that have no setting of their own (`tidings add --full-text`, `F` on
+    /// the feed list).
+    pub full_text: bool,
     pub user_agent: Option<String>,
 }
 
@@ -297,6 +301,7 @@ impl Default for RefreshConfig {
             interval_minutes: 60,
             on_start: true,
             honour_rest: true,
+            full_text: false,
             user_agent: None,
         }
     }

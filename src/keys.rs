@@ -36,6 +36,7 @@ pub enum Action {
     MarkAllRead,
     Undo,
     ToggleStar,
+    FullText,
     ToggleUnreadOnly,
     Search,
     OpenInBrowser,
@@ -172,6 +173,12 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(Action::Undo, "undo", &["u"], "undo the last mark-all-read"),
     bind(Action::ToggleStar, "toggle_star", &["s"], "star / unstar"),
+    bind(
+        Action::FullText,
+        "full_text",
+        &["F"],
+        "full text: read the page (on a feed: always)",
+    ),
     bind(
         Action::ToggleUnreadOnly,
         "toggle_unread_only",

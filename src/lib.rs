@@ -30,6 +30,7 @@ pub mod text;
 
 pub mod downloads;
 pub mod fetch;
+pub mod fulltext;
 pub mod images;
 pub mod parse;
 

@@ -513,6 +513,10 @@ pub struct Article {
     /// A podcast episode's number and season.
     pub episode: Option<u32>,
     pub season: Option<u32>,
+    /// The readable part of the article's web page (full text), when it was
+    /// fetched; and why the last fetch of it failed, if it did.
+    pub page_content: Option<String>,
+    pub page_error: Option<String>,
     pub read: bool,
     pub starred: bool,
 }

@@ -44,6 +44,12 @@ use feed_rs::model::FeedType;
 pub use charset::to_utf8;
 pub use identity::{finish_article, guid_key};
 
+/// The text of an HTML body the search index holds for it (tags gone,
+/// entities decoded).
+pub fn search_text(html: &str) -> String {
+    identity::html_to_search_text(html)
+}
+
 use crate::model::ParsedFeed;
 
 /// Most entries kept from one document: more is a broken or hostile feed.

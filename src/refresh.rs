@@ -25,6 +25,7 @@
 
 mod images;
 mod lock;
+mod pages;
 mod run;
 mod scheduler;
 mod stages;
@@ -63,6 +64,8 @@ pub enum Command {
     /// Download the images an article shows that are not in the cache (new,
     /// evicted, or failed and due for a retry): asked when it is opened.
     CacheImages(ArticleId),
+    /// Fetch an article's web page for its full text (and its images).
+    FetchPage(ArticleId),
     /// Save a new subscription's first answer (the one its probe fetched) as
     /// its first fetch. Joins a run in progress; otherwise runs on its own.
     Subscribe(Box<Subscription>),
@@ -133,6 +136,11 @@ pub enum Progress {
     Finished(RunStats),
     /// The run could not go on (the database failed); what was saved stays.
     Aborted(String),
+    /// An article's page was fetched for its full text (`error`: why not).
+    PageDone {
+        article: ArticleId,
+        error: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +175,10 @@ pub struct RefreshStats {
     pub aborted: Option<String>,
     /// Feeds left to rest as their servers asked, and when the first is due.
     pub resting: Option<(usize, i64)>,
+    /// Articles whose page was read for its full text, and those whose page
+    /// could not be.
+    pub pages_read: u64,
+    pub pages_failed: u64,
 }
 
 impl RefreshStats {
@@ -215,6 +227,8 @@ impl RefreshStats {
             Progress::HostDown { host } => self.hosts_down.push(host.clone()),
             Progress::Finished(stats) => self.finished = Some(stats.clone()),
             Progress::Aborted(reason) => self.aborted = Some(reason.clone()),
+            Progress::PageDone { error: None, .. } => self.pages_read += 1,
+            Progress::PageDone { error: Some(_), .. } => self.pages_failed += 1,
         }
     }
 
@@ -358,6 +372,7 @@ impl Refresher {
         inbox: Option<&mut Inbox<'_>>,
     ) {
         let none = HashMap::new();
+        let run_started = self.clock.now_secs();
         // A refresh of every feed waits for no other: it does not run, and
         // says so unless it is the reader's periodic one.
         let _lock = match (&command, &self.run_lock) {
@@ -402,6 +417,20 @@ impl Refresher {
                 }
                 return;
             }
+            Command::FetchPage(article) => {
+                if let Err(e) = self.fetch_article_page(article, progress).await {
+                    tracing::warn!("fetching an article's page failed: {e}");
+                }
+                return;
+            }
+        };
+        // The new articles of the feeds that want their full text.
+        let outcome = match outcome {
+            Ok(stats) => match self.fetch_new_pages(run_started, progress).await {
+                Ok(()) => Ok(stats),
+                Err(e) => Err(e),
+            },
+            failed => failed,
         };
         drop(_lock);
         match outcome {

@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0008_downloads.sql"),
     include_str!("store/migrations/0009_podcast_episodes.sql"),
     include_str!("store/migrations/0010_rest_until.sql"),
+    include_str!("store/migrations/0011_full_text.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.
@@ -521,6 +522,7 @@ fn feed_from_row(r: &rusqlite::Row) -> rusqlite::Result<Feed> {
 mod articles;
 mod downloads;
 mod images;
+mod pages;
 mod reader;
 pub mod repair;
 mod stats;

@@ -299,20 +299,11 @@ impl Runner<'_> {
                         let _ = results.send(Msg::Probed(outcome));
                     });
                 }
-                Effect::Render {
-                    article,
-                    width,
-                    html,
-                    styles,
-                } => {
+                Effect::Render { key, html, styles } => {
                     let results = self.results.clone();
                     tokio::task::spawn_blocking(move || {
-                        let rendered = crate::render::render_article(&html, width, &styles);
-                        let _ = results.send(Msg::Rendered {
-                            article,
-                            width,
-                            rendered,
-                        });
+                        let rendered = crate::render::render_article(&html, key.width, &styles);
+                        let _ = results.send(Msg::Rendered { key, rendered });
                     });
                 }
                 Effect::Quit => {}

@@ -69,6 +69,7 @@ impl App {
             Action::PrevUnread => self.next_unread(false)?,
             Action::ToggleRead => self.toggle_read()?,
             Action::ToggleStar => self.toggle_star()?,
+            Action::FullText => self.full_text()?,
             Action::MarkAllRead => self.mark_all_read()?,
             Action::Undo => self.undo()?,
             Action::ToggleUnreadOnly => {
@@ -246,6 +247,9 @@ impl App {
 
     pub(super) fn open_article(&mut self, id: ArticleId) -> anyhow::Result<()> {
         self.leave_article();
+        if self.feed_text_of != Some(id) {
+            self.feed_text_of = None;
+        }
         let ahead = self.take_ahead(id);
         let (mut article, images, downloads) = match ahead {
             Some(ahead) => (ahead.article, ahead.images, ahead.downloads),

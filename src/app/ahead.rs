@@ -71,8 +71,10 @@ impl App {
         let Some(article) = self.store.article(id)? else {
             return Ok(());
         };
-        // Set now, into the cache Enter reads.
-        self.rendered(&article);
+        // Set now, into the cache Enter reads (a long one is set on opening).
+        if self.sets_at_once(&article) {
+            self.rendered(&article);
+        }
         let images = self.store.article_images(id)?;
         let downloads = self.downloads_of(&article)?;
         self.ahead = Some(ReadAhead {

@@ -72,6 +72,7 @@ impl App {
                     self.load_selected_fetch()?;
                 }
             }
+            Progress::PageDone { article, error } => self.on_page_done(article, error)?,
             Progress::Aborted(reason) => {
                 for feed in std::mem::take(&mut self.subscribing) {
                     self.subscribed(feed, Some(format!("refresh failed: {reason}")));

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
-use super::testing::{NOW_MS, article, keys, three_feeds};
+use super::testing::{NOW_MS, article, keys, screen, text_of, three_feeds};
 use super::*;
 use crate::config::MarkRead;
 use crate::model::{ErrorKind, FetchRecord};
@@ -663,13 +663,7 @@ fn a_long_article_is_set_on_another_thread_and_shown_when_ready() {
     let mut app = f.app(120, 40);
     keys(&mut app, "jjl");
     let effects = keys(&mut app, "⏎");
-    let Some(Effect::Render {
-        article,
-        width,
-        html,
-        styles,
-    }) = effects.into_iter().next()
-    else {
+    let Some(Effect::Render { key, html, styles }) = effects.into_iter().next() else {
         panic!("a long article is rendered off the UI thread");
     };
     let waiting = app.open.as_ref().unwrap().rendered.lines[0].to_string();
@@ -678,12 +672,8 @@ fn a_long_article_is_set_on_another_thread_and_shown_when_ready() {
         "{waiting}"
     );
     // What the loop does with the effect:
-    let rendered = crate::render::render_article(&html, width, &styles);
-    app.update(Msg::Rendered {
-        article,
-        width,
-        rendered,
-    });
+    let rendered = crate::render::render_article(&html, key.width, &styles);
+    app.update(Msg::Rendered { key, rendered });
     let lines = &app.open.as_ref().unwrap().rendered.lines;
     assert!(lines.len() > 3000, "{} lines", lines.len());
     // Opened again: from the cache, at once.
@@ -1107,4 +1097,53 @@ fn the_help_names_the_configuration_file_this_reader_reads() {
         text.contains("/home/ada/.config/tidings/config.toml"),
         "{text}"
     );
+}
+
+/// `F` on an article asks the worker for its page; once read, the article
+/// shows the page's text with a line saying so, and `F` switches between
+/// the two texts. On a feed, `F` turns full text on and off for it.
+#[test]
+fn f_reads_an_articles_page_and_switches_between_its_two_texts() {
+    let (f, [rust, _, _]) = three_feeds();
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jjl⏎");
+    let id = app.open.as_ref().unwrap().article.id;
+    let effects = keys(&mut app, "F");
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Worker(Command::FetchPage(a)) if *a == id)),
+        "{effects:?}"
+    );
+    // What the worker does with it.
+    let outcome = crate::fulltext::PageOutcome {
+        content: Ok("<p>The whole story, from the page.</p>".into()),
+        final_url: "https://rust.example/1".into(),
+        http_status: Some(200),
+        bytes: 100,
+        ms: 3,
+    };
+    app.store.save_page(id, &outcome, &[], 0).unwrap();
+    app.update(Msg::Progress(Progress::PageDone {
+        article: id,
+        error: None,
+    }));
+    let text = |app: &App| text_of(&screen(app));
+    assert!(text(&app).contains("The whole story, from the page."));
+    assert!(text(&app).contains("Full text, read from the article's page"));
+    keys(&mut app, "F");
+    assert!(!text(&app).contains("The whole story"));
+    assert!(text(&app).contains("The feed's text"));
+    keys(&mut app, "F");
+    assert!(text(&app).contains("The whole story"));
+
+    // On the feed list: the feed's setting.
+    keys(&mut app, "qhh");
+    assert_eq!(app.focus, Focus::Feeds);
+    let selected = app.feeds.selected_feed().unwrap().feed.id;
+    assert_eq!(selected, rust);
+    keys(&mut app, "F");
+    assert_eq!(app.store.feed_full_text(rust).unwrap(), Some(true));
+    keys(&mut app, "F");
+    assert_eq!(app.store.feed_full_text(rust).unwrap(), Some(false));
 }

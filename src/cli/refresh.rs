@@ -141,7 +141,10 @@ pub(super) async fn refresh(
                     None => {}
                 }
             }
-            Progress::ImagesDone { .. } | Progress::Finished(_) | Progress::Aborted(_) => {}
+            Progress::ImagesDone { .. }
+            | Progress::PageDone { .. }
+            | Progress::Finished(_)
+            | Progress::Aborted(_) => {}
         }
     }
     if let Some(b) = bar {
@@ -164,6 +167,14 @@ pub(super) async fn refresh(
             resting_line(rested, next_due, chrono::Utc::now().timestamp())
         )?,
         _ => writeln!(stdout, "{}", summary_line(&run))?,
+    }
+    if stats.pages_read + stats.pages_failed > 0 {
+        writeln!(
+            stdout,
+            "full text: {} pages read, {} failed",
+            thousands(stats.pages_read),
+            thousands(stats.pages_failed)
+        )?;
     }
     let images = &stats.images;
     if images.cached + images.failed + images.refused > 0 {

@@ -18,15 +18,27 @@ use crate::subscribe::{Probe, probe, probe_input, subscription_url};
 use crate::subscriptions::{self, ExportFeed};
 use crate::text::{sanitize_text, truncate};
 
+/// What `tidings add` was told besides the address.
+pub(super) struct AddOptions {
+    pub tags: Vec<String>,
+    pub title: Option<String>,
+    pub no_fetch: bool,
+    pub full_text: bool,
+}
+
 pub(super) async fn add(
     store: &mut Store,
     paths: &Paths,
     config: Config,
     input: &str,
-    tags: Vec<String>,
-    title: Option<String>,
-    no_fetch: bool,
+    options: AddOptions,
 ) -> anyhow::Result<()> {
+    let AddOptions {
+        tags,
+        title,
+        no_fetch,
+        full_text,
+    } = options;
     let (url, feed_title, answer) = if no_fetch {
         (subscription_url(input)?, None, None)
     } else {
@@ -71,8 +83,16 @@ pub(super) async fn add(
         feed_title,
         tags,
     })?;
+    if full_text {
+        store.set_feed_full_text(id, Some(true))?;
+    }
     if !new {
-        println!("already subscribed to {url} (feed {id})");
+        let also = if full_text {
+            "; its new articles get their full text"
+        } else {
+            ""
+        };
+        println!("already subscribed to {url} (feed {id}){also}");
         return Ok(());
     }
     println!("subscribed to {url} (feed {id})");

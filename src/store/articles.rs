@@ -154,7 +154,8 @@ pub const SEARCH_WINDOW: u64 = 5_000;
 
 pub(super) const ARTICLE_SELECT: &str =
     "SELECT id, feed_id, guid, title, link, author, published, updated,
-    first_seen, summary, content, categories, enclosures, read, starred, image, episode, season
+    first_seen, summary, content, categories, enclosures, read, starred, image, episode, season,
+    page_content, page_error
     FROM articles";
 
 pub(super) fn article_from_row(r: &rusqlite::Row) -> rusqlite::Result<Article> {
@@ -179,6 +180,8 @@ pub(super) fn article_from_row(r: &rusqlite::Row) -> rusqlite::Result<Article> {
         image: r.get(15)?,
         episode: r.get(16)?,
         season: r.get(17)?,
+        page_content: r.get(18)?,
+        page_error: r.get(19)?,
     })
 }
 

@@ -84,6 +84,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             theme.dim.add_modifier(Modifier::UNDERLINED),
         )),
     ];
+    header.extend(full_text_line(app, open, width));
     header.extend(enclosure_lines(app, open, width));
     header.push(Line::from(Span::styled("─".repeat(width), theme.border)));
     header.push(Line::default());
@@ -112,6 +113,28 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
     draw_pictures(frame, inner, app, open);
+}
+
+/// Which text is shown when the article has its page's (full text), or why
+/// reading the page failed; nothing otherwise.
+fn full_text_line(app: &App, open: &OpenArticle, width: usize) -> Option<Line<'static>> {
+    let article = &open.article;
+    let (text, style) = match (&article.page_content, &article.page_error) {
+        (Some(_), _) if app.shows_page_text(article) => (
+            "Full text, read from the article's page · F: the feed's text".to_string(),
+            app.theme.accent,
+        ),
+        (Some(_), _) => (
+            "The feed's text · F: the full text read from the article's page".to_string(),
+            app.theme.dim,
+        ),
+        (None, Some(error)) => (
+            format!("No full text: {error} · F tries again"),
+            app.theme.error,
+        ),
+        (None, None) => return None,
+    };
+    Some(Line::from(Span::styled(fit(&text, width), style)))
 }
 
 /// A line per enclosure (up to [`MAX_ENCLOSURE_LINES`], then how many more):
