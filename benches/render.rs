@@ -2,7 +2,9 @@
 //! (headings, paragraphs with links and emphasis, a list, a code block, a
 //! table, an image) at 80 columns, and a hostile body of 5,000 nested `<div>`s,
 //! which the renderer must flatten instead of handing html2text a quadratic
-//! amount of work.
+//! amount of work. Then full text: the readable part found in a saved blog
+//! page, and in each of the seed blog's six articles set in a page with a
+//! site's header, menus, sidebar and footer (when `../shared` is there).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tidings::render::{ArticleStyles, render_article};
@@ -98,5 +100,59 @@ fn render(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, render);
+/// The seed blog's articles, each inside a page of its site, with its address.
+fn seed_pages() -> Option<Vec<(String, String)>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/seed/articles.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!(
+            "full_text/seed_blog: SKIPPED, {} is not there",
+            path.display()
+        );
+        return None;
+    };
+    let seed: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let pages = seed["articles"]
+        .as_array()?
+        .iter()
+        .map(|a| {
+            let title = a["title"].as_str().unwrap_or_default();
+            let page = format!(
+                "<!DOCTYPE html><html><head><title>{title} | AWS Open Source Blog</title></head><body>\
+                 <header><nav><ul><li><a href=\"/\">AWS</a></li><li><a href=\"/products\">Products</a></li>\
+                 <li><a href=\"/pricing\">Pricing</a></li><li><a href=\"/docs\">Documentation</a></li></ul></nav></header>\
+                 <aside><h3>Resources</h3><ul><li><a href=\"/a\">Open Source at AWS</a></li></ul></aside>\
+                 <main><article><h1>{title}</h1><section>{}</section></article>\
+                 <div class=\"comments\"><h3>Comments</h3></div></main>\
+                 <footer><p>Sign In to the Console. Learn About AWS. What Is Cloud Computing?</p></footer></body></html>",
+                a["description"].as_str().unwrap_or_default()
+            );
+            (a["link"].as_str().unwrap_or_default().to_string(), page)
+        })
+        .collect();
+    Some(pages)
+}
+
+fn full_text(c: &mut Criterion) {
+    let mut group = c.benchmark_group("full_text");
+    let saved = include_str!("../tests/fixtures/pages/press-blog.html");
+    group.bench_function("saved_blog_page", |b| {
+        b.iter(|| {
+            tidings::fulltext::extract(saved.as_bytes(), None, "https://crumb.example/p/").unwrap()
+        })
+    });
+    if let Some(pages) = seed_pages() {
+        // Per iteration: all six pages.
+        group.bench_function("seed_blog_six_pages", |b| {
+            b.iter(|| {
+                for (url, page) in &pages {
+                    tidings::fulltext::extract(page.as_bytes(), None, url).unwrap();
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, render, full_text);
 criterion_main!(benches);

@@ -23,6 +23,7 @@ use rusqlite::Connection;
 
 use crate::model::{ErrorKind, Feed, FeedId, FeedListRow, FetchRecord, LastFetch, ParsedFeed};
 pub use images::{Evictable, ImageJob, ImageOutcome, ImageTotals};
+pub use pages::PageTotals;
 pub use subscriptions::{Removed, SubscriptionsHook};
 
 /// How often the background checkpointer copies the WAL into the database.

@@ -137,6 +137,10 @@ fn a_summary_only_feed_with_full_text_on_reads_each_page_and_keeps_it_offline() 
         "{moved:?}"
     );
     assert_eq!(moved.summary.as_deref(), Some("Short summary."));
+    // And the statistics count both.
+    let totals = store.page_totals().unwrap();
+    assert_eq!(totals.read, 1);
+    assert_eq!(totals.failures, [("HTTP 404".to_string(), 1)]);
 }
 
 #[test]

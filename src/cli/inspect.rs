@@ -124,17 +124,45 @@ pub(super) fn stats(store: &Store, format: StatsFormat) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp();
     let feeds = store.feed_stats(now)?;
     let last_run = store.last_run(5)?;
+    let pages = store.page_totals()?;
     let mut out = std::io::stdout().lock();
     match format {
         StatsFormat::Json => {
             let failures = store.image_failures()?;
-            let report = report::json(&feeds, last_run.as_ref(), &failures);
+            let mut report = report::json(&feeds, last_run.as_ref(), &failures);
+            let failed: serde_json::Map<String, serde_json::Value> = pages
+                .failures
+                .iter()
+                .map(|(why, n)| (why.clone(), (*n).into()))
+                .collect();
+            report["full_text"] = serde_json::json!({
+                "pages_read": pages.read,
+                "pages_failed": pages.failures.iter().map(|(_, n)| n).sum::<u64>(),
+                "failures_by_reason": failed,
+            });
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
         StatsFormat::Text => {
             let cache = store.image_totals()?;
-            report::write_text(&mut out, &feeds, last_run.as_ref(), &cache, now)?
+            report::write_text(&mut out, &feeds, last_run.as_ref(), &cache, now)?;
+            if pages.read > 0 || !pages.failures.is_empty() {
+                let failed: u64 = pages.failures.iter().map(|(_, n)| n).sum();
+                let reasons: Vec<String> = pages
+                    .failures
+                    .iter()
+                    .map(|(why, n)| format!("{why}: {n}"))
+                    .collect();
+                let reasons = match reasons.is_empty() {
+                    true => String::new(),
+                    false => format!(" ({})", reasons.join(", ")),
+                };
+                writeln!(
+                    out,
+                    "full text: {} pages read, {failed} failed{reasons}",
+                    pages.read
+                )?;
+            }
         }
     }
     Ok(())

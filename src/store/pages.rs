@@ -131,4 +131,29 @@ impl Store {
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
+
+    /// What reading articles' pages came to: pages read, and the failures
+    /// counted by their error, most first.
+    pub fn page_totals(&self) -> Result<PageTotals> {
+        let read: u64 = self.conn.query_row(
+            "SELECT count(*) FROM articles WHERE page_content IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT page_error, count(*) FROM articles
+             WHERE page_error IS NOT NULL GROUP BY page_error ORDER BY count(*) DESC, page_error",
+        )?;
+        let failures = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(PageTotals { read, failures })
+    }
+}
+
+/// Articles whose page was read, and failures by their error.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageTotals {
+    pub read: u64,
+    pub failures: Vec<(String, u64)>,
 }
