@@ -273,6 +273,29 @@ impl Fetcher {
         self.get_http_within_time(spec, url, validators).await
     }
 
+    /// GETs an article's web page (http(s) only), with the feeds' size cap.
+    /// For a public feed (`public_only`), every hop must be a public
+    /// address: a feed cannot make tidings read pages of your network.
+    pub async fn get_page(&self, address: &str, public_only: bool) -> Result<Response, FetchError> {
+        let url = Url::parse(address)
+            .map_err(|e| FetchError::Other(format!("bad address {address}: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchError::BadRedirect(address.to_string()));
+        }
+        let spec = GetSpec {
+            client: if public_only {
+                &self.public_client
+            } else {
+                &self.client
+            },
+            accept: ACCEPT_PAGES,
+            max_body: self.max_body,
+            public_only,
+        };
+        self.get_http_within_time(spec, url, &Validators::default())
+            .await
+    }
+
     async fn get_http_within_time(
         &self,
         spec: GetSpec<'_>,
@@ -404,6 +427,8 @@ async fn read_body(mut response: reqwest::Response, max_body: u64) -> Result<Vec
 
 const ACCEPT_IMAGES: &str =
     "image/png, image/jpeg, image/gif, image/webp, image/svg+xml;q=0.9, image/*;q=0.5";
+/// What a request for an article's web page accepts.
+const ACCEPT_PAGES: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5";
 
 const ACCEPT_FEEDS: &str = "application/rss+xml, application/atom+xml, application/feed+json, \
     application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5";

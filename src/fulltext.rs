@@ -15,7 +15,7 @@ use std::time::Instant;
 use encoding_rs::Encoding;
 use regex::Regex;
 
-use crate::fetch::{Fetcher, Validators, decode_body, looks_like_html};
+use crate::fetch::{Fetcher, decode_body, looks_like_html};
 use crate::text::sanitize_owned;
 
 /// A page with more elements than this is not an article (or is an attack):
@@ -39,8 +39,10 @@ pub struct PageOutcome {
     pub ms: u64,
 }
 
-/// Fetches the page at `url` and extracts its readable part.
-pub async fn fetch_page(fetcher: &Fetcher, url: &str) -> PageOutcome {
+/// Fetches the page at `url` and extracts its readable part. The page of an
+/// article of a public feed (`public_only`) is never read from a private or
+/// loopback address.
+pub async fn fetch_page(fetcher: &Fetcher, url: &str, public_only: bool) -> PageOutcome {
     let started = Instant::now();
     let mut outcome = PageOutcome {
         content: Err(String::new()),
@@ -49,7 +51,7 @@ pub async fn fetch_page(fetcher: &Fetcher, url: &str) -> PageOutcome {
         bytes: 0,
         ms: 0,
     };
-    outcome.content = match fetch_and_extract(fetcher, url, &mut outcome).await {
+    outcome.content = match fetch_and_extract(fetcher, url, public_only, &mut outcome).await {
         Ok(content) => Ok(content),
         Err(why) => Err(why),
     };
@@ -60,13 +62,14 @@ pub async fn fetch_page(fetcher: &Fetcher, url: &str) -> PageOutcome {
 async fn fetch_and_extract(
     fetcher: &Fetcher,
     url: &str,
+    public_only: bool,
     outcome: &mut PageOutcome,
 ) -> Result<String, String> {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(format!("not a web address: {url}"));
     }
     let response = fetcher
-        .get(url, &Validators::default())
+        .get_page(url, public_only)
         .await
         .map_err(|e| e.to_string())?;
     outcome.http_status = response.status;

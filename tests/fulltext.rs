@@ -181,3 +181,59 @@ fn feeds_without_full_text_never_have_their_pages_read() {
         .collect();
     assert!(!asked.iter().any(|p| p.ends_with(".html")), "{asked:?}");
 }
+
+/// A feed on the open internet cannot make tidings read pages of your own
+/// network: its article's page on a loopback address is refused unasked.
+#[test]
+fn a_public_feeds_page_on_a_private_address_is_never_read() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("site");
+    std::fs::create_dir(&files).unwrap();
+    site(&files, &server);
+    server.serve_dir(&files);
+    let db = dir.path().join("tidings.db");
+    let public = "http://93.184.216.34/feed.xml";
+    let feed = {
+        let mut store = Store::open(&db).unwrap();
+        let (feed, _) = store
+            .add_feed(&NewSubscription {
+                url: public.into(),
+                ..Default::default()
+            })
+            .unwrap();
+        store.set_feed_full_text(feed, Some(true)).unwrap();
+        feed
+    };
+    // Its answer is in hand (as `tidings add` has it): 93.184.216.34 is never asked.
+    let answer = tidings::fetch::Response {
+        status: Some(200),
+        final_url: public.into(),
+        body: std::fs::read(files.join("feed.xml")).unwrap(),
+        ..Default::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut refresher = Refresher::new(Store::open(&db).unwrap(), Config::default()).unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let subscription = tidings::refresh::Subscription {
+        feed,
+        url: public.into(),
+        title: String::new(),
+        answer,
+    };
+    runtime.block_on(refresher.run(Command::Subscribe(Box::new(subscription)), &tx));
+    let store = Store::open(&db).unwrap();
+    let articles = store.feed_articles(feed).unwrap();
+    assert_eq!(articles.len(), 2);
+    for article in &articles {
+        assert_eq!(article.page_content, None);
+        let error = article.page_error.as_deref().unwrap_or_default();
+        assert!(error.contains("private"), "{error}");
+    }
+    let asked = server.state.requests.lock().unwrap().len();
+    assert_eq!(asked, 0, "the local server was never asked");
+}

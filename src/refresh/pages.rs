@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use super::{Progress, Refresher};
 use crate::fulltext::{PageOutcome, fetch_page};
 use crate::images::find_in_html;
-use crate::model::ArticleId;
+use crate::model::{ArticleId, FeedId};
 use crate::store::StoreError;
 
 /// Most pages fetched after one refresh (the newest articles first): a new
@@ -28,15 +28,17 @@ impl Refresher {
         article: ArticleId,
         progress: &mpsc::UnboundedSender<Progress>,
     ) -> Result<(), StoreError> {
-        let Some(store) = self.store.as_ref() else {
-            return Ok(());
+        let stored = match self.store.as_ref() {
+            Some(store) => store.article(article)?,
+            None => return Ok(()),
         };
-        let Some(link) = store.article(article)?.and_then(|a| a.link) else {
+        let Some((feed, link)) = stored.and_then(|a| Some((a.feed_id, a.link?))) else {
             let error = Some("the article has no web address".to_string());
             let _ = progress.send(Progress::PageDone { article, error });
             return Ok(());
         };
-        let outcome = fetch_page(&self.fetcher, &link).await;
+        let public_only = self.feed_is_public(feed).await?;
+        let outcome = fetch_page(&self.fetcher, &link, public_only).await;
         self.save_page(article, outcome, progress).await
     }
 
@@ -58,7 +60,16 @@ impl Refresher {
         let all = Arc::new(Semaphore::new(self.config.refresh.concurrency.max(1)));
         let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
         let mut fetches = JoinSet::new();
-        for (article, link) in wanted {
+        let mut public: HashMap<FeedId, bool> = HashMap::new();
+        for (article, feed, link) in wanted {
+            let public_only = match public.get(&feed) {
+                Some(&known) => known,
+                None => {
+                    let known = self.feed_is_public(feed).await?;
+                    public.insert(feed, known);
+                    known
+                }
+            };
             let host = url::Url::parse(&link)
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_string))
@@ -72,7 +83,7 @@ impl Refresher {
             fetches.spawn(async move {
                 let _host = host.acquire_owned().await.expect("never closed");
                 let _all = all.acquire_owned().await.expect("never closed");
-                (article, fetch_page(&fetcher, &link).await)
+                (article, fetch_page(&fetcher, &link, public_only).await)
             });
         }
         while let Some(done) = fetches.join_next().await {
@@ -81,6 +92,20 @@ impl Refresher {
             }
         }
         Ok(())
+    }
+
+    /// Whether a feed lives on a public address (its pages then may not lead
+    /// to a private one).
+    async fn feed_is_public(&mut self, feed: FeedId) -> Result<bool, StoreError> {
+        let url = match self.store.as_ref() {
+            Some(store) => store
+                .fetch_targets(Some(&[feed]))?
+                .first()
+                .map(|t| t.fetch_url.clone())
+                .unwrap_or_default(),
+            None => return Ok(true),
+        };
+        Ok(!crate::fetch::address::feed_is_private(&url).await)
     }
 
     async fn save_page(

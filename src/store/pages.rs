@@ -113,21 +113,21 @@ impl Store {
 
     /// Articles first stored at or after `since` (seconds) whose page was
     /// never fetched, of the feeds that want their full text (those without a
-    /// setting when `default` is on), newest first: (id, address).
+    /// setting when `default` is on), newest first: (id, feed, address).
     pub fn pages_to_fetch(
         &self,
         since: i64,
         default: bool,
         limit: usize,
-    ) -> Result<Vec<(ArticleId, String)>> {
+    ) -> Result<Vec<(ArticleId, FeedId, String)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT a.id, a.link FROM articles a JOIN feeds f ON f.id = a.feed_id
+            "SELECT a.id, a.feed_id, a.link FROM articles a JOIN feeds f ON f.id = a.feed_id
              WHERE a.first_seen >= ?1 AND a.page_fetched_at IS NULL AND a.link IS NOT NULL
                AND coalesce(f.full_text, ?2) = 1
              ORDER BY a.sort_time DESC LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![since, default, limit as i64], |r| {
-            Ok((ArticleId(r.get(0)?), r.get(1)?))
+            Ok((ArticleId(r.get(0)?), FeedId(r.get(1)?), r.get(2)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
