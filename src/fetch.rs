@@ -255,28 +255,35 @@ impl Fetcher {
         max_bytes: u64,
         public_only: bool,
     ) -> Result<Response, FetchError> {
-        let url = Url::parse(address)
-            .map_err(|e| FetchError::Other(format!("bad address {address}: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(FetchError::BadRedirect(address.to_string()));
-        }
-        let spec = GetSpec {
-            client: if public_only {
-                &self.public_client
-            } else {
-                &self.client
-            },
-            accept: ACCEPT_IMAGES,
-            max_body: max_bytes,
-            public_only,
-        };
-        self.get_http_within_time(spec, url, validators).await
+        self.get_web(address, validators, ACCEPT_IMAGES, max_bytes, public_only)
+            .await
     }
 
     /// GETs an article's web page (http(s) only), with the feeds' size cap.
     /// For a public feed (`public_only`), every hop must be a public
     /// address: a feed cannot make tidings read pages of your network.
     pub async fn get_page(&self, address: &str, public_only: bool) -> Result<Response, FetchError> {
+        let validators = Validators::default();
+        self.get_web(
+            address,
+            &validators,
+            ACCEPT_PAGES,
+            self.max_body,
+            public_only,
+        )
+        .await
+    }
+
+    /// An http(s) GET for something a feed points at (an image, a page):
+    /// through the public-only client when the feed is public.
+    async fn get_web(
+        &self,
+        address: &str,
+        validators: &Validators,
+        accept: &'static str,
+        max_body: u64,
+        public_only: bool,
+    ) -> Result<Response, FetchError> {
         let url = Url::parse(address)
             .map_err(|e| FetchError::Other(format!("bad address {address}: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
@@ -288,12 +295,11 @@ impl Fetcher {
             } else {
                 &self.client
             },
-            accept: ACCEPT_PAGES,
-            max_body: self.max_body,
+            accept,
+            max_body,
             public_only,
         };
-        self.get_http_within_time(spec, url, &Validators::default())
-            .await
+        self.get_http_within_time(spec, url, validators).await
     }
 
     async fn get_http_within_time(

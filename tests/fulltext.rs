@@ -47,6 +47,18 @@ fn site(dir: &Path, server: &TestServer) {
     std::fs::write(dir.join("feed.xml"), feed).unwrap();
 }
 
+/// The site of [`site`], served, in a temporary directory: (the server,
+/// the directory, the site's files in it).
+fn served_site() -> (TestServer, tempfile::TempDir, std::path::PathBuf) {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("site");
+    std::fs::create_dir(&files).unwrap();
+    site(&files, &server);
+    server.serve_dir(&files);
+    (server, dir, files)
+}
+
 fn refresh(store: Store, config: &Config, images: &Path) -> Vec<Progress> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -68,12 +80,7 @@ fn refresh(store: Store, config: &Config, images: &Path) -> Vec<Progress> {
 
 #[test]
 fn a_summary_only_feed_with_full_text_on_reads_each_page_and_keeps_it_offline() {
-    let server = TestServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let files = dir.path().join("site");
-    std::fs::create_dir(&files).unwrap();
-    site(&files, &server);
-    server.serve_dir(&files);
+    let (server, dir, _) = served_site();
     let db = dir.path().join("tidings.db");
     let images = dir.path().join("images");
     let mut config = Config::default();
@@ -145,12 +152,7 @@ fn a_summary_only_feed_with_full_text_on_reads_each_page_and_keeps_it_offline() 
 
 #[test]
 fn feeds_without_full_text_never_have_their_pages_read() {
-    let server = TestServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let files = dir.path().join("site");
-    std::fs::create_dir(&files).unwrap();
-    site(&files, &server);
-    server.serve_dir(&files);
+    let (server, dir, _) = served_site();
     let db = dir.path().join("tidings.db");
     {
         let mut store = Store::open(&db).unwrap();
@@ -186,12 +188,7 @@ fn feeds_without_full_text_never_have_their_pages_read() {
 /// network: its article's page on a loopback address is refused unasked.
 #[test]
 fn a_public_feeds_page_on_a_private_address_is_never_read() {
-    let server = TestServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let files = dir.path().join("site");
-    std::fs::create_dir(&files).unwrap();
-    site(&files, &server);
-    server.serve_dir(&files);
+    let (server, dir, files) = served_site();
     let db = dir.path().join("tidings.db");
     let public = "http://93.184.216.34/feed.xml";
     let feed = {
