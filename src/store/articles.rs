@@ -376,7 +376,7 @@ fn upsert_articles<'a>(
 
     let mut to_link: Vec<ArticleLinks> = Vec::new();
     let mut counts = SaveCounts::default();
-    for a in &parsed.articles {
+    for (position, a) in parsed.articles.iter().enumerate() {
         let categories = serde_json::to_string(&a.categories).unwrap_or_else(|_| "[]".into());
         let enclosures = serde_json::to_string(&a.enclosures).unwrap_or_else(|_| "[]".into());
         let hash = &a.fingerprint;
@@ -411,7 +411,10 @@ fn upsert_articles<'a>(
                 *id
             }
             None => {
-                let sort_time = a.published.or(a.updated).unwrap_or(now);
+                // An undated article sorts by when it was first seen, a second
+                // apart in the feed's own order, so the list keeps that order
+                // (newest first: a feed lists its newest first).
+                let sort_time = a.published.or(a.updated).unwrap_or(now - position as i64);
                 insert.execute(params![
                     feed.0,
                     a.guid_key,

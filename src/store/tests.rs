@@ -721,3 +721,32 @@ fn image_failures_are_counted_by_a_short_reason() {
         assert_eq!(failure_reason(status, error), reason, "{error:?}");
     }
 }
+
+/// A feed that dates nothing lists its articles newest first: the list
+/// shows them in the feed's order, and a later fetch's new ones above.
+#[test]
+fn undated_articles_keep_the_feeds_order() {
+    let mut store = Store::open_in_memory().unwrap();
+    let (feed, _) = store.add_feed(&sub("http://undated.test/feed")).unwrap();
+    let undated = |key: &str| ParsedArticle {
+        published: None,
+        ..article(key, key, 0)
+    };
+    let retention = RetentionConfig::default();
+    let first = feed_of(["third", "second", "first"].map(undated).to_vec());
+    save(&mut store, feed, &first, 5_000_000, &retention);
+    assert_eq!(
+        titles(&store.articles(feed, 0, 10).unwrap()),
+        ["third", "second", "first"]
+    );
+    let later = feed_of(
+        ["fifth", "fourth", "third", "second", "first"]
+            .map(undated)
+            .to_vec(),
+    );
+    save(&mut store, feed, &later, 5_000_100, &retention);
+    assert_eq!(
+        titles(&store.articles(feed, 0, 10).unwrap()),
+        ["fifth", "fourth", "third", "second", "first"]
+    );
+}
