@@ -267,6 +267,8 @@ pub struct App {
     last_auto_refresh_ms: i64,
     data_version: i64,
     renders: HashMap<RenderKey, Rc<Rendered>>,
+    /// The status line's relative times when last drawn (see `on_tick`).
+    times_shown: [Option<String>; 2],
     /// The article whose feed's text is shown instead of its page's (`F`).
     feed_text_of: Option<ArticleId>,
     /// The article whose page the reader asked to read (told when done).
@@ -336,6 +338,7 @@ impl App {
             last_auto_refresh_ms: now_ms,
             data_version,
             renders: HashMap::new(),
+            times_shown: Default::default(),
             feed_text_of: None,
             asked_page: None,
             full_text_default: config.refresh.full_text,

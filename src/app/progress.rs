@@ -114,8 +114,15 @@ impl App {
             self.notice = None;
             self.needs_redraw = true;
         }
-        // The elapsed time of a refresh moves.
+        // The elapsed time of a refresh moves, and so do the status line's
+        // relative times ("last refresh 3 min ago"): redrawn when their text
+        // changes, not at every tick.
         self.needs_redraw |= self.refresh.running();
+        let times = self.relative_times();
+        if times != self.times_shown {
+            self.times_shown = times;
+            self.needs_redraw = true;
+        }
         let due = self.refresh_interval_ms > 0
             && self.now_ms - self.last_auto_refresh_ms >= self.refresh_interval_ms;
         if due && !self.refresh.running() {
@@ -123,5 +130,15 @@ impl App {
             return Ok(vec![Effect::Worker(Command::RefreshDue)]);
         }
         Ok(Vec::new())
+    }
+
+    /// The relative times the status line shows, as it writes them.
+    fn relative_times(&self) -> [Option<String>; 2] {
+        let now = self.now_ms / 1000;
+        let ago = |at_ms: i64| crate::report::ago(at_ms / 1000, now);
+        [
+            self.last_run.as_ref().map(|run| ago(run.started_at_ms)),
+            self.selected_fetch.as_ref().map(|f| ago(f.started_at_ms)),
+        ]
     }
 }

@@ -1147,3 +1147,23 @@ fn f_reads_an_articles_page_and_switches_between_its_two_texts() {
     keys(&mut app, "F");
     assert_eq!(app.store.feed_full_text(rust).unwrap(), Some(false));
 }
+
+/// "last refresh 5 min ago" moves on by itself: a tick redraws when a
+/// relative time's text changes, and only then.
+#[test]
+fn relative_times_tick_without_a_key() {
+    let (f, _) = three_feeds();
+    let mut app = f.app(120, 40);
+    keys(&mut app, "jj"); // a feed, with its last fetch in the status line
+    app.update(Msg::Tick);
+    app.needs_redraw = false;
+    app.update(Msg::Tick);
+    assert!(!app.needs_redraw, "nothing changed");
+    let before = text_of(&screen(&app));
+    app.now_ms += 10 * 60 * 1000;
+    app.update(Msg::Tick);
+    assert!(app.needs_redraw);
+    let after = text_of(&screen(&app));
+    assert_ne!(before, after);
+    assert!(after.contains("min ago"), "{after}");
+}
