@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ratatui::style::Color;
 use serde::Deserialize;
 
 /// The files tidings reads and writes.
@@ -218,22 +219,107 @@ pub enum SortOrder {
 }
 
 /// Colours by role: a name (`cyan`, `lightblue`, `darkgray`), `#rrggbb`, an
-/// index `0`–`255`, or `default`. With `NO_COLOR` set, only bold, dim,
-/// italic and reverse are used.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// index `0`–`255`, or `reset` (the terminal's own). A role left unset takes
+/// the colour of the palette for the terminal's background, which tidings
+/// asks the terminal for at start (`background = "auto"`) or is told. With
+/// `NO_COLOR` set, only bold, dim, italic and reverse are used.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ThemeConfig {
-    pub accent: Colour,
-    pub selection: Colour,
-    pub unread: Colour,
-    pub dim: Colour,
-    pub error: Colour,
+    pub background: Background,
+    pub accent: Option<Colour>,
+    pub selection: Option<Colour>,
+    pub unread: Option<Colour>,
+    pub dim: Option<Colour>,
+    pub error: Option<Colour>,
     /// A fetch that read the feed, but with a repair or with nothing in it.
-    pub warning: Colour,
-    pub heading: Colour,
-    pub link: Colour,
-    pub code: Colour,
-    pub quote: Colour,
+    pub warning: Option<Colour>,
+    pub heading: Option<Colour>,
+    pub link: Option<Colour>,
+    pub code: Option<Colour>,
+    pub quote: Option<Colour>,
+}
+
+/// The terminal's background, for the palette.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Background {
+    /// Ask the terminal (OSC 11) when the reader starts; dark when it does
+    /// not say.
+    #[default]
+    Auto,
+    Light,
+    Dark,
+}
+
+/// Every role's colour, the config's where it sets one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Palette {
+    pub accent: Color,
+    pub selection: Color,
+    pub unread: Color,
+    pub dim: Color,
+    pub error: Color,
+    pub warning: Color,
+    pub heading: Color,
+    pub link: Color,
+    pub code: Color,
+    pub quote: Color,
+}
+
+impl Palette {
+    /// For a dark background: light and bright colours. Text the reader
+    /// reads (unread titles) is the terminal's own colour, never white.
+    pub const DARK: Palette = Palette {
+        accent: Color::Cyan,
+        selection: Color::Indexed(237),
+        unread: Color::Reset,
+        dim: Color::DarkGray,
+        error: Color::LightRed,
+        warning: Color::Yellow,
+        heading: Color::LightYellow,
+        link: Color::LightBlue,
+        code: Color::LightGreen,
+        quote: Color::Gray,
+    };
+    /// For a light background: dark colours (no yellow, white or light gray,
+    /// which do not show on white).
+    pub const LIGHT: Palette = Palette {
+        accent: Color::Blue,
+        selection: Color::Indexed(253),
+        unread: Color::Reset,
+        dim: Color::Indexed(242),
+        error: Color::Red,
+        warning: Color::Indexed(130),
+        heading: Color::Indexed(25),
+        link: Color::Blue,
+        code: Color::Indexed(28),
+        quote: Color::Indexed(240),
+    };
+}
+
+impl ThemeConfig {
+    /// The palette for the background (`Auto` taken as dark), with the
+    /// colours this config sets in place of its own.
+    pub fn palette(&self) -> Palette {
+        let base = match self.background {
+            Background::Light => Palette::LIGHT,
+            Background::Dark | Background::Auto => Palette::DARK,
+        };
+        let pick = |set: Option<Colour>, default: Color| set.map_or(default, |c| c.0);
+        Palette {
+            accent: pick(self.accent, base.accent),
+            selection: pick(self.selection, base.selection),
+            unread: pick(self.unread, base.unread),
+            dim: pick(self.dim, base.dim),
+            error: pick(self.error, base.error),
+            warning: pick(self.warning, base.warning),
+            heading: pick(self.heading, base.heading),
+            link: pick(self.link, base.link),
+            code: pick(self.code, base.code),
+            quote: pick(self.quote, base.quote),
+        }
+    }
 }
 
 /// A colour as the config names it, checked when the file is read.
@@ -318,24 +404,6 @@ impl Default for UiConfig {
             image_viewer: Vec::new(),
             player: Vec::new(),
             mouse: true,
-        }
-    }
-}
-
-impl Default for ThemeConfig {
-    fn default() -> Self {
-        use ratatui::style::Color;
-        ThemeConfig {
-            accent: Colour(Color::Cyan),
-            selection: Colour(Color::Indexed(237)),
-            unread: Colour(Color::White),
-            dim: Colour(Color::DarkGray),
-            error: Colour(Color::LightRed),
-            warning: Colour(Color::Yellow),
-            heading: Colour(Color::LightYellow),
-            link: Colour(Color::LightBlue),
-            code: Colour(Color::LightGreen),
-            quote: Colour(Color::Gray),
         }
     }
 }
@@ -428,6 +496,29 @@ mod tests {
                 binding.name
             );
         }
+    }
+
+    #[test]
+    fn a_colour_set_replaces_the_palettes_and_the_others_follow_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[theme]\nbackground = \"light\"\naccent = \"magenta\"\n",
+        )
+        .unwrap();
+        let palette = Config::load(&path).unwrap().theme.palette();
+        assert_eq!(palette.accent, Color::Magenta);
+        assert_eq!(palette.heading, Palette::LIGHT.heading);
+        let palette = ThemeConfig::default().palette();
+        assert_eq!(
+            palette,
+            Palette::DARK,
+            "auto is dark until the terminal says"
+        );
+        std::fs::write(&path, "[theme]\nbackground = \"sepia\"\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("sepia"), "{err}");
     }
 
     #[test]

@@ -35,15 +35,16 @@ impl Theme {
                 article: ArticleStyles::plain(),
             };
         }
-        let fg = |c: crate::config::Colour| Style::new().fg(c.0);
+        let colours = colours.palette();
+        let fg = |c: ratatui::style::Color| Style::new().fg(c);
         let mut article = ArticleStyles::colored();
-        article.heading = article.heading.fg(colours.heading.0);
-        article.link = article.link.fg(colours.link.0);
-        article.code = article.code.fg(colours.code.0);
-        article.quote = article.quote.fg(colours.quote.0);
+        article.heading = article.heading.fg(colours.heading);
+        article.link = article.link.fg(colours.link);
+        article.code = article.code.fg(colours.code);
+        article.quote = article.quote.fg(colours.quote);
         Theme {
             accent: fg(colours.accent).add_modifier(Modifier::BOLD),
-            selection: Style::new().bg(colours.selection.0),
+            selection: Style::new().bg(colours.selection),
             unread: fg(colours.unread).add_modifier(Modifier::BOLD),
             dim: fg(colours.dim),
             error: fg(colours.error),

@@ -23,7 +23,7 @@ use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
 use crate::app::{App, DownloadJob, Effect, Msg, Pictures, Prepared};
-use crate::config::{Config, Paths};
+use crate::config::{Background, Config, Paths};
 use crate::downloads::Downloader;
 use crate::refresh::{self, Command, Refresher};
 use crate::store::Store;
@@ -48,6 +48,8 @@ pub async fn run(
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         anyhow::bail!("the reader needs a terminal; for scripts use the commands (tidings --help)");
     }
+    let mut config = config;
+    config.theme.background = background_of_terminal(config.theme.background);
     let welcome = crate::subscriptions::add_welcome_feed(&mut store)?;
     let (commands, mut progress, worker) = Refresher::configured(paths, config.clone())?.spawn();
 
@@ -132,6 +134,31 @@ type Screen = Terminal<CrosstermBackend<std::io::BufWriter<std::io::Stdout>>>;
 /// Bytes a frame may take before part of it is written early (a full 200×50
 /// repaint in colour is about 60 KB; pictures can be more).
 const FRAME_BUFFER_BYTES: usize = 256 * 1024;
+
+/// The terminal's background when the config leaves it to the terminal
+/// (`auto`): asked with OSC 11, for at most 150 ms (a terminal that does not
+/// answer, or `NO_COLOR`, leaves it dark).
+fn background_of_terminal(configured: Background) -> Background {
+    use terminal_colorsaurus::{QueryOptions, ThemeMode, theme_mode};
+    if configured != Background::Auto || std::env::var_os("NO_COLOR").is_some() {
+        return configured;
+    }
+    let mut options = QueryOptions::default();
+    options.timeout = Duration::from_millis(150);
+    match theme_mode(options) {
+        Ok(mode) => {
+            tracing::info!("the terminal's background is {mode:?}");
+            match mode {
+                ThemeMode::Light => Background::Light,
+                ThemeMode::Dark => Background::Dark,
+            }
+        }
+        Err(e) => {
+            tracing::info!("the terminal did not say its background ({e}): dark colours");
+            Background::Dark
+        }
+    }
+}
 
 /// Raw mode, the alternate screen and (when wanted) the mouse.
 fn init_terminal(mouse: bool) -> anyhow::Result<Screen> {

@@ -11,6 +11,7 @@ use crate::app::testing::{
     Fixture, NOW_MS, article, article_with_body, image_outcome, keys, screen, text_of, three_feeds,
 };
 use crate::app::{App, Msg};
+use crate::config::Background;
 use crate::model::{ErrorKind, FetchRecord};
 use crate::refresh::{FeedDone, Progress};
 
@@ -668,4 +669,53 @@ fn an_image_cached_from_its_srcset_or_picture_is_the_one_shown_at_its_src() {
     let screen = text_of(&screen(&app));
     assert!(screen.contains("[image 1 · 1200×800 · 53 KB]"), "{screen}");
     assert!(screen.contains("[image 2 · failed: 404]"), "{screen}");
+}
+
+/// On a light terminal (found at start, or `[theme] background = "light"`)
+/// nothing is drawn in a colour that does not show on white; on either
+/// background the titles a reader reads are in the terminal's own colour.
+#[test]
+fn the_light_palette_never_draws_in_colours_white_swallows() {
+    let unreadable = [
+        Color::White,
+        Color::Gray,
+        Color::Yellow,
+        Color::LightYellow,
+        Color::LightGreen,
+        Color::LightBlue,
+        Color::LightCyan,
+        Color::Cyan,
+    ];
+    for background in [Background::Light, Background::Dark] {
+        let (f, _) = three_feeds();
+        let mut config = crate::config::Config::default();
+        config.theme.background = background;
+        let mut app = f.app_with(&config, 120, 40);
+        // The first screen, then an article open.
+        let mut screens = vec![screen(&app)];
+        keys(&mut app, "jjl⏎");
+        screens.push(screen(&app));
+        for terminal in &screens {
+            let buffer = terminal.backend().buffer();
+            let cells: Vec<_> = buffer
+                .content()
+                .iter()
+                .filter(|c| c.symbol() != " ")
+                .collect();
+            let unread_title = cells.iter().find(|c| {
+                c.modifier.contains(ratatui::style::Modifier::BOLD) && c.fg == Color::Reset
+            });
+            assert!(
+                unread_title.is_some(),
+                "{background:?}: unread text in the terminal's colour"
+            );
+            if background == Background::Light {
+                let bad: Vec<_> = cells
+                    .iter()
+                    .filter(|c| unreadable.contains(&c.fg))
+                    .collect();
+                assert!(bad.is_empty(), "{} cells in {:?}", bad.len(), bad[0].fg);
+            }
+        }
+    }
 }
