@@ -211,7 +211,13 @@ fn cli_findings(bytes: &[u8]) -> Vec<String> {
 /// final), which is all ratatui's crossterm backend writes; and any CSI
 /// sequence only the payloads hold. An OSC (ESC ]), DCS (ESC P), a lone ESC,
 /// a C1 control as a character, a bidi control, BEL: each is a finding.
+/// The colour query the reader starts with (see [`terminal_findings`]).
+const COLOUR_QUERY: &[u8] = b"\x1b]10;?\x07\x1b]11;?\x07";
+
 fn terminal_findings(bytes: &[u8]) -> Vec<String> {
+    // The reader's own first words, before anything of a feed: it asks the
+    // terminal for its colours (OSC 10 and 11), to pick a palette.
+    let bytes = bytes.strip_prefix(COLOUR_QUERY).unwrap_or(bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => return vec![format!("not UTF-8 at byte {}", e.valid_up_to())],
