@@ -99,7 +99,11 @@ pub async fn probe(fetcher: &Fetcher, url: &str) -> anyhow::Result<Probe> {
         .await
         .with_context(|| format!("cannot fetch {url}"))?;
     if let Some(status) = response.status.filter(|s| !(200..300).contains(s)) {
-        bail!("{url} answered HTTP {status}");
+        return Err(Unanswered {
+            url: url.to_string(),
+            status,
+        }
+        .into());
     }
     let final_url = response
         .moved_permanently_to
@@ -142,6 +146,15 @@ pub async fn probe(fetcher: &Fetcher, url: &str) -> anyhow::Result<Probe> {
             bail!("{url} is not a readable feed: malformed feed: the feed parser crashed")
         }
     }
+}
+
+/// A probe's answer that was an HTTP error: a server error (5xx) says the
+/// feed is down for now, anything else that the address is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{url} answered HTTP {status}")]
+pub struct Unanswered {
+    pub url: String,
+    pub status: u16,
 }
 
 /// Items a preview shows.

@@ -161,6 +161,8 @@ fn adding_an_address_that_fails_subscribes_to_nothing() {
     let t = Tidings::new();
     let run = t.run(&["add", &server.url("/error.xml")]);
     assert!(!run.ok && run.stderr.contains("500"), "{}", run.stderr);
+    // A server error is a feed that is down: the way to subscribe anyway.
+    assert!(run.stderr.contains("--no-fetch"), "{}", run.stderr);
     let run = t.run(&["add", &server.url("/malformed.xml")]);
     assert!(
         !run.ok && run.stderr.contains("not a readable feed"),
@@ -1251,4 +1253,41 @@ fn completions_and_the_man_page_come_from_the_command_line_itself() {
         "{}",
         unknown.stderr
     );
+}
+
+/// On a terminal, `tidings add` of a feed that is down (a server error, no
+/// answer) asks whether to subscribe anyway, and says when it is fetched.
+#[test]
+fn adding_a_feed_that_is_down_subscribes_it_when_the_user_says_so() {
+    let server = TestServer::start();
+    let t = Tidings::new();
+    let config = tempfile::tempdir().unwrap();
+    let config_file = config.path().join("config.toml");
+    std::fs::write(&config_file, "").unwrap();
+    let url = server.url("/error.xml");
+    let mut add = support::Reader::run(
+        t.path(),
+        &config_file,
+        std::path::Path::new("/bin/true"),
+        &["add", &url],
+    );
+    add.expect("anyway, to be fetched by a later refresh? [y/N]");
+    add.keys("y\r");
+    add.expect("the next refresh fetches it");
+    assert!(add.wait_for_exit().success());
+    let export = t.export_json();
+    assert_eq!(feeds(&export).len(), 1);
+    feed_by_url(&export, &url);
+    // Refused there, nothing is subscribed.
+    let down = server.url("/error.xml?other");
+    let mut refused = support::Reader::run(
+        t.path(),
+        &config_file,
+        std::path::Path::new("/bin/true"),
+        &["add", &down],
+    );
+    refused.expect("[y/N]");
+    refused.keys("\r");
+    assert!(!refused.wait_for_exit().success());
+    assert_eq!(feeds(&t.export_json()).len(), 1);
 }

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 
 use super::{ExportFormat, resolve_feed};
 use crate::config::{Config, Paths};
-use crate::fetch::Fetcher;
+use crate::fetch::{Fetcher, Response};
 use crate::model::FeedListRow;
 use crate::refresh::{Command as WorkerCommand, Progress, Refresher, Subscription};
 use crate::store::{NewSubscription, Removed, Store};
@@ -42,35 +42,7 @@ pub(super) async fn add(
     let (url, feed_title, answer) = if no_fetch {
         (subscription_url(input)?, None, None)
     } else {
-        let fetcher = Fetcher::new(&config.refresh)?;
-        let (url, found) = probe_input(&fetcher, input).await?;
-        match found {
-            Probe::Feed(feed) => (feed.url, feed.title, Some(*feed.answer)),
-            Probe::Page(found) => match found.as_slice() {
-                [] => bail!("{url} is a web page that announces no feed"),
-                [one] => {
-                    println!("found feed {}", one.url);
-                    match probe(&fetcher, &one.url).await? {
-                        Probe::Feed(feed) => (feed.url, feed.title, Some(*feed.answer)),
-                        Probe::Page(_) => bail!("{} is a web page, not a feed", one.url),
-                    }
-                }
-                several => {
-                    println!(
-                        "{url} announces {} feeds; add the one you want:",
-                        several.len()
-                    );
-                    for f in several {
-                        println!(
-                            "  tidings add {}    {}",
-                            f.url,
-                            f.title.as_deref().unwrap_or(&f.mime_type)
-                        );
-                    }
-                    bail!("several feeds found, none added");
-                }
-            },
-        }
+        first_answer(&config, input).await?
     };
     let tags = tags
         .iter()
@@ -95,7 +67,12 @@ pub(super) async fn add(
         println!("already subscribed to {url} (feed {id}){also}");
         return Ok(());
     }
-    println!("subscribed to {url} (feed {id})");
+    let later = if answer.is_none() {
+        "; the next refresh fetches it"
+    } else {
+        ""
+    };
+    println!("subscribed to {url} (feed {id}){later}");
     if let Some(answer) = answer {
         let subscription = Subscription {
             feed: id,
@@ -111,6 +88,58 @@ pub(super) async fn add(
         }
     }
     Ok(())
+}
+
+/// What `tidings add` learns of an address before subscribing: the feed's
+/// address (a page's one feed), its title and its answer. A feed that is
+/// down is subscribed to unfetched when the user says so on a terminal.
+async fn first_answer(
+    config: &Config,
+    input: &str,
+) -> anyhow::Result<(String, Option<String>, Option<Response>)> {
+    let fetcher = Fetcher::new(&config.refresh)?;
+    let (url, found) = match probe_input(&fetcher, input).await {
+        Ok(probed) => probed,
+        Err(e) if is_down(&e) => {
+            let url = subscription_url(input)?;
+            if !subscribe_anyway(&url, &e)? {
+                bail!(
+                    "{e:#}\n(`tidings add --no-fetch {url}` subscribes without fetching; \
+                     the next refresh fetches it)"
+                );
+            }
+            return Ok((url, None, None));
+        }
+        Err(e) => return Err(e),
+    };
+    let first = match found {
+        Probe::Feed(feed) => (feed.url, feed.title, Some(*feed.answer)),
+        Probe::Page(found) => match found.as_slice() {
+            [] => bail!("{url} is a web page that announces no feed"),
+            [one] => {
+                println!("found feed {}", one.url);
+                match probe(&fetcher, &one.url).await? {
+                    Probe::Feed(feed) => (feed.url, feed.title, Some(*feed.answer)),
+                    Probe::Page(_) => bail!("{} is a web page, not a feed", one.url),
+                }
+            }
+            several => {
+                println!(
+                    "{url} announces {} feeds; add the one you want:",
+                    several.len()
+                );
+                for f in several {
+                    println!(
+                        "  tidings add {}    {}",
+                        f.url,
+                        f.title.as_deref().unwrap_or(&f.mime_type)
+                    );
+                }
+                bail!("several feeds found, none added");
+            }
+        },
+    };
+    Ok(first)
 }
 
 /// Has a worker save a new subscription's first answer as its first fetch.
@@ -308,4 +337,28 @@ pub(super) fn remove(store: &mut Store, name: &str, drop_starred: bool) -> anyho
         }
     }
     Ok(())
+}
+
+/// Whether a probe failed because the host is down (no answer, or a server
+/// error), not because of what it answered.
+fn is_down(error: &anyhow::Error) -> bool {
+    error.chain().any(|c| {
+        c.is::<crate::fetch::FetchError>()
+            || c.downcast_ref::<crate::subscribe::Unanswered>()
+                .is_some_and(|u| u.status >= 500)
+    })
+}
+
+/// Asks, on a terminal, whether to subscribe to a feed that cannot be
+/// reached now; elsewhere (cron, scripts) the answer is no.
+fn subscribe_anyway(url: &str, error: &anyhow::Error) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    print!("{error:#}\nSubscribe to {url} anyway, to be fetched by a later refresh? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
