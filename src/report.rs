@@ -12,7 +12,7 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::model::{FeedStats, ImageStatus, RunStats, SlowFetch};
+use crate::model::{ErrorKind, FeedStats, ImageStatus, RunStats, SlowFetch};
 use crate::store::ImageTotals;
 use crate::text::truncate;
 
@@ -352,5 +352,126 @@ mod tests {
         assert_eq!(ago(0, 7200), "2 h ago");
         assert_eq!(ago(0, 4 * 86_400 + 5), "4 d ago");
         assert_eq!(ago(10, 0), "0 s ago");
+    }
+}
+
+/// A failed fetch in a few words, for the status line ("connection
+/// refused", "HTTP 404 not found", "the feed is broken at byte 81"); the
+/// whole message stays in the `!` panel and the statistics.
+pub fn short_error(kind: ErrorKind, message: Option<&str>, status: Option<u16>) -> String {
+    let message = message.unwrap_or("");
+    let has = |needle: &str| message.to_ascii_lowercase().contains(needle);
+    match kind {
+        ErrorKind::Http | ErrorKind::Gone | ErrorKind::RateLimited if status.is_some() => {
+            let status = status.unwrap_or_default();
+            let reason = match status {
+                400 => " bad request",
+                401 => " login needed",
+                403 => " forbidden",
+                404 => " not found",
+                410 => " gone",
+                429 => " too many requests",
+                500 => " server error",
+                502 => " bad gateway",
+                503 => " unavailable",
+                504 => " gateway timeout",
+                _ => "",
+            };
+            format!("HTTP {status}{reason}")
+        }
+        ErrorKind::Timeout => "timed out".into(),
+        ErrorKind::Connect if has("refused") => "connection refused".into(),
+        ErrorKind::Connect if has("reset") => "connection reset".into(),
+        ErrorKind::Connect if has("no route") => "no route to host".into(),
+        ErrorKind::Connect if has("unreachable") => "network unreachable".into(),
+        ErrorKind::Connect => "cannot connect".into(),
+        ErrorKind::Dns => "host not found".into(),
+        ErrorKind::Tls if has("certificate") => "bad TLS certificate".into(),
+        ErrorKind::Tls => "TLS failed".into(),
+        ErrorKind::TooLarge => "too large".into(),
+        ErrorKind::TooManyRedirects => "too many redirects".into(),
+        ErrorKind::Parse if has("web page") => "a web page, not a feed".into(),
+        ErrorKind::Parse => {
+            let place = regex::Regex::new(r"(?:at|line) (byte \d+|\d+)")
+                .ok()
+                .and_then(|re| re.captures(message).map(|c| c[1].to_string()));
+            match place {
+                Some(place) if place.starts_with("byte") => {
+                    format!("the feed is broken at {place}")
+                }
+                Some(line) => format!("the feed is broken at line {line}"),
+                None => "the feed is broken".into(),
+            }
+        }
+        ErrorKind::Encoding => "unreadable text encoding".into(),
+        ErrorKind::Io if has("no such file") => "no such file".into(),
+        ErrorKind::Io => "cannot read".into(),
+        ErrorKind::Forbidden => "a private address, refused".into(),
+        ErrorKind::Deferred => "host down, left for later".into(),
+        ErrorKind::Gone => "gone".into(),
+        ErrorKind::RateLimited => "rate limited".into(),
+        ErrorKind::Http => "HTTP error".into(),
+        ErrorKind::Other => truncate(message, 48),
+    }
+}
+
+#[cfg(test)]
+mod short_error_tests {
+    use super::*;
+
+    /// The messages real failures leave (from `tidings refresh`), shortened.
+    #[test]
+    fn failures_read_in_a_few_words() {
+        let cases = [
+            (
+                ErrorKind::Connect,
+                "cannot connect: error sending request for url (http://127.0.0.1:9/feed.xml): client error (Connect): tcp connect error: Connection refused (os error 111)",
+                None,
+                "connection refused",
+            ),
+            (
+                ErrorKind::Dns,
+                "cannot resolve the host name: error sending request for url (http://nonexistent.invalid/feed.xml): client error (Connect): dns error: failed to lookup address information: Name or service not known",
+                None,
+                "host not found",
+            ),
+            (ErrorKind::Http, "HTTP 404", Some(404), "HTTP 404 not found"),
+            (ErrorKind::Http, "HTTP 599", Some(599), "HTTP 599"),
+            (
+                ErrorKind::Parse,
+                "malformed feed: `</desc>` where `</description>` was expected at byte 81",
+                None,
+                "the feed is broken at byte 81",
+            ),
+            (
+                ErrorKind::Parse,
+                "the address serves a web page, not a feed",
+                None,
+                "a web page, not a feed",
+            ),
+            (
+                ErrorKind::Io,
+                "cannot read: /tmp/tb/missing.xml: No such file or directory (os error 2)",
+                None,
+                "no such file",
+            ),
+            (
+                ErrorKind::Timeout,
+                "no complete answer within 60 s",
+                None,
+                "timed out",
+            ),
+        ];
+        for (kind, message, status, short) in cases {
+            assert_eq!(short_error(kind, Some(message), status), short, "{message}");
+        }
+        // Never longer than a status line can give it.
+        let long = "x".repeat(500);
+        assert!(
+            short_error(ErrorKind::Other, Some(&long), None)
+                .chars()
+                .count()
+                <= 48
+        );
     }
 }

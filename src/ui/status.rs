@@ -16,7 +16,7 @@ use ratatui::widgets::Paragraph;
 
 use super::{fit, width_of};
 use crate::app::App;
-use crate::report::ago;
+use crate::report::{ago, short_error};
 use crate::report::{megabytes, summary_line, thousands};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -99,12 +99,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             let when = ago(record.started_at_ms / 1000, now_secs);
             let outcome = match (&record.error_kind, record.http_status) {
                 (Some(kind), status) => {
-                    let why = match (&record.error_message, status) {
-                        (Some(message), _) => message.clone(),
-                        (None, Some(status)) => format!("{} (HTTP {status})", kind.as_str()),
-                        (None, None) => kind.as_str().to_string(),
-                    };
-                    format!("failed {when}: {why}")
+                    // In a few words; the whole message is in the `!` panel.
+                    let why = short_error(*kind, record.error_message.as_deref(), status);
+                    format!("failed {when}: {why} · ! why")
                 }
                 (None, _) if record.not_modified => {
                     format!("304 not modified {when} · {} ms", record.ms_headers)
