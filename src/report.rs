@@ -392,9 +392,10 @@ pub fn short_error(kind: ErrorKind, message: Option<&str>, status: Option<u16>) 
         ErrorKind::TooManyRedirects => "too many redirects".into(),
         ErrorKind::Parse if has("web page") => "a web page, not a feed".into(),
         ErrorKind::Parse => {
-            let place = regex::Regex::new(r"(?:at|line) (byte \d+|\d+)")
-                .ok()
-                .and_then(|re| re.captures(message).map(|c| c[1].to_string()));
+            static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+                regex::Regex::new(r"(?:at|line) (byte \d+|\d+)").expect("valid regex")
+            });
+            let place = PLACE.captures(message).map(|c| c[1].to_string());
             match place {
                 Some(place) if place.starts_with("byte") => {
                     format!("the feed is broken at {place}")
