@@ -51,10 +51,7 @@ pub async fn fetch_page(fetcher: &Fetcher, url: &str, public_only: bool) -> Page
         bytes: 0,
         ms: 0,
     };
-    outcome.content = match fetch_and_extract(fetcher, url, public_only, &mut outcome).await {
-        Ok(content) => Ok(content),
-        Err(why) => Err(why),
-    };
+    outcome.content = fetch_and_extract(fetcher, url, public_only, &mut outcome).await;
     outcome.ms = started.elapsed().as_millis() as u64;
     outcome
 }

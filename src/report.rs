@@ -360,7 +360,8 @@ mod tests {
 /// whole message stays in the `!` panel and the statistics.
 pub fn short_error(kind: ErrorKind, message: Option<&str>, status: Option<u16>) -> String {
     let message = message.unwrap_or("");
-    let has = |needle: &str| message.to_ascii_lowercase().contains(needle);
+    let lower = message.to_ascii_lowercase();
+    let has = |needle: &str| lower.contains(needle);
     match kind {
         ErrorKind::Http | ErrorKind::Gone | ErrorKind::RateLimited if status.is_some() => {
             let status = status.unwrap_or_default();

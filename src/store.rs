@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::model::{ErrorKind, Feed, FeedId, FeedListRow, FetchRecord, LastFetch, ParsedFeed};
 pub use images::{Evictable, ImageJob, ImageOutcome, ImageTotals};
@@ -343,6 +343,16 @@ impl Store {
             row.feed.tags = tags.remove(&row.feed.id).unwrap_or_default();
         }
         Ok(list)
+    }
+
+    /// The address a feed is fetched from (for what its articles point at:
+    /// a public feed's images and pages may not lead to private addresses).
+    pub fn fetch_url_of(&self, feed: FeedId) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT fetch_url FROM feeds WHERE id = ?1")?
+            .query_row([feed.0], |r| r.get(0))
+            .optional()?)
     }
 
     /// The feeds to consider for a refresh (all, or those named).

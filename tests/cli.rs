@@ -1265,12 +1265,15 @@ fn adding_a_feed_that_is_down_subscribes_it_when_the_user_says_so() {
     let config_file = config.path().join("config.toml");
     std::fs::write(&config_file, "").unwrap();
     let url = server.url("/error.xml");
-    let mut add = support::Reader::run(
-        t.path(),
-        &config_file,
-        std::path::Path::new("/bin/true"),
-        &["add", &url],
-    );
+    let add_on_a_terminal = |url: &str| {
+        support::Reader::run(
+            t.path(),
+            &config_file,
+            std::path::Path::new("/bin/true"),
+            &["add", url],
+        )
+    };
+    let mut add = add_on_a_terminal(&url);
     add.expect("anyway, to be fetched by a later refresh? [y/N]");
     add.keys("y\r");
     add.expect("the next refresh fetches it");
@@ -1279,13 +1282,7 @@ fn adding_a_feed_that_is_down_subscribes_it_when_the_user_says_so() {
     assert_eq!(feeds(&export).len(), 1);
     feed_by_url(&export, &url);
     // Refused there, nothing is subscribed.
-    let down = server.url("/error.xml?other");
-    let mut refused = support::Reader::run(
-        t.path(),
-        &config_file,
-        std::path::Path::new("/bin/true"),
-        &["add", &down],
-    );
+    let mut refused = add_on_a_terminal(&server.url("/error.xml?other"));
     refused.expect("[y/N]");
     refused.keys("\r");
     assert!(!refused.wait_for_exit().success());

@@ -12,19 +12,23 @@ impl App {
         match self.focus {
             Focus::Feeds => self.toggle_feed_full_text(),
             Focus::Articles | Focus::Article => {
+                // The open article, else the one under the cursor: what the
+                // screen holds says whether it has a page to read.
                 let target = match (&self.open, self.focus) {
-                    (Some(open), Focus::Article) => Some(open.article.id),
-                    _ => self.articles.selected().map(|a| a.id),
+                    (Some(open), Focus::Article) => {
+                        Some((open.article.id, open.article.link.is_some()))
+                    }
+                    _ => self.articles.selected().map(|a| (a.id, a.link.is_some())),
                 };
-                if let Some(id) = target {
-                    self.article_full_text(id)?;
+                if let Some((id, has_page)) = target {
+                    self.article_full_text(id, has_page)?;
                 }
                 Ok(())
             }
         }
     }
 
-    fn article_full_text(&mut self, id: ArticleId) -> anyhow::Result<()> {
+    fn article_full_text(&mut self, id: ArticleId, has_page: bool) -> anyhow::Result<()> {
         let open_one = self.open.as_ref().filter(|o| o.article.id == id);
         if let Some(open) = open_one.filter(|o| o.article.page_content.is_some()) {
             // Switch between the two texts.
@@ -33,10 +37,7 @@ impl App {
             self.rerender()?;
             return Ok(());
         }
-        let Some(article) = self.store.article(id)? else {
-            return Ok(());
-        };
-        if article.link.is_none() {
+        if !has_page {
             self.notify("this article has no web page to read".into(), true);
             return Ok(());
         }

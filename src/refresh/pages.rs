@@ -98,11 +98,7 @@ impl Refresher {
     /// to a private one).
     async fn feed_is_public(&mut self, feed: FeedId) -> Result<bool, StoreError> {
         let url = match self.store.as_ref() {
-            Some(store) => store
-                .fetch_targets(Some(&[feed]))?
-                .first()
-                .map(|t| t.fetch_url.clone())
-                .unwrap_or_default(),
+            Some(store) => store.fetch_url_of(feed)?.unwrap_or_default(),
             None => return Ok(true),
         };
         Ok(!crate::fetch::address::feed_is_private(&url).await)

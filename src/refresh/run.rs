@@ -460,11 +460,7 @@ impl Refresher {
         let Some(summary) = store.article(article)? else {
             return Ok(());
         };
-        let feed_url = store
-            .fetch_targets(Some(&[summary.feed_id]))?
-            .first()
-            .map(|t| t.fetch_url.clone())
-            .unwrap_or_default();
+        let feed_url = store.fetch_url_of(summary.feed_id)?.unwrap_or_default();
         // Stored while images were not cached: its images were never looked for.
         if summary.image.is_some() && store.article_images(article)?.is_empty() {
             let found = crate::images::find_in_stored(&summary, &feed_url);

@@ -24,10 +24,12 @@ impl Store {
         let tx = self.conn.transaction()?;
         match &outcome.content {
             Ok(content) => {
-                tx.execute(
+                // The article may have gone meanwhile (unsubscribed): then nothing.
+                let Some(title) = tx
+                    .query_row(
                     "UPDATE articles SET page_content = ?2, page_fetched_at = ?3, page_status = ?4,
                         page_bytes = ?5, page_ms = ?6, page_error = NULL
-                     WHERE id = ?1",
+                     WHERE id = ?1 RETURNING title",
                     params![
                         article.0,
                         content,
@@ -36,15 +38,12 @@ impl Store {
                         outcome.bytes as i64,
                         outcome.ms as i64
                     ],
-                )?;
-                let title: Option<String> = tx
-                    .query_row(
-                        "SELECT title FROM articles WHERE id = ?1",
-                        [article.0],
-                        |r| r.get(0),
-                    )
+                    |r| r.get::<_, Option<String>>(0),
+                )
                     .optional()?
-                    .flatten();
+                else {
+                    return Ok(());
+                };
                 tx.execute("DELETE FROM articles_fts WHERE rowid = ?1", [article.0])?;
                 tx.execute(
                     "INSERT INTO articles_fts (rowid, title, body) VALUES (?1, ?2, ?3)",
