@@ -548,6 +548,14 @@ fn the_reader_writes_no_escape_sequence_c1_or_bidi_control_from_a_feed() {
 
 // ---- 2. what reaches the browser --------------------------------------------------------
 
+/// From the reader's first screen to the article list of the first feed
+/// (below "All unread" and "Starred").
+fn to_the_first_feeds_articles(reader: &mut Reader) {
+    for key in ["g", "j", "j", "l"] {
+        reader.keys(key);
+    }
+}
+
 /// A stand-in browser: a script that appends its argument count and each
 /// argument (one a line) to a log.
 struct Browser {
@@ -653,10 +661,7 @@ fn only_web_links_reach_the_browser_each_as_one_argument() {
     reader.expect("Script link");
     // The feed (below "All unread" and "Starred"), its newest article: the
     // one whose link is javascript:. Neither o nor a digit opens anything.
-    reader.keys("g");
-    reader.keys("j");
-    reader.keys("j");
-    reader.keys("l");
+    to_the_first_feeds_articles(&mut reader);
     reader.keys("\r");
     reader.expect("SCRIPT-BODY");
     for key in ["o", "1", "2", "3"] {
@@ -716,10 +721,7 @@ fn only_web_links_reach_the_browser_each_as_one_argument() {
     .unwrap();
     let mut reader = Reader::start(&t.data(), &t.config(), &browser.script);
     reader.expect("No unread articles");
-    reader.keys("g");
-    reader.keys("j");
-    reader.keys("j");
-    reader.keys("l");
+    to_the_first_feeds_articles(&mut reader);
     reader.keys("j");
     reader.keys("\r");
     reader.expect("SHELL-BODY");
@@ -759,10 +761,7 @@ fn link_twelve_of_twenty_one_opens_by_its_digits_and_link_one_after_a_pause() {
     let browser = recording_browser(dir.path());
     let mut reader = Reader::start(&t.data(), &t.config(), &browser.script);
     reader.expect("Many links");
-    reader.keys("g");
-    reader.keys("j");
-    reader.keys("j");
-    reader.keys("l");
+    to_the_first_feeds_articles(&mut reader);
     reader.keys("\r");
     reader.expect("MANY-LINKS");
     reader.keys("G");
