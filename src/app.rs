@@ -18,6 +18,7 @@ mod opening;
 mod overlay;
 mod pictures;
 mod progress;
+mod syncing;
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -283,6 +284,7 @@ pub struct App {
     pending: Vec<Effect>,
     /// New subscriptions whose first answer the worker is saving.
     subscribing: Vec<FeedId>,
+    pub sync: syncing::SyncStatus,
     pub quit: bool,
 }
 
@@ -298,6 +300,7 @@ impl App {
         );
         let last_run = store.last_run(0)?.map(|(run, _)| run);
         let data_version = store.data_version()?;
+        let sync = syncing::SyncStatus::new(&store, config.sync.is_some(), now_ms)?;
         let mut app = App {
             store,
             keymap,
@@ -346,6 +349,7 @@ impl App {
             later: Vec::new(),
             pending: Vec::new(),
             subscribing: Vec::new(),
+            sync,
             quit: false,
         };
         app.feeds.reload(&app.store)?;
@@ -356,7 +360,8 @@ impl App {
 
     /// The commands to send when the reader starts.
     pub fn on_start(&mut self, refresh_on_start: bool) -> Vec<Effect> {
-        let has_feeds = self.feeds.feed_ids().next().is_some();
+        // With sync on, an empty reader is a new device: the server has its feeds.
+        let has_feeds = self.feeds.feed_ids().next().is_some() || self.sync.on;
         if refresh_on_start && has_feeds {
             vec![Effect::Worker(Command::Refresh(None))]
         } else {

@@ -15,6 +15,7 @@ mod inspect;
 mod refresh;
 mod repair;
 mod subscriptions;
+mod sync;
 
 use std::path::PathBuf;
 
@@ -94,6 +95,14 @@ pub enum CliCommand {
         /// sy:updatePeriod or Cache-Control max-age since the last fetch).
         #[arg(long)]
         force: bool,
+    },
+    /// Sync with the server in [sync]: push the read, starred and
+    /// subscription changes made here, pull its subscriptions, new articles
+    /// and read/starred state (for cron; the reader syncs by itself).
+    Sync {
+        /// When a refresh or another sync is running, wait for it to end.
+        #[arg(long)]
+        wait: bool,
     },
     /// List feeds with unread/total counts and the last fetch.
     List,
@@ -213,6 +222,7 @@ pub async fn run(
             let ids = resolve_feeds(&store, &feeds)?;
             refresh(paths, config, ids, quiet, wait, force).await
         }
+        CliCommand::Sync { wait } => sync::sync(paths, config, wait).await,
         CliCommand::List => list(&store),
         CliCommand::Remove { feed, drop_starred } => remove(&mut store, &feed, drop_starred),
         CliCommand::Search { query, limit } => search(&store, &query.join(" "), limit),

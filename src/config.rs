@@ -14,6 +14,9 @@ use std::time::Duration;
 use ratatui::style::Color;
 use serde::Deserialize;
 
+mod sync;
+pub use sync::{PASSWORD_VARIABLE, Secret, SyncBackend, SyncConfig, password_exposed};
+
 /// The files tidings reads and writes.
 #[derive(Debug, Clone)]
 pub struct Paths {
@@ -103,6 +106,8 @@ pub struct Config {
     pub images: ImagesConfig,
     pub downloads: DownloadsConfig,
     pub theme: ThemeConfig,
+    /// The aggregator server to sync with; none: this device alone.
+    pub sync: Option<SyncConfig>,
     /// Action name → keys, replacing that action's default keys (see `keys.rs`).
     pub keys: HashMap<String, Vec<String>>,
 }

@@ -10,6 +10,8 @@
 //!   a parsed feed), `images` (the images articles show; checking and writing
 //!   their files), `downloads` (enclosures streamed to files, resumable);
 //! - model → SQLite: `store` (every line of SQL);
+//! - `sync` (the aggregator server a device shares its reading with: its
+//!   subscriptions and articles pulled into the store, changes pushed);
 //! - the worker: `refresh` (commands in, progress out: each feed fetched,
 //!   parsed, its images found, and written, through its stages), and
 //!   `subscribe` (what a typed address is, read through the same path);
@@ -35,6 +37,7 @@ pub mod images;
 pub mod parse;
 
 pub mod store;
+pub mod sync;
 
 pub mod refresh;
 pub mod subscribe;

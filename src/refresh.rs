@@ -29,6 +29,7 @@ mod pages;
 mod run;
 mod scheduler;
 mod stages;
+mod sync;
 mod writer;
 
 use std::collections::{HashMap, VecDeque};
@@ -66,6 +67,13 @@ pub enum Command {
     CacheImages(ArticleId),
     /// Fetch an article's web page for its full text (and its images).
     FetchPage(ArticleId),
+    /// Sync with the configured server now (`tidings sync`): push the
+    /// changes made here, pull its subscriptions, articles and state, then
+    /// cache the new articles' images and pages.
+    Sync,
+    /// The reader's timer: [`Command::Sync`] when the interval since the
+    /// last sync has passed, or the backoff after a failure.
+    SyncDue,
     /// Save a new subscription's first answer (the one its probe fetched) as
     /// its first fetch. Joins a run in progress; otherwise runs on its own.
     Subscribe(Box<Subscription>),
@@ -94,6 +102,7 @@ impl Subscription {
             retry_after_until: None,
             rest_until: None,
             gone: false,
+            synced: false,
         };
         (target, self.answer)
     }
@@ -136,6 +145,10 @@ pub enum Progress {
     Finished(RunStats),
     /// The run could not go on (the database failed); what was saved stays.
     Aborted(String),
+    /// A sync with the server began.
+    Syncing,
+    /// A sync ended: what it did, or why it failed (its record is saved).
+    Synced(Box<crate::sync::SyncRecord>),
     /// An article's page was fetched for its full text (`error`: why not).
     PageDone {
         article: ArticleId,
@@ -229,6 +242,8 @@ impl RefreshStats {
             Progress::Aborted(reason) => self.aborted = Some(reason.clone()),
             Progress::PageDone { error: None, .. } => self.pages_read += 1,
             Progress::PageDone { error: Some(_), .. } => self.pages_failed += 1,
+            // The reader and the commands follow syncs themselves.
+            Progress::Syncing | Progress::Synced(_) => {}
         }
     }
 
@@ -377,14 +392,21 @@ impl Refresher {
         // says so unless it is the reader's periodic one.
         let _lock = match (&command, &self.run_lock) {
             (
-                Command::Refresh(_) | Command::RefreshForced(_) | Command::RefreshDue,
+                Command::Refresh(_)
+                | Command::RefreshForced(_)
+                | Command::RefreshDue
+                | Command::Sync
+                | Command::SyncDue,
                 RunLockState::PerRun(path),
             ) => match RunLock::try_take(path) {
                 Ok(Attempt::Held(lock)) => Some(lock),
                 Ok(Attempt::Busy(pid)) => {
                     let message = format!("{}; nothing was fetched", busy_message(pid));
                     tracing::info!("refresh skipped: {message}");
-                    if matches!(command, Command::Refresh(_) | Command::RefreshForced(_)) {
+                    if matches!(
+                        command,
+                        Command::Refresh(_) | Command::RefreshForced(_) | Command::Sync
+                    ) {
                         let _ = progress.send(Progress::Aborted(message));
                     }
                     return;
@@ -396,7 +418,23 @@ impl Refresher {
             },
             _ => None,
         };
+        // An explicit refresh syncs first: the synced feeds come from the server.
+        if matches!(command, Command::Refresh(_) | Command::RefreshForced(_)) {
+            self.sync_now(progress).await;
+        }
         let outcome = match command {
+            Command::Sync => {
+                self.sync_now(progress).await;
+                return;
+            }
+            Command::SyncDue => {
+                match self.sync_due() {
+                    Ok(true) => self.sync_now(progress).await,
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!("cannot tell whether a sync is due: {e}"),
+                }
+                return;
+            }
             Command::Refresh(named) => {
                 self.try_run(named, Which::Rested, none, progress, inbox)
                     .await

@@ -249,6 +249,56 @@ pub fn summary_line(run: &RunStats) -> String {
     )
 }
 
+/// One sync in a line: what it pulled and pushed and what it cost, or why it
+/// failed and what waits to be pushed.
+pub fn sync_line(record: &crate::store::SyncRecord) -> String {
+    let plural = |n: u64, one: &str, many: &str| {
+        format!("{} {}", thousands(n), if n == 1 { one } else { many })
+    };
+    if let Some(error) = &record.error {
+        let waiting = match record.changes_left {
+            0 => String::new(),
+            n => format!(" · {} wait to be pushed", plural(n, "change", "changes")),
+        };
+        return format!("sync failed: {error}{waiting}");
+    }
+    let mut done = vec![
+        plural(record.articles_pulled, "new article", "new articles"),
+        format!(
+            "{} from elsewhere",
+            plural(
+                record.states_pulled,
+                "read/star change",
+                "read/star changes"
+            )
+        ),
+        format!(
+            "{} pushed",
+            plural(record.changes_pushed, "change", "changes")
+        ),
+    ];
+    if record.feeds_added > 0 {
+        done.push(format!(
+            "{} added",
+            plural(record.feeds_added, "feed", "feeds")
+        ));
+    }
+    if record.feeds_removed > 0 {
+        done.push(format!(
+            "{} removed",
+            plural(record.feeds_removed, "feed", "feeds")
+        ));
+    }
+    format!(
+        "synced with {}: {} · {} · {} · {:.2} s",
+        record.server,
+        done.join(", "),
+        plural(record.requests, "request", "requests"),
+        megabytes(record.bytes),
+        record.ms_total as f64 / 1000.0
+    )
+}
+
 /// `1234567` as `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

@@ -25,6 +25,10 @@ use crate::model::{ErrorKind, Feed, FeedId, FeedListRow, FetchRecord, LastFetch,
 pub use images::{Evictable, ImageJob, ImageOutcome, ImageTotals};
 pub use pages::PageTotals;
 pub use subscriptions::{Removed, SubscriptionsHook};
+pub use sync::{
+    FeedChanges, Flag, KnownCounts, PendingFlags, PulledArticles, RemoteArticle, RemoteFeed,
+    RemoteId, SyncRecord, SyncTotals,
+};
 
 /// How often the background checkpointer copies the WAL into the database.
 /// Every 200 ms copied the pages rewritten by each of a big refresh's
@@ -45,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0009_podcast_episodes.sql"),
     include_str!("store/migrations/0010_rest_until.sql"),
     include_str!("store/migrations/0011_full_text.sql"),
+    include_str!("store/migrations/0012_sync.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.
@@ -97,6 +102,9 @@ pub struct FetchTarget {
     /// `sy:updatePeriod`, `max-age`): only a forced refresh fetches it sooner.
     pub rest_until: Option<i64>,
     pub gone: bool,
+    /// The sync server has this feed: while sync is on, its articles come
+    /// from there and it is not fetched here.
+    pub synced: bool,
 }
 
 /// What one fetch changes about a feed, besides its articles.
@@ -359,7 +367,7 @@ impl Store {
     pub fn fetch_targets(&self, only: Option<&[FeedId]>) -> Result<Vec<FetchTarget>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, coalesce(custom_title, feed_title, url), fetch_url, etag, last_modified,
-                    next_fetch_at, retry_after_until, gone, rest_until
+                    next_fetch_at, retry_after_until, gone, rest_until, remote_id IS NOT NULL
              FROM feeds WHERE saved_at IS NULL ORDER BY position",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -373,6 +381,7 @@ impl Store {
                 retry_after_until: r.get(6)?,
                 gone: r.get(7)?,
                 rest_until: r.get(8)?,
+                synced: r.get(9)?,
             })
         })?;
         let mut targets = rows.collect::<rusqlite::Result<Vec<_>>>()?;
@@ -538,6 +547,7 @@ mod reader;
 pub mod repair;
 mod stats;
 mod subscriptions;
+mod sync;
 
 #[cfg(test)]
 mod subscription_tests;

@@ -13,6 +13,8 @@ impl App {
         }
         self.refresh.apply(&progress);
         match progress {
+            Progress::Syncing => self.sync.running = true,
+            Progress::Synced(record) => self.on_synced(*record)?,
             Progress::Started { .. }
             | Progress::Joined { .. }
             | Progress::Images { .. }
@@ -125,11 +127,13 @@ impl App {
         }
         let due = self.refresh_interval_ms > 0
             && self.now_ms - self.last_auto_refresh_ms >= self.refresh_interval_ms;
+        self.count_sync_waiting();
+        let mut effects: Vec<Effect> = self.sync_tick().into_iter().collect();
         if due && !self.refresh.running() {
             self.last_auto_refresh_ms = self.now_ms;
-            return Ok(vec![Effect::Worker(Command::RefreshDue)]);
+            effects.push(Effect::Worker(Command::RefreshDue));
         }
-        Ok(Vec::new())
+        Ok(effects)
     }
 
     /// The relative times the status line shows, as it writes them.

@@ -140,6 +140,24 @@ pub(super) fn stats(store: &Store, format: StatsFormat) -> anyhow::Result<()> {
                 "pages_failed": pages.failures.iter().map(|(_, n)| n).sum::<u64>(),
                 "failures_by_reason": failed,
             });
+            let syncs = store.sync_totals()?;
+            if syncs.syncs > 0 {
+                let failures: serde_json::Map<String, serde_json::Value> = syncs
+                    .failures
+                    .iter()
+                    .map(|(kind, n)| (kind.clone(), (*n).into()))
+                    .collect();
+                report["sync"] = serde_json::json!({
+                    "syncs": syncs.syncs,
+                    "failed": syncs.failed,
+                    "failures_by_kind": failures,
+                    "articles_pulled": syncs.articles_pulled,
+                    "changes_pushed": syncs.changes_pushed,
+                    "changes_waiting": store.sync_changes_waiting()?,
+                    "last_success": syncs.last_ok_at.and_then(report::rfc3339),
+                    "recent": store.recent_syncs(5)?,
+                });
+            }
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
@@ -163,7 +181,48 @@ pub(super) fn stats(store: &Store, format: StatsFormat) -> anyhow::Result<()> {
                     pages.read
                 )?;
             }
+            write_sync_text(&mut out, store, now)?;
         }
     }
+    Ok(())
+}
+
+/// The sync part of `tidings stats`: the last sync, the totals, the failures
+/// by kind, and what waits to be pushed. Nothing when it never synced.
+fn write_sync_text(out: &mut impl Write, store: &Store, now: i64) -> anyhow::Result<()> {
+    let totals = store.sync_totals()?;
+    let Some(last) = store.recent_syncs(1)?.pop() else {
+        return Ok(());
+    };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "last sync {}: {}",
+        report::ago(last.started_at, now),
+        report::sync_line(&last)
+    )?;
+    writeln!(
+        out,
+        "  stages: login {} ms · push {} ms · feeds {} ms · articles {} ms · state {} ms · images {} ms",
+        last.ms_login, last.ms_push, last.ms_feeds, last.ms_articles, last.ms_state, last.ms_images
+    )?;
+    let failures: Vec<String> = totals
+        .failures
+        .iter()
+        .map(|(kind, n)| format!("{kind}: {n}"))
+        .collect();
+    let failures = match failures.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", failures.join(", ")),
+    };
+    writeln!(
+        out,
+        "syncs: {} · {} failed{failures} · {} articles pulled · {} changes pushed · {} waiting",
+        report::thousands(totals.syncs),
+        report::thousands(totals.failed),
+        report::thousands(totals.articles_pulled),
+        report::thousands(totals.changes_pushed),
+        report::thousands(store.sync_changes_waiting()?),
+    )?;
     Ok(())
 }

@@ -141,7 +141,19 @@ pub(super) async fn refresh(
                     None => {}
                 }
             }
-            Progress::ImagesDone { .. }
+            Progress::Synced(record) => {
+                let line = crate::report::sync_line(record);
+                if record.error.is_some() {
+                    failures.push(line.clone());
+                }
+                match &bar {
+                    Some(b) => b.println(&line),
+                    None if !quiet || record.error.is_some() => writeln!(stdout, "{line}")?,
+                    None => {}
+                }
+            }
+            Progress::Syncing
+            | Progress::ImagesDone { .. }
             | Progress::PageDone { .. }
             | Progress::Finished(_)
             | Progress::Aborted(_) => {}

@@ -136,7 +136,11 @@ impl Refresher {
         let mut store = self.store.take().ok_or_else(|| {
             StoreError::Other("an earlier refresh ended without returning its store".into())
         })?;
-        let all = store.fetch_targets(named.as_deref())?;
+        let mut all = store.fetch_targets(named.as_deref())?;
+        // While sync is on, the server fetches the feeds it has.
+        if self.config.sync.is_some() {
+            all.retain(|t| !t.synced);
+        }
         let considered = all.len();
         let which = match which {
             Which::Rested if !self.config.refresh.honour_rest => Which::All,

@@ -228,6 +228,7 @@ mod tests {
             retry_after_until: None,
             rest_until: None,
             gone: false,
+            synced: false,
         }
     }
 

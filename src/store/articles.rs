@@ -200,17 +200,17 @@ pub(super) fn summary_from_row(r: &rusqlite::Row) -> rusqlite::Result<ArticleSum
 
 /// An article's images, to link once the batch's articles are written:
 /// (article id, images, whether to replace what it showed before).
-type ArticleLinks<'a> = (i64, &'a [FoundImage], bool);
+pub(super) type ArticleLinks<'a> = (i64, &'a [FoundImage], bool);
 
 /// What a saved feed still has to record about images.
-struct ImageLinks<'a> {
-    feed: FeedId,
-    articles: Vec<ArticleLinks<'a>>,
-    icon: Option<&'a str>,
+pub(super) struct ImageLinks<'a> {
+    pub feed: FeedId,
+    pub articles: Vec<ArticleLinks<'a>>,
+    pub icon: Option<&'a str>,
 }
 
 impl ImageLinks<'_> {
-    fn write(&self, tx: &Transaction, now: i64) -> rusqlite::Result<()> {
+    pub fn write(&self, tx: &Transaction, now: i64) -> rusqlite::Result<()> {
         for (article, images, replace) in &self.articles {
             link_images(tx, *article, images, now, *replace)?;
         }
@@ -339,7 +339,7 @@ fn save_one<'a>(
 /// Inserts new articles, rewrites changed ones (keeping read/starred), and marks
 /// every article of the document as seen now. The feed's existing keys are read
 /// once, so each article costs one statement, not a lookup and a write.
-fn upsert_articles<'a>(
+pub(super) fn upsert_articles<'a>(
     tx: &Transaction,
     feed: FeedId,
     parsed: &'a ParsedFeed,
@@ -450,7 +450,7 @@ fn upsert_articles<'a>(
 
 /// Drops the feed's articles that retention no longer keeps: only read, unstarred
 /// ones that the latest document no longer lists (or they would come back as new).
-fn apply_retention(
+pub(super) fn apply_retention(
     tx: &Transaction,
     feed: FeedId,
     now: i64,

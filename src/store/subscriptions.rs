@@ -85,62 +85,90 @@ impl Store {
     /// feed is saved with them (see the module doc); otherwise the feed, its
     /// articles and its statistics go. A saved feed asked to keep them stays
     /// as it is.
+    /// A synced feed's unsubscription is queued for the server.
     pub fn remove_feed(&mut self, id: FeedId, keep_starred: bool) -> Result<Removed> {
         let tx = self.conn.transaction()?;
-        let saved: Option<bool> = tx
+        let was_saved = tx
             .query_row(
                 "SELECT saved_at IS NOT NULL FROM feeds WHERE id = ?1",
                 [id.0],
-                |r| r.get(0),
+                |r| r.get::<_, bool>(0),
             )
             .optional()?;
-        let Some(was_saved) = saved else {
-            return Ok(Removed::Nothing);
-        };
-        let starred: u64 = tx.query_row(
-            "SELECT count(*) FROM articles WHERE feed_id = ?1 AND starred = 1",
-            [id.0],
-            |r| r.get(0),
-        )?;
-        let removed = if keep_starred && starred > 0 {
-            tx.execute(
-                "DELETE FROM articles_fts
-                 WHERE rowid IN (SELECT id FROM articles WHERE feed_id = ?1 AND starred = 0)",
-                [id.0],
-            )?;
-            tx.execute(
-                "DELETE FROM articles WHERE feed_id = ?1 AND starred = 0",
-                [id.0],
-            )?;
-            tx.execute("DELETE FROM fetches WHERE feed_id = ?1", [id.0])?;
-            tx.execute("DELETE FROM feed_tags WHERE feed_id = ?1", [id.0])?;
-            tx.execute(
-                "UPDATE feeds SET saved_at = coalesce(saved_at, unixepoch()), etag = NULL,
-                        last_modified = NULL, next_fetch_at = NULL, retry_after_until = NULL,
-                        min_interval_secs = NULL
-                 WHERE id = ?1",
-                [id.0],
-            )?;
-            recount(&tx, id.0)?;
-            Removed::Saved { kept: starred }
-        } else {
-            tx.execute(
-                "DELETE FROM articles_fts WHERE rowid IN (SELECT id FROM articles WHERE feed_id = ?1)",
-                [id.0],
-            )?;
-            tx.execute("DELETE FROM feeds WHERE id = ?1", [id.0])?;
-            Removed::Deleted
-        };
+        let removed = remove_in(&tx, id, keep_starred, true)?;
         tx.commit()?;
-        if !was_saved {
+        if was_saved == Some(false) {
             self.subscriptions_changed();
         }
         Ok(removed)
     }
 }
 
+/// Unsubscribes inside the caller's transaction (see [`Store::remove_feed`]);
+/// with `tell_server`, a feed the sync server has is queued to be
+/// unsubscribed there too (not when the server is the one that dropped it).
+pub(super) fn remove_in(
+    tx: &Transaction,
+    id: FeedId,
+    keep_starred: bool,
+    tell_server: bool,
+) -> rusqlite::Result<Removed> {
+    let found: Option<(bool, Option<i64>, String)> = tx
+        .query_row(
+            "SELECT saved_at IS NOT NULL, remote_id, url FROM feeds WHERE id = ?1",
+            [id.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((_, remote_id, url)) = found else {
+        return Ok(Removed::Nothing);
+    };
+    if let (true, Some(remote_id)) = (tell_server, remote_id) {
+        tx.execute(
+            "INSERT INTO sync_queue (kind, remote_feed, url, queued_at)
+             VALUES ('unsubscribe', ?1, ?2, unixepoch())",
+            params![remote_id, url],
+        )?;
+    }
+    let starred: u64 = tx.query_row(
+        "SELECT count(*) FROM articles WHERE feed_id = ?1 AND starred = 1",
+        [id.0],
+        |r| r.get(0),
+    )?;
+    if keep_starred && starred > 0 {
+        tx.execute(
+            "DELETE FROM articles_fts
+             WHERE rowid IN (SELECT id FROM articles WHERE feed_id = ?1 AND starred = 0)",
+            [id.0],
+        )?;
+        tx.execute(
+            "DELETE FROM articles WHERE feed_id = ?1 AND starred = 0",
+            [id.0],
+        )?;
+        tx.execute("DELETE FROM fetches WHERE feed_id = ?1", [id.0])?;
+        tx.execute("DELETE FROM feed_tags WHERE feed_id = ?1", [id.0])?;
+        // A saved feed is no subscription, here or on the server.
+        tx.execute(
+            "UPDATE feeds SET saved_at = coalesce(saved_at, unixepoch()), etag = NULL,
+                    last_modified = NULL, next_fetch_at = NULL, retry_after_until = NULL,
+                    min_interval_secs = NULL, remote_id = NULL, remote_category = NULL
+             WHERE id = ?1",
+            [id.0],
+        )?;
+        recount(tx, id.0)?;
+        Ok(Removed::Saved { kept: starred })
+    } else {
+        tx.execute(
+            "DELETE FROM articles_fts WHERE rowid IN (SELECT id FROM articles WHERE feed_id = ?1)",
+            [id.0],
+        )?;
+        tx.execute("DELETE FROM feeds WHERE id = ?1", [id.0])?;
+        Ok(Removed::Deleted)
+    }
+}
+
 /// One subscription inside the caller's transaction.
-fn add_in(tx: &Transaction, sub: &NewSubscription) -> rusqlite::Result<(FeedId, bool)> {
+pub(super) fn add_in(tx: &Transaction, sub: &NewSubscription) -> rusqlite::Result<(FeedId, bool)> {
     let existing: Option<(i64, bool)> = tx
         .prepare_cached(
             // A feed that moved is the same subscription under its new address too.

@@ -60,9 +60,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             text.push_str(&downloading(app));
         }
         Line::from(Span::styled(fit(&text, width), theme.accent))
+    } else if app.sync.running {
+        let server = app
+            .sync
+            .last
+            .as_ref()
+            .map_or("the server", |r| r.server.as_str());
+        Line::from(Span::styled(
+            fit(&format!("syncing with {server}…"), width),
+            theme.accent,
+        ))
     } else if let Some(run) = &app.last_run {
         let when = ago(run.started_at_ms / 1000, now_secs);
-        let mut spans = Vec::new();
+        let mut spans = sync_spans(app);
         if app.offline {
             spans.push(Span::styled(
                 "offline: no feed could be reached · ",
@@ -85,6 +95,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             line
         }
+    } else if app.sync.last.is_some() {
+        let mut spans = sync_spans(app);
+        spans.push(Span::styled("never refreshed here", theme.dim));
+        Line::from(spans)
     } else {
         Line::from(Span::styled(
             "never refreshed: R fetches every feed",
@@ -263,6 +277,29 @@ fn expanded(app: &App, width: usize, room: usize) -> Vec<Line<'static>> {
         lines.push(Line::from(Span::styled(fit(&text, width), style)));
     }
     lines
+}
+
+/// The last sync in a few words, before the last refresh: when, and what
+/// waits to be pushed; in the error style when it failed.
+fn sync_spans(app: &App) -> Vec<Span<'static>> {
+    let Some(last) = app.sync.last.as_ref().filter(|_| app.sync.on) else {
+        return Vec::new();
+    };
+    let when = ago(last.started_at, app.now_ms / 1000);
+    let waiting = match app.sync.waiting {
+        0 => String::new(),
+        n => format!(", {n} to push"),
+    };
+    match &last.error_kind {
+        Some(kind) => vec![Span::styled(
+            format!("sync failed {when} ({kind}{waiting}) · "),
+            app.theme.error,
+        )],
+        None => vec![Span::styled(
+            format!("synced {when}{waiting} · "),
+            app.theme.dim,
+        )],
+    }
 }
 
 /// The downloads in progress: the oldest with its share, and how many more.

@@ -1,0 +1,72 @@
+//! `tidings sync`: one sync with the configured server, headless (for cron):
+//! the changes made here pushed, the server's subscriptions, articles and
+//! read/starred state pulled, the new articles' images cached; then a line
+//! saying what it did, or why it failed (and the exit status says so too).
+
+use std::io::Write;
+
+use anyhow::{Context, bail};
+
+use crate::config::{Config, Paths};
+use crate::refresh::{
+    Attempt, Command as WorkerCommand, Progress, Refresher, RunLock, busy_message,
+};
+use crate::report::sync_line;
+
+pub(super) async fn sync(paths: &Paths, config: Config, wait: bool) -> anyhow::Result<()> {
+    let Some(sync) = &config.sync else {
+        bail!(
+            "no [sync] section in {}: see \"Sync\" in the README to set one up",
+            paths.config_file.display()
+        );
+    };
+    if let Some(warning) = crate::config::password_exposed(&paths.config_file, sync) {
+        eprintln!("warning: {warning}");
+    }
+    let lock_path = RunLock::path_for(&paths.database);
+    let lock = match RunLock::try_take(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?
+    {
+        Attempt::Held(lock) => lock,
+        Attempt::Busy(pid) if !wait => bail!(
+            "{}; nothing was synced (tidings sync --wait waits for it)",
+            busy_message(pid)
+        ),
+        Attempt::Busy(pid) => {
+            eprintln!("{}: waiting for it to end", busy_message(pid));
+            tokio::task::spawn_blocking(move || RunLock::take(&lock_path))
+                .await?
+                .context("cannot wait for the refresh")?
+        }
+    };
+    let (commands, mut progress, worker) =
+        Refresher::configured(paths, config)?.holding(lock).spawn();
+    commands.send(WorkerCommand::Sync).ok();
+    drop(commands);
+    let mut stdout = std::io::stdout().lock();
+    let mut outcome = None;
+    while let Some(p) = progress.recv().await {
+        match p {
+            Progress::Synced(record) => outcome = Some(*record),
+            Progress::Aborted(reason) => bail!("sync stopped: {reason}"),
+            Progress::ImagesDone { stats, .. } if stats.found > 0 => writeln!(
+                stdout,
+                "{} images cached · {} failed · {} refused",
+                stats.cached, stats.failed, stats.refused
+            )?,
+            _ => {}
+        }
+    }
+    worker.await.ok();
+    let Some(record) = outcome else {
+        bail!("the sync ended without a word (see the log)");
+    };
+    for warning in &record.warnings {
+        writeln!(stdout, "warning: {warning}")?;
+    }
+    if record.error.is_some() {
+        bail!("{}", sync_line(&record));
+    }
+    writeln!(stdout, "{}", sync_line(&record))?;
+    Ok(())
+}
