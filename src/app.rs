@@ -730,6 +730,8 @@ const RELOAD_MS: i64 = 200;
 const NOTICE_MS: i64 = 8_000;
 
 #[cfg(test)]
+mod sync_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod unsubscribe_tests;

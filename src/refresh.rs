@@ -74,6 +74,9 @@ pub enum Command {
     /// The reader's timer: [`Command::Sync`] when the interval since the
     /// last sync has passed, or the backoff after a failure.
     SyncDue,
+    /// Push the changes made here to the server, pulling nothing (after a
+    /// subscription, so that the server has it at once).
+    SyncPush,
     /// Save a new subscription's first answer (the one its probe fetched) as
     /// its first fetch. Joins a run in progress; otherwise runs on its own.
     Subscribe(Box<Subscription>),
@@ -396,7 +399,8 @@ impl Refresher {
                 | Command::RefreshForced(_)
                 | Command::RefreshDue
                 | Command::Sync
-                | Command::SyncDue,
+                | Command::SyncDue
+                | Command::SyncPush,
                 RunLockState::PerRun(path),
             ) => match RunLock::try_take(path) {
                 Ok(Attempt::Held(lock)) => Some(lock),
@@ -420,17 +424,17 @@ impl Refresher {
         };
         // An explicit refresh syncs first: the synced feeds come from the server.
         if matches!(command, Command::Refresh(_) | Command::RefreshForced(_)) {
-            self.sync_now(progress).await;
+            self.sync_now(false, progress).await;
         }
         let outcome = match command {
-            Command::Sync => {
-                self.sync_now(progress).await;
+            Command::Sync | Command::SyncPush => {
+                self.sync_now(command == Command::SyncPush, progress).await;
                 return;
             }
             Command::SyncDue => {
                 match self.sync_due() {
-                    Ok(true) => self.sync_now(progress).await,
-                    Ok(false) => {}
+                    Ok(Some(push_only)) => self.sync_now(push_only, progress).await,
+                    Ok(None) => {}
                     Err(e) => tracing::warn!("cannot tell whether a sync is due: {e}"),
                 }
                 return;

@@ -552,4 +552,6 @@ mod sync;
 #[cfg(test)]
 mod subscription_tests;
 #[cfg(test)]
+mod sync_tests;
+#[cfg(test)]
 mod tests;

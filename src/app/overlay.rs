@@ -528,14 +528,17 @@ impl App {
         let name = preview.title.unwrap_or(preview.url.clone());
         self.notify(format!("subscribed to {name}"), false);
         self.subscribing.push(feed);
-        Ok(vec![Effect::Worker(Command::Subscribe(Box::new(
-            Subscription {
-                feed,
-                url: preview.url,
-                title: name,
-                answer: *preview.answer,
-            },
-        )))])
+        let mut effects = vec![Effect::Worker(Command::Subscribe(Box::new(Subscription {
+            feed,
+            url: preview.url,
+            title: name,
+            answer: *preview.answer,
+        })))];
+        // The server subscribes too, at once.
+        if self.sync.on {
+            effects.push(Effect::Worker(Command::SyncPush));
+        }
+        Ok(effects)
     }
 
     /// A new subscription's first fetch has been saved (or failed, with why).

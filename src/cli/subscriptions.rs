@@ -73,6 +73,7 @@ pub(super) async fn add(
         ""
     };
     println!("subscribed to {url} (feed {id}){later}");
+    let for_sync = config.sync.is_some().then(|| config.clone());
     if let Some(answer) = answer {
         let subscription = Subscription {
             feed: id,
@@ -86,6 +87,9 @@ pub(super) async fn add(
         if let Some(row) = store.feed_list()?.into_iter().find(|r| r.feed.id == id) {
             println!("{}: {} articles", row.feed.display_name(), row.total);
         }
+    }
+    if let Some(config) = for_sync {
+        super::sync::push_subscription(paths, config).await?;
     }
     Ok(())
 }

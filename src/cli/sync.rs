@@ -70,3 +70,45 @@ pub(super) async fn sync(paths: &Paths, config: Config, wait: bool) -> anyhow::R
     writeln!(stdout, "{}", sync_line(&record))?;
     Ok(())
 }
+
+/// After `tidings add`, with sync on: the new subscription goes to the
+/// server at once (a push, nothing pulled). Never fails the command: when
+/// the server cannot take it now, the next sync does.
+pub(super) async fn push_subscription(paths: &Paths, config: Config) -> anyhow::Result<()> {
+    if config.sync.is_none() {
+        return Ok(());
+    }
+    let lock_path = RunLock::path_for(&paths.database);
+    let Ok(Attempt::Held(lock)) = RunLock::try_take(&lock_path) else {
+        println!("a refresh is running: the next sync subscribes the server to it too");
+        return Ok(());
+    };
+    let (commands, mut progress, worker) =
+        Refresher::configured(paths, config)?.holding(lock).spawn();
+    commands.send(WorkerCommand::SyncPush).ok();
+    drop(commands);
+    let mut record = None;
+    while let Some(p) = progress.recv().await {
+        if let Progress::Synced(r) = p {
+            record = Some(*r);
+        }
+    }
+    worker.await.ok();
+    match record {
+        Some(r) if r.error.is_none() && r.warnings.is_empty() => {
+            println!("subscribed on the sync server ({}) too", r.server)
+        }
+        Some(r) if r.error.is_none() => {
+            println!(
+                "the sync server did not subscribe: {}",
+                r.warnings.join("; ")
+            )
+        }
+        Some(r) => println!(
+            "not on the sync server yet ({}); the next sync subscribes it there",
+            r.error.unwrap_or_default()
+        ),
+        None => {}
+    }
+    Ok(())
+}

@@ -6,8 +6,10 @@
 //!
 //! When a sync is due: `tidings sync` and `r` always sync; the reader's timer
 //! asks every minute ([`Command::SyncDue`](super::Command)), and the worker
-//! syncs when the interval has passed since the last one, or, after
-//! failures, when the backoff is over (1, 2, 4 … 60 minutes).
+//! syncs when the interval has passed since the last one, pushes alone when
+//! changes made here wait (so a read reaches the server within a minute or
+//! two), or, after failures, tries again when the backoff is over (1, 2, 4
+//! … 60 minutes). A subscription made in the reader is pushed at once.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -27,35 +29,43 @@ use crate::sync::{Pulling, SyncError};
 const MOST_BACKOFF_SECS: i64 = 3600;
 
 impl Refresher {
-    /// Whether the reader's timer should sync now: the interval since the
-    /// last sync has passed, or the backoff after its failures.
-    pub(super) fn sync_due(&self) -> Result<bool, StoreError> {
+    /// Whether the reader's timer should sync now, and how: a full sync when
+    /// the interval since the last one has passed; only a push when changes
+    /// made here wait and the last sync is a minute old (so that a read
+    /// reaches the other devices soon); after failures, nothing until the
+    /// backoff is over. `None`: not now.
+    pub(super) fn sync_due(&self) -> Result<Option<bool>, StoreError> {
         let (Some(sync), Some(store)) = (&self.config.sync, self.store.as_ref()) else {
-            return Ok(false);
+            return Ok(None);
         };
         let Some(last) = store.recent_syncs(1)?.pop() else {
-            return Ok(true);
+            return Ok(Some(false));
         };
         let now = self.clock.now_secs();
         let failures = store.sync_failures_in_a_row()?;
-        let wait = if failures > 0 {
-            (60_i64 << (failures - 1).min(6)).min(MOST_BACKOFF_SECS)
-        } else {
-            let minutes = sync
-                .interval_minutes
-                .unwrap_or(self.config.refresh.interval_minutes);
-            if minutes == 0 {
-                return Ok(false);
-            }
-            minutes as i64 * 60
-        };
-        Ok(now >= last.started_at + wait)
+        if failures > 0 {
+            let backoff = (60_i64 << (failures - 1).min(6)).min(MOST_BACKOFF_SECS);
+            return Ok((now >= last.started_at + backoff).then_some(false));
+        }
+        let minutes = sync
+            .interval_minutes
+            .unwrap_or(self.config.refresh.interval_minutes);
+        if minutes > 0 && now >= last.started_at + minutes as i64 * 60 {
+            return Ok(Some(false));
+        }
+        let waiting = now >= last.started_at + 60 && store.sync_changes_waiting()? > 0;
+        Ok(waiting.then_some(true))
     }
 
     /// Syncs with the configured server, then caches the new articles'
     /// images and pages; reports [`Progress::Synced`]. Nothing to do
-    /// without a `[sync]` section.
-    pub(super) async fn sync_now(&mut self, progress: &mpsc::UnboundedSender<Progress>) {
+    /// without a `[sync]` section. `push_only`: only the changes made here
+    /// go to the server (a new subscription), nothing is pulled.
+    pub(super) async fn sync_now(
+        &mut self,
+        push_only: bool,
+        progress: &mpsc::UnboundedSender<Progress>,
+    ) {
         let Some(config) = self.config.sync.clone() else {
             return;
         };
@@ -67,6 +77,7 @@ impl Refresher {
                     return;
                 };
                 let pulling = Pulling {
+                    push_only,
                     retention: &self.config.retention,
                     images: ImagesToFind::when_caching(self.config.images.cache),
                     clock: &self.clock,

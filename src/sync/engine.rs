@@ -40,6 +40,9 @@ pub struct Synced {
 
 /// How a sync treats what it pulls.
 pub struct Pulling<'a> {
+    /// Only push the changes made here (a subscription just made): nothing
+    /// is pulled.
+    pub push_only: bool,
     pub retention: &'a RetentionConfig,
     pub images: ImagesToFind,
     pub clock: &'a Clock,
@@ -105,6 +108,9 @@ async fn steps<B: Backend>(
     let stage = Instant::now();
     push(backend, store, &mut synced.record).await?;
     synced.record.ms_push = elapsed(stage);
+    if pulling.push_only {
+        return Ok(());
+    }
 
     let stage = Instant::now();
     let feeds = backend.feeds().await?;
