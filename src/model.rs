@@ -261,6 +261,8 @@ pub struct Feed {
     pub saved: bool,
     /// `title` is the user's own name for it, not the feed's.
     pub renamed: bool,
+    /// The sync server has it: its articles come from there.
+    pub synced: bool,
 }
 
 impl Feed {

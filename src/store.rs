@@ -275,7 +275,7 @@ impl Store {
         let mut tags = self.all_tags()?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, url, fetch_url, coalesce(custom_title, feed_title), site_url, description, gone,
-                    saved_at IS NOT NULL, custom_title IS NOT NULL
+                    saved_at IS NOT NULL, custom_title IS NOT NULL, remote_id IS NOT NULL
              FROM feeds WHERE (saved_at IS NOT NULL) = ?1 ORDER BY position",
         )?;
         let rows = stmt.query_map([saved], feed_from_row)?;
@@ -317,7 +317,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT f.id, f.url, f.fetch_url, coalesce(f.custom_title, f.feed_title), f.site_url,
                     f.description, f.gone, f.saved_at IS NOT NULL, f.custom_title IS NOT NULL,
-                    f.unread_count, f.article_count,
+                    f.remote_id IS NOT NULL, f.unread_count, f.article_count,
                     l.started_at_ms, l.http_status, l.not_modified, l.error_kind, l.error_message,
                     l.warning
              FROM feeds f
@@ -326,23 +326,23 @@ impl Store {
              ORDER BY f.position",
         )?;
         let rows = stmt.query_map([], |r| {
-            let last_fetch = match r.get::<_, Option<i64>>(11)? {
+            let last_fetch = match r.get::<_, Option<i64>>(12)? {
                 Some(started_at_ms) => Some(LastFetch {
                     started_at_ms,
-                    http_status: r.get(12)?,
-                    not_modified: r.get(13)?,
+                    http_status: r.get(13)?,
+                    not_modified: r.get(14)?,
                     error_kind: r
-                        .get::<_, Option<String>>(14)?
+                        .get::<_, Option<String>>(15)?
                         .map(|k| ErrorKind::parse(&k)),
-                    error_message: r.get(15)?,
-                    warning: r.get(16)?,
+                    error_message: r.get(16)?,
+                    warning: r.get(17)?,
                 }),
                 None => None,
             };
             Ok(FeedListRow {
                 feed: feed_from_row(r)?,
-                unread: r.get(9)?,
-                total: r.get(10)?,
+                unread: r.get(10)?,
+                total: r.get(11)?,
                 last_fetch,
             })
         })?;
@@ -522,8 +522,9 @@ fn find_in(feeds: Vec<Feed>, query: &str) -> Vec<Feed> {
         .collect()
 }
 
-/// A feed from the first nine columns of a row: id, url, fetch_url, title,
-/// site_url, description, gone, saved, renamed (tags are added by the caller).
+/// A feed from the first ten columns of a row: id, url, fetch_url, title,
+/// site_url, description, gone, saved, renamed, synced (tags are added by the
+/// caller).
 fn feed_from_row(r: &rusqlite::Row) -> rusqlite::Result<Feed> {
     Ok(Feed {
         id: FeedId(r.get(0)?),
@@ -536,6 +537,7 @@ fn feed_from_row(r: &rusqlite::Row) -> rusqlite::Result<Feed> {
         gone: r.get(6)?,
         saved: r.get(7)?,
         renamed: r.get(8)?,
+        synced: r.get(9)?,
     })
 }
 

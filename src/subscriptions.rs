@@ -477,6 +477,7 @@ mod tests {
             gone: false,
             saved: false,
             renamed: id == 2,
+            synced: false,
         };
         let feeds = vec![
             feed(1, "http://a.test/1?x=1&y=2", &[]),

@@ -293,6 +293,9 @@ pub(super) fn fetch_status(row: &FeedListRow) -> String {
     if row.feed.gone {
         return "gone (410)".into();
     }
+    if row.feed.synced {
+        return "from the sync server".into();
+    }
     match &row.last_fetch {
         None => "never".into(),
         Some(f) => match (f.error_kind, f.http_status) {

@@ -372,7 +372,7 @@ fn read_duration(text: &str) -> Option<u64> {
 /// absolute against `base` (the entry's `xml:base`, else the feed's
 /// address) where they are relative, so that its links open and its images
 /// load wherever it is shown. A body with none is returned as it is.
-fn absolute_urls(html: String, base: &str) -> String {
+pub fn absolute_urls(html: String, base: &str) -> String {
     static ATTRIBUTES: LazyLock<super::Signs> = LazyLock::new(|| {
         super::Signs::new(&[
             "href=\"",

@@ -27,7 +27,7 @@ use crate::clock::Clock;
 use crate::config::RetentionConfig;
 use crate::images::ImagesToFind;
 use crate::model::{FeedId, ParsedFeed};
-use crate::parse::finish_article;
+use crate::parse::{absolute_urls, finish_article};
 use crate::store::Store;
 
 /// What a sync did: its record (saved already) and the feeds that got new
@@ -124,15 +124,23 @@ async fn steps<B: Backend>(
     let since = store.last_pulled_article()?;
     let mut newest = since;
     let mut skip = 0;
+    let mut page = backend.articles_since(since, 0).await?;
     loop {
-        let page = backend.articles_since(since, skip).await?;
         let len = page.len();
         newest = page.iter().map(|a| a.id).fold(newest, RemoteId::max);
-        save(store, page, &feed_urls, pulling, synced)?;
         skip += len;
         if len < backend.page_size() || len == 0 {
+            save(store, page, &feed_urls, pulling, synced)?;
             break;
         }
+        // The next page is asked for while this one is stored: the server
+        // works on it meanwhile, and a first sync takes the server's time
+        // rather than the sum of both.
+        let (next, saved) = futures_util::join!(backend.articles_since(since, skip), async {
+            save(store, page, &feed_urls, pulling, synced)
+        });
+        saved?;
+        page = next?;
     }
     store.set_last_pulled_article(newest)?;
     synced.record.ms_articles = elapsed(stage);
@@ -255,6 +263,12 @@ fn save(
                 .collect(),
             ..ParsedFeed::default()
         };
+        // Bodies may come as the feed sent them: relative addresses are made
+        // absolute against the article's own address, as a parse does.
+        for article in &mut parsed.articles {
+            let base = article.link.clone().unwrap_or_else(|| feed_url.to_string());
+            article.content = article.content.take().map(|c| absolute_urls(c, &base));
+        }
         pulling.images.find(&mut parsed, feed_url);
         for (a, article) in articles.iter_mut().zip(parsed.articles) {
             a.article = finish_article(article);

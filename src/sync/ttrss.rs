@@ -268,7 +268,9 @@ impl Backend for TtRss {
             .iter()
             .filter_map(|f| {
                 let id = number(f.get("id")?)?;
-                let url = f.get("feed_url")?.as_str()?.to_string();
+                // An address only as the url crate writes it: no control
+                // character of a hostile server reaches a list.
+                let url = f.get("feed_url")?.as_str().and_then(|u| web_url(u, u))?;
                 let title = clean_title(f.get("title").and_then(Value::as_str).unwrap_or(""));
                 let category = f
                     .get("cat_id")
@@ -304,9 +306,12 @@ impl Backend for TtRss {
         let content = self
             .call(
                 "getHeadlines",
+                // Unsanitised: the server's pass over every body is most of
+                // the time a page takes (0.27 of 0.43 s for 200 articles), and
+                // tidings shows HTML as text, its addresses made absolute here.
                 json!({"feed_id": -4, "view_mode": "all_articles", "since_id": since,
                        "limit": PAGE, "skip": skip, "show_content": true,
-                       "include_attachments": true}),
+                       "include_attachments": true, "sanitize": false}),
             )
             .await?;
         Ok(list(&content)?.iter().filter_map(article).collect())
@@ -408,7 +413,7 @@ fn api_error(error: &str) -> SyncError {
         "API_DISABLED" => SyncError::ApiDisabled,
         other => SyncError::Protocol(format!(
             "the server said {}",
-            crate::text::truncate(other, 80)
+            crate::text::truncate(&crate::text::sanitize_text(other), 80)
         )),
     }
 }
@@ -489,4 +494,75 @@ fn article(row: &Value) -> Option<RemoteArticle> {
         unread: row.get("unread").and_then(Value::as_bool).unwrap_or(true),
         starred: row.get("marked").and_then(Value::as_bool).unwrap_or(false),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_headline_is_read_as_an_article_and_hostile_fields_are_made_safe() {
+        let row = json!({
+            "id": 41, "feed_id": "7", "unread": false, "marked": true, "updated": 1_800_000_000,
+            "title": "Breaking \u{1b}[2J\u{1b}]0;owned\u{7} news &amp; more",
+            "link": "javascript:alert(1)", "author": "Ada",
+            "content": "<p>Body</p>", "tags": ["rust", ""],
+            "attachments": [{"content_url": "https://cdn.example/ep.mp3", "content_type": "audio/mpeg", "duration": "62"}],
+            "flavor_image": "https://cdn.example/cover.png"
+        });
+        let a = article(&row).unwrap();
+        assert_eq!((a.id, a.feed, a.unread, a.starred), (41, 7, false, true));
+        let title = a.article.title.unwrap();
+        assert!(
+            !title.contains('\u{1b}') && !title.contains('\u{7}'),
+            "{title:?}"
+        );
+        assert!(
+            title.starts_with("Breaking") && title.ends_with("news & more"),
+            "{title:?}"
+        );
+        assert_eq!(a.article.link, None);
+        assert_eq!(a.article.categories, ["rust"]);
+        assert_eq!(a.article.enclosures[0].duration_secs, Some(62));
+        assert_eq!(
+            a.article.image.as_deref(),
+            Some("https://cdn.example/cover.png")
+        );
+        assert_eq!(a.article.published, Some(1_800_000_000));
+        // No id or no feed: not an article.
+        assert!(article(&json!({"id": 1})).is_none());
+    }
+
+    #[test]
+    fn the_servers_error_words_become_messages_a_person_can_act_on() {
+        assert!(matches!(api_error("LOGIN_ERROR"), SyncError::Auth));
+        assert!(matches!(api_error("API_DISABLED"), SyncError::ApiDisabled));
+        assert!(SyncError::ApiDisabled.to_string().contains("Enable API"));
+        let odd = api_error("\u{1b}[31mSOMETHING_ELSE").to_string();
+        assert!(
+            odd.contains("SOMETHING_ELSE") && !odd.contains('\u{1b}'),
+            "{odd:?}"
+        );
+    }
+
+    #[test]
+    fn the_api_address_is_found_from_the_web_address() {
+        let refresh = RefreshConfig::default();
+        let api = |url: &str| {
+            let config: SyncConfig = toml::from_str(&format!(
+                "backend = \"ttrss\"\nurl = \"{url}\"\nuser = \"me\""
+            ))
+            .unwrap();
+            TtRss::new(&config, &refresh, Secret::new("x")).map(|t| t.api.to_string())
+        };
+        assert_eq!(
+            api("https://example.org/tt-rss").unwrap(),
+            "https://example.org/tt-rss/api/"
+        );
+        assert_eq!(
+            api("https://me:pw@example.org/tt-rss/api/").unwrap(),
+            "https://example.org/tt-rss/api/"
+        );
+        assert!(api("ftp://example.org/").is_err());
+    }
 }

@@ -4,7 +4,8 @@
 //! feeds are in, and the hosts found down), else the last run's summary, marked when nothing could
 //! be reached (offline), with the downloads in progress (`downloading
 //! episode-12.mp3 45% of 48.2 MB`). The second: the selected feed's last fetch.
-//! Expanded (`!`), it goes on with the latest fetches of the refresh, or the
+//! Expanded (`!`), it goes on with the last sync in full (with sync on), then
+//! the latest fetches of the refresh, or the
 //! feeds whose last fetch failed and why, then the feeds whose last fetch
 //! read them with a warning (recovered from a break, or nothing found); a
 //! warning is marked ⚠ in the warning style, a failure ✗ in the error style.
@@ -108,6 +109,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 
     let help = "? help";
     let fetch = match (&app.selected_fetch, app.feeds.selected_feed()) {
+        (_, Some(row)) if row.feed.synced && app.sync.on => Some((
+            format!("{}: from the sync server", row.feed.display_name()),
+            theme.dim,
+        )),
         (Some(record), Some(row)) => {
             let name = row.feed.display_name();
             let when = ago(record.started_at_ms / 1000, now_secs);
@@ -191,6 +196,27 @@ fn expanded(app: &App, width: usize, room: usize) -> Vec<Line<'static>> {
     let theme = &app.theme;
     let now_secs = app.now_ms / 1000;
     let mut lines = Vec::new();
+    // The last sync in full: what it did and cost, or why it failed.
+    if let Some(last) = app.sync.last.as_ref().filter(|_| app.sync.on && room > 2) {
+        let style = if last.error.is_some() {
+            theme.error
+        } else {
+            theme.dim
+        };
+        let text = format!(
+            "{} · {}",
+            ago(last.started_at, now_secs),
+            crate::report::sync_line(last)
+        );
+        lines.push(Line::from(Span::styled(fit(&text, width), style)));
+        for warning in &last.warnings {
+            lines.push(Line::from(Span::styled(
+                fit(&format!("⚠ {warning}"), width),
+                theme.warning,
+            )));
+        }
+    }
+    let room = room.saturating_sub(lines.len());
     if !app.recent.is_empty() {
         lines.push(Line::from(Span::styled(
             "─ latest fetches ".to_string() + &"─".repeat(width.saturating_sub(17)),
