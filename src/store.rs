@@ -26,8 +26,8 @@ pub use images::{Evictable, ImageJob, ImageOutcome, ImageTotals};
 pub use pages::PageTotals;
 pub use subscriptions::{Removed, SubscriptionsHook};
 pub use sync::{
-    FeedChanges, Flag, KnownCounts, PendingFlags, PulledArticles, RemoteArticle, RemoteFeed,
-    RemoteId, SyncRecord, SyncTotals,
+    FeedChange, FeedChanges, Flag, KnownCounts, PendingFlags, PulledArticles, RemoteArticle,
+    RemoteFeed, RemoteId, SyncRecord, SyncTotals,
 };
 
 /// How often the background checkpointer copies the WAL into the database.

@@ -17,7 +17,7 @@
 pub mod engine;
 mod ttrss;
 
-pub use crate::store::{Flag, RemoteArticle, RemoteFeed, RemoteId, SyncRecord};
+pub use crate::store::{FeedChange, Flag, RemoteArticle, RemoteFeed, RemoteId, SyncRecord};
 pub use engine::{Pulling, Synced, sync};
 pub use ttrss::TtRss;
 
@@ -131,6 +131,10 @@ pub trait Backend {
     async fn subscribe(&mut self, url: &str) -> Result<Subscribed>;
     /// Unsubscribes; a feed the server no longer has counts as done.
     async fn unsubscribe(&mut self, feed: RemoteId) -> Result<()>;
+    /// Gives a feed a new name.
+    async fn rename(&mut self, feed: RemoteId, title: &str) -> Result<()>;
+    /// Puts a feed in a category (created when missing), or in none.
+    async fn set_category(&mut self, feed: RemoteId, category: Option<&str>) -> Result<()>;
 }
 
 /// The backend the configuration names, ready to log in.

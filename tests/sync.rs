@@ -1,10 +1,11 @@
 //! Sync against a real Tiny Tiny RSS server (`../shared/sync/ttrss-up.sh`
 //! starts one on 127.0.0.1 with its own PostgreSQL), with two data
-//! directories as two devices: subscriptions, reads and stars travel between
-//! them through the server; changes made while the server is down arrive
-//! once it is back; a sync killed in the middle leaves both sides
-//! consistent; a sync with nothing changed costs three requests; a wrong
-//! password or an unreachable server says so and loses nothing.
+//! directories as two devices: subscriptions, reads, stars, names and
+//! categories travel between them through the server; changes made while
+//! the server is down arrive once it is back; a sync killed in the middle
+//! leaves both sides consistent; a sync with nothing changed costs three
+//! requests; a wrong password or an unreachable server says so and loses
+//! nothing.
 //!
 //! The feeds the server fetches are this test's own, served on 127.0.0.1.
 //! Without `../shared/sync` (or when the server cannot start) each test says
@@ -335,6 +336,31 @@ fn two_devices_share_subscriptions_reads_and_stars_through_the_server() {
     );
     assert_eq!(stats["sync"]["changes_waiting"], 0);
     assert!(!stats.to_string().contains("password"));
+
+    // A new name and a new category given on one device reach the other
+    // (through the server's web interface: its API has no call for them).
+    {
+        let mut store = Store::open(&laptop.database()).unwrap();
+        let beta = store.find_feed("Feed beta").unwrap()[0].id;
+        store
+            .set_feed_title(beta, Some("Beta, read daily"))
+            .unwrap();
+        store
+            .set_feed_tags(beta, &["reading".into(), "later".into()])
+            .unwrap();
+    }
+    let synced = laptop.ok(&["sync"]);
+    assert!(synced.contains("2 changes pushed"), "{synced}");
+    desktop.ok(&["sync"]);
+    let store = Store::open(&desktop.database()).unwrap();
+    let beta = &store.feeds().unwrap()[0];
+    assert_eq!(beta.display_name(), "Beta, read daily");
+    assert_eq!(beta.tags, ["reading"]);
+    // The laptop keeps both of its tags; nothing is pushed back and forth.
+    let again = laptop.ok(&["sync"]);
+    assert!(again.contains("0 changes pushed"), "{again}");
+    let store = Store::open(&laptop.database()).unwrap();
+    assert_eq!(store.feeds().unwrap()[0].tags, ["reading", "later"]);
 }
 
 #[test]

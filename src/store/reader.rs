@@ -199,16 +199,23 @@ impl Store {
     }
 
     /// The user's own name for a feed (`None` goes back to the feed's title).
+    /// A synced feed's new name is queued for the server too.
     pub fn set_feed_title(&mut self, feed: FeedId, title: Option<&str>) -> Result<()> {
-        self.conn.execute(
+        let tx = self.conn.transaction()?;
+        tx.execute(
             "UPDATE feeds SET custom_title = ?2 WHERE id = ?1",
             params![feed.0, title],
         )?;
+        if let Some(title) = title {
+            super::sync::queue_feed_change(&tx, feed, super::sync::RENAME, title)?;
+        }
+        tx.commit()?;
         self.subscriptions_changed();
         Ok(())
     }
 
-    /// Replaces a feed's tags, keeping the order given.
+    /// Replaces a feed's tags, keeping the order given. For a synced feed,
+    /// a new category is queued for the server (see `queue_category_of`).
     pub fn set_feed_tags(&mut self, feed: FeedId, tags: &[String]) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM feed_tags WHERE feed_id = ?1", [feed.0])?;
@@ -220,6 +227,7 @@ impl Store {
                 stmt.execute(params![feed.0, tag, position as i64])?;
             }
         }
+        super::sync::queue_category_of(&tx, feed, tags)?;
         tx.commit()?;
         self.subscriptions_changed();
         Ok(())

@@ -6,7 +6,9 @@
 //! - a read or star change: an article whose `read`/`starred` differs from
 //!   the state the server last had (`remote_read`/`remote_starred`);
 //! - a subscription: an http(s) feed with no `remote_id` yet;
-//! - an unsubscription: a row of `sync_queue`, since the feed's row is gone.
+//! - an unsubscription: a row of `sync_queue`, since the feed's row is gone;
+//! - a synced feed's new name or category: a row of `sync_queue` too (the
+//!   latest of each kind for a feed replaces the one before).
 //!
 //! State from the server never overwrites a change that is waiting: an
 //! article whose state differs from `remote_*` keeps its own.
@@ -136,6 +138,18 @@ pub struct SyncTotals {
     pub last_ok_at: Option<i64>,
 }
 
+/// The kinds of `sync_queue` rows about a feed the server has.
+pub(super) const RENAME: &str = "rename";
+pub(super) const CATEGORY: &str = "category";
+
+/// A change to a synced feed waiting for the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedChange {
+    Rename(String),
+    /// Its category (none: uncategorised).
+    Category(Option<String>),
+}
+
 const ACCOUNT: &str = "sync.account";
 const LAST_ARTICLE: &str = "sync.last_article_id";
 const MEMORY: &str = "sync.memory";
@@ -245,6 +259,59 @@ impl Store {
     pub fn unqueue(&mut self, id: i64) -> Result<()> {
         self.conn
             .execute("DELETE FROM sync_queue WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Renames and category changes waiting for the server: (queue row,
+    /// server feed id, change), oldest first.
+    pub fn queued_feed_changes(&self) -> Result<Vec<(i64, RemoteId, FeedChange)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, remote_feed, kind, url FROM sync_queue
+             WHERE kind IN ('rename', 'category') ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let kind: String = r.get(2)?;
+            let value: Option<String> = r.get(3)?;
+            let change = if kind == RENAME {
+                FeedChange::Rename(value.unwrap_or_default())
+            } else {
+                FeedChange::Category(value.filter(|v| !v.is_empty()))
+            };
+            Ok((r.get(0)?, r.get(1)?, change))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// After a feed was first sent to the server: its name and tags given
+    /// here follow it there.
+    pub fn queue_feed_details(&mut self, feed: FeedId) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let title: Option<String> = tx.query_row(
+            "SELECT custom_title FROM feeds WHERE id = ?1",
+            [feed.0],
+            |r| r.get(0),
+        )?;
+        if let Some(title) = title {
+            queue_feed_change(&tx, feed, RENAME, &title)?;
+        }
+        let tags: Vec<String> = {
+            let mut stmt = tx
+                .prepare_cached("SELECT tag FROM feed_tags WHERE feed_id = ?1 ORDER BY position")?;
+            stmt.query_map([feed.0], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        queue_category_of(&tx, feed, &tags)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The server took a queued category: it is the feed's server category
+    /// now, so the next pull does not take the tag back.
+    pub fn category_pushed(&mut self, remote: RemoteId, category: Option<&str>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE feeds SET remote_category = ?2 WHERE remote_id = ?1",
+            params![remote, category],
+        )?;
         Ok(())
     }
 
@@ -721,4 +788,57 @@ fn set_category_tag(
         params![feed, new],
     )?;
     Ok(())
+}
+
+/// Queues a change of a synced feed for the server (nothing for a feed the
+/// server does not have yet: it gets the details when it is sent there). The
+/// change replaces one of its kind still waiting.
+pub(super) fn queue_feed_change(
+    tx: &Transaction,
+    feed: FeedId,
+    kind: &str,
+    value: &str,
+) -> rusqlite::Result<()> {
+    let remote: Option<RemoteId> = tx
+        .query_row("SELECT remote_id FROM feeds WHERE id = ?1", [feed.0], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten();
+    let Some(remote) = remote else { return Ok(()) };
+    tx.execute(
+        "DELETE FROM sync_queue WHERE kind = ?1 AND remote_feed = ?2",
+        params![kind, remote],
+    )?;
+    tx.execute(
+        "INSERT INTO sync_queue (kind, remote_feed, url, queued_at) VALUES (?1, ?2, ?3, unixepoch())",
+        params![kind, remote, value],
+    )?;
+    Ok(())
+}
+
+/// A server knows one category a feed, this device any number of tags: the
+/// category stays while its tag does; when that tag is removed, the first
+/// tag left becomes the category (none left: uncategorised).
+pub(super) fn queue_category_of(
+    tx: &Transaction,
+    feed: FeedId,
+    tags: &[String],
+) -> rusqlite::Result<()> {
+    let current: Option<String> = tx
+        .query_row(
+            "SELECT remote_category FROM feeds WHERE id = ?1 AND remote_id IS NOT NULL",
+            [feed.0],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    if current.as_ref().is_some_and(|c| tags.contains(c)) {
+        return Ok(());
+    }
+    let wanted = tags.first().map(String::as_str).unwrap_or("");
+    if current.as_deref().unwrap_or("") == wanted {
+        return Ok(());
+    }
+    queue_feed_change(tx, feed, CATEGORY, wanted)
 }

@@ -187,3 +187,47 @@ fn another_account_starts_from_no_server_ids() {
     );
     assert_eq!(state(&store, feed).len(), 2);
 }
+
+#[test]
+fn a_synced_feeds_new_name_and_category_wait_for_the_server_the_latest_only() {
+    let (mut store, feed) = synced_store();
+    let feed_server = RemoteFeed {
+        id: 7,
+        url: "https://example.org/feed.xml".into(),
+        title: "Synced".into(),
+        category: Some("news".into()),
+    };
+    store.apply_remote_feeds(&[feed_server]).unwrap();
+    assert_eq!(store.feeds().unwrap()[0].tags, ["news"]);
+    store.set_feed_title(feed, Some("First name")).unwrap();
+    store.set_feed_title(feed, Some("Second name")).unwrap();
+    // A tag added beside the category keeps the category.
+    store
+        .set_feed_tags(feed, &["news".into(), "later".into()])
+        .unwrap();
+    let queued: Vec<FeedChange> = store
+        .queued_feed_changes()
+        .unwrap()
+        .into_iter()
+        .map(|(_, remote, change)| {
+            assert_eq!(remote, 7);
+            change
+        })
+        .collect();
+    assert_eq!(queued, [FeedChange::Rename("Second name".into())]);
+    // Its tag removed: the first tag left is the category; none: uncategorised.
+    store.set_feed_tags(feed, &["later".into()]).unwrap();
+    store.set_feed_tags(feed, &[]).unwrap();
+    let last = store.queued_feed_changes().unwrap().pop().unwrap().2;
+    assert_eq!(last, FeedChange::Category(None));
+    assert_eq!(store.queued_feed_changes().unwrap().len(), 2);
+    // A feed the server does not have yet queues nothing.
+    let (local, _) = store
+        .add_feed(&NewSubscription {
+            url: "https://example.org/other.xml".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    store.set_feed_title(local, Some("Mine")).unwrap();
+    assert_eq!(store.queued_feed_changes().unwrap().len(), 2);
+}

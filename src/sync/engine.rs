@@ -2,8 +2,8 @@
 //! consistent whenever it stops:
 //!
 //! 1. **push** what changed here: unsubscriptions (the queue), subscriptions
-//!    (feeds the server does not have yet), then read and star changes in
-//!    batches; each is marked done here only once the server has it, so a
+//!    (feeds the server does not have yet), new names and categories of
+//!    feeds, then read and star changes in batches; each is marked done here only once the server has it, so a
 //!    sync killed in the middle pushes the rest next time, nothing twice;
 //! 2. **feeds**: the server's subscriptions and categories become the local
 //!    list (added, linked by address, renamed, tagged, removed);
@@ -22,7 +22,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use super::{Backend, Flag, RemoteArticle, RemoteId, Result, SyncRecord};
+use super::{Backend, FeedChange, Flag, RemoteArticle, RemoteId, Result, SyncRecord};
 use crate::clock::Clock;
 use crate::config::RetentionConfig;
 use crate::images::ImagesToFind;
@@ -166,6 +166,7 @@ async fn push<B: Backend>(
             super::Subscribed::Feed(id) => {
                 if store.link_feed(feed, id)? {
                     record.changes_pushed += 1;
+                    store.queue_feed_details(feed)?;
                 } else {
                     record
                         .warnings
@@ -178,6 +179,27 @@ async fn push<B: Backend>(
                 record.warnings.push(format!("{url}: {why}"));
             }
         }
+    }
+    for (queued, feed, change) in store.queued_feed_changes()? {
+        let pushed = match &change {
+            FeedChange::Rename(title) => backend.rename(feed, title).await,
+            FeedChange::Category(category) => backend.set_category(feed, category.as_deref()).await,
+        };
+        match pushed {
+            Ok(()) => {
+                if let FeedChange::Category(category) = &change {
+                    store.category_pushed(feed, category.as_deref())?;
+                }
+                record.changes_pushed += 1;
+            }
+            // The server down: the change waits, as every other.
+            Err(e) if e.transient() => return Err(e),
+            // Refused: it stays a change of this device, and says so once.
+            Err(e) => record.warnings.push(format!(
+                "the server did not take a feed's new name or category: {e}"
+            )),
+        }
+        store.unqueue(queued)?;
     }
     let pending = store.pending_flags()?;
     for (ids, flag, on) in [

@@ -4,8 +4,10 @@
 //! one client keeps one. Ids of feeds and articles are global and only grow,
 //! which is what makes "articles since the last id" a complete pull.
 //!
-//! What the API cannot do, and tidings therefore keeps on this device: rename
-//! a feed or move it to another category (level 15 has no call for either).
+//! What the API cannot do, renaming a feed and moving it to another category
+//! (level 15 has no call for either), goes through the server's own web
+//! interface with the same session: its page gives the form token, and its
+//! `pref-feeds` handler saves only the fields it is sent.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -32,6 +34,10 @@ const CATEGORIES_FOR: i64 = 24 * 3600;
 pub struct TtRss {
     client: reqwest::Client,
     api: url::Url,
+    /// Where its web interface is (the API's parent).
+    web: url::Url,
+    /// The web interface's form token for this session.
+    token: Option<String>,
     user: String,
     password: Secret,
     session: Option<String>,
@@ -80,9 +86,12 @@ impl TtRss {
             .timeout(Duration::from_secs(refresh.total_timeout_secs.max(60)))
             .build()
             .map_err(|e| SyncError::Protocol(format!("cannot set up HTTP: {e}")))?;
+        let web = api.join("..").expect("a relative path joins");
         Ok(TtRss {
             client,
             api,
+            web,
+            token: None,
             user: config.user.clone(),
             password,
             session: None,
@@ -144,6 +153,7 @@ impl TtRss {
     async fn login(&mut self) -> Result<()> {
         let started = Instant::now();
         self.session = None;
+        self.token = None;
         let body = json!({"op": "login", "user": self.user, "password": self.password.expose()});
         let answer = self.post(&body).await;
         self.traffic.ms_login += started.elapsed().as_millis() as u64;
@@ -204,6 +214,81 @@ impl TtRss {
             .collect();
         self.categories_at = now;
         Ok(())
+    }
+
+    /// A form sent to the web interface (`backend.php`) with this session,
+    /// for what the API cannot do. Its form token is read from the page the
+    /// session opens, once; a session the page does not know is renewed once.
+    async fn web_form(&mut self, fields: &[(&str, &str)]) -> Result<()> {
+        for attempt in 0..2 {
+            if self.session.is_none() {
+                self.login().await?;
+            }
+            let cookie = format!("ttrss_sid={}", self.session.as_deref().unwrap_or(""));
+            if self.token.is_none() {
+                self.traffic.requests += 1;
+                let page = self
+                    .client
+                    .get(self.web.join("index.php").expect("joins"))
+                    .header(reqwest::header::COOKIE, &cookie)
+                    .send()
+                    .await
+                    .map_err(network_error)?;
+                let text = page.text().await.map_err(network_error)?;
+                self.traffic.bytes += text.len() as u64;
+                static TOKEN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+                    regex::Regex::new(r#"csrf_token\s*=\s*["']([0-9a-zA-Z]+)["']"#).expect("valid")
+                });
+                match TOKEN.captures(&text) {
+                    Some(token) => self.token = Some(token[1].to_string()),
+                    None if attempt == 0 => {
+                        self.session = None;
+                        continue;
+                    }
+                    None => {
+                        return Err(SyncError::Protocol(
+                            "its web interface gave no form token (renames and categories \
+                             stay here)"
+                                .into(),
+                        ));
+                    }
+                }
+            }
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .append_pair("csrf_token", self.token.as_deref().unwrap_or(""))
+                .finish();
+            self.traffic.requests += 1;
+            let answer = self
+                .client
+                .post(self.web.join("backend.php").expect("joins"))
+                .header(reqwest::header::COOKIE, &cookie)
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body)
+                .send()
+                .await
+                .map_err(network_error)?;
+            let status = answer.status();
+            let text = answer.text().await.map_err(network_error)?;
+            self.traffic.bytes += text.len() as u64;
+            if status.is_success() && !text.contains("NOT_LOGGED_IN") {
+                return Ok(());
+            }
+            if !status.is_success() {
+                return Err(SyncError::Http {
+                    status: status.as_u16(),
+                    hint: "",
+                });
+            }
+            // The session or its token went stale: once more, afresh.
+            self.session = None;
+        }
+        Err(SyncError::Protocol(
+            "its web interface refused the session".into(),
+        ))
     }
 
     /// Every id of a headline list, page by page.
@@ -384,6 +469,52 @@ impl Backend for TtRss {
                 Subscribed::Refused(why)
             }
         })
+    }
+
+    async fn rename(&mut self, feed: RemoteId, title: &str) -> Result<()> {
+        let id = feed.to_string();
+        self.web_form(&[
+            ("op", "pref-feeds"),
+            ("method", "batchEditSave"),
+            ("ids", &id),
+            ("title", title),
+        ])
+        .await
+    }
+
+    async fn set_category(&mut self, feed: RemoteId, category: Option<&str>) -> Result<()> {
+        let find = |categories: &HashMap<i64, String>| {
+            category.map(|name| {
+                categories
+                    .iter()
+                    .find(|(_, n)| n.as_str() == name)
+                    .map(|(id, _)| *id)
+            })
+        };
+        self.categories_at = 0;
+        self.category_names(std::iter::empty()).await?;
+        let id = match find(&self.categories) {
+            None => 0,
+            Some(Some(id)) => id,
+            Some(None) => {
+                let name = category.unwrap_or_default();
+                self.web_form(&[("op", "pref-feeds"), ("method", "addCat"), ("cat", name)])
+                    .await?;
+                self.categories_at = 0;
+                self.category_names(std::iter::empty()).await?;
+                find(&self.categories).flatten().ok_or_else(|| {
+                    SyncError::Protocol(format!("the category {name:?} was not created"))
+                })?
+            }
+        };
+        let (feed, id) = (feed.to_string(), id.to_string());
+        self.web_form(&[
+            ("op", "pref-feeds"),
+            ("method", "batchEditSave"),
+            ("ids", &feed),
+            ("cat_id", &id),
+        ])
+        .await
     }
 
     async fn unsubscribe(&mut self, feed: RemoteId) -> Result<()> {
