@@ -85,10 +85,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             String::new()
         };
-        spans.push(Span::styled(
-            format!("last refresh {when}: {}{images}", summary_line(run)),
-            theme.dim,
-        ));
+        // With sync on, a run that fetched nothing here (every feed comes
+        // from the server) has nothing to say.
+        let text = if app.sync.last.is_some() && run.feeds == 0 {
+            "nothing fetched here: the feeds come from the sync server".to_string()
+        } else {
+            format!("last refresh {when}: {}{images}", summary_line(run))
+        };
+        spans.push(Span::styled(text, theme.dim));
         let line = Line::from(spans);
         if line.width() > width {
             let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
