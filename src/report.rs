@@ -25,6 +25,19 @@ pub fn by_reason(counts: &[(String, u64)]) -> serde_json::Value {
         .into()
 }
 
+/// Counts by reason in brackets, for a line of text (` (HTTP 404: 1,
+/// timeout: 3)`), or nothing when there are none.
+pub fn by_reason_text(counts: &[(String, u64)]) -> String {
+    if counts.is_empty() {
+        return String::new();
+    }
+    let reasons: Vec<String> = counts
+        .iter()
+        .map(|(why, n)| format!("{why}: {n}"))
+        .collect();
+    format!(" ({})", reasons.join(", "))
+}
+
 /// `image_failures`: the cache's failed and refused images by reason.
 pub fn json(
     feeds: &[FeedStats],

@@ -159,6 +159,19 @@ fn write_feed(dir: &Path, server: &TestServer, name: &str, n: usize) {
     .unwrap();
 }
 
+/// A tt-rss instance, and a server of this test's feeds (`(name, posts)`)
+/// in a temporary directory; `None` when the instance cannot start.
+fn servers(test: &str, feeds: &[(&str, usize)]) -> Option<(TtRss, TestServer, tempfile::TempDir)> {
+    let server = TtRss::start(test)?;
+    let files = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    files.serve_dir(dir.path());
+    for (name, posts) in feeds {
+        write_feed(dir.path(), &files, name, *posts);
+    }
+    Some((server, files, dir))
+}
+
 /// (title, read, starred) of every article of the feed titled `feed`, by title.
 fn articles_of(t: &Tidings, feed: &str) -> Vec<(String, bool, bool)> {
     let store = Store::open(&t.database()).unwrap();
@@ -216,14 +229,9 @@ fn last_sync(t: &Tidings) -> SyncRecord {
 #[test]
 fn two_devices_share_subscriptions_reads_and_stars_through_the_server() {
     let test = "two_devices_share_subscriptions_reads_and_stars_through_the_server";
-    let Some(server) = TtRss::start(test) else {
+    let Some((server, feeds, _dir)) = servers(test, &[("alpha", 4), ("beta", 3)]) else {
         return;
     };
-    let feeds = TestServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    feeds.serve_dir(dir.path());
-    write_feed(dir.path(), &feeds, "alpha", 4);
-    write_feed(dir.path(), &feeds, "beta", 3);
     let (laptop, desktop) = (device(&server, "password"), device(&server, "password"));
 
     // The laptop subscribes (and reads the feed itself at once), and so
@@ -366,13 +374,9 @@ fn two_devices_share_subscriptions_reads_and_stars_through_the_server() {
 #[test]
 fn a_wrong_password_or_an_expired_session_says_so_and_loses_nothing() {
     let test = "a_wrong_password_or_an_expired_session_says_so_and_loses_nothing";
-    let Some(server) = TtRss::start(test) else {
+    let Some((server, feeds, _dir)) = servers(test, &[("gamma", 2)]) else {
         return;
     };
-    let feeds = TestServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    feeds.serve_dir(dir.path());
-    write_feed(dir.path(), &feeds, "gamma", 2);
 
     let wrong = device(&server, "not-the-password");
     let added = wrong.ok(&["add", &feeds.url("/files/gamma.xml")]);
@@ -433,17 +437,12 @@ fn a_wrong_password_or_an_expired_session_says_so_and_loses_nothing() {
 #[test]
 fn a_sync_killed_in_the_middle_leaves_both_sides_consistent() {
     let test = "a_sync_killed_in_the_middle_leaves_both_sides_consistent";
-    let Some(server) = TtRss::start(test) else {
-        return;
-    };
-    let feeds = TestServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    feeds.serve_dir(dir.path());
     // Enough articles for several pages of the server's answers.
     let names: Vec<String> = (0..6).map(|i| format!("bulk{i}")).collect();
-    for name in &names {
-        write_feed(dir.path(), &feeds, name, 150);
-    }
+    let bulk: Vec<(&str, usize)> = names.iter().map(|n| (n.as_str(), 150)).collect();
+    let Some((server, feeds, _dir)) = servers(test, &bulk) else {
+        return;
+    };
     let first = device(&server, "password");
     for name in &names {
         first.ok(&[

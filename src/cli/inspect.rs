@@ -130,27 +130,17 @@ pub(super) fn stats(store: &Store, format: StatsFormat) -> anyhow::Result<()> {
         StatsFormat::Json => {
             let failures = store.image_failures()?;
             let mut report = report::json(&feeds, last_run.as_ref(), &failures);
-            let failed: serde_json::Map<String, serde_json::Value> = pages
-                .failures
-                .iter()
-                .map(|(why, n)| (why.clone(), (*n).into()))
-                .collect();
             report["full_text"] = serde_json::json!({
                 "pages_read": pages.read,
                 "pages_failed": pages.failures.iter().map(|(_, n)| n).sum::<u64>(),
-                "failures_by_reason": failed,
+                "failures_by_reason": report::by_reason(&pages.failures),
             });
             let syncs = store.sync_totals()?;
             if syncs.syncs > 0 {
-                let failures: serde_json::Map<String, serde_json::Value> = syncs
-                    .failures
-                    .iter()
-                    .map(|(kind, n)| (kind.clone(), (*n).into()))
-                    .collect();
                 report["sync"] = serde_json::json!({
                     "syncs": syncs.syncs,
                     "failed": syncs.failed,
-                    "failures_by_kind": failures,
+                    "failures_by_kind": report::by_reason(&syncs.failures),
                     "articles_pulled": syncs.articles_pulled,
                     "changes_pushed": syncs.changes_pushed,
                     "changes_waiting": store.sync_changes_waiting()?,
@@ -166,15 +156,7 @@ pub(super) fn stats(store: &Store, format: StatsFormat) -> anyhow::Result<()> {
             report::write_text(&mut out, &feeds, last_run.as_ref(), &cache, now)?;
             if pages.read > 0 || !pages.failures.is_empty() {
                 let failed: u64 = pages.failures.iter().map(|(_, n)| n).sum();
-                let reasons: Vec<String> = pages
-                    .failures
-                    .iter()
-                    .map(|(why, n)| format!("{why}: {n}"))
-                    .collect();
-                let reasons = match reasons.is_empty() {
-                    true => String::new(),
-                    false => format!(" ({})", reasons.join(", ")),
-                };
+                let reasons = report::by_reason_text(&pages.failures);
                 writeln!(
                     out,
                     "full text: {} pages read, {failed} failed{reasons}",
@@ -206,15 +188,7 @@ fn write_sync_text(out: &mut impl Write, store: &Store, now: i64) -> anyhow::Res
         "  stages: login {} ms · push {} ms · feeds {} ms · articles {} ms · state {} ms · images {} ms",
         last.ms_login, last.ms_push, last.ms_feeds, last.ms_articles, last.ms_state, last.ms_images
     )?;
-    let failures: Vec<String> = totals
-        .failures
-        .iter()
-        .map(|(kind, n)| format!("{kind}: {n}"))
-        .collect();
-    let failures = match failures.is_empty() {
-        true => String::new(),
-        false => format!(" ({})", failures.join(", ")),
-    };
+    let failures = report::by_reason_text(&totals.failures);
     writeln!(
         out,
         "syncs: {} · {} failed{failures} · {} articles pulled · {} changes pushed · {} waiting",

@@ -26,22 +26,7 @@ pub(super) async fn refresh(
     wait: bool,
     force: bool,
 ) -> anyhow::Result<()> {
-    let lock_path = RunLock::path_for(&paths.database);
-    let lock = match RunLock::try_take(&lock_path)
-        .with_context(|| format!("cannot open {}", lock_path.display()))?
-    {
-        Attempt::Held(lock) => lock,
-        Attempt::Busy(pid) if !wait => bail!(
-            "{}; nothing was fetched (tidings refresh --wait waits for it)",
-            busy_message(pid)
-        ),
-        Attempt::Busy(pid) => {
-            eprintln!("{}: waiting for it to end", busy_message(pid));
-            tokio::task::spawn_blocking(move || RunLock::take(&lock_path))
-                .await?
-                .context("cannot wait for the other refresh")?
-        }
-    };
+    let lock = take_run_lock(paths, wait, "refresh").await?;
     let (commands, mut progress, worker) =
         Refresher::configured(paths, config)?.holding(lock).spawn();
     let command = if force {
@@ -216,6 +201,35 @@ pub(super) async fn refresh(
         )?;
     }
     Ok(())
+}
+
+/// The lock that keeps refreshes and syncs of one database from running
+/// together: taken, or (when another holds it) an error that says so before
+/// anything is fetched, or with `wait` a wait for it. `command` names the
+/// command for the message (`refresh`, `sync`).
+pub(super) async fn take_run_lock(
+    paths: &Paths,
+    wait: bool,
+    command: &str,
+) -> anyhow::Result<RunLock> {
+    let lock_path = RunLock::path_for(&paths.database);
+    Ok(
+        match RunLock::try_take(&lock_path)
+            .with_context(|| format!("cannot open {}", lock_path.display()))?
+        {
+            Attempt::Held(lock) => lock,
+            Attempt::Busy(pid) if !wait => bail!(
+                "{}; nothing was fetched (tidings {command} --wait waits for it)",
+                busy_message(pid)
+            ),
+            Attempt::Busy(pid) => {
+                eprintln!("{}: waiting for it to end", busy_message(pid));
+                tokio::task::spawn_blocking(move || RunLock::take(&lock_path))
+                    .await?
+                    .context("cannot wait for the other refresh")?
+            }
+        },
+    )
 }
 
 /// The progress bar's look while it counts `what` (feeds, then images).

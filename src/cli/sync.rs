@@ -5,12 +5,10 @@
 
 use std::io::Write;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use crate::config::{Config, Paths};
-use crate::refresh::{
-    Attempt, Command as WorkerCommand, Progress, Refresher, RunLock, busy_message,
-};
+use crate::refresh::{Attempt, Command as WorkerCommand, Progress, Refresher, RunLock};
 use crate::report::sync_line;
 
 pub(super) async fn sync(paths: &Paths, config: Config, wait: bool) -> anyhow::Result<()> {
@@ -23,22 +21,7 @@ pub(super) async fn sync(paths: &Paths, config: Config, wait: bool) -> anyhow::R
     if let Some(warning) = crate::config::password_exposed(&paths.config_file, sync) {
         eprintln!("warning: {warning}");
     }
-    let lock_path = RunLock::path_for(&paths.database);
-    let lock = match RunLock::try_take(&lock_path)
-        .with_context(|| format!("cannot open {}", lock_path.display()))?
-    {
-        Attempt::Held(lock) => lock,
-        Attempt::Busy(pid) if !wait => bail!(
-            "{}; nothing was synced (tidings sync --wait waits for it)",
-            busy_message(pid)
-        ),
-        Attempt::Busy(pid) => {
-            eprintln!("{}: waiting for it to end", busy_message(pid));
-            tokio::task::spawn_blocking(move || RunLock::take(&lock_path))
-                .await?
-                .context("cannot wait for the refresh")?
-        }
-    };
+    let lock = super::refresh::take_run_lock(paths, wait, "sync").await?;
     let (commands, mut progress, worker) =
         Refresher::configured(paths, config)?.holding(lock).spawn();
     commands.send(WorkerCommand::Sync).ok();
