@@ -25,10 +25,9 @@ use crate::model::{ErrorKind, Feed, FeedId, FeedListRow, FetchRecord, LastFetch,
 pub use images::{Evictable, ImageJob, ImageOutcome, ImageTotals};
 pub use pages::PageTotals;
 pub use subscriptions::{Removed, SubscriptionsHook};
-pub use sync::{
-    FeedChange, FeedChanges, Flag, KnownCounts, PendingFlags, PulledArticles, RemoteArticle,
-    RemoteFeed, RemoteId, SyncRecord, SyncTotals,
-};
+pub use sync::{FeedChanges, KnownCounts, PulledArticles, RemoteArticle, RemoteFeed, RemoteId};
+pub use sync_queue::{FeedChange, Flag, PendingFlags};
+pub use sync_records::{SyncRecord, SyncTotals};
 
 /// How often the background checkpointer copies the WAL into the database.
 /// Every 200 ms copied the pages rewritten by each of a big refresh's
@@ -550,6 +549,8 @@ pub mod repair;
 mod stats;
 mod subscriptions;
 mod sync;
+mod sync_queue;
+mod sync_records;
 
 #[cfg(test)]
 mod subscription_tests;

@@ -207,7 +207,7 @@ impl Store {
             params![feed.0, title],
         )?;
         if let Some(title) = title {
-            super::sync::queue_feed_change(&tx, feed, super::sync::RENAME, title)?;
+            super::sync_queue::queue_feed_change(&tx, feed, super::sync_queue::RENAME, title)?;
         }
         tx.commit()?;
         self.subscriptions_changed();
@@ -227,7 +227,7 @@ impl Store {
                 stmt.execute(params![feed.0, tag, position as i64])?;
             }
         }
-        super::sync::queue_category_of(&tx, feed, tags)?;
+        super::sync_queue::queue_category_of(&tx, feed, tags)?;
         tx.commit()?;
         self.subscriptions_changed();
         Ok(())

@@ -22,6 +22,8 @@ use crate::config::{RefreshConfig, Secret, SyncConfig};
 use crate::model::{Enclosure, ParsedArticle};
 use crate::text::{clean_title, sanitize_owned, web_url};
 
+mod web;
+
 /// Articles per `getHeadlines` page: the most the server gives.
 const PAGE: usize = 200;
 /// Ids per `updateArticle` or `getArticle` call.
@@ -194,7 +196,7 @@ impl TtRss {
         ))
     }
 
-    async fn category_names(&mut self, wanted: impl Iterator<Item = i64>) -> Result<()> {
+    pub(super) async fn category_names(&mut self, wanted: impl Iterator<Item = i64>) -> Result<()> {
         let now = crate::clock::Clock::system().now_secs();
         let mut wanted = wanted.filter(|id| *id > 0);
         let stale = now - self.categories_at > CATEGORIES_FOR;
@@ -214,81 +216,6 @@ impl TtRss {
             .collect();
         self.categories_at = now;
         Ok(())
-    }
-
-    /// A form sent to the web interface (`backend.php`) with this session,
-    /// for what the API cannot do. Its form token is read from the page the
-    /// session opens, once; a session the page does not know is renewed once.
-    async fn web_form(&mut self, fields: &[(&str, &str)]) -> Result<()> {
-        for attempt in 0..2 {
-            if self.session.is_none() {
-                self.login().await?;
-            }
-            let cookie = format!("ttrss_sid={}", self.session.as_deref().unwrap_or(""));
-            if self.token.is_none() {
-                self.traffic.requests += 1;
-                let page = self
-                    .client
-                    .get(self.web.join("index.php").expect("joins"))
-                    .header(reqwest::header::COOKIE, &cookie)
-                    .send()
-                    .await
-                    .map_err(network_error)?;
-                let text = page.text().await.map_err(network_error)?;
-                self.traffic.bytes += text.len() as u64;
-                static TOKEN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-                    regex::Regex::new(r#"csrf_token\s*=\s*["']([0-9a-zA-Z]+)["']"#).expect("valid")
-                });
-                match TOKEN.captures(&text) {
-                    Some(token) => self.token = Some(token[1].to_string()),
-                    None if attempt == 0 => {
-                        self.session = None;
-                        continue;
-                    }
-                    None => {
-                        return Err(SyncError::Protocol(
-                            "its web interface gave no form token (renames and categories \
-                             stay here)"
-                                .into(),
-                        ));
-                    }
-                }
-            }
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(fields)
-                .append_pair("csrf_token", self.token.as_deref().unwrap_or(""))
-                .finish();
-            self.traffic.requests += 1;
-            let answer = self
-                .client
-                .post(self.web.join("backend.php").expect("joins"))
-                .header(reqwest::header::COOKIE, &cookie)
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded",
-                )
-                .body(body)
-                .send()
-                .await
-                .map_err(network_error)?;
-            let status = answer.status();
-            let text = answer.text().await.map_err(network_error)?;
-            self.traffic.bytes += text.len() as u64;
-            if status.is_success() && !text.contains("NOT_LOGGED_IN") {
-                return Ok(());
-            }
-            if !status.is_success() {
-                return Err(SyncError::Http {
-                    status: status.as_u16(),
-                    hint: "",
-                });
-            }
-            // The session or its token went stale: once more, afresh.
-            self.session = None;
-        }
-        Err(SyncError::Protocol(
-            "its web interface refused the session".into(),
-        ))
     }
 
     /// Every id of a headline list, page by page.
@@ -472,49 +399,11 @@ impl Backend for TtRss {
     }
 
     async fn rename(&mut self, feed: RemoteId, title: &str) -> Result<()> {
-        let id = feed.to_string();
-        self.web_form(&[
-            ("op", "pref-feeds"),
-            ("method", "batchEditSave"),
-            ("ids", &id),
-            ("title", title),
-        ])
-        .await
+        self.rename_feed(feed, title).await
     }
 
     async fn set_category(&mut self, feed: RemoteId, category: Option<&str>) -> Result<()> {
-        let find = |categories: &HashMap<i64, String>| {
-            category.map(|name| {
-                categories
-                    .iter()
-                    .find(|(_, n)| n.as_str() == name)
-                    .map(|(id, _)| *id)
-            })
-        };
-        self.categories_at = 0;
-        self.category_names(std::iter::empty()).await?;
-        let id = match find(&self.categories) {
-            None => 0,
-            Some(Some(id)) => id,
-            Some(None) => {
-                let name = category.unwrap_or_default();
-                self.web_form(&[("op", "pref-feeds"), ("method", "addCat"), ("cat", name)])
-                    .await?;
-                self.categories_at = 0;
-                self.category_names(std::iter::empty()).await?;
-                find(&self.categories).flatten().ok_or_else(|| {
-                    SyncError::Protocol(format!("the category {name:?} was not created"))
-                })?
-            }
-        };
-        let (feed, id) = (feed.to_string(), id.to_string());
-        self.web_form(&[
-            ("op", "pref-feeds"),
-            ("method", "batchEditSave"),
-            ("ids", &feed),
-            ("cat_id", &id),
-        ])
-        .await
+        self.move_feed(feed, category).await
     }
 
     async fn unsubscribe(&mut self, feed: RemoteId) -> Result<()> {
@@ -525,7 +414,7 @@ impl Backend for TtRss {
     }
 }
 
-fn network_error(e: reqwest::Error) -> SyncError {
+pub(super) fn network_error(e: reqwest::Error) -> SyncError {
     if e.is_timeout() {
         return SyncError::Timeout;
     }
