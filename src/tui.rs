@@ -66,6 +66,13 @@ pub async fn run(
         app.image_dir = paths.image_dir();
         app.config_file = config_file.to_path_buf();
         app.downloads_dir = paths.downloads_dir(&config.downloads.dir);
+        if let Some(warning) = config
+            .sync
+            .as_ref()
+            .and_then(|sync| crate::config::password_exposed(config_file, sync))
+        {
+            app.notify(warning, true);
+        }
         let start = app.on_start(config.refresh.on_start);
         // The welcome feed is fetched (from the binary) even when refreshing
         // on start is off; when it is on, that refresh brings it.

@@ -4,8 +4,8 @@
 //! categories travel between them through the server; changes made while
 //! the server is down arrive once it is back; a sync killed in the middle
 //! leaves both sides consistent; a sync with nothing changed costs three
-//! requests; a wrong password or an unreachable server says so and loses
-//! nothing.
+//! requests; a wrong password, an API switched off or an unreachable server
+//! says so and loses nothing.
 //!
 //! The feeds the server fetches are this test's own, served on 127.0.0.1.
 //! Without `../shared/sync` (or when the server cannot start) each test says
@@ -18,7 +18,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use support::{TestServer, Tidings, skip};
-use tidings::model::{ArticleId, FeedId};
+use tidings::model::{ArticleId, FeedId, ImageStatus};
 use tidings::store::{Store, SyncRecord};
 
 /// A tt-rss instance of this test process, stopped and deleted when dropped.
@@ -26,6 +26,7 @@ struct TtRss {
     dir: PathBuf,
     url: String,
     update: PathBuf,
+    pg_port: String,
 }
 
 impl TtRss {
@@ -60,11 +61,13 @@ impl TtRss {
             out.status.success(),
             value("TTRSS_URL"),
             value("TTRSS_UPDATE"),
+            value("TTRSS_PG_PORT"),
         ) {
-            (true, Some(url), Some(update)) => Some(TtRss {
+            (true, Some(url), Some(update), Some(pg_port)) => Some(TtRss {
                 dir,
                 url,
                 update: update.into(),
+                pg_port,
             }),
             _ => {
                 let why = String::from_utf8_lossy(&out.stderr);
@@ -74,6 +77,20 @@ impl TtRss {
                 None
             }
         }
+    }
+
+    /// Turns the API on or off for its user, as its preferences page does.
+    fn allow_api(&self, on: bool) {
+        let status = Command::new("/usr/lib/postgresql/15/bin/psql")
+            .args(["-X", "-q", "-U", "postgres", "-d", "ttrss", "-h"])
+            .arg(self.dir.join("pg"))
+            .args(["-p", &self.pg_port, "-c"])
+            .arg(format!(
+                "UPDATE ttrss_user_prefs SET value = '{on}' WHERE pref_name = 'ENABLE_API_ACCESS'"
+            ))
+            .status()
+            .unwrap();
+        assert!(status.success(), "psql failed");
     }
 
     /// Makes the server fetch every feed now.
@@ -142,9 +159,11 @@ fn write_feed(dir: &Path, server: &TestServer, name: &str, n: usize) {
             format!(
                 "<item><title>{name} post {i}</title><link>{}</link><guid>urn:{name}:{i}</guid>\
                  <pubDate>Tue, 0{} Dec 2026 10:00:00 GMT</pubDate>\
-                 <description>&lt;p&gt;The body of {name} post {i}.&lt;/p&gt;</description></item>",
+                 <description>&lt;p&gt;The body of {name} post {i}.&lt;/p&gt;\
+                 &lt;img src=\"{}\" alt=\"a picture\"&gt;</description></item>",
                 server.url(&format!("/files/{name}/{i}.html")),
                 1 + i % 4,
+                server.url("/files/picture.png"),
             )
         })
         .collect();
@@ -169,6 +188,11 @@ fn servers(test: &str, feeds: &[(&str, usize)]) -> Option<(TtRss, TestServer, te
     for (name, posts) in feeds {
         write_feed(dir.path(), &files, name, *posts);
     }
+    let mut png = Vec::new();
+    image::RgbImage::new(8, 6)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    std::fs::write(dir.path().join("picture.png"), png).unwrap();
     Some((server, files, dir))
 }
 
@@ -247,7 +271,20 @@ fn two_devices_share_subscriptions_reads_and_stars_through_the_server() {
     // The desktop, empty, gets the subscription and its articles.
     let synced = desktop.ok(&["sync"]);
     assert!(synced.contains("4 new articles"), "{synced}");
+    assert!(synced.contains("1 images cached"), "{synced}");
     assert_eq!(feed_titles(&desktop), ["Feed alpha"]);
+    // The articles' picture came from its own host into the local cache.
+    let cached = Store::open(&desktop.database())
+        .unwrap()
+        .image_totals()
+        .unwrap();
+    assert!(
+        cached
+            .by_status
+            .iter()
+            .any(|(status, n)| *status == ImageStatus::Cached && *n == 1),
+        "{cached:?}"
+    );
     assert!(
         articles_of(&desktop, "Feed alpha")
             .iter()
@@ -372,8 +409,9 @@ fn two_devices_share_subscriptions_reads_and_stars_through_the_server() {
 }
 
 #[test]
-fn a_wrong_password_or_an_expired_session_says_so_and_loses_nothing() {
-    let test = "a_wrong_password_or_an_expired_session_says_so_and_loses_nothing";
+fn a_wrong_password_an_expired_session_or_the_api_switched_off_say_so_and_lose_nothing() {
+    let test =
+        "a_wrong_password_an_expired_session_or_the_api_switched_off_say_so_and_lose_nothing";
     let Some((server, feeds, _dir)) = servers(test, &[("gamma", 2)]) else {
         return;
     };
@@ -432,6 +470,15 @@ fn a_wrong_password_or_an_expired_session_says_so_and_loses_nothing() {
     assert!(record.error.is_none(), "{record:?}");
     assert!(record.ms_login > 0 || record.requests == 5, "{record:?}");
     assert_eq!(feed_titles(&right), ["Feed gamma"]);
+
+    // The API switched off for the user: said so, and nothing is lost.
+    server.allow_api(false);
+    let run = right.run(&["sync"]);
+    assert!(!run.ok);
+    assert!(run.stderr.contains("API is switched off"), "{}", run.stderr);
+    assert_eq!(feed_titles(&right), ["Feed gamma"]);
+    server.allow_api(true);
+    right.ok(&["sync"]);
 }
 
 #[test]
