@@ -116,12 +116,20 @@ pub enum CliCommand {
         #[arg(long)]
         drop_starred: bool,
     },
-    /// Full-text search over titles and bodies, best matches first.
+    /// Full-text search over titles and bodies, best matches first; a word
+    /// ending in * is a prefix (ru*), and a query of the query language
+    /// (title =~ "rust" and unread) lists its newest matches.
     Search {
         #[arg(required = true)]
         query: Vec<String>,
         #[arg(long, default_value_t = 20)]
         limit: u64,
+    },
+    /// The query language (for query feeds, filters and search): try a
+    /// query on the cache.
+    Filter {
+        #[command(subcommand)]
+        action: FilterAction,
     },
     /// Fetch statistics: the last refresh and every feed.
     Stats {
@@ -176,6 +184,18 @@ pub enum ImagesAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum FilterAction {
+    /// What QUERY catches in the cache now (how many articles, how many
+    /// unread, the newest), e.g. `tidings filter test 'title =~ "rust" and age < 7d'`.
+    Test {
+        #[arg(required = true)]
+        query: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+    },
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ExportFormat {
     Opml,
@@ -226,6 +246,9 @@ pub async fn run(
         CliCommand::List => list(&store),
         CliCommand::Remove { feed, drop_starred } => remove(&mut store, &feed, drop_starred),
         CliCommand::Search { query, limit } => search(&store, &query.join(" "), limit),
+        CliCommand::Filter {
+            action: FilterAction::Test { query, limit },
+        } => inspect::filter_test(&store, &query.join(" "), limit),
         CliCommand::Stats { format } => stats(&store, format),
         CliCommand::Images { action } => images(&mut store, paths, &config, action),
         CliCommand::Download {

@@ -2,10 +2,11 @@
 //! it (each module imports only modules above it, never one that imports it
 //! back; only `main` knows `cli`):
 //!
-//! - below everything: `model` (plain domain types), `text` (what may reach a
-//!   terminal), `clock` (the time rules read), `keys` and `config`, and
-//!   `render` (article HTML → styled lines, with the size limit past which a
-//!   body is not shown, which `images` keeps to as well);
+//! - below everything: `model` (plain domain types), `query` (the query
+//!   language over articles), `text` (what may reach a terminal), `clock`
+//!   (the time rules read), `keys` and `config`, and `render` (article HTML
+//!   → styled lines, with the size limit past which a body is not shown,
+//!   which `images` keeps to as well);
 //! - network → model: `fetch` (one HTTP GET with its limits), `parse` (bytes →
 //!   a parsed feed), `images` (the images articles show; checking and writing
 //!   their files), `downloads` (enclosures streamed to files, resumable);
@@ -28,6 +29,7 @@ pub mod clock;
 pub mod config;
 pub mod keys;
 pub mod model;
+pub mod query;
 pub mod text;
 
 pub mod downloads;

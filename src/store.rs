@@ -24,6 +24,7 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::model::{ErrorKind, Feed, FeedId, FeedListRow, FetchRecord, LastFetch, ParsedFeed};
 pub use images::{Evictable, ImageJob, ImageOutcome, ImageTotals};
 pub use pages::PageTotals;
+pub use query::QueryCounts;
 pub use subscriptions::{Removed, SubscriptionsHook};
 pub use sync::{FeedChanges, KnownCounts, PulledArticles, RemoteArticle, RemoteFeed, RemoteId};
 pub use sync_queue::{FeedChange, Flag, PendingFlags};
@@ -197,6 +198,7 @@ impl Store {
             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;
              PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=67108864;",
         )?;
+        query::register_functions(&conn)?;
         if check {
             // Reading the schema fails at once on a file that is not a database. A full
             // quick_check costs a scan of the file (and of the search index) at every
@@ -544,6 +546,7 @@ mod articles;
 mod downloads;
 mod images;
 mod pages;
+mod query;
 mod reader;
 pub mod repair;
 mod stats;
@@ -552,6 +555,8 @@ mod sync;
 mod sync_queue;
 mod sync_records;
 
+#[cfg(test)]
+mod query_tests;
 #[cfg(test)]
 mod subscription_tests;
 #[cfg(test)]

@@ -616,6 +616,54 @@ fn search_finds_a_word_from_an_article_body() {
 }
 
 #[test]
+fn search_takes_prefixes_and_queries_and_filter_test_shows_what_a_query_catches() {
+    let server = TestServer::start();
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/etag.xml")]);
+    let out = t.ok(&["search", "zeppel*"]);
+    assert!(out.contains("First story"), "{out}");
+    let out = t.ok(&["search", "title =~ 'second|first' and feed = 'local news'"]);
+    assert!(
+        out.contains("First story") && out.contains("Second story"),
+        "{out}"
+    );
+
+    let out = t.ok(&[
+        "filter",
+        "test",
+        "title contains story and not title =~ '^first'",
+    ]);
+    assert!(
+        out.starts_with("1 of 2 articles match, 1 of them unread"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Second story") && !out.contains("First story"),
+        "{out}"
+    );
+    let every = t.ok(&["filter", "test", "feed = 'Local News'"]);
+    assert!(every.contains("(every article in the cache)"), "{every}");
+
+    // A wrong query fails, and says where.
+    let wrong = t.run(&["filter", "test", "title =~ 'x' and"]);
+    assert!(!wrong.ok);
+    assert!(
+        wrong
+            .stderr
+            .contains("column 17: expected a field, `not` or `(` at the end"),
+        "{}",
+        wrong.stderr
+    );
+    assert!(
+        wrong
+            .stderr
+            .contains("  title =~ 'x' and\n                  ^"),
+        "{}",
+        wrong.stderr
+    );
+}
+
+#[test]
 fn export_json_holds_every_article_with_rfc3339_dates() {
     let server = TestServer::start();
     let t = Tidings::new();

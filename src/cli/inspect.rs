@@ -120,6 +120,43 @@ pub(super) fn search(store: &Store, query: &str, limit: u64) -> anyhow::Result<(
     Ok(())
 }
 
+/// `tidings filter test`: what a query catches in the cache now, before it
+/// becomes a filter or a query feed: how many articles, how many unread,
+/// and the newest of them; a query that is wrong, where.
+pub(super) fn filter_test(store: &Store, text: &str, limit: u64) -> anyhow::Result<()> {
+    let query = crate::query::parse(text).map_err(|e| anyhow::anyhow!("{}", e.pointed(text)))?;
+    let now = chrono::Utc::now().timestamp();
+    let counts = store.query_counts(&query, now)?;
+    let all = store.article_total()?;
+    let mut out = std::io::stdout().lock();
+    let every = if counts.total == all && all > 0 {
+        " (every article in the cache)"
+    } else {
+        ""
+    };
+    writeln!(
+        out,
+        "{} of {} articles match{every}, {} of them unread",
+        thousands(counts.total),
+        thousands(all),
+        thousands(counts.unread)
+    )?;
+    for hit in store.query_hits(&query, now, limit)? {
+        let a = &hit.article;
+        let date = chrono::DateTime::from_timestamp(a.date, 0)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{date} {} {} — {}",
+            if a.read { ' ' } else { '•' },
+            truncate(&hit.feed_title, 30),
+            a.title.as_deref().unwrap_or("(untitled)")
+        )?;
+    }
+    Ok(())
+}
+
 pub(super) fn stats(store: &Store, format: StatsFormat) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp();
     let feeds = store.feed_stats(now)?;

@@ -111,15 +111,26 @@ impl Store {
     }
 
     /// Full-text search over titles and bodies: every word of the query must
-    /// appear; among the newest [`SEARCH_WINDOW`] matches, articles with all
-    /// of them in the title come first, then the newest. Words are quoted, so
-    /// FTS syntax in the query is inert.
+    /// appear (a word ending in `*` is a prefix: `ru*`); among the newest
+    /// [`SEARCH_WINDOW`] matches, articles with all of them in the title come
+    /// first, then the newest. Words are quoted, so FTS syntax in the query
+    /// is inert. A text that reads as a query of the query language (an
+    /// operator, `and`/`or`/`not`, `has`) is one: its newest matches.
     pub fn search(&self, query: &str, limit: u64) -> Result<Vec<SearchHit>> {
-        let words = query_words(query);
-        if words.is_empty() {
+        if let Some(parsed) = super::query::as_query(query) {
+            let now = chrono::Utc::now().timestamp();
+            return self.query_hits(&parsed, now, limit);
+        }
+        let terms = query_words(query);
+        if terms.is_empty() {
             return Ok(Vec::new());
         }
-        let fts_query: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+        // `ru*` is every word that begins so.
+        let fts_query: Vec<String> = terms
+            .iter()
+            .map(|(w, prefix)| format!("\"{w}\"{}", if *prefix { "*" } else { "" }))
+            .collect();
+        let words: Vec<&String> = terms.iter().map(|(w, _)| w).collect();
         let title_words = serde_json::to_string(&words).unwrap_or_else(|_| "[]".into());
         // The index yields matches newest-stored first without sorting; only
         // the newest SEARCH_WINDOW of them are ranked, so a word that is in
@@ -488,12 +499,18 @@ pub(super) fn apply_retention(
 }
 
 /// The words of the user's query: runs of letters and digits, lowercased
-/// (the index folds case). Everything else separates words, so operators and
-/// quotes in a query are never interpreted.
-fn query_words(query: &str) -> Vec<String> {
-    query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+/// (the index folds case), each with whether a `*` follows it (a prefix).
+/// Everything else separates words, so operators and quotes in a query are
+/// never interpreted.
+fn query_words(query: &str) -> Vec<(String, bool)> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for c in query.chars().chain(std::iter::once(' ')) {
+        if c.is_alphanumeric() {
+            word.push(c);
+        } else if !word.is_empty() {
+            words.push((std::mem::take(&mut word).to_lowercase(), c == '*'));
+        }
+    }
+    words
 }

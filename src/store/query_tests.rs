@@ -1,0 +1,178 @@
+//! Queries run on a real cache: each field and operator picks the articles a
+//! person would expect, case is ignored (Unicode too), values never become
+//! SQL, a regular expression runs in linear time, and search takes prefixes
+//! and queries.
+
+use super::tests::{article, feed_of, save, sub};
+use super::*;
+use crate::config::RetentionConfig;
+use crate::model::{Enclosure, ParsedArticle};
+
+const NOW: i64 = 1_800_000_000;
+const DAY: i64 = 86_400;
+
+fn with(mut a: ParsedArticle, edit: impl FnOnce(&mut ParsedArticle)) -> ParsedArticle {
+    edit(&mut a);
+    crate::parse::finish_article(a)
+}
+
+/// Two feeds: "Rust Blog" tagged `dev` (three posts), "Été" (two posts).
+fn cache() -> Store {
+    let mut store = Store::open_in_memory().unwrap();
+    let retention = RetentionConfig::default();
+    let (rust, _) = store
+        .add_feed(&NewSubscription {
+            tags: vec!["dev".into()],
+            ..sub("https://blog.rust-lang.org/feed.xml")
+        })
+        .unwrap();
+    let posts = vec![
+        with(article("r1", "Announcing Rust 1.95", NOW - DAY), |a| {
+            a.categories = vec!["Release".into()];
+            a.author = Some("The Rust Team".into());
+        }),
+        with(
+            article("r2", "Inside Rust: async closures", NOW - 3 * DAY),
+            |a| {
+                a.enclosures = vec![Enclosure {
+                    url: "https://cdn.example/talk.mp3".into(),
+                    mime_type: Some("audio/mpeg".into()),
+                    length: None,
+                    duration_secs: None,
+                }];
+            },
+        ),
+        article("r3", "This week in Rust 600", NOW - 30 * DAY),
+    ];
+    save(&mut store, rust, &feed_of(posts), NOW, &retention);
+    let (ete, _) = store.add_feed(&sub("https://ete.example/feed")).unwrap();
+    let posts = vec![
+        with(article("e1", "ÉTÉ INDIEN", NOW - 2 * DAY), |a| {
+            a.content = Some("<p>Un été 'chaud'; DROP TABLE articles; --</p>".into());
+        }),
+        article("e2", "Hiver", NOW - 40 * DAY),
+    ];
+    save(&mut store, ete, &feed_of(posts), NOW, &retention);
+    store.set_feed_title(ete, Some("Été")).unwrap();
+    let r3 = store
+        .feed_articles(rust)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.title.as_deref() == Some("This week in Rust 600"))
+        .unwrap()
+        .id;
+    store.set_read(r3, true).unwrap();
+    store.set_starred(r3, true).unwrap();
+    store
+}
+
+fn titles(store: &Store, query: &str) -> Vec<String> {
+    let q = crate::query::parse(query).unwrap_or_else(|e| panic!("{e}"));
+    let mut titles: Vec<String> = store
+        .query_page(&q, NOW, false, true, (0, 100))
+        .unwrap()
+        .into_iter()
+        .map(|a| a.title.unwrap())
+        .collect();
+    titles.sort();
+    titles
+}
+
+#[test]
+fn each_field_and_operator_picks_what_it_says() {
+    let store = cache();
+    assert_eq!(
+        titles(&store, "title =~ 'RUST [0-9]'"),
+        ["Announcing Rust 1.95", "This week in Rust 600"]
+    );
+    assert_eq!(titles(&store, "title !~ rust"), ["Hiver", "ÉTÉ INDIEN"]);
+    assert_eq!(
+        titles(&store, "feed = été and content contains ÉTÉ"),
+        ["ÉTÉ INDIEN"]
+    );
+    assert_eq!(titles(&store, "tag # dev and unread and age < 7d").len(), 2);
+    assert_eq!(titles(&store, "tag != dev"), ["Hiver", "ÉTÉ INDIEN"]);
+    assert_eq!(
+        titles(&store, "category = release"),
+        ["Announcing Rust 1.95"]
+    );
+    assert_eq!(
+        titles(&store, "has enclosure"),
+        ["Inside Rust: async closures"]
+    );
+    assert_eq!(
+        titles(&store, "starred or age > 35d"),
+        ["Hiver", "This week in Rust 600"]
+    );
+    assert_eq!(titles(&store, "date >= 2027-01-01").len(), 3);
+    assert_eq!(
+        titles(&store, "not (read or feedurl contains ete)").len(),
+        2
+    );
+    assert_eq!(
+        titles(&store, "author = 'the rust team'"),
+        ["Announcing Rust 1.95"]
+    );
+    assert_eq!(titles(&store, "link contains /e2"), ["Hiver"]);
+    // A value is a value, whatever it holds.
+    assert_eq!(
+        titles(
+            &store,
+            r#"content contains "'chaud'; DROP TABLE articles; --""#
+        ),
+        ["ÉTÉ INDIEN"]
+    );
+    assert_eq!(store.article_total().unwrap(), 5);
+    let counts = store
+        .query_counts(&crate::query::parse("feedurl contains rust").unwrap(), NOW)
+        .unwrap();
+    assert_eq!(
+        counts,
+        QueryCounts {
+            total: 3,
+            unread: 2
+        }
+    );
+}
+
+#[test]
+fn a_regular_expression_cannot_hang_the_cache() {
+    let mut store = cache();
+    let long = "a".repeat(20_000);
+    let (feed, _) = store.add_feed(&sub("https://long.example/feed")).unwrap();
+    let posts = vec![article("l1", &long, NOW)];
+    save(
+        &mut store,
+        feed,
+        &feed_of(posts),
+        NOW,
+        &RetentionConfig::default(),
+    );
+    // Catastrophic for a backtracking engine; linear for the regex crate.
+    let started = std::time::Instant::now();
+    assert_eq!(titles(&store, "title =~ '(a+)+b'").len(), 0);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn search_takes_prefixes_and_queries() {
+    let store = cache();
+    let hits = |q: &str| {
+        let mut t: Vec<String> = store
+            .search(q, 20)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.article.title.unwrap())
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(hits("annou*"), ["Announcing Rust 1.95"]);
+    assert!(hits("annou").is_empty());
+    assert_eq!(
+        hits("title =~ hiver or has enclosure"),
+        ["Hiver", "Inside Rust: async closures"]
+    );
+    // One flag word is a word to look for, not every read article.
+    assert!(hits("read").is_empty());
+}
