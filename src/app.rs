@@ -18,6 +18,7 @@ mod opening;
 mod overlay;
 mod pictures;
 mod progress;
+mod queries;
 mod syncing;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -729,6 +730,8 @@ const RELOAD_MS: i64 = 200;
 /// How long a notice stays on the status line.
 const NOTICE_MS: i64 = 8_000;
 
+#[cfg(test)]
+mod query_tests;
 #[cfg(test)]
 mod sync_tests;
 #[cfg(test)]

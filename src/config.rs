@@ -108,6 +108,8 @@ pub struct Config {
     pub theme: ThemeConfig,
     /// The aggregator server to sync with; none: this device alone.
     pub sync: Option<SyncConfig>,
+    /// Query feeds: name → query of the query language (see `query`).
+    pub query_feeds: std::collections::BTreeMap<String, String>,
     /// Action name → keys, replacing that action's default keys (see `keys.rs`).
     pub keys: HashMap<String, Vec<String>>,
 }
@@ -459,6 +461,15 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
         crate::keys::Keymap::new(&config.keys)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        for (name, query) in &config.query_feeds {
+            crate::query::parse(query).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: [query_feeds] {name:?}: {}",
+                    path.display(),
+                    e.pointed(query)
+                )
+            })?;
+        }
         Ok(config)
     }
 }
@@ -466,6 +477,24 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wrong_query_feed_is_named_with_where_it_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[query_feeds]\n\"Rust week\" = 'title =~'\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("[query_feeds] \"Rust week\": column 9"),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            "[query_feeds]\n\"Rust week\" = 'title =~ rust and age < 7d'\n",
+        )
+        .unwrap();
+        assert_eq!(Config::load(&path).unwrap().query_feeds.len(), 1);
+    }
 
     #[test]
     fn unknown_keys_are_rejected_with_file_and_key() {

@@ -87,6 +87,8 @@ fn try_main(cli: Cli) -> anyhow::Result<()> {
     let mut store = Store::open(&paths.database)
         .with_context(|| format!("cannot open {}", paths.database.display()))?;
     tidings::subscriptions::keep_backup(&mut store, paths.subscriptions_backup())?;
+    let query_feeds: Vec<(String, String)> = config.query_feeds.clone().into_iter().collect();
+    store.set_config_query_feeds(&query_feeds)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -20,6 +20,10 @@ pub struct FeedId(pub i64);
 #[serde(transparent)]
 pub struct ArticleId(pub i64);
 
+/// A query feed's id (see `store::QueryFeed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct QueryFeedId(pub i64);
+
 impl fmt::Display for FeedId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
@@ -317,6 +321,8 @@ pub enum ArticleSource {
     Unread,
     Starred,
     Feed(FeedId),
+    /// A query feed's matches.
+    Query(QueryFeedId),
 }
 
 /// A search hit: the article and the feed it belongs to.

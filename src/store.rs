@@ -24,7 +24,7 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::model::{ErrorKind, Feed, FeedId, FeedListRow, FetchRecord, LastFetch, ParsedFeed};
 pub use images::{Evictable, ImageJob, ImageOutcome, ImageTotals};
 pub use pages::PageTotals;
-pub use query::QueryCounts;
+pub use query::{QueryCounts, QueryFeed};
 pub use subscriptions::{Removed, SubscriptionsHook};
 pub use sync::{FeedChanges, KnownCounts, PulledArticles, RemoteArticle, RemoteFeed, RemoteId};
 pub use sync_queue::{FeedChange, Flag, PendingFlags};
@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0010_rest_until.sql"),
     include_str!("store/migrations/0011_full_text.sql"),
     include_str!("store/migrations/0012_sync.sql"),
+    include_str!("store/migrations/0013_query_feeds.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.

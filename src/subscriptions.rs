@@ -4,9 +4,10 @@
 //! beside the database; and the welcome feed a first start subscribes to.
 //!
 //! Imported text is untrusted: titles and tags are sanitised, and only web
-//! addresses are accepted. newsboat's `exec:`, `filter:` and `query:` entries,
-//! and any `file:` address, are skipped with a reason: a list someone else wrote
-//! must never make tidings run a command or read a local file.
+//! addresses are accepted. newsboat's `exec:` and `filter:` entries, and any
+//! `file:` address, are skipped with a reason: a list someone else wrote must
+//! never make tidings run a command or read a local file. Its `query:`
+//! entries become query feeds.
 
 use std::io::Write;
 
@@ -22,6 +23,8 @@ use crate::text::sanitize_text;
 #[derive(Debug, Default, PartialEq)]
 pub struct ImportList {
     pub subscriptions: Vec<NewSubscription>,
+    /// newsboat's query feeds (`"query:Name:expression"`): (name, query).
+    pub queries: Vec<(String, String)>,
     /// Entries left out, each with the reason.
     pub skipped: Vec<Skipped>,
 }
@@ -49,7 +52,7 @@ pub fn parse_import(text: &str) -> Result<ImportList, ImportError> {
     } else {
         parse_urls(trimmed)
     };
-    if list.subscriptions.is_empty() && list.skipped.is_empty() {
+    if list.subscriptions.is_empty() && list.skipped.is_empty() && list.queries.is_empty() {
         return Err(ImportError::Empty);
     }
     Ok(list)
@@ -158,6 +161,10 @@ pub fn parse_urls(text: &str) -> ImportList {
         let Some((url, rest)) = words.split_first() else {
             continue;
         };
+        if let Some(query) = url.strip_prefix("query:") {
+            push_query(&mut list, query);
+            continue;
+        }
         let mut title = None;
         let mut tags = Vec::new();
         for word in rest {
@@ -174,6 +181,28 @@ pub fn parse_urls(text: &str) -> ImportList {
     list
 }
 
+/// A newsboat query feed, `Name:expression`, when tidings can read the
+/// expression (the query language understands newsboat's).
+fn push_query(list: &mut ImportList, entry: &str) {
+    let entry = sanitize_text(entry);
+    let Some((name, query)) = entry.split_once(':') else {
+        list.skipped.push(Skipped {
+            entry: format!("query:{entry}"),
+            reason: "a query without a name",
+        });
+        return;
+    };
+    match crate::query::parse(query) {
+        Ok(_) => list
+            .queries
+            .push((name.trim().to_string(), query.trim().to_string())),
+        Err(_) => list.skipped.push(Skipped {
+            entry: format!("query:{entry}"),
+            reason: "a query tidings cannot read (`tidings filter test` says why)",
+        }),
+    }
+}
+
 fn push_subscription(
     list: &mut ImportList,
     url: &str,
@@ -184,11 +213,11 @@ fn push_subscription(
 ) {
     let url = sanitize_text(url.trim());
     let lower = url.to_ascii_lowercase();
-    let reason = if ["exec:", "filter:", "query:", "|"]
+    let reason = if ["exec:", "filter:", "|"]
         .iter()
         .any(|p| lower.starts_with(p))
     {
-        Some("runs a command or a query: tidings never does")
+        Some("runs a command: tidings never does")
     } else if own && (lower.starts_with("file:") || url == crate::WELCOME_URL) {
         None
     } else if !(lower.starts_with("http://") || lower.starts_with("https://")) {
@@ -224,8 +253,16 @@ fn split_words(line: &str) -> Vec<String> {
     let mut current = String::new();
     let mut quoted = false;
     let mut has_word = false;
+    let mut escaped = false;
     for c in line.chars() {
+        if escaped {
+            current.push(c);
+            escaped = false;
+            continue;
+        }
         match c {
+            // newsboat writes a quote inside quotes as \" (in its queries).
+            '\\' if quoted => escaped = true,
             '"' => {
                 quoted = !quoted;
                 has_word = true;
@@ -442,6 +479,29 @@ mod tests {
         assert_eq!(list.subscriptions[1].title.as_deref(), Some("Other title"));
         assert_eq!(list.subscriptions[1].tags, ["two words"]);
         assert_eq!(list.skipped.len(), 2, "{:?}", list.skipped);
+    }
+
+    #[test]
+    fn newsboat_query_lines_become_query_feeds() {
+        let text = "\"query:Unread News:unread = \\\"yes\\\" and tags # \\\"news\\\"\" ignored-tag\n\
+                    \"query:Broken:title =~\"\n\
+                    \"query:no name\"\n";
+        let list = parse_import(text).unwrap();
+        assert_eq!(
+            list.queries,
+            [(
+                "Unread News".to_string(),
+                "unread = \"yes\" and tags # \"news\"".to_string()
+            )]
+        );
+        let reasons: Vec<&str> = list.skipped.iter().map(|s| s.reason).collect();
+        assert_eq!(
+            reasons,
+            [
+                "a query tidings cannot read (`tidings filter test` says why)",
+                "a query without a name"
+            ]
+        );
     }
 
     #[test]

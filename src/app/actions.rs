@@ -101,6 +101,14 @@ impl App {
             Action::Subscribe => {
                 self.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::Subscribe)))
             }
+            Action::NewQueryFeed => {
+                let kind = PromptKind::QueryFeed(None);
+                self.overlay = Some(Overlay::Prompt(Prompt::new(kind)));
+            }
+            Action::EditFeed if self.selected_query_feed().is_some() => self.edit_query_feed()?,
+            Action::Unsubscribe if self.selected_query_feed().is_some() => {
+                self.remove_query_feed()?
+            }
             Action::EditFeed => {
                 if let Some(row) = self.feeds.selected_feed() {
                     let title = row.feed.title.clone().unwrap_or_default();

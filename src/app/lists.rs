@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 
-use crate::model::{ArticleSource, ArticleSummary, FeedId, FeedListRow, FetchRecord, LastFetch};
+use crate::model::{
+    ArticleSource, ArticleSummary, FeedId, FeedListRow, FetchRecord, LastFetch, QueryFeedId,
+};
 use crate::store::{Result, Store};
 
 /// Rows of the article list held at once; the screen shows at most ~100.
@@ -26,6 +28,12 @@ pub enum FeedEntry {
     /// The heading of the saved feeds (unsubscribed from, their starred
     /// articles kept), which follow it, last in the list. Never selected.
     Saved,
+    /// A query feed: a saved query, with its unread matches.
+    Query {
+        id: QueryFeedId,
+        name: String,
+        unread: u64,
+    },
     /// Boxed: a row with its last fetch is ten times the size of the others.
     Feed(Box<FeedListRow>),
 }
@@ -37,6 +45,7 @@ impl FeedEntry {
             FeedEntry::Starred { .. } => Some(ArticleSource::Starred),
             FeedEntry::Tag(_) | FeedEntry::Saved => None,
             FeedEntry::Feed(row) => Some(ArticleSource::Feed(row.feed.id)),
+            FeedEntry::Query { id, .. } => Some(ArticleSource::Query(*id)),
         }
     }
 }
@@ -63,6 +72,15 @@ impl FeedList {
             FeedEntry::Unread { count: unread },
             FeedEntry::Starred { count: starred },
         ];
+        // The query feeds follow, each with its unread matches.
+        for query in store.query_feeds()? {
+            let unread = store.count_articles(ArticleSource::Query(query.id), true)?;
+            entries.push(FeedEntry::Query {
+                id: query.id,
+                name: query.name,
+                unread,
+            });
+        }
         let (saved, rows): (Vec<FeedListRow>, Vec<FeedListRow>) =
             rows.into_iter().partition(|r| r.feed.saved);
         entries.extend(
@@ -108,6 +126,7 @@ impl FeedList {
         let heading = self.heading_above(self.cursor);
         let same = |e: &FeedEntry| match (e, old) {
             (FeedEntry::Feed(a), FeedEntry::Feed(b)) => a.feed.id == b.feed.id,
+            (FeedEntry::Query { id: a, .. }, FeedEntry::Query { id: b, .. }) => a == b,
             _ => std::mem::discriminant(e) == std::mem::discriminant(old) && e.source().is_some(),
         };
         let matches: Vec<usize> = (0..self.entries.len())
@@ -186,6 +205,28 @@ impl FeedList {
     /// What to call a feed on screen (empty when it is not subscribed).
     pub fn name(&self, feed: FeedId) -> &str {
         self.names.get(&feed).map_or("", String::as_str)
+    }
+
+    /// Puts the cursor on a query feed.
+    pub fn select_query(&mut self, query: QueryFeedId) {
+        if let Some(at) = self
+            .entries
+            .iter()
+            .position(|e| matches!(e, FeedEntry::Query { id, .. } if *id == query))
+        {
+            self.cursor = at;
+        }
+    }
+
+    /// A query feed's name.
+    pub fn query_name(&self, query: QueryFeedId) -> &str {
+        self.entries
+            .iter()
+            .find_map(|e| match e {
+                FeedEntry::Query { id, name, .. } if *id == query => Some(name.as_str()),
+                _ => None,
+            })
+            .unwrap_or("")
     }
 
     pub fn selected(&self) -> Option<&FeedEntry> {

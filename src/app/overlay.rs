@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::{App, ArticleList, Effect, Focus};
 use crate::fetch::DiscoveredFeed;
 use crate::keys::Action;
-use crate::model::{ArticleSource, DownloadRecord, FeedId, FeedStats, FetchRecord};
+use crate::model::{ArticleSource, DownloadRecord, FeedId, FeedStats, FetchRecord, QueryFeedId};
 use crate::refresh::{Command, Subscription};
 use crate::store::{NewSubscription, Removed, Result, Store};
 use crate::subscribe::{FeedPreview, Probe};
@@ -81,6 +81,8 @@ pub enum PromptKind {
     Subscribe,
     EditTitle(FeedId),
     EditTags(FeedId),
+    /// A query feed, new or to edit: `name: query`.
+    QueryFeed(Option<QueryFeedId>),
 }
 
 impl PromptKind {
@@ -90,6 +92,7 @@ impl PromptKind {
             PromptKind::Subscribe => "Subscribe to (feed or web page URL): ",
             PromptKind::EditTitle(_) => "Title (empty: the feed's own): ",
             PromptKind::EditTags(_) => "Tags (comma separated): ",
+            PromptKind::QueryFeed(_) => "Query feed (name: query): ",
         }
     }
 }
@@ -468,6 +471,7 @@ impl App {
                     tags,
                 )));
             }
+            PromptKind::QueryFeed(id) => return self.save_query_feed(id, prompt),
             PromptKind::EditTags(feed) => {
                 let tags: Vec<String> = text
                     .split(',')

@@ -38,6 +38,7 @@ pub(super) fn entry_names(app: &App) -> Vec<String> {
             FeedEntry::Tag(t) => format!("#{t}"),
             FeedEntry::Saved => "#Saved".into(),
             FeedEntry::Feed(r) => r.feed.display_name().into(),
+            FeedEntry::Query { name, .. } => format!("?{name}"),
         })
         .collect()
 }

@@ -188,6 +188,9 @@ pub(super) fn import(store: &mut Store, file: &Path) -> anyhow::Result<()> {
         .iter()
         .filter(|(_, new)| *new)
         .count();
+    for (name, query) in &list.queries {
+        store.save_query_feed(name, query)?;
+    }
     for skipped in &list.skipped {
         eprintln!(
             "skipped {}: {}",
@@ -195,8 +198,13 @@ pub(super) fn import(store: &mut Store, file: &Path) -> anyhow::Result<()> {
             skipped.reason
         );
     }
+    let queries = match list.queries.len() {
+        0 => String::new(),
+        1 => " and 1 query feed".to_string(),
+        n => format!(" and {n} query feeds"),
+    };
     println!(
-        "imported {} feeds from {} ({} already subscribed, {} skipped)",
+        "imported {} feeds{queries} from {} ({} already subscribed, {} skipped)",
         added,
         file.display(),
         list.subscriptions.len() - added,

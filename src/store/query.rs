@@ -10,7 +10,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 
 use super::{Result, Store};
-use crate::model::{ArticleId, ArticleSummary, FeedId, SearchHit};
+use crate::model::{ArticleId, ArticleSummary, FeedId, QueryFeedId, SearchHit};
 use crate::query::{Expr, Flag, Query, TextField, TextOp, TimeBound};
 
 /// Registers the functions queries use: `regexp(pattern, text)` (for `text
@@ -146,6 +146,16 @@ fn write(expr: &Expr, now: i64, sql: &mut String, values: &mut Vec<Value>) {
     }
 }
 
+/// A saved query listed as a feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryFeed {
+    pub id: QueryFeedId,
+    pub name: String,
+    pub query: String,
+    /// Defined in config.toml (and edited there, not in the reader).
+    pub from_config: bool,
+}
+
 /// How many matches a query has: all and unread.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueryCounts {
@@ -154,6 +164,122 @@ pub struct QueryCounts {
 }
 
 impl Store {
+    /// The query feeds, in list order.
+    pub fn query_feeds(&self) -> Result<Vec<QueryFeed>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, name, query, from_config FROM query_feeds ORDER BY position, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(QueryFeed {
+                id: QueryFeedId(r.get(0)?),
+                name: r.get(1)?,
+                query: r.get(2)?,
+                from_config: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Saves a query feed under `name` (a query feed of that name takes the
+    /// new query). The query is the caller's to check (`query::parse`).
+    pub fn save_query_feed(&mut self, name: &str, query: &str) -> Result<QueryFeedId> {
+        let id = self.conn.query_row(
+            "INSERT INTO query_feeds (name, query, position)
+             VALUES (?1, ?2, (SELECT coalesce(max(position), 0) + 1 FROM query_feeds))
+             ON CONFLICT (name) DO UPDATE SET query = excluded.query
+             RETURNING id",
+            rusqlite::params![name, query],
+            |r| r.get(0),
+        )?;
+        Ok(QueryFeedId(id))
+    }
+
+    /// Renames a query feed and gives it a new query.
+    pub fn edit_query_feed(&mut self, id: QueryFeedId, name: &str, query: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE query_feeds SET name = ?2, query = ?3 WHERE id = ?1",
+            rusqlite::params![id.0, name, query],
+        )?;
+        Ok(())
+    }
+
+    pub fn remove_query_feed(&mut self, id: QueryFeedId) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM query_feeds WHERE id = ?1", [id.0])?;
+        Ok(())
+    }
+
+    /// Makes the query feeds of config.toml the ones marked as from it:
+    /// each saved (its query replacing one of the same name), and those no
+    /// longer in the config removed.
+    pub fn set_config_query_feeds(&mut self, feeds: &[(String, String)]) -> Result<()> {
+        // Read first: nothing is written (and no lock taken) when nothing changed.
+        let mut current: Vec<(String, String)> = self
+            .query_feeds()?
+            .into_iter()
+            .filter(|q| q.from_config)
+            .map(|q| (q.name, q.query))
+            .collect();
+        let mut wanted = feeds.to_vec();
+        current.sort();
+        wanted.sort();
+        if current == wanted {
+            return Ok(());
+        }
+        let names: Vec<&str> = feeds.iter().map(|(n, _)| n.as_str()).collect();
+        let names = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM query_feeds WHERE from_config = 1
+               AND name NOT IN (SELECT value FROM json_each(?1))",
+            [&names],
+        )?;
+        for (name, query) in feeds {
+            tx.execute(
+                "INSERT INTO query_feeds (name, query, from_config, position)
+                 VALUES (?1, ?2, 1, (SELECT coalesce(max(position), 0) + 1 FROM query_feeds))
+                 ON CONFLICT (name) DO UPDATE SET query = excluded.query, from_config = 1",
+                rusqlite::params![name, query],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A query feed's query, parsed (none: gone, or no longer a query).
+    pub(super) fn query_of(&self, id: QueryFeedId) -> Result<Option<Query>> {
+        let text: Option<String> = rusqlite::OptionalExtension::optional(self.conn.query_row(
+            "SELECT query FROM query_feeds WHERE id = ?1",
+            [id.0],
+            |r| r.get(0),
+        ))?;
+        Ok(text.and_then(|t| crate::query::parse(&t).ok()))
+    }
+
+    /// How many matches of a query are newer than `article` (its place in
+    /// a newest-first list).
+    pub(super) fn query_position(
+        &self,
+        query: &Query,
+        now: i64,
+        unread_only: bool,
+        article: &ArticleSummary,
+    ) -> Result<u64> {
+        let (clause, mut values) = where_clause(query, now);
+        let unread = if unread_only { "a.read = 0 AND " } else { "" };
+        let sql = format!(
+            "SELECT count(*) FROM articles a JOIN feeds f ON f.id = a.feed_id
+             WHERE {unread}{clause} AND (a.sort_time > ? OR (a.sort_time = ? AND a.id > ?))"
+        );
+        values.extend([
+            Value::Integer(article.date),
+            Value::Integer(article.date),
+            Value::Integer(article.id.0),
+        ]);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        Ok(stmt.query_row(rusqlite::params_from_iter(values), |r| r.get(0))?)
+    }
+
     /// The newest (or oldest) matches of a query, `offset..offset + limit`,
     /// without bodies. Saved feeds' articles count too (they are articles).
     pub fn query_page(
@@ -241,4 +367,24 @@ impl Store {
             })
         })?)
     }
+}
+
+/// Marks every unread match of a query read; returns them with their feeds.
+pub(super) fn mark_read_matching(
+    tx: &rusqlite::Transaction,
+    query: &Query,
+    now: i64,
+) -> rusqlite::Result<Vec<(ArticleId, i64)>> {
+    let (clause, values) = where_clause(query, now);
+    let sql = format!(
+        "UPDATE articles SET read = 1 WHERE id IN
+           (SELECT a.id FROM articles a JOIN feeds f ON f.id = a.feed_id
+            WHERE a.read = 0 AND {clause})
+         RETURNING id, feed_id"
+    );
+    let mut stmt = tx.prepare(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
+        Ok((ArticleId(r.get(0)?), r.get(1)?))
+    })?;
+    rows.collect()
 }

@@ -67,9 +67,16 @@ const PAGE_OLDEST: [&str; 5] = for_each_filter!(page_oldest);
 const COUNT_NEWER: [&str; 5] = for_each_filter!(count_newer);
 const MARK_READ: [&str; 5] = for_each_filter!(mark_read);
 
+/// The time ages in queries count from.
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
 /// Which statement of the tables above, and its feed parameter.
 fn filter_of(source: ArticleSource, unread_only: bool) -> (usize, i64) {
     match (source, unread_only) {
+        // Query feeds have SQL of their own (store/query.rs).
+        (ArticleSource::Query(_), _) => (0, 0),
         (ArticleSource::Unread, _) => (0, 0),
         (ArticleSource::Starred, false) => (1, 0),
         (ArticleSource::Starred, true) => (2, 0),
@@ -82,6 +89,13 @@ impl Store {
     /// How many articles a list holds.
     pub fn count_articles(&self, source: ArticleSource, unread_only: bool) -> Result<u64> {
         let n = match (source, unread_only) {
+            (ArticleSource::Query(id), unread) => match self.query_of(id)? {
+                Some(query) => {
+                    let counts = self.query_counts(&query, now())?;
+                    if unread { counts.unread } else { counts.total }
+                }
+                None => 0,
+            },
             (ArticleSource::Unread, _) => self.conn.query_row(
                 "SELECT coalesce(sum(unread_count), 0) FROM feeds",
                 [],
@@ -123,6 +137,14 @@ impl Store {
         (offset, limit): (u64, u64),
         total: u64,
     ) -> Result<Vec<ArticleSummary>> {
+        if let ArticleSource::Query(id) = source {
+            return match self.query_of(id)? {
+                Some(query) => {
+                    self.query_page(&query, now(), unread_only, newest_first, (offset, limit))
+                }
+                None => Ok(Vec::new()),
+            };
+        }
         let (which, feed) = filter_of(source, unread_only);
         let offset = offset.min(total);
         let limit = limit.min(total - offset);
@@ -151,9 +173,17 @@ impl Store {
         newest_first: bool,
         article: &ArticleSummary,
     ) -> Result<u64> {
-        let (which, feed) = filter_of(source, unread_only);
-        let mut stmt = self.conn.prepare_cached(COUNT_NEWER[which])?;
-        let newer: u64 = stmt.query_row(params![feed, article.date, article.id.0], |r| r.get(0))?;
+        let newer: u64 = match source {
+            ArticleSource::Query(id) => match self.query_of(id)? {
+                Some(query) => self.query_position(&query, now(), unread_only, article)?,
+                None => 0,
+            },
+            _ => {
+                let (which, feed) = filter_of(source, unread_only);
+                let mut stmt = self.conn.prepare_cached(COUNT_NEWER[which])?;
+                stmt.query_row(params![feed, article.date, article.id.0], |r| r.get(0))?
+            }
+        };
         if newest_first {
             Ok(newer)
         } else {
@@ -173,12 +203,20 @@ impl Store {
 
     /// Marks every unread article of a list read; returns them, for an undo.
     pub fn mark_all_read(&mut self, source: ArticleSource) -> Result<Vec<ArticleId>> {
+        let query = match source {
+            ArticleSource::Query(id) => Some(self.query_of(id)?),
+            _ => None,
+        };
         let (which, feed) = filter_of(source, false);
         let tx = self.conn.transaction()?;
-        let marked = {
-            let mut stmt = tx.prepare_cached(MARK_READ[which])?;
-            stmt.query_map([feed], |r| Ok((ArticleId(r.get(0)?), r.get::<_, i64>(1)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?
+        let marked = match query {
+            Some(Some(query)) => super::query::mark_read_matching(&tx, &query, now())?,
+            Some(None) => Vec::new(),
+            None => {
+                let mut stmt = tx.prepare_cached(MARK_READ[which])?;
+                stmt.query_map([feed], |r| Ok((ArticleId(r.get(0)?), r.get::<_, i64>(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+            }
         };
         let feeds: std::collections::BTreeSet<i64> = marked.iter().map(|(_, f)| *f).collect();
         for feed in feeds {

@@ -21,6 +21,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         (None, ArticleSource::Unread) => "All unread".to_string(),
         (None, ArticleSource::Starred) => "Starred".to_string(),
         (None, ArticleSource::Feed(feed)) => fit(&app.feed_name(feed), 40),
+        (None, ArticleSource::Query(query)) => fit(app.feeds.query_name(query), 40),
     };
     let filter = if list.unread_only && list.search.is_none() {
         " · unread only"
@@ -47,6 +48,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             (ArticleSource::Starred, _) => "Nothing starred yet: s stars an article.",
             (ArticleSource::Feed(_), _) if list.unread_only => "No unread articles (U shows all).",
             (ArticleSource::Feed(_), _) => "No articles yet: r refreshes this feed.",
+            (ArticleSource::Query(_), _) if list.unread_only => {
+                "Nothing unread matches this query (U shows all; e edits it)."
+            }
+            (ArticleSource::Query(_), _) => "Nothing matches this query yet (e edits it).",
         };
         frame.render_widget(Paragraph::new(Span::styled(hint, theme.dim)), inner);
         return;

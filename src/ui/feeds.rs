@@ -1,4 +1,5 @@
-//! The feed list pane: *All unread* and *Starred*, then the feeds outside any
+//! The feed list pane: *All unread* and *Starred*, the query feeds (marked
+//! `⌕`, with their unread matches), then the feeds outside any
 //! tag, then each tag's heading with its feeds, then *Saved* with the feeds
 //! unsubscribed from whose starred articles were kept; unread counts on the
 //! right, a mark on feeds whose last fetch failed (`!`) or that are gone (`✗`).
@@ -47,6 +48,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                         Span::styled(fit("▾ Saved", width), theme.accent),
                         Span::styled(note, theme.dim),
                     ]);
+                }
+                FeedEntry::Query { name, unread, .. } => {
+                    (Span::styled("⌕", theme.accent), name.clone(), *unread)
                 }
                 FeedEntry::Feed(row) => {
                     let failed = row
