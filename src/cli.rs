@@ -11,6 +11,7 @@
 //! text here only adds layout.
 
 mod download;
+mod filters;
 mod inspect;
 mod refresh;
 mod repair;
@@ -194,6 +195,25 @@ pub enum FilterAction {
         #[arg(long, default_value_t = 20)]
         limit: u64,
     },
+    /// Save a filter: articles that arrive matching QUERY are hidden (never
+    /// shown, a killfile), marked read, starred, or tagged. It is tested on
+    /// the cache first; one that would hide every article asks (or needs --yes).
+    Add {
+        /// hide, read, star, or tag (with --tag).
+        #[arg(long)]
+        action: String,
+        #[arg(long)]
+        tag: Option<String>,
+        /// Save it even if it would hide every article.
+        #[arg(long)]
+        yes: bool,
+        #[arg(required = true)]
+        query: Vec<String>,
+    },
+    /// The filters in force: config.toml's and the saved ones (with their ids).
+    List,
+    /// Delete a saved filter by its id (see `tidings filter list`).
+    Remove { id: i64 },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -246,9 +266,7 @@ pub async fn run(
         CliCommand::List => list(&store),
         CliCommand::Remove { feed, drop_starred } => remove(&mut store, &feed, drop_starred),
         CliCommand::Search { query, limit } => search(&store, &query.join(" "), limit),
-        CliCommand::Filter {
-            action: FilterAction::Test { query, limit },
-        } => inspect::filter_test(&store, &query.join(" "), limit),
+        CliCommand::Filter { action } => filters::filter(&mut store, &config, action),
         CliCommand::Stats { format } => stats(&store, format),
         CliCommand::Images { action } => images(&mut store, paths, &config, action),
         CliCommand::Download {

@@ -14,7 +14,9 @@ use std::time::Duration;
 use ratatui::style::Color;
 use serde::Deserialize;
 
+mod filters;
 mod sync;
+pub use filters::FilterConfig;
 pub use sync::{PASSWORD_VARIABLE, Secret, SyncBackend, SyncConfig, password_exposed};
 
 /// The files tidings reads and writes.
@@ -110,6 +112,8 @@ pub struct Config {
     pub sync: Option<SyncConfig>,
     /// Query feeds: name → query of the query language (see `query`).
     pub query_feeds: std::collections::BTreeMap<String, String>,
+    /// Rules applied to articles as they arrive.
+    pub filters: Vec<FilterConfig>,
     /// Action name → keys, replacing that action's default keys (see `keys.rs`).
     pub keys: HashMap<String, Vec<String>>,
 }
@@ -450,6 +454,14 @@ impl RefreshConfig {
 }
 
 impl Config {
+    /// The `[[filters]]`, as rules (those that are wrong were refused by `load`).
+    pub fn filters(&self) -> Vec<crate::query::Filter> {
+        self.filters
+            .iter()
+            .filter_map(|f| f.filter().ok())
+            .collect()
+    }
+
     /// Reads the config file; a missing file means the defaults.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = match std::fs::read_to_string(path) {
@@ -461,6 +473,11 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
         crate::keys::Keymap::new(&config.keys)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        for (n, filter) in config.filters.iter().enumerate() {
+            filter.filter().map_err(|e| {
+                anyhow::anyhow!("{}: [[filters]] number {}: {e}", path.display(), n + 1)
+            })?;
+        }
         for (name, query) in &config.query_feeds {
             crate::query::parse(query).map_err(|e| {
                 anyhow::anyhow!(

@@ -94,6 +94,57 @@ pub enum Flag {
     HasImage,
 }
 
+/// A rule applied to articles as they arrive: its matches are hidden (gone,
+/// and never stored again), marked read, starred, or tagged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    pub query: Query,
+    pub action: FilterAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterAction {
+    Hide,
+    Read,
+    Star,
+    /// A category added to the article (`category = NAME` finds it).
+    Tag(String),
+}
+
+impl FilterAction {
+    /// `hide`, `read`, `star`, or `tag` with its name.
+    pub fn new(action: &str, tag: Option<&str>) -> Result<FilterAction, String> {
+        match (action.to_ascii_lowercase().as_str(), tag) {
+            ("hide" | "kill", _) => Ok(FilterAction::Hide),
+            ("read" | "mark-read" | "mark_read", _) => Ok(FilterAction::Read),
+            ("star", _) => Ok(FilterAction::Star),
+            ("tag", Some(tag)) if !tag.trim().is_empty() => {
+                Ok(FilterAction::Tag(crate::text::sanitize_text(tag.trim())))
+            }
+            ("tag", _) => Err("a tag filter needs the tag to give".into()),
+            (other, _) => Err(format!(
+                "unknown filter action {other:?} (hide, read, star or tag)"
+            )),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            FilterAction::Hide => "hide",
+            FilterAction::Read => "read",
+            FilterAction::Star => "star",
+            FilterAction::Tag(_) => "tag",
+        }
+    }
+
+    pub fn tag(&self) -> Option<&str> {
+        match self {
+            FilterAction::Tag(tag) => Some(tag),
+            _ => None,
+        }
+    }
+}
+
 /// What is wrong with a query, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("column {column}: {message}")]

@@ -306,7 +306,8 @@ pub type Worker = (
 );
 
 impl Refresher {
-    pub fn new(store: Store, config: Config) -> anyhow::Result<Refresher> {
+    pub fn new(mut store: Store, config: Config) -> anyhow::Result<Refresher> {
+        store.use_config_filters(config.filters());
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Refresher {
             fetcher: Fetcher::new(&config.refresh)?,

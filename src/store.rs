@@ -22,6 +22,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::model::{ErrorKind, Feed, FeedId, FeedListRow, FetchRecord, LastFetch, ParsedFeed};
+pub use filters::{Filtered, SavedFilter};
 pub use images::{Evictable, ImageJob, ImageOutcome, ImageTotals};
 pub use pages::PageTotals;
 pub use query::{QueryCounts, QueryFeed};
@@ -51,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0011_full_text.sql"),
     include_str!("store/migrations/0012_sync.sql"),
     include_str!("store/migrations/0013_query_feeds.sql"),
+    include_str!("store/migrations/0014_filters.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.
@@ -160,6 +162,8 @@ pub struct Store {
     conn: Connection,
     /// Told the subscriptions after every change to them (the OPML backup).
     on_subscriptions_changed: Option<SubscriptionsHook>,
+    /// config.toml's filters, applied with the saved ones to new articles.
+    config_filters: Vec<crate::query::Filter>,
 }
 
 /// Runs WAL checkpoints in the background until dropped (then one last time).
@@ -211,6 +215,7 @@ impl Store {
         let mut store = Store {
             conn,
             on_subscriptions_changed: None,
+            config_filters: Vec::new(),
         };
         store.migrate()?;
         Ok(store)
@@ -545,6 +550,7 @@ fn feed_from_row(r: &rusqlite::Row) -> rusqlite::Result<Feed> {
 
 mod articles;
 mod downloads;
+mod filters;
 mod images;
 mod pages;
 mod query;
@@ -556,6 +562,8 @@ mod sync;
 mod sync_queue;
 mod sync_records;
 
+#[cfg(test)]
+mod filter_tests;
 #[cfg(test)]
 mod query_tests;
 #[cfg(test)]

@@ -664,6 +664,55 @@ fn search_takes_prefixes_and_queries_and_filter_test_shows_what_a_query_catches(
 }
 
 #[test]
+fn a_saved_filter_hides_what_arrives_and_one_hiding_everything_asks_first() {
+    let server = TestServer::start();
+    let t = Tidings::new();
+    // Tested on the (empty) cache, then saved.
+    let saved = t.ok(&["filter", "add", "--action", "hide", "title =~ '^first'"]);
+    assert!(saved.contains("saved filter 1: it hides"), "{saved}");
+    t.ok(&["add", &server.url("/etag.xml")]);
+    let list = t.ok(&["list"]);
+    assert!(list.contains("1/1"), "one article kept, unread:\n{list}");
+    assert!(t.ok(&["search", "zeppelins"]).contains("nothing found"));
+    // A rule that would hide every article is not saved without a yes.
+    let all = t.run(&["filter", "add", "--action", "hide", "feed = 'Local News'"]);
+    assert!(!all.ok);
+    assert!(
+        all.stderr.contains("would hide every article"),
+        "{}",
+        all.stderr
+    );
+    assert!(
+        t.ok(&[
+            "filter",
+            "add",
+            "--action",
+            "tag",
+            "--tag",
+            "later",
+            "title contains second"
+        ])
+        .contains("saved filter 2")
+    );
+    let filters = t.ok(&["filter", "list"]);
+    assert!(filters.contains("hide  title =~ '^first'"), "{filters}");
+    assert!(
+        filters.contains("tag \"later\"  title contains second"),
+        "{filters}"
+    );
+    t.ok(&["filter", "remove", "1"]);
+    assert!(!t.ok(&["filter", "list"]).contains("'^first'"));
+    assert!(!t.run(&["filter", "remove", "1"]).ok);
+    // A wrong action says which ones there are.
+    let wrong = t.run(&["filter", "add", "--action", "explode", "unread"]);
+    assert!(
+        wrong.stderr.contains("hide, read, star or tag"),
+        "{}",
+        wrong.stderr
+    );
+}
+
+#[test]
 fn export_json_holds_every_article_with_rfc3339_dates() {
     let server = TestServer::start();
     let t = Tidings::new();

@@ -48,6 +48,7 @@ impl Store {
         now: i64,
         retention: &RetentionConfig,
     ) -> Result<Vec<SaveCounts>> {
+        let filters = self.filters_in_force()?;
         let tx = self.conn.transaction()?;
         let mut all = Vec::with_capacity(batch.len());
         let mut to_link: Vec<ImageLinks> = Vec::new();
@@ -58,8 +59,8 @@ impl Store {
                 run_id,
                 item.update,
                 item.record,
-                now,
-                retention,
+                (now, retention),
+                &filters,
             )?;
             all.push(counts);
             to_link.extend(links);
@@ -269,15 +270,21 @@ fn save_one<'a>(
     run_id: Option<i64>,
     update: &'a FeedUpdate,
     record: &mut FetchRecord,
-    now: i64,
-    retention: &RetentionConfig,
+    (now, retention): (i64, &RetentionConfig),
+    filters: &[crate::query::Filter],
 ) -> Result<(SaveCounts, Option<ImageLinks<'a>>)> {
     let started = Instant::now();
     let mut counts = SaveCounts::default();
     let mut links = None;
     if let Some(parsed) = &update.parsed {
-        let articles;
+        let mut articles;
         (counts, articles) = upsert_articles(tx, feed, parsed, now)?;
+        let filtered = match (counts.new, filters.is_empty()) {
+            (0, _) | (_, true) => super::filters::Filtered::default(),
+            _ => super::filters::apply_filters(tx, filters, feed, now)?,
+        };
+        counts.new -= filtered.hidden;
+        articles.retain(|(id, _, _)| !filtered.hidden_ids.contains(id));
         counts.removed = apply_retention(tx, feed, now, retention)?;
         links = Some(ImageLinks {
             feed,
@@ -299,6 +306,10 @@ fn save_one<'a>(
                 counts.removed
             ],
         )?;
+        // Filters read, starred or hid some: the counters follow.
+        if filtered.changed_anything() {
+            recount(tx, feed.0)?;
+        }
     }
     tx.execute(
         "UPDATE feeds SET etag = coalesce(?2, etag), last_modified = coalesce(?3, last_modified),
@@ -366,6 +377,13 @@ pub(super) fn upsert_articles<'a>(
             existing.insert(key, value);
         }
     }
+    // Articles a filter hid stay hidden, however often the feed lists them.
+    let hidden: std::collections::HashSet<String> = {
+        let mut stmt =
+            tx.prepare_cached("SELECT guid_key FROM hidden_articles WHERE feed_id = ?1")?;
+        stmt.query_map([feed.0], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
     let mut insert = tx.prepare_cached(
         "INSERT INTO articles (feed_id, guid_key, guid, title, link, author, published, updated,
             first_seen, last_seen, sort_time, summary, content, categories, enclosures, content_hash,
@@ -391,6 +409,9 @@ pub(super) fn upsert_articles<'a>(
         let categories = serde_json::to_string(&a.categories).unwrap_or_else(|_| "[]".into());
         let enclosures = serde_json::to_string(&a.enclosures).unwrap_or_else(|_| "[]".into());
         let hash = &a.fingerprint;
+        if !hidden.is_empty() && hidden.contains(&a.guid_key) {
+            continue;
+        }
         let id = match existing.get(&a.guid_key) {
             Some((id, old_hash)) if old_hash == hash => {
                 touch.execute(params![id, now])?;

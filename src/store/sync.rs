@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::articles::{ImageLinks, apply_retention, recount, upsert_articles};
+use super::filters::apply_filters;
 use super::subscriptions::{add_in, remove_in};
 use super::{NewSubscription, Result, Store};
 use crate::config::RetentionConfig;
@@ -210,6 +211,7 @@ impl Store {
         now: i64,
         retention: &RetentionConfig,
     ) -> Result<PulledArticles> {
+        let filters = self.filters_in_force()?;
         let tx = self.conn.transaction()?;
         let mut by_feed: HashMap<RemoteId, Vec<RemoteArticle>> = HashMap::new();
         for a in pulled {
@@ -239,7 +241,12 @@ impl Store {
                 articles: articles.iter().map(|a| a.article.clone()).collect(),
                 ..ParsedFeed::default()
             };
-            let (counts, links) = upsert_articles(&tx, FeedId(feed), &parsed, now)?;
+            let (mut counts, mut links) = upsert_articles(&tx, FeedId(feed), &parsed, now)?;
+            if counts.new > 0 && !filters.is_empty() {
+                let filtered = apply_filters(&tx, &filters, FeedId(feed), now)?;
+                counts.new -= filtered.hidden;
+                links.retain(|(id, _, _)| !filtered.hidden_ids.contains(id));
+            }
             ImageLinks {
                 feed: FeedId(feed),
                 articles: links,
