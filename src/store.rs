@@ -25,7 +25,7 @@ use crate::model::{ErrorKind, Feed, FeedId, FeedListRow, FetchRecord, LastFetch,
 pub use filters::{Filtered, SavedFilter};
 pub use images::{Evictable, ImageJob, ImageOutcome, ImageTotals};
 pub use pages::PageTotals;
-pub use query::{QueryCounts, QueryFeed};
+pub use query::{QUERY_FEED_LIMIT, QueryCounts, QueryFeed};
 pub use subscriptions::{Removed, SubscriptionsHook};
 pub use sync::{FeedChanges, KnownCounts, PulledArticles, RemoteArticle, RemoteFeed, RemoteId};
 pub use sync_queue::{FeedChange, Flag, PendingFlags};
@@ -164,6 +164,8 @@ pub struct Store {
     on_subscriptions_changed: Option<SubscriptionsHook>,
     /// config.toml's filters, applied with the saved ones to new articles.
     config_filters: Vec<crate::query::Filter>,
+    /// The last query feed's matches, while the cache has not changed.
+    query_cache: std::cell::RefCell<Option<query::Matches>>,
 }
 
 /// Runs WAL checkpoints in the background until dropped (then one last time).
@@ -216,6 +218,7 @@ impl Store {
             conn,
             on_subscriptions_changed: None,
             config_filters: Vec::new(),
+            query_cache: Default::default(),
         };
         store.migrate()?;
         Ok(store)

@@ -102,7 +102,7 @@ pub(super) fn apply_filters(
     for filter in filters {
         let (clause, mut values) = where_clause(&filter.query, now);
         let matching = format!(
-            "SELECT a.id FROM articles a JOIN feeds f ON f.id = a.feed_id
+            "SELECT a.id FROM articles a
              WHERE a.feed_id = ? AND a.first_seen >= ? AND {clause}"
         );
         values.insert(0, rusqlite::types::Value::Integer(now));

@@ -1,9 +1,16 @@
 //! Queries (`crate::query`) as SQL: an expression becomes a WHERE clause over
-//! `articles a` joined with `feeds f`, its values bound as parameters (no
-//! text of a query is ever spliced into SQL). Text comparisons ignore case
-//! (Unicode, through `query_fold`), and `=~` calls `regexp`, both functions
-//! this module registers on each connection: the `regex` crate matches in
-//! linear time, so no query can hang a refresh or the reader.
+//! `articles a` (a feed's name looked up only where asked), its values bound
+//! as parameters (no text of a query is ever spliced into SQL). Text
+//! comparisons ignore case (Unicode, through `query_fold`), and `=~` calls
+//! `regexp`, both functions this module registers on each connection: the
+//! `regex` crate matches in linear time, so no query can hang a refresh or
+//! the reader.
+//!
+//! A query feed lists the newest [`QUERY_FEED_LIMIT`] matches. They are found
+//! in one pass over the articles in the order they lie in the file (walking
+//! a time index instead reads a million rows at random for a query that
+//! rarely matches: seconds), kept while the cache does not change, and the
+//! list's count, pages and positions are read from them.
 
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
@@ -133,8 +140,13 @@ fn write(expr: &Expr, now: i64, sql: &mut String, values: &mut Vec<Value>) {
                     "(coalesce(a.content, '') || ' ' || coalesce(a.summary, '') || ' ' || \
                      coalesce(a.page_content, ''))",
                 ),
-                TextField::Feed => test("coalesce(f.custom_title, f.feed_title, f.url)"),
-                TextField::FeedUrl => test("f.url"),
+                // Looked up for the articles that get this far: most queries
+                // never read a feed's row.
+                TextField::Feed => test(
+                    "(SELECT coalesce(f.custom_title, f.feed_title, f.url) FROM feeds f \
+                     WHERE f.id = a.feed_id)",
+                ),
+                TextField::FeedUrl => test("(SELECT f.url FROM feeds f WHERE f.id = a.feed_id)"),
             };
             if negated {
                 sql.push_str(&format!("NOT coalesce({positive}, 0)"));
@@ -144,6 +156,16 @@ fn write(expr: &Expr, now: i64, sql: &mut String, values: &mut Vec<Value>) {
             values.push(Value::Text(value.clone()));
         }
     }
+}
+
+/// The most matches a query feed lists: its newest.
+pub const QUERY_FEED_LIMIT: u64 = 5_000;
+
+/// A query feed's matches as (article id, time), newest first, and what
+/// they were read for: the feed, unread only, and the cache's version.
+pub(super) struct Matches {
+    key: (QueryFeedId, bool, (i64, u64)),
+    rows: std::sync::Arc<Vec<(i64, i64)>>,
 }
 
 /// A saved query listed as a feed.
@@ -256,28 +278,72 @@ impl Store {
         Ok(text.and_then(|t| crate::query::parse(&t).ok()))
     }
 
-    /// How many matches of a query are newer than `article` (its place in
-    /// a newest-first list).
-    pub(super) fn query_position(
+    /// A query feed's matches, newest first (at most [`QUERY_FEED_LIMIT`]):
+    /// from the cache of the last ones while nothing was written since.
+    pub(super) fn query_matches(
         &self,
+        id: QueryFeedId,
         query: &Query,
         now: i64,
         unread_only: bool,
-        article: &ArticleSummary,
-    ) -> Result<u64> {
+    ) -> Result<std::sync::Arc<Vec<(i64, i64)>>> {
+        let version = (self.data_version()?, self.conn.total_changes());
+        if let Some(cached) = self.query_cache.borrow().as_ref()
+            && cached.key == (id, unread_only, version)
+        {
+            return Ok(cached.rows.clone());
+        }
         let (clause, mut values) = where_clause(query, now);
-        let unread = if unread_only { "a.read = 0 AND " } else { "" };
+        // All matches: the table in file order (SQLite keeps the newest in
+        // a bounded sorter). Unread ones: through the unread index.
+        let (from, unread) = if unread_only {
+            ("articles a", "a.read = 0 AND ")
+        } else {
+            ("articles a NOT INDEXED", "")
+        };
         let sql = format!(
-            "SELECT count(*) FROM articles a JOIN feeds f ON f.id = a.feed_id
-             WHERE {unread}{clause} AND (a.sort_time > ? OR (a.sort_time = ? AND a.id > ?))"
+            "SELECT a.id, a.sort_time FROM {from} WHERE {unread}{clause}
+             ORDER BY a.sort_time DESC, a.id DESC LIMIT ?"
         );
-        values.extend([
-            Value::Integer(article.date),
-            Value::Integer(article.date),
-            Value::Integer(article.id.0),
-        ]);
+        values.push(Value::Integer(QUERY_FEED_LIMIT as i64));
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        Ok(stmt.query_row(rusqlite::params_from_iter(values), |r| r.get(0))?)
+        let rows: Vec<(i64, i64)> = stmt
+            .query_map(rusqlite::params_from_iter(values), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let rows = std::sync::Arc::new(rows);
+        *self.query_cache.borrow_mut() = Some(Matches {
+            key: (id, unread_only, version),
+            rows: rows.clone(),
+        });
+        Ok(rows)
+    }
+
+    /// The articles of `ids`, in that order, without bodies.
+    pub(super) fn summaries_of(&self, ids: &[i64]) -> Result<Vec<ArticleSummary>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, feed_id, title, link, author, sort_time, read, starred FROM articles
+             WHERE id = ?1",
+        )?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(row) = rusqlite::OptionalExtension::optional(stmt.query_row([id], |r| {
+                Ok(ArticleSummary {
+                    id: ArticleId(r.get(0)?),
+                    feed_id: FeedId(r.get(1)?),
+                    title: r.get(2)?,
+                    link: r.get(3)?,
+                    author: r.get(4)?,
+                    date: r.get(5)?,
+                    read: r.get(6)?,
+                    starred: r.get(7)?,
+                })
+            }))? {
+                out.push(row);
+            }
+        }
+        Ok(out)
     }
 
     /// The newest (or oldest) matches of a query, `offset..offset + limit`,
@@ -295,7 +361,7 @@ impl Store {
         let unread = if unread_only { "a.read = 0 AND " } else { "" };
         let sql = format!(
             "SELECT a.id, a.feed_id, a.title, a.link, a.author, a.sort_time, a.read, a.starred
-             FROM articles a JOIN feeds f ON f.id = a.feed_id
+             FROM articles a
              WHERE {unread}{clause}
              ORDER BY a.sort_time {order}, a.id {order} LIMIT ? OFFSET ?"
         );
@@ -357,7 +423,7 @@ impl Store {
         let (clause, values) = where_clause(query, now);
         let sql = format!(
             "SELECT count(*), coalesce(sum(a.read = 0), 0)
-             FROM articles a JOIN feeds f ON f.id = a.feed_id WHERE {clause}"
+             FROM articles a WHERE {clause}"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         Ok(stmt.query_row(rusqlite::params_from_iter(values), |r| {
@@ -378,7 +444,7 @@ pub(super) fn mark_read_matching(
     let (clause, values) = where_clause(query, now);
     let sql = format!(
         "UPDATE articles SET read = 1 WHERE id IN
-           (SELECT a.id FROM articles a JOIN feeds f ON f.id = a.feed_id
+           (SELECT a.id FROM articles a
             WHERE a.read = 0 AND {clause})
          RETURNING id, feed_id"
     );

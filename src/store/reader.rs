@@ -90,10 +90,7 @@ impl Store {
     pub fn count_articles(&self, source: ArticleSource, unread_only: bool) -> Result<u64> {
         let n = match (source, unread_only) {
             (ArticleSource::Query(id), unread) => match self.query_of(id)? {
-                Some(query) => {
-                    let counts = self.query_counts(&query, now())?;
-                    if unread { counts.unread } else { counts.total }
-                }
+                Some(query) => self.query_matches(id, &query, now(), unread)?.len() as u64,
                 None => 0,
             },
             (ArticleSource::Unread, _) => self.conn.query_row(
@@ -138,12 +135,28 @@ impl Store {
         total: u64,
     ) -> Result<Vec<ArticleSummary>> {
         if let ArticleSource::Query(id) = source {
-            return match self.query_of(id)? {
-                Some(query) => {
-                    self.query_page(&query, now(), unread_only, newest_first, (offset, limit))
-                }
-                None => Ok(Vec::new()),
+            let Some(query) = self.query_of(id)? else {
+                return Ok(Vec::new());
             };
+            let matches = self.query_matches(id, &query, now(), unread_only)?;
+            let total = matches.len() as u64;
+            let offset = offset.min(total);
+            let limit = limit.min(total - offset);
+            // Oldest first is the newest matches read from their far end.
+            let start = if newest_first {
+                offset
+            } else {
+                total - offset - limit
+            };
+            let ids: Vec<i64> = matches[start as usize..(start + limit) as usize]
+                .iter()
+                .map(|(id, _)| *id)
+                .collect();
+            let mut rows = self.summaries_of(&ids)?;
+            if !newest_first {
+                rows.reverse();
+            }
+            return Ok(rows);
         }
         let (which, feed) = filter_of(source, unread_only);
         let offset = offset.min(total);
@@ -175,7 +188,14 @@ impl Store {
     ) -> Result<u64> {
         let newer: u64 = match source {
             ArticleSource::Query(id) => match self.query_of(id)? {
-                Some(query) => self.query_position(&query, now(), unread_only, article)?,
+                Some(query) => {
+                    let matches = self.query_matches(id, &query, now(), unread_only)?;
+                    let key = (article.date, article.id.0);
+                    matches
+                        .iter()
+                        .take_while(|(id, time)| (*time, *id) > key)
+                        .count() as u64
+                }
                 None => 0,
             },
             _ => {
