@@ -20,6 +20,17 @@ pub struct FeedId(pub i64);
 #[serde(transparent)]
 pub struct ArticleId(pub i64);
 
+/// A tag, by a stable hash of its name (so that a list's source stays a
+/// small copyable value; the store finds the name again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TagKey(pub u64);
+
+impl TagKey {
+    pub fn of(tag: &str) -> TagKey {
+        TagKey(xxhash_rust::xxh3::xxh3_64(tag.as_bytes()))
+    }
+}
+
 /// A query feed's id (see `store::QueryFeed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct QueryFeedId(pub i64);
@@ -323,6 +334,8 @@ pub enum ArticleSource {
     Feed(FeedId),
     /// A query feed's matches.
     Query(QueryFeedId),
+    /// Every feed under a tag.
+    Tag(TagKey),
 }
 
 /// A search hit: the article and the feed it belongs to.

@@ -238,6 +238,8 @@ impl App {
 
     pub(super) fn open_selected(&mut self) -> anyhow::Result<()> {
         match self.focus {
+            // Enter on a tag's heading folds or unfolds it.
+            Focus::Feeds if self.feeds.toggle_fold(&self.store)? => {}
             Focus::Feeds => {
                 if self.articles.total > 0 {
                     self.focus = Focus::Articles;

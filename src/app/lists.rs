@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use crate::model::{
-    ArticleSource, ArticleSummary, FeedId, FeedListRow, FetchRecord, LastFetch, QueryFeedId,
+    ArticleSource, ArticleSummary, FeedId, FeedListRow, FetchRecord, LastFetch, QueryFeedId, TagKey,
 };
 use crate::store::{Result, Store};
 
@@ -23,8 +23,14 @@ pub enum FeedEntry {
     Starred {
         count: u64,
     },
-    /// A tag's heading; the feeds under it follow. Never selected.
-    Tag(String),
+    /// A tag's heading, with its feeds' unread articles; the feeds follow
+    /// unless it is folded. Selected, it lists all their articles.
+    Tag {
+        name: String,
+        unread: u64,
+        folded: bool,
+        feeds: Vec<FeedId>,
+    },
     /// The heading of the saved feeds (unsubscribed from, their starred
     /// articles kept), which follow it, last in the list. Never selected.
     Saved,
@@ -43,7 +49,8 @@ impl FeedEntry {
         match self {
             FeedEntry::Unread { .. } => Some(ArticleSource::Unread),
             FeedEntry::Starred { .. } => Some(ArticleSource::Starred),
-            FeedEntry::Tag(_) | FeedEntry::Saved => None,
+            FeedEntry::Tag { name, .. } => Some(ArticleSource::Tag(TagKey::of(name))),
+            FeedEntry::Saved => None,
             FeedEntry::Feed(row) => Some(ArticleSource::Feed(row.feed.id)),
             FeedEntry::Query { id, .. } => Some(ArticleSource::Query(*id)),
         }
@@ -53,6 +60,8 @@ impl FeedEntry {
 #[derive(Debug, Default)]
 pub struct FeedList {
     pub entries: Vec<FeedEntry>,
+    /// The tags whose feeds are hidden under their heading.
+    folded: std::collections::HashSet<String>,
     /// Each feed's name, for the rows of lists that span feeds.
     names: HashMap<FeedId, String>,
     pub cursor: usize,
@@ -98,12 +107,24 @@ impl FeedList {
         }
         tags.sort_by_key(|t| t.to_lowercase());
         for tag in tags {
-            entries.push(FeedEntry::Tag(tag.to_string()));
-            entries.extend(
-                rows.iter()
-                    .filter(|r| r.feed.tags.iter().any(|t| t == tag))
-                    .map(|r| FeedEntry::Feed(Box::new(r.clone()))),
-            );
+            let members: Vec<&FeedListRow> = rows
+                .iter()
+                .filter(|r| r.feed.tags.iter().any(|t| t == tag))
+                .collect();
+            let folded = self.folded.contains(tag);
+            entries.push(FeedEntry::Tag {
+                name: tag.to_string(),
+                unread: members.iter().map(|r| r.unread).sum(),
+                folded,
+                feeds: members.iter().map(|r| r.feed.id).collect(),
+            });
+            if !folded {
+                entries.extend(
+                    members
+                        .iter()
+                        .map(|r| FeedEntry::Feed(Box::new((*r).clone()))),
+                );
+            }
         }
         if !saved.is_empty() {
             entries.push(FeedEntry::Saved);
@@ -127,6 +148,7 @@ impl FeedList {
         let same = |e: &FeedEntry| match (e, old) {
             (FeedEntry::Feed(a), FeedEntry::Feed(b)) => a.feed.id == b.feed.id,
             (FeedEntry::Query { id: a, .. }, FeedEntry::Query { id: b, .. }) => a == b,
+            (FeedEntry::Tag { name: a, .. }, FeedEntry::Tag { name: b, .. }) => a == b,
             _ => std::mem::discriminant(e) == std::mem::discriminant(old) && e.source().is_some(),
         };
         let matches: Vec<usize> = (0..self.entries.len())
@@ -143,7 +165,7 @@ impl FeedList {
         self.entries[..index.min(self.entries.len())]
             .iter()
             .rev()
-            .find(|e| matches!(e, FeedEntry::Tag(_) | FeedEntry::Saved))
+            .find(|e| matches!(e, FeedEntry::Tag { .. } | FeedEntry::Saved))
     }
 
     /// Follows a change of one article's read state without re-reading the
@@ -155,6 +177,7 @@ impl FeedList {
             match entry {
                 FeedEntry::Unread { count } => apply(count),
                 FeedEntry::Feed(row) if row.feed.id == feed => apply(&mut row.unread),
+                FeedEntry::Tag { unread, feeds, .. } if feeds.contains(&feed) => apply(unread),
                 _ => {}
             }
         }
@@ -205,6 +228,30 @@ impl FeedList {
     /// What to call a feed on screen (empty when it is not subscribed).
     pub fn name(&self, feed: FeedId) -> &str {
         self.names.get(&feed).map_or("", String::as_str)
+    }
+
+    /// Folds or unfolds the tag under the cursor; whether it was a tag.
+    pub fn toggle_fold(&mut self, store: &Store) -> Result<bool> {
+        let Some(FeedEntry::Tag { name, .. }) = self.selected() else {
+            return Ok(false);
+        };
+        let name = name.clone();
+        if !self.folded.remove(&name) {
+            self.folded.insert(name);
+        }
+        self.reload(store)?;
+        Ok(true)
+    }
+
+    /// A tag's name by its key (for a list's title).
+    pub fn tag_name(&self, key: TagKey) -> &str {
+        self.entries
+            .iter()
+            .find_map(|e| match e {
+                FeedEntry::Tag { name, .. } if TagKey::of(name) == key => Some(name.as_str()),
+                _ => None,
+            })
+            .unwrap_or("")
     }
 
     /// Puts the cursor on a query feed.

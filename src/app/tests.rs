@@ -35,7 +35,7 @@ pub(super) fn entry_names(app: &App) -> Vec<String> {
         .map(|e| match e {
             FeedEntry::Unread { .. } => "All unread".into(),
             FeedEntry::Starred { .. } => "Starred".into(),
-            FeedEntry::Tag(t) => format!("#{t}"),
+            FeedEntry::Tag { name, .. } => format!("#{name}"),
             FeedEntry::Saved => "#Saved".into(),
             FeedEntry::Feed(r) => r.feed.display_name().into(),
             FeedEntry::Query { name, .. } => format!("?{name}"),
@@ -71,17 +71,20 @@ fn the_first_screen_shows_all_unread_newest_first() {
 }
 
 #[test]
-fn moving_in_the_feed_list_skips_headings_and_follows_with_the_article_list() {
-    let (f, [rust, _, daily]) = three_feeds();
+fn moving_in_the_feed_list_follows_with_the_article_list_and_a_tag_lists_its_feeds() {
+    let (f, [rust, quiet, daily]) = three_feeds();
     let mut app = f.app(120, 40);
+    let news = ArticleSource::Tag(crate::model::TagKey::of("news"));
     let cases: &[(&str, ArticleSource, u64)] = &[
         ("j", ArticleSource::Starred, 0),
         ("j", ArticleSource::Feed(rust), 3),
-        ("jj", ArticleSource::Feed(daily), 2), // over the "news" heading
-        ("j", ArticleSource::Feed(daily), 2),  // the end: stays
+        ("j", ArticleSource::Feed(quiet), 1),
+        ("j", news, 2), // the "news" heading: all its feeds' articles
+        ("j", ArticleSource::Feed(daily), 2),
+        ("j", ArticleSource::Feed(daily), 2), // the end: stays
         ("g", ArticleSource::Unread, 6),
         ("G", ArticleSource::Feed(daily), 2),
-        ("k", ArticleSource::Feed(_quiet(&app)), 1),
+        ("k", news, 2),
     ];
     for (typed, source, total) in cases {
         assert!(keys(&mut app, typed).is_empty());
@@ -91,6 +94,19 @@ fn moving_in_the_feed_list_skips_headings_and_follows_with_the_article_list() {
             "after {typed}"
         );
     }
+    // Enter on the heading folds it (its feeds hidden, its count kept), and unfolds it.
+    keys(&mut app, "⏎");
+    assert_eq!(entry_names(&app).last().unwrap(), "#news");
+    assert!(matches!(
+        app.feeds.selected(),
+        Some(FeedEntry::Tag {
+            folded: true,
+            unread: 2,
+            ..
+        })
+    ));
+    keys(&mut app, "⏎");
+    assert_eq!(entry_names(&app).last().unwrap(), "Daily");
 }
 
 fn _quiet(app: &App) -> FeedId {

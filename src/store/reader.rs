@@ -21,6 +21,8 @@ macro_rules! for_each_filter {
             $make!("starred = 1 AND read = 0 AND ?1 IS NOT NULL"),
             $make!("feed_id = ?1"),
             $make!("feed_id = ?1 AND read = 0"),
+            $make!("feed_id IN (SELECT feed_id FROM feed_tags WHERE tag = ?1)"),
+            $make!("feed_id IN (SELECT feed_id FROM feed_tags WHERE tag = ?1) AND read = 0"),
         ]
     };
 }
@@ -62,27 +64,36 @@ macro_rules! mark_read {
     };
 }
 
-const PAGE_NEWEST: [&str; 5] = for_each_filter!(page_newest);
-const PAGE_OLDEST: [&str; 5] = for_each_filter!(page_oldest);
-const COUNT_NEWER: [&str; 5] = for_each_filter!(count_newer);
-const MARK_READ: [&str; 5] = for_each_filter!(mark_read);
+const PAGE_NEWEST: [&str; 7] = for_each_filter!(page_newest);
+const PAGE_OLDEST: [&str; 7] = for_each_filter!(page_oldest);
+const COUNT_NEWER: [&str; 7] = for_each_filter!(count_newer);
+const MARK_READ: [&str; 7] = for_each_filter!(mark_read);
 
 /// The time ages in queries count from.
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// Which statement of the tables above, and its feed parameter.
-fn filter_of(source: ArticleSource, unread_only: bool) -> (usize, i64) {
-    match (source, unread_only) {
+/// Which statement of the tables above, and its parameter (a feed, a tag).
+fn filter_of(
+    store: &Store,
+    source: ArticleSource,
+    unread_only: bool,
+) -> Result<(usize, rusqlite::types::Value)> {
+    use rusqlite::types::Value;
+    Ok(match (source, unread_only) {
         // Query feeds have SQL of their own (store/query.rs).
-        (ArticleSource::Query(_), _) => (0, 0),
-        (ArticleSource::Unread, _) => (0, 0),
-        (ArticleSource::Starred, false) => (1, 0),
-        (ArticleSource::Starred, true) => (2, 0),
-        (ArticleSource::Feed(feed), false) => (3, feed.0),
-        (ArticleSource::Feed(feed), true) => (4, feed.0),
-    }
+        (ArticleSource::Query(_), _) => (0, Value::Integer(0)),
+        (ArticleSource::Unread, _) => (0, Value::Integer(0)),
+        (ArticleSource::Starred, false) => (1, Value::Integer(0)),
+        (ArticleSource::Starred, true) => (2, Value::Integer(0)),
+        (ArticleSource::Feed(feed), false) => (3, Value::Integer(feed.0)),
+        (ArticleSource::Feed(feed), true) => (4, Value::Integer(feed.0)),
+        (ArticleSource::Tag(key), unread) => {
+            let tag = store.tag_name(key)?.unwrap_or_default();
+            (if unread { 6 } else { 5 }, Value::Text(tag))
+        }
+    })
 }
 
 impl Store {
@@ -107,6 +118,12 @@ impl Store {
             (ArticleSource::Starred, true) => self.conn.query_row(
                 "SELECT count(*) FROM articles WHERE starred = 1 AND read = 0",
                 [],
+                |r| r.get(0),
+            )?,
+            (ArticleSource::Tag(key), unread) => self.conn.query_row(
+                "SELECT coalesce(sum(CASE WHEN ?2 THEN unread_count ELSE article_count END), 0)
+                 FROM feeds WHERE id IN (SELECT feed_id FROM feed_tags WHERE tag = ?1)",
+                params![self.tag_name(key)?.unwrap_or_default(), unread],
                 |r| r.get(0),
             )?,
             (ArticleSource::Feed(feed), unread) => self
@@ -158,7 +175,7 @@ impl Store {
             }
             return Ok(rows);
         }
-        let (which, feed) = filter_of(source, unread_only);
+        let (which, feed) = filter_of(self, source, unread_only)?;
         let offset = offset.min(total);
         let limit = limit.min(total - offset);
         let from_far_end = offset > total / 2;
@@ -199,7 +216,7 @@ impl Store {
                 None => 0,
             },
             _ => {
-                let (which, feed) = filter_of(source, unread_only);
+                let (which, feed) = filter_of(self, source, unread_only)?;
                 let mut stmt = self.conn.prepare_cached(COUNT_NEWER[which])?;
                 stmt.query_row(params![feed, article.date, article.id.0], |r| r.get(0))?
             }
@@ -227,7 +244,7 @@ impl Store {
             ArticleSource::Query(id) => Some(self.query_of(id)?),
             _ => None,
         };
-        let (which, feed) = filter_of(source, false);
+        let (which, feed) = filter_of(self, source, false)?;
         let tx = self.conn.transaction()?;
         let marked = match query {
             Some(Some(query)) => super::query::mark_read_matching(&tx, &query, now())?,
@@ -307,6 +324,21 @@ impl Store {
             params![key, value],
         )?;
         Ok(())
+    }
+
+    /// The tag whose key is `key`, when a feed has it.
+    pub fn tag_name(&self, key: crate::model::TagKey) -> Result<Option<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT tag FROM feed_tags")?;
+        let tags = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        for tag in tags {
+            let tag = tag?;
+            if crate::model::TagKey::of(&tag) == key {
+                return Ok(Some(tag));
+            }
+        }
+        Ok(None)
     }
 
     /// A number that changes whenever another connection (a refresh in the

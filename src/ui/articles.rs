@@ -22,6 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         (None, ArticleSource::Starred) => "Starred".to_string(),
         (None, ArticleSource::Feed(feed)) => fit(&app.feed_name(feed), 40),
         (None, ArticleSource::Query(query)) => fit(app.feeds.query_name(query), 40),
+        (None, ArticleSource::Tag(tag)) => fit(app.feeds.tag_name(tag), 40),
     };
     let filter = if list.unread_only && list.search.is_none() {
         " · unread only"
@@ -52,6 +53,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 "Nothing unread matches this query (U shows all; e edits it)."
             }
             (ArticleSource::Query(_), _) => "Nothing matches this query yet (e edits it).",
+            (ArticleSource::Tag(_), _) if list.unread_only => "No unread articles (U shows all).",
+            (ArticleSource::Tag(_), _) => "No articles under this tag yet.",
         };
         frame.render_widget(Paragraph::new(Span::styled(hint, theme.dim)), inner);
         return;

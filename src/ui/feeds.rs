@@ -1,6 +1,7 @@
 //! The feed list pane: *All unread* and *Starred*, the query feeds (marked
-//! `⌕`, with their unread matches), then the feeds outside any
-//! tag, then each tag's heading with its feeds, then *Saved* with the feeds
+//! `⌕`, with their unread matches), then the feeds outside any tag, then each
+//! tag's heading (▾ open, ▸ folded, with its feeds' unread count; selected,
+//! it lists all their articles) with its feeds, then *Saved* with the feeds
 //! unsubscribed from whose starred articles were kept; unread counts on the
 //! right, a mark on feeds whose last fetch failed (`!`) or that are gone (`✗`).
 
@@ -39,8 +40,36 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             let (mark, name, count) = match entry {
                 FeedEntry::Unread { count } => (Span::raw(" "), "All unread".to_string(), *count),
                 FeedEntry::Starred { count } => (Span::raw(" "), "Starred".to_string(), *count),
-                FeedEntry::Tag(tag) => {
-                    return Line::from(Span::styled(fit(&format!("▾ {tag}"), width), theme.accent));
+                FeedEntry::Tag {
+                    name,
+                    unread,
+                    folded,
+                    ..
+                } => {
+                    let arrow = if *folded { "▸" } else { "▾" };
+                    let count = if *unread > 0 {
+                        crate::report::thousands(*unread)
+                    } else {
+                        String::new()
+                    };
+                    let label = fit(
+                        &format!("{arrow} {name}"),
+                        width.saturating_sub(width_of(&count) + 1),
+                    );
+                    let pad = width.saturating_sub(width_of(&label) + width_of(&count));
+                    let mut line = Line::from(vec![
+                        Span::styled(label, theme.accent),
+                        Span::raw(" ".repeat(pad)),
+                        Span::styled(count, theme.accent),
+                    ]);
+                    if i == app.feeds.cursor {
+                        line = line.patch_style(if focused {
+                            theme.selection
+                        } else {
+                            theme.selection.add_modifier(ratatui::style::Modifier::DIM)
+                        });
+                    }
+                    return line;
                 }
                 FeedEntry::Saved => {
                     let note = fit(" · unsubscribed", width.saturating_sub(7));

@@ -387,7 +387,8 @@ fn wide_terminal_200_by_50() {
         vec![article("d1", "Morning edition", 60)],
     );
     let mut app = f.app(200, 50);
-    keys(&mut app, "jjl⏎");
+    // Starred, the "news" heading, Daily.
+    keys(&mut app, "jjjl⏎");
     insta::assert_snapshot!(screen(&app).backend());
 }
 
