@@ -117,4 +117,6 @@ pub fn long_date(secs: i64, offset_secs: i32) -> String {
 }
 
 #[cfg(test)]
+mod overlay_tests;
+#[cfg(test)]
 mod tests;

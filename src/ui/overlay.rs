@@ -88,6 +88,43 @@ pub fn help(frame: &mut Frame, app: &App, scroll: usize) {
     frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
 }
 
+/// The width of each column of the statistics table.
+const STATS_WIDTHS: [Constraint; 10] = [
+    Constraint::Min(18),
+    Constraint::Length(12),
+    Constraint::Length(12),
+    Constraint::Length(6),
+    Constraint::Length(6),
+    Constraint::Length(8),
+    Constraint::Length(5),
+    Constraint::Length(8),
+    Constraint::Length(10),
+    Constraint::Fill(3),
+];
+
+/// The columns that fit `width`, in table order: the feed's name always
+/// (never squeezed below 18 cells), then, as room allows, its status, the
+/// last attempt, the failure streak, the error, the median latency, the last
+/// success, the 304 share, articles a week and the newest article.
+fn stats_columns_for(width: u16) -> Vec<usize> {
+    const PRIORITY: [usize; 9] = [3, 1, 4, 9, 5, 2, 6, 7, 8];
+    let room = |c: Constraint| match c {
+        Constraint::Length(n) | Constraint::Min(n) => n + 1,
+        _ => 20,
+    };
+    let mut used = room(STATS_WIDTHS[0]);
+    let mut shown = vec![0];
+    for column in PRIORITY {
+        let needs = room(STATS_WIDTHS[column]);
+        if used + needs <= width {
+            used += needs;
+            shown.push(column);
+        }
+    }
+    shown.sort_unstable();
+    shown
+}
+
 pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
     let theme = &app.theme;
     let area = frame.area();
@@ -105,11 +142,18 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
     } else {
         String::new()
     };
-    let title = format!(
+    let mut title = format!(
         " Statistics · {} feeds{warned} · sorted by {} {arrow} · h/l column, Enter reverses, q closes ",
         view.rows.len(),
         STATS_COLUMNS[view.sort_column]
     );
+    if width_of(&title) + 2 > table_area.width as usize {
+        title = format!(
+            " Statistics · {} feeds · by {} {arrow} · q closes ",
+            view.rows.len(),
+            STATS_COLUMNS[view.sort_column]
+        );
+    }
     let block = pane_block(app, title, true);
     let inner = block.inner(table_area);
     frame.render_widget(block, table_area);
@@ -118,13 +162,20 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
         ms.map(|ms| ago(ms / 1000, now))
             .unwrap_or_else(|| "never".into())
     };
-    let header = Row::new(STATS_COLUMNS.iter().enumerate().map(|(i, name)| {
-        if i == view.sort_column {
-            Span::styled(format!("{name}{arrow}"), theme.accent)
-        } else {
-            Span::styled(name.to_string(), theme.dim.add_modifier(Modifier::BOLD))
-        }
-    }));
+    let shown = stats_columns_for(inner.width);
+    let header = Row::new(
+        STATS_COLUMNS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| shown.contains(i))
+            .map(|(i, name)| {
+                if i == view.sort_column {
+                    Span::styled(format!("{name}{arrow}"), theme.accent)
+                } else {
+                    Span::styled(name.to_string(), theme.dim.add_modifier(Modifier::BOLD))
+                }
+            }),
+    );
     let height = inner.height.saturating_sub(1) as usize;
     let first = view.cursor.saturating_sub(height.saturating_sub(1));
     let rows = view
@@ -141,7 +192,7 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
                 (_, None, None) if r.fetches > 0 => "ok".into(),
                 _ => "-".into(),
             };
-            let row = Row::new(vec![
+            let cells = vec![
                 r.title.clone(),
                 when(r.last_attempt_ms),
                 when(r.last_success_ms),
@@ -162,7 +213,14 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
                     (None, Some(warning)) => format!("⚠ {warning}"),
                     (None, None) => String::new(),
                 },
-            ]);
+            ];
+            let row = Row::new(
+                cells
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| shown.contains(i))
+                    .map(|(_, cell)| cell),
+            );
             let row = if r.last_error.is_some() || r.gone {
                 row.style(theme.error)
             } else if r.last_warning.is_some() {
@@ -176,18 +234,14 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
                 row
             }
         });
-    let widths = [
-        Constraint::Fill(2),
-        Constraint::Length(12),
-        Constraint::Length(12),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(8),
-        Constraint::Length(5),
-        Constraint::Length(8),
-        Constraint::Length(10),
-        Constraint::Fill(3),
-    ];
+    // With the error column shown, the names and the errors share the room left.
+    let widths: Vec<Constraint> = shown
+        .iter()
+        .map(|&i| match i {
+            0 if shown.contains(&9) => Constraint::Fill(2),
+            _ => STATS_WIDTHS[i],
+        })
+        .collect();
     frame.render_widget(Table::new(rows, widths).header(header), inner);
 
     let name = view

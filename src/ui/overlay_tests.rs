@@ -1,0 +1,81 @@
+//! Every overlay at 80×24 and at 200×50: nothing a person must read or
+//! answer is cut off (the help's keys scroll, the questions wrap), checked
+//! by what each screen shows, and kept as snapshots.
+
+use crate::app::testing::{keys, screen, text_of, three_feeds};
+use crate::app::{App, Overlay};
+use crate::fetch::DiscoveredFeed;
+
+/// Three feeds, Rust Blog's newest article starred, the reader at `size`.
+fn reader(width: u16, height: u16) -> App {
+    let (mut f, [rust, _, _]) = three_feeds();
+    let newest = f.store.feed_articles(rust).unwrap()[0].id;
+    f.store.set_starred(newest, true).unwrap();
+    f.app(width, height)
+}
+
+/// What each overlay must show whole, and the keys that open it (or the
+/// overlay itself, for the one a web page's feeds open).
+fn overlays() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
+    vec![
+        ("help", "?", vec!["q or ? closes", "move down"]),
+        // The feed names stay readable in the table, not only in the history.
+        (
+            "statistics",
+            "S",
+            vec!["Statistics", "│Daily ", "│Rust Blog "],
+        ),
+        ("search", "/", vec!["Search:"]),
+        (
+            "subscribe",
+            "a",
+            vec!["Subscribe to (feed or web page URL):"],
+        ),
+        ("query_feed", "Q", vec!["Query feed (name: query):"]),
+        // Rust Blog, with a starred article: the question and every answer.
+        (
+            "unsubscribe",
+            "jjd",
+            vec!["Rust Blog", "starred", "Saved", "delete"],
+        ),
+        ("downloads", "P", vec!["Downloads"]),
+        ("pick", "", vec!["Posts", "Comments"]),
+    ]
+}
+
+#[test]
+fn every_overlay_fits_80_by_24_and_200_by_50() {
+    for (width, height) in [(80, 24), (200, 50)] {
+        for (name, typed, must_show) in overlays() {
+            let mut app = reader(width, height);
+            if name == "pick" {
+                app.overlay = Some(Overlay::Pick {
+                    found: vec![
+                        DiscoveredFeed {
+                            url: "https://blog.example/posts.xml".into(),
+                            title: Some("Posts".into()),
+                            mime_type: "application/rss+xml".into(),
+                        },
+                        DiscoveredFeed {
+                            url: "https://blog.example/comments.xml".into(),
+                            title: Some("Comments".into()),
+                            mime_type: "application/atom+xml".into(),
+                        },
+                    ],
+                    cursor: 0,
+                });
+            } else {
+                keys(&mut app, typed);
+            }
+            let drawn = screen(&app);
+            let text = text_of(&drawn);
+            for needle in must_show {
+                assert!(
+                    text.contains(needle),
+                    "{name} at {width}×{height} does not show {needle:?}:\n{text}"
+                );
+            }
+            insta::assert_snapshot!(format!("overlay_{name}_{width}x{height}"), drawn.backend());
+        }
+    }
+}
