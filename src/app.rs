@@ -704,12 +704,14 @@ pub const ARTICLE_HEADER_LINES: usize = 5;
 pub const MAX_ENCLOSURE_LINES: usize = 5;
 
 /// Lines above the body of `article`: [`ARTICLE_HEADER_LINES`], a line per
-/// enclosure, and one about its full text when it has one or it failed.
+/// enclosure, one about its full text when it has one or it failed, and one
+/// naming the other feeds that carry its story.
 pub fn header_lines(article: &Article) -> usize {
     let n = article.enclosures.len();
     let full_text = usize::from(article.page_content.is_some() || article.page_error.is_some());
     ARTICLE_HEADER_LINES
         + full_text
+        + usize::from(!article.also_in.is_empty())
         + if n > MAX_ENCLOSURE_LINES {
             MAX_ENCLOSURE_LINES + 1
         } else {

@@ -70,6 +70,10 @@ pub enum CliCommand {
         /// that sends only summaries).
         #[arg(long)]
         full_text: bool,
+        /// Keep this feed's articles apart: never merged with the same story
+        /// in other feeds (for a feed that reposts on purpose).
+        #[arg(long)]
+        no_dedup: bool,
     },
     /// Import subscriptions from OPML or a newsboat urls file.
     Import { file: PathBuf },
@@ -242,12 +246,14 @@ pub async fn run(
             title,
             no_fetch,
             full_text,
+            no_dedup,
         } => {
             let options = subscriptions::AddOptions {
                 tags,
                 title,
                 no_fetch,
                 full_text,
+                no_dedup,
             };
             add(&mut store, paths, config, &url, options).await
         }

@@ -540,6 +540,8 @@ pub struct Article {
     pub page_error: Option<String>,
     pub read: bool,
     pub starred: bool,
+    /// The other feeds that carry the same story (one story once).
+    pub also_in: Vec<String>,
 }
 
 /// Where a download of an enclosure stands.

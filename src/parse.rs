@@ -42,7 +42,7 @@ use std::borrow::Cow;
 use feed_rs::model::FeedType;
 
 pub use charset::to_utf8;
-pub use identity::{finish_article, guid_key};
+pub use identity::{finish_article, guid_key, story_key};
 pub use mapping::absolute_urls;
 
 /// The text of an HTML body the search index holds for it (tags gone,

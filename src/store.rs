@@ -53,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0012_sync.sql"),
     include_str!("store/migrations/0013_query_feeds.sql"),
     include_str!("store/migrations/0014_filters.sql"),
+    include_str!("store/migrations/0015_stories.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.
@@ -139,6 +140,10 @@ pub struct FetchToSave<'a> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SaveCounts {
     pub new: u64,
+    /// New articles that repeat a story another feed has (see migration 0015),
+    /// and of those, the ones read there already.
+    pub copies: u64,
+    pub copies_read: u64,
     pub updated: u64,
     pub unchanged: u64,
     pub total: u64,
@@ -569,6 +574,8 @@ mod sync_records;
 mod filter_tests;
 #[cfg(test)]
 mod query_tests;
+#[cfg(test)]
+mod story_tests;
 #[cfg(test)]
 mod subscription_tests;
 #[cfg(test)]

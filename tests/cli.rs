@@ -713,6 +713,45 @@ fn a_saved_filter_hides_what_arrives_and_one_hiding_everything_asks_first() {
 }
 
 #[test]
+fn two_feeds_carrying_the_same_stories_list_and_search_them_once() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    server.serve_dir(dir.path());
+    let feed = |name: &str, suffix: &str| {
+        let items: String = ["Airships return", "Ports reopen", "Tides turn"]
+            .iter()
+            .enumerate()
+            .map(|(i, title)| {
+                format!(
+                    "<item><title>{title}</title><guid>{name}-{i}</guid>\
+                     <link>https://news.example/story/{i}{suffix}</link>\
+                     <description>zeppelins over the harbour</description></item>"
+                )
+            })
+            .collect();
+        std::fs::write(
+            dir.path().join(format!("{name}.xml")),
+            format!("<rss version=\"2.0\"><channel><title>{name}</title>{items}</channel></rss>"),
+        )
+        .unwrap();
+    };
+    feed("wire", "");
+    feed("mirror", "?utm_source=mirror");
+    feed("reposts", "/");
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/files/wire.xml")]);
+    t.ok(&["add", &server.url("/files/mirror.xml")]);
+    t.ok(&["add", "--no-dedup", &server.url("/files/reposts.xml")]);
+    // Search: each story once from the two merged feeds, and the reposts apart.
+    let found = t.ok(&["search", "zeppelins"]);
+    assert_eq!(found.matches("Airships return").count(), 2, "{found}");
+    assert_eq!(found.matches("— ").count(), 6, "{found}");
+    let list = t.ok(&["list"]);
+    // Each feed still lists its own three.
+    assert_eq!(list.matches("3/3").count(), 3, "{list}");
+}
+
+#[test]
 fn export_json_holds_every_article_with_rfc3339_dates() {
     let server = TestServer::start();
     let t = Tidings::new();

@@ -281,6 +281,11 @@ impl App {
             }
             self.later.push(LaterWrite::Read(id));
             article.read = true;
+            // Its story's copies in other feeds are read too: their counts
+            // follow at the next tick.
+            if !article.also_in.is_empty() {
+                self.lists_stale = true;
+            }
         }
         let feed_title = self.feed_name(article.feed_id);
         self.focus = Focus::Article;
@@ -336,6 +341,13 @@ impl App {
     ) -> anyhow::Result<()> {
         if self.store.set_read(id, read)? {
             self.feeds.adjust_unread(feed, if read { -1 } else { 1 });
+            if self
+                .open
+                .as_ref()
+                .is_some_and(|o| o.article.id == id && !o.article.also_in.is_empty())
+            {
+                self.lists_stale = true;
+            }
         }
         if let Some(row) = self.articles.selected_mut().filter(|a| a.id == id) {
             row.read = read;

@@ -75,7 +75,8 @@ impl FeedList {
     pub fn reload(&mut self, store: &Store) -> Result<()> {
         let selected = self.entries.get(self.cursor).cloned();
         let rows = store.feed_list()?;
-        let unread: u64 = rows.iter().map(|r| r.unread).sum();
+        // A story several feeds carry counts once.
+        let unread = store.count_articles(ArticleSource::Unread, true)?;
         let starred = store.count_articles(ArticleSource::Starred, false)?;
         let mut entries = vec![
             FeedEntry::Unread { count: unread },

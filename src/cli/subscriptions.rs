@@ -24,6 +24,7 @@ pub(super) struct AddOptions {
     pub title: Option<String>,
     pub no_fetch: bool,
     pub full_text: bool,
+    pub no_dedup: bool,
 }
 
 pub(super) async fn add(
@@ -38,6 +39,7 @@ pub(super) async fn add(
         title,
         no_fetch,
         full_text,
+        no_dedup,
     } = options;
     let (url, feed_title, answer) = if no_fetch {
         (subscription_url(input)?, None, None)
@@ -57,6 +59,9 @@ pub(super) async fn add(
     })?;
     if full_text {
         store.set_feed_full_text(id, Some(true))?;
+    }
+    if no_dedup {
+        store.set_feed_dedup(id, false)?;
     }
     if !new {
         let also = if full_text {

@@ -98,6 +98,63 @@ fn normalize_link(link: &str) -> String {
     }
 }
 
+/// Query parameters that only say where a reader came from: two links that
+/// differ only in these are the same story.
+const TRACKING: [&str; 12] = [
+    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ref", "ref_src",
+    "source", "cmpid", "yclid",
+];
+
+/// What makes two articles of different feeds the same story: the link with
+/// its tracking parameters, fragment, `www.` and scheme removed, else a
+/// global id (a URL or `tag:` URI), else the title on the same site the
+/// same day. `None` when there is nothing to go by.
+pub fn story_key(
+    link: Option<&str>,
+    guid: Option<&str>,
+    title: Option<&str>,
+    date: Option<i64>,
+    feed_url: &str,
+) -> Option<String> {
+    if let Some(url) = link.and_then(|l| url::Url::parse(l).ok())
+        && matches!(url.scheme(), "http" | "https")
+    {
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let host = host.strip_prefix("www.").unwrap_or(&host);
+        let mut params: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| {
+                let k = k.to_ascii_lowercase();
+                !k.starts_with("utm_") && !TRACKING.contains(&k.as_str())
+            })
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        params.sort();
+        let path = url.path().trim_end_matches('/');
+        let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        return Some(format!("l:{host}{path}?{}", query.join("&")));
+    }
+    if let Some(guid) = guid.filter(|g| g.starts_with("http") || g.starts_with("tag:")) {
+        return Some(format!("g:{guid}"));
+    }
+    let title: String = title?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    if title.is_empty() {
+        return None;
+    }
+    let site = url::Url::parse(feed_url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").to_string())
+        })
+        .unwrap_or_default();
+    Some(format!("t:{site}|{}|{title}", date? / 86_400))
+}
+
 fn short_hash(parts: &[&str]) -> String {
     let mut hasher = Xxh3::new();
     for part in parts {

@@ -145,6 +145,7 @@ impl Store {
                    ORDER BY rowid DESC LIMIT ?4) m
              JOIN articles a ON a.id = m.id
              JOIN feeds f ON f.id = a.feed_id
+             WHERE a.duplicate_of IS NULL
              ORDER BY in_title DESC, a.sort_time DESC, a.id DESC LIMIT ?3",
         )?;
         let window = limit.max(SEARCH_WINDOW);
@@ -194,6 +195,7 @@ pub(super) fn article_from_row(r: &rusqlite::Row) -> rusqlite::Result<Article> {
         season: r.get(17)?,
         page_content: r.get(18)?,
         page_error: r.get(19)?,
+        also_in: Vec::new(),
     })
 }
 
@@ -247,8 +249,52 @@ pub(super) fn set_read_in(tx: &Transaction, id: ArticleId, read: bool) -> rusqli
     if let Some(feed) = feed {
         tx.prepare_cached("UPDATE feeds SET unread_count = unread_count + ?2 WHERE id = ?1")?
             .execute(params![feed, if read { -1 } else { 1 }])?;
+        // The same story in other feeds reads (or unreads) with it.
+        let others: Vec<(i64, i64)> = tx
+            .prepare_cached(
+                "UPDATE articles SET read = ?2
+                 WHERE read != ?2 AND id != ?1 AND id IN (
+                     SELECT o.id FROM articles o, articles me
+                     WHERE me.id = ?1 AND (me.duplicate_of IS NOT NULL OR EXISTS
+                             (SELECT 1 FROM articles c WHERE c.duplicate_of = me.id))
+                       AND (o.id = coalesce(me.duplicate_of, me.id)
+                            OR o.duplicate_of = coalesce(me.duplicate_of, me.id)))
+                 RETURNING id, feed_id",
+            )?
+            .query_map(params![id.0, read], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (_, other_feed) in others {
+            tx.prepare_cached("UPDATE feeds SET unread_count = unread_count + ?2 WHERE id = ?1")?
+                .execute(params![other_feed, if read { -1 } else { 1 }])?;
+        }
     }
     Ok(feed.is_some())
+}
+
+/// After articles were marked read in bulk: their stories' other articles
+/// are read too. Returns those, with their feeds (to recount).
+pub(super) fn read_their_stories(
+    tx: &Transaction,
+    marked: &[ArticleId],
+) -> rusqlite::Result<Vec<(ArticleId, i64)>> {
+    if marked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = serde_json::to_string(&marked.iter().map(|a| a.0).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".into());
+    let mut stmt = tx.prepare_cached(
+        "WITH marked(id) AS (SELECT value FROM json_each(?1)),
+              stories(first) AS (
+                  SELECT coalesce(a.duplicate_of, a.id) FROM articles a JOIN marked m ON m.id = a.id
+                  WHERE a.duplicate_of IS NOT NULL
+                     OR EXISTS (SELECT 1 FROM articles c WHERE c.duplicate_of = a.id))
+         UPDATE articles SET read = 1
+         WHERE read = 0 AND (id IN (SELECT first FROM stories)
+                             OR duplicate_of IN (SELECT first FROM stories))
+         RETURNING id, feed_id",
+    )?;
+    let rows = stmt.query_map([ids], |r| Ok((ArticleId(r.get(0)?), r.get(1)?)))?;
+    rows.collect()
 }
 
 /// Recounts a feed's articles and unread articles (after its articles changed).
@@ -306,8 +352,9 @@ fn save_one<'a>(
                 counts.removed
             ],
         )?;
-        // Filters read, starred or hid some: the counters follow.
-        if filtered.changed_anything() {
+        // Filters read, starred or hid some, or copies of stories read
+        // elsewhere came in read: the counters follow.
+        if filtered.changed_anything() || counts.copies_read > 0 {
             recount(tx, feed.0)?;
         }
     }
@@ -387,9 +434,9 @@ pub(super) fn upsert_articles<'a>(
     let mut insert = tx.prepare_cached(
         "INSERT INTO articles (feed_id, guid_key, guid, title, link, author, published, updated,
             first_seen, last_seen, sort_time, summary, content, categories, enclosures, content_hash,
-            image, episode, season)
+            image, episode, season, story)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-            ?18)",
+            ?18, ?19)",
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE articles SET guid = ?2, title = ?3, link = ?4, author = ?5, published = ?6,
@@ -402,6 +449,19 @@ pub(super) fn upsert_articles<'a>(
     let mut fts_delete = tx.prepare_cached("DELETE FROM articles_fts WHERE rowid = ?1")?;
     let mut fts_insert =
         tx.prepare_cached("INSERT INTO articles_fts (rowid, title, body) VALUES (?1, ?2, ?3)")?;
+
+    // One story once: a new article that repeats another feed's story
+    // points at that article, and is read when it is.
+    let (feed_url, dedup): (String, bool) = tx
+        .prepare_cached("SELECT url, dedup FROM feeds WHERE id = ?1")?
+        .query_row([feed.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let mut original = tx.prepare_cached(
+        "SELECT a.id, a.read FROM articles a JOIN feeds f ON f.id = a.feed_id
+         WHERE a.story = ?1 AND a.feed_id != ?2 AND a.duplicate_of IS NULL AND f.dedup = 1
+         ORDER BY a.id LIMIT 1",
+    )?;
+    let mut copy =
+        tx.prepare_cached("UPDATE articles SET duplicate_of = ?2, read = ?3 WHERE id = ?1")?;
 
     let mut to_link: Vec<ArticleLinks> = Vec::new();
     let mut counts = SaveCounts::default();
@@ -447,6 +507,13 @@ pub(super) fn upsert_articles<'a>(
                 // apart in the feed's own order, so the list keeps that order
                 // (newest first: a feed lists its newest first).
                 let sort_time = a.published.or(a.updated).unwrap_or(now - position as i64);
+                let story = crate::parse::story_key(
+                    a.link.as_deref(),
+                    a.guid.as_deref(),
+                    a.title.as_deref(),
+                    a.published.or(a.updated),
+                    &feed_url,
+                );
                 insert.execute(params![
                     feed.0,
                     a.guid_key,
@@ -465,10 +532,21 @@ pub(super) fn upsert_articles<'a>(
                     hash,
                     a.image,
                     a.episode,
-                    a.season
+                    a.season,
+                    story
                 ])?;
                 counts.new += 1;
                 let id = tx.last_insert_rowid();
+                if let Some(story) = story.as_deref().filter(|_| dedup) {
+                    let first: Option<(i64, bool)> = original
+                        .query_row(params![story, feed.0], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    if let Some((first, read)) = first {
+                        copy.execute(params![id, first, read])?;
+                        counts.copies += 1;
+                        counts.copies_read += u64::from(read);
+                    }
+                }
                 if !a.images.is_empty() {
                     to_link.push((id, &a.images, false));
                 }

@@ -91,6 +91,15 @@ impl Store {
 
     /// Whether a feed's new articles get their full text: its own setting,
     /// or `None` for the configured default.
+    /// Keeps a feed's articles out of "one story once" (false), or not.
+    pub fn set_feed_dedup(&mut self, feed: FeedId, dedup: bool) -> Result<()> {
+        self.conn.execute(
+            "UPDATE feeds SET dedup = ?2 WHERE id = ?1",
+            rusqlite::params![feed.0, dedup],
+        )?;
+        Ok(())
+    }
+
     pub fn feed_full_text(&self, feed: FeedId) -> Result<Option<bool>> {
         Ok(self
             .conn

@@ -297,9 +297,9 @@ impl Store {
         // All matches: the table in file order (SQLite keeps the newest in
         // a bounded sorter). Unread ones: through the unread index.
         let (from, unread) = if unread_only {
-            ("articles a", "a.read = 0 AND ")
+            ("articles a", "a.read = 0 AND a.duplicate_of IS NULL AND ")
         } else {
-            ("articles a NOT INDEXED", "")
+            ("articles a NOT INDEXED", "a.duplicate_of IS NULL AND ")
         };
         let sql = format!(
             "SELECT a.id, a.sort_time FROM {from} WHERE {unread}{clause}
@@ -362,7 +362,7 @@ impl Store {
         let sql = format!(
             "SELECT a.id, a.feed_id, a.title, a.link, a.author, a.sort_time, a.read, a.starred
              FROM articles a
-             WHERE {unread}{clause}
+             WHERE {unread}a.duplicate_of IS NULL AND {clause}
              ORDER BY a.sort_time {order}, a.id {order} LIMIT ? OFFSET ?"
         );
         values.push(Value::Integer(limit as i64));

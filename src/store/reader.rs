@@ -16,13 +16,18 @@ use crate::model::{Article, ArticleId, ArticleSource, ArticleSummary, FeedId};
 macro_rules! for_each_filter {
     ($make:ident) => {
         [
-            $make!("read = 0 AND ?1 IS NOT NULL"),
-            $make!("starred = 1 AND ?1 IS NOT NULL"),
-            $make!("starred = 1 AND read = 0 AND ?1 IS NOT NULL"),
+            $make!("read = 0 AND duplicate_of IS NULL AND ?1 IS NOT NULL"),
+            $make!("starred = 1 AND duplicate_of IS NULL AND ?1 IS NOT NULL"),
+            $make!("starred = 1 AND read = 0 AND duplicate_of IS NULL AND ?1 IS NOT NULL"),
             $make!("feed_id = ?1"),
             $make!("feed_id = ?1 AND read = 0"),
-            $make!("feed_id IN (SELECT feed_id FROM feed_tags WHERE tag = ?1)"),
-            $make!("feed_id IN (SELECT feed_id FROM feed_tags WHERE tag = ?1) AND read = 0"),
+            $make!(
+                "feed_id IN (SELECT feed_id FROM feed_tags WHERE tag = ?1) AND duplicate_of IS NULL"
+            ),
+            $make!(
+                "feed_id IN (SELECT feed_id FROM feed_tags WHERE tag = ?1) AND read = 0
+                 AND duplicate_of IS NULL"
+            ),
         ]
     };
 }
@@ -104,25 +109,30 @@ impl Store {
                 Some(query) => self.query_matches(id, &query, now(), unread)?.len() as u64,
                 None => 0,
             },
+            // The feeds' counters, less the copies of stories another feed has.
             (ArticleSource::Unread, _) => self.conn.query_row(
-                "SELECT coalesce(sum(unread_count), 0) FROM feeds",
+                "SELECT (SELECT coalesce(sum(unread_count), 0) FROM feeds)
+                      - (SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL AND read = 0)",
                 [],
                 |r| r.get(0),
             )?,
-            (ArticleSource::Starred, false) => {
-                self.conn
-                    .query_row("SELECT count(*) FROM articles WHERE starred = 1", [], |r| {
-                        r.get(0)
-                    })?
-            }
+            (ArticleSource::Starred, false) => self.conn.query_row(
+                "SELECT count(*) FROM articles WHERE starred = 1 AND duplicate_of IS NULL",
+                [],
+                |r| r.get(0),
+            )?,
             (ArticleSource::Starred, true) => self.conn.query_row(
-                "SELECT count(*) FROM articles WHERE starred = 1 AND read = 0",
+                "SELECT count(*) FROM articles
+                 WHERE starred = 1 AND read = 0 AND duplicate_of IS NULL",
                 [],
                 |r| r.get(0),
             )?,
             (ArticleSource::Tag(key), unread) => self.conn.query_row(
-                "SELECT coalesce(sum(CASE WHEN ?2 THEN unread_count ELSE article_count END), 0)
-                 FROM feeds WHERE id IN (SELECT feed_id FROM feed_tags WHERE tag = ?1)",
+                "SELECT (SELECT coalesce(sum(CASE WHEN ?2 THEN unread_count ELSE article_count END), 0)
+                         FROM feeds WHERE id IN (SELECT feed_id FROM feed_tags WHERE tag = ?1))
+                      - (SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL
+                         AND (read = 0 OR NOT ?2)
+                         AND feed_id IN (SELECT feed_id FROM feed_tags WHERE tag = ?1))",
                 params![self.tag_name(key)?.unwrap_or_default(), unread],
                 |r| r.get(0),
             )?,
@@ -231,11 +241,27 @@ impl Store {
     }
 
     /// One article with its body.
+    /// With the other feeds that carry its story.
     pub fn article(&self, id: ArticleId) -> Result<Option<Article>> {
         let mut stmt = self
             .conn
             .prepare_cached(&format!("{ARTICLE_SELECT} WHERE id = ?1"))?;
-        Ok(stmt.query_row([id.0], article_from_row).optional()?)
+        let Some(mut article) = stmt.query_row([id.0], article_from_row).optional()? else {
+            return Ok(None);
+        };
+        let mut others = self.conn.prepare_cached(
+            "SELECT coalesce(f.custom_title, f.feed_title, f.url)
+             FROM articles me, articles o JOIN feeds f ON f.id = o.feed_id
+             WHERE me.id = ?1 AND o.id != me.id
+               AND (me.duplicate_of IS NOT NULL OR o.duplicate_of = me.id)
+               AND (o.id = coalesce(me.duplicate_of, me.id)
+                    OR o.duplicate_of = coalesce(me.duplicate_of, me.id))
+             ORDER BY o.id",
+        )?;
+        article.also_in = others
+            .query_map([id.0], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Some(article))
     }
 
     /// Marks every unread article of a list read; returns them, for an undo.
@@ -255,7 +281,10 @@ impl Store {
                     .collect::<rusqlite::Result<Vec<_>>>()?
             }
         };
-        let feeds: std::collections::BTreeSet<i64> = marked.iter().map(|(_, f)| *f).collect();
+        let ids: Vec<ArticleId> = marked.iter().map(|(id, _)| *id).collect();
+        let stories = super::articles::read_their_stories(&tx, &ids)?;
+        let feeds: std::collections::BTreeSet<i64> =
+            marked.iter().chain(&stories).map(|(_, f)| *f).collect();
         for feed in feeds {
             recount(&tx, feed)?;
         }

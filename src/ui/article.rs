@@ -85,6 +85,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         )),
     ];
     header.extend(full_text_line(app, open, width));
+    if !open.article.also_in.is_empty() {
+        let also = format!("Also in: {}", open.article.also_in.join(", "));
+        header.push(Line::from(Span::styled(fit(&also, width), theme.dim)));
+    }
     header.extend(enclosure_lines(app, open, width));
     header.push(Line::from(Span::styled("─".repeat(width), theme.border)));
     header.push(Line::default());
