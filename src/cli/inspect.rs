@@ -96,6 +96,13 @@ pub(super) fn images(
     Ok(())
 }
 
+/// A date as `2026-12-05` (UTC).
+fn day(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
 pub(super) fn search(store: &Store, query: &str, limit: u64) -> anyhow::Result<()> {
     let hits = store.search(query, limit)?;
     let mut out = std::io::stdout().lock();
@@ -104,9 +111,7 @@ pub(super) fn search(store: &Store, query: &str, limit: u64) -> anyhow::Result<(
     }
     for hit in hits {
         let a = &hit.article;
-        let date = chrono::DateTime::from_timestamp(a.date, 0)
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_default();
+        let date = day(a.date);
         writeln!(
             out,
             "{date}  {} — {}",
@@ -143,9 +148,7 @@ pub(super) fn filter_test(store: &Store, text: &str, limit: u64) -> anyhow::Resu
     )?;
     for hit in store.query_hits(&query, now, limit)? {
         let a = &hit.article;
-        let date = chrono::DateTime::from_timestamp(a.date, 0)
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_default();
+        let date = day(a.date);
         writeln!(
             out,
             "{date} {} {} — {}",

@@ -16,8 +16,9 @@ use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 
+use super::articles::summary_from_row;
 use super::{Result, Store};
-use crate::model::{ArticleId, ArticleSummary, FeedId, QueryFeedId, SearchHit};
+use crate::model::{ArticleId, ArticleSummary, QueryFeedId, SearchHit};
 use crate::query::{Expr, Flag, Query, TextField, TextOp, TimeBound};
 
 /// Registers the functions queries use: `regexp(pattern, text)` (for `text
@@ -328,18 +329,9 @@ impl Store {
         )?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(row) = rusqlite::OptionalExtension::optional(stmt.query_row([id], |r| {
-                Ok(ArticleSummary {
-                    id: ArticleId(r.get(0)?),
-                    feed_id: FeedId(r.get(1)?),
-                    title: r.get(2)?,
-                    link: r.get(3)?,
-                    author: r.get(4)?,
-                    date: r.get(5)?,
-                    read: r.get(6)?,
-                    starred: r.get(7)?,
-                })
-            }))? {
+            if let Some(row) =
+                rusqlite::OptionalExtension::optional(stmt.query_row([id], summary_from_row))?
+            {
                 out.push(row);
             }
         }
@@ -368,18 +360,7 @@ impl Store {
         values.push(Value::Integer(limit as i64));
         values.push(Value::Integer(offset as i64));
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
-            Ok(ArticleSummary {
-                id: ArticleId(r.get(0)?),
-                feed_id: FeedId(r.get(1)?),
-                title: r.get(2)?,
-                link: r.get(3)?,
-                author: r.get(4)?,
-                date: r.get(5)?,
-                read: r.get(6)?,
-                starred: r.get(7)?,
-            })
-        })?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), summary_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
