@@ -74,6 +74,9 @@ impl Refresher {
         let record = match crate::sync::connect(&config, &self.config.refresh) {
             Ok(mut backend) => {
                 let Some(store) = self.store.as_mut() else {
+                    let busy = SyncError::Protocol("the database is busy with a refresh".into());
+                    let record = self.record_unstarted(&config, started, busy);
+                    let _ = progress.send(Progress::Synced(Box::new(record)));
                     return;
                 };
                 let pulling = Pulling {
@@ -105,6 +108,12 @@ impl Refresher {
                     tracing::warn!("fetching synced articles' pages failed: {e}");
                 }
                 record.ms_images = images_started.elapsed().as_millis() as u64;
+                record.ms_total += record.ms_images;
+                if let Some(store) = self.store.as_mut()
+                    && let Err(e) = store.save_sync_record(&record)
+                {
+                    tracing::warn!("cannot record the sync: {e}");
+                }
                 record
             }
             Err(e) => self.record_unstarted(&config, started, e),

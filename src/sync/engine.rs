@@ -30,8 +30,8 @@ use crate::model::{FeedId, ParsedFeed};
 use crate::parse::{absolute_urls, finish_article};
 use crate::store::Store;
 
-/// What a sync did: its record (saved already) and the feeds that got new
-/// articles, whose images and pages the caller fetches next.
+/// What a sync did: its record (for the caller to save once it has fetched
+/// the new articles' images and pages) and the feeds that got new articles.
 #[derive(Debug, Clone, Default)]
 pub struct Synced {
     pub record: SyncRecord,
@@ -48,8 +48,8 @@ pub struct Pulling<'a> {
     pub clock: &'a Clock,
 }
 
-/// Runs one sync against `backend` and records it in `store`. Never fails:
-/// what went wrong is in the record, and what was done before stays done.
+/// Runs one sync against `backend`. Never fails: what went wrong is in the
+/// record, and what was done before stays done.
 pub async fn sync<B: Backend>(
     backend: &mut B,
     store: &mut Store,
@@ -93,9 +93,6 @@ pub async fn sync<B: Backend>(
     record.ms_login = traffic.ms_login;
     record.changes_left = store.sync_changes_waiting().unwrap_or(0);
     record.ms_total = started.elapsed().as_millis() as u64;
-    if let Err(e) = store.save_sync_record(record) {
-        tracing::warn!("sync: cannot record it: {e}");
-    }
     synced
 }
 
