@@ -362,8 +362,8 @@ impl App {
     /// The commands to send when the reader starts.
     pub fn on_start(&mut self, refresh_on_start: bool) -> Vec<Effect> {
         // With sync on, an empty reader is a new device: the server has its feeds.
-        let has_feeds = self.feeds.feed_ids().next().is_some() || self.sync.on;
-        if refresh_on_start && has_feeds {
+        let something_to_fetch = self.feeds.feed_ids().next().is_some() || self.sync.on;
+        if refresh_on_start && something_to_fetch {
             vec![Effect::Worker(Command::Refresh(None))]
         } else {
             Vec::new()

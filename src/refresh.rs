@@ -23,6 +23,7 @@
 //! `max-age` give a lower bound for the next periodic fetch. Every rule that
 //! depends on time reads the injected [`Clock`].
 
+mod image_downloads;
 mod images;
 mod lock;
 mod pages;

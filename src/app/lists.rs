@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use crate::model::{
     ArticleSource, ArticleSummary, FeedId, FeedListRow, FetchRecord, LastFetch, QueryFeedId, TagKey,
 };
-use crate::store::{Result, Store};
+use crate::store::{QueryFeed, Result, Store};
 
 /// Rows of the article list held at once; the screen shows at most ~100.
 const WINDOW: u64 = 240;
@@ -36,8 +36,7 @@ pub enum FeedEntry {
     Saved,
     /// A query feed: a saved query, with its unread matches.
     Query {
-        id: QueryFeedId,
-        name: String,
+        query: QueryFeed,
         unread: u64,
     },
     /// Boxed: a row with its last fetch is ten times the size of the others.
@@ -52,7 +51,7 @@ impl FeedEntry {
             FeedEntry::Tag { name, .. } => Some(ArticleSource::Tag(TagKey::of(name))),
             FeedEntry::Saved => None,
             FeedEntry::Feed(row) => Some(ArticleSource::Feed(row.feed.id)),
-            FeedEntry::Query { id, .. } => Some(ArticleSource::Query(*id)),
+            FeedEntry::Query { query, .. } => Some(ArticleSource::Query(query.id)),
         }
     }
 }
@@ -85,11 +84,7 @@ impl FeedList {
         // The query feeds follow, each with its unread matches.
         for query in store.query_feeds()? {
             let unread = store.count_articles(ArticleSource::Query(query.id), true)?;
-            entries.push(FeedEntry::Query {
-                id: query.id,
-                name: query.name,
-                unread,
-            });
+            entries.push(FeedEntry::Query { query, unread });
         }
         let (saved, rows): (Vec<FeedListRow>, Vec<FeedListRow>) =
             rows.into_iter().partition(|r| r.feed.saved);
@@ -148,7 +143,7 @@ impl FeedList {
         let heading = self.heading_above(self.cursor);
         let same = |e: &FeedEntry| match (e, old) {
             (FeedEntry::Feed(a), FeedEntry::Feed(b)) => a.feed.id == b.feed.id,
-            (FeedEntry::Query { id: a, .. }, FeedEntry::Query { id: b, .. }) => a == b,
+            (FeedEntry::Query { query: a, .. }, FeedEntry::Query { query: b, .. }) => a.id == b.id,
             (FeedEntry::Tag { name: a, .. }, FeedEntry::Tag { name: b, .. }) => a == b,
             _ => std::mem::discriminant(e) == std::mem::discriminant(old) && e.source().is_some(),
         };
@@ -260,7 +255,7 @@ impl FeedList {
         if let Some(at) = self
             .entries
             .iter()
-            .position(|e| matches!(e, FeedEntry::Query { id, .. } if *id == query))
+            .position(|e| matches!(e, FeedEntry::Query { query: q, .. } if q.id == query))
         {
             self.cursor = at;
         }
@@ -271,7 +266,7 @@ impl FeedList {
         self.entries
             .iter()
             .find_map(|e| match e {
-                FeedEntry::Query { id, name, .. } if *id == query => Some(name.as_str()),
+                FeedEntry::Query { query: q, .. } if q.id == query => Some(q.name.as_str()),
                 _ => None,
             })
             .unwrap_or("")

@@ -12,15 +12,10 @@ use crate::store::QueryFeed;
 impl App {
     /// The query feed under the cursor of the feed list.
     pub(super) fn selected_query_feed(&self) -> Option<QueryFeed> {
-        let Some(FeedEntry::Query { id, .. }) = self.feeds.selected() else {
-            return None;
-        };
-        let id = *id;
-        self.store
-            .query_feeds()
-            .ok()?
-            .into_iter()
-            .find(|q| q.id == id)
+        match self.feeds.selected() {
+            Some(FeedEntry::Query { query, .. }) => Some(query.clone()),
+            _ => None,
+        }
     }
 
     pub(super) fn edit_query_feed(&mut self) -> anyhow::Result<()> {

@@ -19,6 +19,8 @@ pub struct SyncStatus {
     pub last: Option<SyncRecord>,
     /// Changes made here that the server does not have yet.
     pub waiting: u64,
+    /// The cache's version when `waiting` was counted.
+    counted_at: (i64, u64),
     asked_ms: i64,
 }
 
@@ -32,6 +34,7 @@ impl SyncStatus {
             running: false,
             last: store.recent_syncs(1)?.pop(),
             waiting: store.sync_changes_waiting()?,
+            counted_at: store.cache_version()?,
             asked_ms: now_ms,
         })
     }
@@ -65,16 +68,24 @@ impl App {
         Some(Effect::Worker(Command::SyncDue))
     }
 
-    /// How many changes wait for the server (read at each tick: a count
-    /// over a partial index of the waiting ones, a few microseconds).
+    /// How many changes wait for the server, counted again at a tick only
+    /// when the cache changed since (a read here, a sync, a refresh).
     pub(super) fn count_sync_waiting(&mut self) {
-        if self.sync.on {
-            let waiting = self
-                .store
-                .sync_changes_waiting()
-                .unwrap_or(self.sync.waiting);
-            self.needs_redraw |= waiting != self.sync.waiting;
-            self.sync.waiting = waiting;
+        if !self.sync.on {
+            return;
         }
+        let Ok(version) = self.store.cache_version() else {
+            return;
+        };
+        if version == self.sync.counted_at {
+            return;
+        }
+        let waiting = self
+            .store
+            .sync_changes_waiting()
+            .unwrap_or(self.sync.waiting);
+        self.needs_redraw |= waiting != self.sync.waiting;
+        self.sync.waiting = waiting;
+        self.sync.counted_at = version;
     }
 }

@@ -38,7 +38,7 @@ pub(super) fn entry_names(app: &App) -> Vec<String> {
             FeedEntry::Tag { name, .. } => format!("#{name}"),
             FeedEntry::Saved => "#Saved".into(),
             FeedEntry::Feed(r) => r.feed.display_name().into(),
-            FeedEntry::Query { name, .. } => format!("?{name}"),
+            FeedEntry::Query { query, .. } => format!("?{}", query.name),
         })
         .collect()
 }

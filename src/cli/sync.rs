@@ -10,6 +10,7 @@ use anyhow::bail;
 use crate::config::{Config, Paths};
 use crate::refresh::{Attempt, Command as WorkerCommand, Progress, Refresher, RunLock};
 use crate::report::sync_line;
+use crate::store::SyncRecord;
 
 pub(super) async fn sync(paths: &Paths, config: Config, wait: bool) -> anyhow::Result<()> {
     let Some(sync) = &config.sync else {
@@ -22,15 +23,9 @@ pub(super) async fn sync(paths: &Paths, config: Config, wait: bool) -> anyhow::R
         eprintln!("warning: {warning}");
     }
     let lock = super::refresh::take_run_lock(paths, wait, "sync").await?;
-    let (commands, mut progress, worker) =
-        Refresher::configured(paths, config)?.holding(lock).spawn();
-    commands.send(WorkerCommand::Sync).ok();
-    drop(commands);
     let mut stdout = std::io::stdout().lock();
-    let mut outcome = None;
-    while let Some(p) = progress.recv().await {
+    let record = run(paths, config, lock, WorkerCommand::Sync, |p| {
         match p {
-            Progress::Synced(record) => outcome = Some(*record),
             Progress::Aborted(reason) => bail!("sync stopped: {reason}"),
             Progress::ImagesDone { stats, .. } if stats.found > 0 => writeln!(
                 stdout,
@@ -39,9 +34,10 @@ pub(super) async fn sync(paths: &Paths, config: Config, wait: bool) -> anyhow::R
             )?,
             _ => {}
         }
-    }
-    worker.await.ok();
-    let Some(record) = outcome else {
+        Ok(())
+    })
+    .await?;
+    let Some(record) = record else {
         bail!("the sync ended without a word (see the log)");
     };
     for warning in &record.warnings {
@@ -66,17 +62,7 @@ pub(super) async fn push_subscription(paths: &Paths, config: Config) -> anyhow::
         println!("a refresh is running: the next sync subscribes the server to it too");
         return Ok(());
     };
-    let (commands, mut progress, worker) =
-        Refresher::configured(paths, config)?.holding(lock).spawn();
-    commands.send(WorkerCommand::SyncPush).ok();
-    drop(commands);
-    let mut record = None;
-    while let Some(p) = progress.recv().await {
-        if let Progress::Synced(r) = p {
-            record = Some(*r);
-        }
-    }
-    worker.await.ok();
+    let record = run(paths, config, lock, WorkerCommand::SyncPush, |_| Ok(())).await?;
     match record {
         Some(r) if r.error.is_none() && r.warnings.is_empty() => {
             println!("subscribed on the sync server ({}) too", r.server)
@@ -94,4 +80,29 @@ pub(super) async fn push_subscription(paths: &Paths, config: Config) -> anyhow::
         None => {}
     }
     Ok(())
+}
+
+/// Runs one sync `command` on a worker holding `lock`, showing each report
+/// to `seen` (an error from it ends the command), until the worker ends;
+/// the sync's record, when it sent one.
+async fn run(
+    paths: &Paths,
+    config: Config,
+    lock: RunLock,
+    command: WorkerCommand,
+    mut seen: impl FnMut(&Progress) -> anyhow::Result<()>,
+) -> anyhow::Result<Option<SyncRecord>> {
+    let (commands, mut progress, worker) =
+        Refresher::configured(paths, config)?.holding(lock).spawn();
+    commands.send(command).ok();
+    drop(commands);
+    let mut record = None;
+    while let Some(p) = progress.recv().await {
+        seen(&p)?;
+        if let Progress::Synced(synced) = p {
+            record = Some(*synced);
+        }
+    }
+    worker.await.ok();
+    Ok(record)
 }

@@ -120,15 +120,9 @@ pub(super) struct ImageFetched {
     pub reached: bool,
 }
 
-/// Downloads, checks, converts and stores one image: [`fetch`], then
-/// [`check_and_write`]. Never fails: what went wrong is in the outcome (failed: retried
-/// later; refused: not again).
-pub(super) async fn download(fetcher: Fetcher, plan: Arc<ImagePlan>, task: ImageTask) -> ImageDone {
-    let fetched = fetch(fetcher, &plan, task).await;
-    check_and_write(plan, fetched).await
-}
-
-/// The network half of a download: the request, with the validators of the
+/// The network half of a download (the other is [`check_and_write`]; neither
+/// fails: what went wrong is in the outcome, failed: retried later, refused:
+/// not again): the request, with the validators of the
 /// file in the cache. The refresh holds the host's slot for this half only,
 /// so that a slow disk never keeps a host's next image waiting.
 pub(super) async fn fetch(fetcher: Fetcher, plan: &ImagePlan, task: ImageTask) -> ImageFetched {

@@ -36,8 +36,8 @@ use super::writer::{WriterJob, write_fetched};
 use super::{Command, Progress, Refresher};
 use crate::fetch::Response;
 use crate::images::ImagesToFind;
-use crate::model::{ArticleId, FeedId, ImageStats, RunStats};
-use crate::store::{FetchTarget, ImageOutcome, StoreError};
+use crate::model::{ArticleId, FeedId, RunStats};
+use crate::store::{FetchTarget, StoreError};
 
 /// Image downloads in flight at most while some feed's articles are not stored yet.
 const IMAGES_WHILE_ARTICLES_PENDING: usize = 4;
@@ -450,8 +450,8 @@ impl Refresher {
         stages.backlog_bytes += bytes;
     }
 
-    /// Downloads one article's missing images (a handful; no scheduler needed:
-    /// they are fetched one host-limit's worth at a time) and reports them.
+    /// Downloads one article's missing images (see `image_downloads`) and
+    /// reports them.
     pub(super) async fn cache_article_images(
         &mut self,
         article: ArticleId,
@@ -475,38 +475,15 @@ impl Refresher {
             return Ok(());
         }
         let public_only = !crate::fetch::address::feed_is_private(&feed_url).await;
-        let started = Instant::now();
-        let mut downloads = JoinSet::new();
-        let mut outcomes = Vec::new();
-        for job in jobs {
-            while downloads.len() >= self.config.refresh.per_host.max(1) {
-                if let Some(Ok(done)) = downloads.join_next().await {
-                    outcomes.push(done);
-                }
-            }
-            let task = ImageTask {
+        let tasks = jobs
+            .into_iter()
+            .map(|job| ImageTask {
                 fetch_id: None,
                 job,
                 public_only,
-            };
-            downloads.spawn(images::download(self.fetcher.clone(), plan.clone(), task));
-        }
-        while let Some(joined) = downloads.join_next().await {
-            if let Ok(done) = joined {
-                outcomes.push(done);
-            }
-        }
-        let store = self.store.as_mut().expect("still here");
-        let saved: Vec<&ImageOutcome> = outcomes.iter().map(|d: &ImageDone| &d.outcome).collect();
-        store.save_images(&saved, self.clock.now_secs())?;
-        let mut stats = ImageStats {
-            found: outcomes.len() as u64,
-            ms: started.elapsed().as_millis() as u64,
-            ..ImageStats::default()
-        };
-        for done in &outcomes {
-            done.count_in(&mut stats);
-        }
+            })
+            .collect();
+        let stats = self.download_images(plan, tasks, None).await?;
         let _ = progress.send(Progress::ImagesDone {
             feed_id: summary.feed_id,
             stats,

@@ -11,18 +11,16 @@
 //! two), or, after failures, tries again when the backoff is over (1, 2, 4
 //! … 60 minutes). A subscription made in the reader is pushed at once.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
+use std::collections::HashSet;
 use std::time::Instant;
 
-use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
+use tokio::sync::mpsc;
 
-use super::images::{self, ImageDone, ImageTask};
+use super::images::ImageTask;
 use super::{Progress, Refresher};
 use crate::images::ImagesToFind;
 use crate::model::{FeedId, ImageStats};
-use crate::store::{ImageOutcome, StoreError, SyncRecord};
+use crate::store::{StoreError, SyncRecord};
 use crate::sync::{Pulling, SyncError};
 
 /// Longest wait between two attempts after failures.
@@ -145,10 +143,8 @@ impl Refresher {
         record
     }
 
-    /// Downloads the images of the synced feeds' new articles: each host's
-    /// images at most `refresh.per_host` at a time, `images.concurrency` in
-    /// all; a host that fails to answer twice in a row has the rest of its
-    /// images deferred to a later run, as a refresh does.
+    /// Downloads the images of the synced feeds' new articles (see
+    /// `image_downloads`).
     async fn cache_synced_images(
         &mut self,
         feeds: &HashSet<FeedId>,
@@ -163,92 +159,15 @@ impl Refresher {
             let feed_url = store.fetch_url_of(*feed)?.unwrap_or_default();
             wanted.push((feed_url, store.images_to_fetch(*feed, now)?));
         }
-        let mut by_host: HashMap<String, VecDeque<ImageTask>> = HashMap::new();
-        let mut total = 0;
+        let mut tasks = Vec::new();
         for (feed_url, jobs) in wanted {
             let public_only = !crate::fetch::address::feed_is_private(&feed_url).await;
-            for job in jobs {
-                let host = url::Url::parse(&job.url)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_string))
-                    .unwrap_or_default();
-                by_host.entry(host).or_default().push_back(ImageTask {
-                    fetch_id: None,
-                    job,
-                    public_only,
-                });
-                total += 1;
-            }
-        }
-        if total == 0 {
-            return Ok(ImageStats::default());
-        }
-        let started = Instant::now();
-        let all = Arc::new(Semaphore::new(plan.concurrency.max(1)));
-        let mut hosts = JoinSet::new();
-        for (host, tasks) in by_host {
-            let queue = Arc::new(std::sync::Mutex::new(HostQueue {
-                tasks,
-                unreached_in_a_row: 0,
+            tasks.extend(jobs.into_iter().map(|job| ImageTask {
+                fetch_id: None,
+                job,
+                public_only,
             }));
-            for _ in 0..self.config.refresh.per_host.max(1) {
-                let (queue, all, plan) = (queue.clone(), all.clone(), plan.clone());
-                let (fetcher, host) = (self.fetcher.clone(), host.clone());
-                hosts.spawn(async move {
-                    let mut done = Vec::new();
-                    loop {
-                        let (task, down) = {
-                            let mut q = queue.lock().expect("not poisoned");
-                            (q.tasks.pop_front(), q.unreached_in_a_row >= 2)
-                        };
-                        let Some(task) = task else { break };
-                        if down {
-                            done.push(ImageDone::deferred(task, &host));
-                            continue;
-                        }
-                        let _slot = all.clone().acquire_owned().await.expect("never closed");
-                        let fetched = images::fetch(fetcher.clone(), &plan, task).await;
-                        {
-                            let mut q = queue.lock().expect("not poisoned");
-                            q.unreached_in_a_row = if fetched.reached {
-                                0
-                            } else {
-                                q.unreached_in_a_row + 1
-                            };
-                        }
-                        done.push(images::check_and_write(plan.clone(), fetched).await);
-                    }
-                    done
-                });
-            }
         }
-        let mut stats = ImageStats::default();
-        let mut outcomes: Vec<ImageDone> = Vec::new();
-        while let Some(joined) = hosts.join_next().await {
-            if let Ok(done) = joined {
-                outcomes.extend(done);
-                let _ = progress.send(Progress::Images {
-                    done: outcomes.len(),
-                    total,
-                    deferred: 0,
-                });
-            }
-        }
-        for done in &outcomes {
-            done.count_in(&mut stats);
-        }
-        stats.found = outcomes.len() as u64;
-        stats.ms = started.elapsed().as_millis() as u64;
-        let saved: Vec<&ImageOutcome> = outcomes.iter().map(|d| &d.outcome).collect();
-        if let Some(store) = self.store.as_mut() {
-            store.save_images(&saved, self.clock.now_secs())?;
-        }
-        Ok(stats)
+        self.download_images(plan, tasks, Some(progress)).await
     }
-}
-
-/// One host's images still to download, and whether it stopped answering.
-struct HostQueue {
-    tasks: VecDeque<ImageTask>,
-    unreached_in_a_row: u32,
 }

@@ -288,7 +288,7 @@ impl Store {
         now: i64,
         unread_only: bool,
     ) -> Result<std::sync::Arc<Vec<(i64, i64)>>> {
-        let version = (self.data_version()?, self.conn.total_changes());
+        let version = self.cache_version()?;
         if let Some(cached) = self.query_cache.borrow().as_ref()
             && cached.key == (id, unread_only, version)
         {
@@ -338,56 +338,26 @@ impl Store {
         Ok(out)
     }
 
-    /// The newest (or oldest) matches of a query, `offset..offset + limit`,
-    /// without bodies. Saved feeds' articles count too (they are articles).
-    pub fn query_page(
-        &self,
-        query: &Query,
-        now: i64,
-        unread_only: bool,
-        newest_first: bool,
-        (offset, limit): (u64, u64),
-    ) -> Result<Vec<ArticleSummary>> {
+    /// A query's newest `limit` matches as search hits, with their feeds'
+    /// names (one story once: copies left out).
+    pub fn query_hits(&self, query: &Query, now: i64, limit: u64) -> Result<Vec<SearchHit>> {
         let (clause, mut values) = where_clause(query, now);
-        let order = if newest_first { "DESC" } else { "ASC" };
-        let unread = if unread_only { "a.read = 0 AND " } else { "" };
         let sql = format!(
-            "SELECT a.id, a.feed_id, a.title, a.link, a.author, a.sort_time, a.read, a.starred
-             FROM articles a
-             WHERE {unread}a.duplicate_of IS NULL AND {clause}
-             ORDER BY a.sort_time {order}, a.id {order} LIMIT ? OFFSET ?"
+            "SELECT a.id, a.feed_id, a.title, a.link, a.author, a.sort_time, a.read, a.starred,
+                    coalesce(f.custom_title, f.feed_title, f.url)
+             FROM articles a JOIN feeds f ON f.id = a.feed_id
+             WHERE a.duplicate_of IS NULL AND {clause}
+             ORDER BY a.sort_time DESC, a.id DESC LIMIT ?"
         );
         values.push(Value::Integer(limit as i64));
-        values.push(Value::Integer(offset as i64));
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(values), summary_from_row)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
+            Ok(SearchHit {
+                article: summary_from_row(r)?,
+                feed_title: r.get(8)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-
-    /// A query's newest matches as search hits (with their feeds' names).
-    pub fn query_hits(&self, query: &Query, now: i64, limit: u64) -> Result<Vec<SearchHit>> {
-        let page = self.query_page(query, now, false, true, (0, limit))?;
-        let mut names = std::collections::HashMap::new();
-        let mut hits = Vec::with_capacity(page.len());
-        for article in page {
-            let feed_title = match names.get(&article.feed_id) {
-                Some(name) => String::clone(name),
-                None => {
-                    let name: String = self.conn.query_row(
-                        "SELECT coalesce(custom_title, feed_title, url) FROM feeds WHERE id = ?1",
-                        [article.feed_id.0],
-                        |r| r.get(0),
-                    )?;
-                    names.insert(article.feed_id, name.clone());
-                    name
-                }
-            };
-            hits.push(SearchHit {
-                article,
-                feed_title,
-            });
-        }
-        Ok(hits)
     }
 
     /// How many articles the cache holds.

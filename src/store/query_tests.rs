@@ -69,10 +69,10 @@ fn cache() -> Store {
 fn titles(store: &Store, query: &str) -> Vec<String> {
     let q = crate::query::parse(query).unwrap_or_else(|e| panic!("{e}"));
     let mut titles: Vec<String> = store
-        .query_page(&q, NOW, false, true, (0, 100))
+        .query_hits(&q, NOW, 100)
         .unwrap()
         .into_iter()
-        .map(|a| a.title.unwrap())
+        .map(|h| h.article.title.unwrap())
         .collect();
     titles.sort();
     titles

@@ -370,6 +370,13 @@ impl Store {
         Ok(None)
     }
 
+    /// What changes whenever the cache does, by this connection or another:
+    /// what is derived from it (a query feed's matches, the changes waiting
+    /// for the sync server) is read again only when this moves.
+    pub fn cache_version(&self) -> Result<(i64, u64)> {
+        Ok((self.data_version()?, self.conn.total_changes()))
+    }
+
     /// A number that changes whenever another connection (a refresh in the
     /// background or in another process) commits to the database.
     pub fn data_version(&self) -> Result<i64> {

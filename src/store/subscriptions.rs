@@ -85,34 +85,29 @@ impl Store {
     /// feed is saved with them (see the module doc); otherwise the feed, its
     /// articles and its statistics go. A saved feed asked to keep them stays
     /// as it is.
+    ///
     /// A synced feed's unsubscription is queued for the server.
     pub fn remove_feed(&mut self, id: FeedId, keep_starred: bool) -> Result<Removed> {
         let tx = self.conn.transaction()?;
-        let was_saved = tx
-            .query_row(
-                "SELECT saved_at IS NOT NULL FROM feeds WHERE id = ?1",
-                [id.0],
-                |r| r.get::<_, bool>(0),
-            )
-            .optional()?;
-        let removed = remove_in(&tx, id, keep_starred, true)?;
+        let (removed, was_subscribed) = remove_in(&tx, id, keep_starred, true)?;
         tx.commit()?;
-        if was_saved == Some(false) {
+        if was_subscribed {
             self.subscriptions_changed();
         }
         Ok(removed)
     }
 }
 
-/// Unsubscribes inside the caller's transaction (see [`Store::remove_feed`]);
-/// with `tell_server`, a feed the sync server has is queued to be
-/// unsubscribed there too (not when the server is the one that dropped it).
+/// Unsubscribes inside the caller's transaction (see [`Store::remove_feed`]),
+/// and says whether the feed was a subscription (not a saved feed); with
+/// `tell_server`, a feed the sync server has is queued to be unsubscribed
+/// there too (not when the server is the one that dropped it).
 pub(super) fn remove_in(
     tx: &Transaction,
     id: FeedId,
     keep_starred: bool,
     tell_server: bool,
-) -> rusqlite::Result<Removed> {
+) -> rusqlite::Result<(Removed, bool)> {
     let found: Option<(bool, Option<i64>, String)> = tx
         .query_row(
             "SELECT saved_at IS NOT NULL, remote_id, url FROM feeds WHERE id = ?1",
@@ -120,8 +115,8 @@ pub(super) fn remove_in(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    let Some((_, remote_id, url)) = found else {
-        return Ok(Removed::Nothing);
+    let Some((saved, remote_id, url)) = found else {
+        return Ok((Removed::Nothing, false));
     };
     if let (true, Some(remote_id)) = (tell_server, remote_id) {
         tx.execute(
@@ -156,14 +151,14 @@ pub(super) fn remove_in(
             [id.0],
         )?;
         recount(tx, id.0)?;
-        Ok(Removed::Saved { kept: starred })
+        Ok((Removed::Saved { kept: starred }, !saved))
     } else {
         tx.execute(
             "DELETE FROM articles_fts WHERE rowid IN (SELECT id FROM articles WHERE feed_id = ?1)",
             [id.0],
         )?;
         tx.execute("DELETE FROM feeds WHERE id = ?1", [id.0])?;
-        Ok(Removed::Deleted)
+        Ok((Removed::Deleted, !saved))
     }
 }
 

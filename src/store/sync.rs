@@ -48,7 +48,6 @@ pub struct RemoteArticle {
 pub struct FeedChanges {
     pub added: u64,
     pub removed: u64,
-    pub linked: u64,
 }
 
 /// What saving a page of pulled articles did.
@@ -150,10 +149,7 @@ impl Store {
                 (*id, category.clone())
             } else {
                 let id = match by_url.get(feed.url.as_str()) {
-                    Some(id) => {
-                        changes.linked += 1;
-                        *id
-                    }
+                    Some(id) => *id,
                     None => {
                         // A feed the server has under this id may be saved here
                         // (its starred articles kept): it is taken back.

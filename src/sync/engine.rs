@@ -67,18 +67,24 @@ pub async fn sync<B: Backend>(
         },
         ..Synced::default()
     };
+    let mut remembered = None;
     let outcome = match store.use_sync_account(account) {
         Ok(changed) => {
             if changed {
                 tracing::info!("sync: a new account ({server}); the server's ids start afresh");
             } else if let Ok(Some(memory)) = store.sync_memory() {
                 backend.remember(&memory);
+                remembered = Some(memory);
             }
             steps(backend, store, pulling, &mut synced).await
         }
         Err(e) => Err(e.into()),
     };
-    if let Err(e) = store.set_sync_memory(&backend.memory()) {
+    // Written only when it changed (a new session, new category names).
+    let memory = backend.memory();
+    if remembered.as_ref() != Some(&memory)
+        && let Err(e) = store.set_sync_memory(&memory)
+    {
         tracing::warn!("sync: cannot keep the session: {e}");
     }
     let record = &mut synced.record;
@@ -139,7 +145,9 @@ async fn steps<B: Backend>(
         saved?;
         page = next?;
     }
-    store.set_last_pulled_article(newest)?;
+    if newest != since {
+        store.set_last_pulled_article(newest)?;
+    }
     synced.record.ms_articles = elapsed(stage);
 
     let stage = Instant::now();

@@ -9,7 +9,7 @@
 //! interface with the same session: its page gives the form token, and its
 //! `pref-feeds` handler saves only the fields it is sent.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -44,7 +44,7 @@ pub struct TtRss {
     password: Secret,
     session: Option<String>,
     /// Category id → name, and when they were read (unix seconds).
-    categories: HashMap<i64, String>,
+    categories: BTreeMap<i64, String>,
     categories_at: i64,
     traffic: Traffic,
 }
@@ -54,7 +54,7 @@ pub struct TtRss {
 struct Memory {
     session: Option<String>,
     #[serde(default)]
-    categories: HashMap<i64, String>,
+    categories: BTreeMap<i64, String>,
     #[serde(default)]
     categories_at: i64,
 }
@@ -97,7 +97,7 @@ impl TtRss {
             user: config.user.clone(),
             password,
             session: None,
-            categories: HashMap::new(),
+            categories: BTreeMap::new(),
             categories_at: 0,
             traffic: Traffic::default(),
         })

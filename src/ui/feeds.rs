@@ -37,9 +37,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .skip(app.feeds.offset)
         .take(inner.height as usize)
         .map(|(i, entry)| {
-            let (mark, name, count) = match entry {
-                FeedEntry::Unread { count } => (Span::raw(" "), "All unread".to_string(), *count),
-                FeedEntry::Starred { count } => (Span::raw(" "), "Starred".to_string(), *count),
+            // A tag's heading is drawn as a feed is, its arrow for a mark and
+            // all of it in the accent colour.
+            let (mark, name, count, heading) = match entry {
+                FeedEntry::Unread { count } => {
+                    (Span::raw(" "), "All unread".to_string(), *count, false)
+                }
+                FeedEntry::Starred { count } => {
+                    (Span::raw(" "), "Starred".to_string(), *count, false)
+                }
                 FeedEntry::Tag {
                     name,
                     unread,
@@ -47,29 +53,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     ..
                 } => {
                     let arrow = if *folded { "▸" } else { "▾" };
-                    let count = if *unread > 0 {
-                        crate::report::thousands(*unread)
-                    } else {
-                        String::new()
-                    };
-                    let label = fit(
-                        &format!("{arrow} {name}"),
-                        width.saturating_sub(width_of(&count) + 1),
-                    );
-                    let pad = width.saturating_sub(width_of(&label) + width_of(&count));
-                    let mut line = Line::from(vec![
-                        Span::styled(label, theme.accent),
-                        Span::raw(" ".repeat(pad)),
-                        Span::styled(count, theme.accent),
-                    ]);
-                    if i == app.feeds.cursor {
-                        line = line.patch_style(if focused {
-                            theme.selection
-                        } else {
-                            theme.selection.add_modifier(ratatui::style::Modifier::DIM)
-                        });
-                    }
-                    return line;
+                    (
+                        Span::styled(arrow, theme.accent),
+                        name.clone(),
+                        *unread,
+                        true,
+                    )
                 }
                 FeedEntry::Saved => {
                     let note = fit(" · unsubscribed", width.saturating_sub(7));
@@ -78,9 +67,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                         Span::styled(note, theme.dim),
                     ]);
                 }
-                FeedEntry::Query { name, unread, .. } => {
-                    (Span::styled("⌕", theme.accent), name.clone(), *unread)
-                }
+                FeedEntry::Query { query, unread } => (
+                    Span::styled("⌕", theme.accent),
+                    query.name.clone(),
+                    *unread,
+                    false,
+                ),
                 FeedEntry::Feed(row) => {
                     let failed = row
                         .last_fetch
@@ -93,7 +85,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     } else {
                         Span::raw(" ")
                     };
-                    (mark, row.feed.display_name().to_string(), row.unread)
+                    (mark, row.feed.display_name().to_string(), row.unread, false)
                 }
             };
             let count_text = if count > 0 {
@@ -104,7 +96,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             let name_width = width.saturating_sub(width_of(&count_text) + 3);
             let name = fit(&name, name_width);
             let pad = width.saturating_sub(2 + width_of(&name) + width_of(&count_text));
-            let style = if count > 0 { theme.unread } else { theme.dim };
+            let style = match (heading, count > 0) {
+                (true, _) => theme.accent,
+                (false, true) => theme.unread,
+                (false, false) => theme.dim,
+            };
             let mut line = Line::from(vec![
                 mark,
                 Span::raw(" "),

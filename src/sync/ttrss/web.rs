@@ -4,7 +4,7 @@
 //! `pref-feeds` handler's batch editor saves only the fields it is sent, so
 //! nothing else about the feed changes.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use super::{TtRss, network_error};
 use crate::sync::{RemoteId, Result, SyncError};
@@ -99,7 +99,7 @@ impl TtRss {
 
     /// Puts a feed in the category named (created when missing), or in none.
     pub(super) async fn move_feed(&mut self, feed: RemoteId, category: Option<&str>) -> Result<()> {
-        let find = |categories: &HashMap<i64, String>| {
+        let find = |categories: &BTreeMap<i64, String>| {
             category.map(|name| {
                 categories
                     .iter()
