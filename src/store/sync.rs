@@ -128,6 +128,8 @@ impl Store {
     pub fn apply_remote_feeds(&mut self, remote: &[RemoteFeed]) -> Result<FeedChanges> {
         let tx = self.conn.transaction()?;
         let mut changes = FeedChanges::default();
+        // A feed's name or category changed (on the server).
+        let mut renamed = false;
         let local: Vec<(i64, String, Option<RemoteId>, Option<String>)> = {
             let mut stmt = tx.prepare_cached(
                 "SELECT id, url, remote_id, remote_category FROM feeds WHERE saved_at IS NULL",
@@ -173,13 +175,14 @@ impl Store {
                 (id, None)
             };
             if !feed.title.is_empty() {
-                tx.execute(
-                    "UPDATE feeds SET feed_title = ?2 WHERE id = ?1",
+                renamed |= tx.execute(
+                    "UPDATE feeds SET feed_title = ?2 WHERE id = ?1 AND feed_title IS NOT ?2",
                     params![id, feed.title],
-                )?;
+                )? > 0;
             }
             if old_category != feed.category {
                 set_category_tag(&tx, id, old_category.as_deref(), feed.category.as_deref())?;
+                renamed = true;
             }
         }
         let listed: HashSet<RemoteId> = remote.iter().map(|f| f.id).collect();
@@ -190,7 +193,8 @@ impl Store {
             }
         }
         tx.commit()?;
-        if changes != FeedChanges::default() {
+        // The backup of the subscriptions holds their names and tags too.
+        if renamed || changes != FeedChanges::default() {
             self.subscriptions_changed();
         }
         Ok(changes)

@@ -231,3 +231,33 @@ fn a_synced_feeds_new_name_and_category_wait_for_the_server_the_latest_only() {
     store.set_feed_title(local, Some("Mine")).unwrap();
     assert_eq!(store.queued_feed_changes().unwrap().len(), 2);
 }
+
+#[test]
+fn a_name_or_category_changed_on_the_server_reaches_the_subscriptions_backup() {
+    let (mut store, _) = synced_store();
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = heard.clone();
+    store.on_subscriptions_changed(Box::new(move |feeds| {
+        let tags: Vec<(String, Vec<String>)> = feeds
+            .iter()
+            .map(|f| (f.display_name().to_string(), f.tags.clone()))
+            .collect();
+        log.lock().unwrap().push(tags);
+    }));
+    let feed = |title: &str, category: Option<&str>| RemoteFeed {
+        id: 7,
+        url: "https://example.org/feed.xml".into(),
+        title: title.into(),
+        category: category.map(str::to_string),
+    };
+    // Nothing changed: no new backup.
+    store.apply_remote_feeds(&[feed("Synced", None)]).unwrap();
+    assert!(heard.lock().unwrap().is_empty());
+    store
+        .apply_remote_feeds(&[feed("Renamed", Some("news"))])
+        .unwrap();
+    assert_eq!(
+        heard.lock().unwrap().pop().unwrap(),
+        [("Renamed".to_string(), vec!["news".to_string()])]
+    );
+}
