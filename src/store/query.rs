@@ -296,14 +296,17 @@ impl Store {
         }
         let (clause, mut values) = where_clause(query, now);
         // All matches: the table in file order (SQLite keeps the newest in
-        // a bounded sorter). Unread ones: through the unread index.
+        // a bounded sorter). Unread ones: through the unread index. A copy of
+        // another feed's story is ruled out after the query: `duplicate_of`
+        // is a row's last column, costly to reach in each of a million rows.
         let (from, unread) = if unread_only {
-            ("articles a", "a.read = 0 AND a.duplicate_of IS NULL AND ")
+            ("articles a", "a.read = 0 AND ")
         } else {
-            ("articles a NOT INDEXED", "a.duplicate_of IS NULL AND ")
+            ("articles a NOT INDEXED", "")
         };
         let sql = format!(
-            "SELECT a.id, a.sort_time FROM {from} WHERE {unread}{clause}
+            "SELECT a.id, a.sort_time FROM {from}
+             WHERE {unread}({clause}) AND a.duplicate_of IS NULL
              ORDER BY a.sort_time DESC, a.id DESC LIMIT ?"
         );
         values.push(Value::Integer(QUERY_FEED_LIMIT as i64));
@@ -346,7 +349,7 @@ impl Store {
             "SELECT a.id, a.feed_id, a.title, a.link, a.author, a.sort_time, a.read, a.starred,
                     coalesce(f.custom_title, f.feed_title, f.url)
              FROM articles a JOIN feeds f ON f.id = a.feed_id
-             WHERE a.duplicate_of IS NULL AND {clause}
+             WHERE ({clause}) AND a.duplicate_of IS NULL
              ORDER BY a.sort_time DESC, a.id DESC LIMIT ?"
         );
         values.push(Value::Integer(limit as i64));
