@@ -234,11 +234,10 @@ pub struct App {
     pub selected_fetch: Option<FetchRecord>,
     /// The local time zone, as an offset from UTC (0 in tests).
     pub utc_offset_secs: i32,
-    /// Where cached images are, and whether the worker caches them.
+    /// Where cached images are.
     pub image_dir: std::path::PathBuf,
     /// The configuration file this reader read (or would read), for the help.
     pub config_file: std::path::PathBuf,
-    pub images_cached: bool,
     /// How pictures are drawn (none: one-line placeholders only).
     pub pictures: Option<Pictures>,
     /// Pictures shown (`I` toggles), else placeholders.
@@ -324,7 +323,6 @@ impl App {
             utc_offset_secs: 0,
             image_dir: std::path::PathBuf::new(),
             config_file: std::path::PathBuf::from("config.toml"),
-            images_cached: config.images.cache,
             pictures: None,
             show_images: config.images.show,
             choosing: None,

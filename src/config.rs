@@ -373,6 +373,14 @@ pub struct RefreshConfig {
     /// the feed list).
     pub full_text: bool,
     pub user_agent: Option<String>,
+    /// The proxy every request goes through (`http://`, `https://`,
+    /// `socks5://`, `socks5h://`); see `fetch::proxy`.
+    pub proxy: Option<String>,
+    /// Several proxies, taken in turn (with `proxy`, if both are set).
+    pub proxies: Vec<String>,
+    /// Hosts reached without a proxy: names (covering their subdomains),
+    /// IP addresses, networks (`10.0.0.0/8`), or `*`.
+    pub no_proxy: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -400,6 +408,9 @@ impl Default for RefreshConfig {
             honour_rest: true,
             full_text: false,
             user_agent: None,
+            proxy: None,
+            proxies: Vec::new(),
+            no_proxy: Vec::new(),
         }
     }
 }
@@ -443,6 +454,16 @@ impl RefreshConfig {
     pub fn interval_secs(&self) -> i64 {
         self.interval_minutes as i64 * 60
     }
+    /// Which proxies carry what: the configured ones, else those the
+    /// environment (`var`) names.
+    pub fn proxy_plan(
+        &self,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> crate::fetch::proxy::ProxyPlan {
+        let configured: Vec<String> = self.proxy.iter().chain(&self.proxies).cloned().collect();
+        crate::fetch::proxy::ProxyPlan::new(&configured, &self.no_proxy, var)
+    }
+
     pub fn user_agent(&self) -> String {
         self.user_agent.clone().unwrap_or_else(|| {
             format!(
@@ -473,6 +494,11 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
         crate::keys::Keymap::new(&config.keys)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let refresh = &config.refresh;
+        for address in refresh.proxy.iter().chain(&refresh.proxies) {
+            crate::fetch::proxy::check_address(address)
+                .map_err(|e| anyhow::anyhow!("{}: [refresh] proxy {e}", path.display()))?;
+        }
         for (n, filter) in config.filters.iter().enumerate() {
             filter.filter().map_err(|e| {
                 anyhow::anyhow!("{}: [[filters]] number {}: {e}", path.display(), n + 1)

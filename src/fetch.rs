@@ -23,6 +23,9 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
 pub mod address;
+pub mod proxy;
+
+use proxy::{Proxies, ProxyPlan, Route};
 
 use crate::config::RefreshConfig;
 use crate::model::ErrorKind;
@@ -167,19 +170,26 @@ pub fn charset_of(content_type: &str) -> Option<&str> {
     })
 }
 
-/// The HTTP side of tidings: one `reqwest` client with its limits.
+/// The HTTP side of tidings: one `reqwest` client with its limits, and one
+/// per proxy (see [`proxy`]).
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
     /// For the images of public feeds: its resolver answers only public addresses.
     public_client: reqwest::Client,
+    proxies: std::sync::Arc<Proxies>,
     max_body: u64,
     total_timeout: Duration,
 }
 
-/// What one HTTP GET may do: which client, what it accepts, how much it reads.
-struct GetSpec<'a> {
-    client: &'a reqwest::Client,
+/// A feed's answer and the proxy that carried the request, if one did.
+pub struct Carried {
+    pub proxy: Option<String>,
+    pub result: Result<Response, FetchError>,
+}
+
+/// What one HTTP GET may do: what it accepts, how much it reads.
+struct GetSpec {
     accept: &'static str,
     max_body: u64,
     /// Every hop (the first request and each redirect) must be a public address.
@@ -187,26 +197,51 @@ struct GetSpec<'a> {
 }
 
 impl Fetcher {
+    /// The proxies are the config's, else the environment's.
     pub fn new(config: &RefreshConfig) -> anyhow::Result<Fetcher> {
-        let builder = || {
-            reqwest::Client::builder()
-                .user_agent(config.user_agent())
-                .connect_timeout(config.connect_timeout())
-                .read_timeout(config.read_timeout())
+        let plan = config.proxy_plan(|name| std::env::var(name).ok());
+        Fetcher::with_proxies(config, &plan)
+    }
+
+    pub fn with_proxies(config: &RefreshConfig, plan: &ProxyPlan) -> anyhow::Result<Fetcher> {
+        let (user_agent, connect, read, per_host) = (
+            config.user_agent(),
+            config.connect_timeout(),
+            config.read_timeout(),
+            config.per_host.max(1),
+        );
+        let make_client = move |proxy: Option<&str>, public_only: bool| {
+            let mut builder = reqwest::Client::builder()
+                .user_agent(user_agent.clone())
+                .connect_timeout(connect)
+                .read_timeout(read)
                 .redirect(reqwest::redirect::Policy::none())
                 .referer(false)
-                .pool_max_idle_per_host(config.per_host.max(1))
+                .pool_max_idle_per_host(per_host)
+                .no_proxy();
+            if let Some(proxy) = proxy {
+                builder = builder.proxy(reqwest::Proxy::all(proxy)?);
+            }
+            if public_only {
+                builder = builder.dns_resolver(std::sync::Arc::new(address::PublicOnly));
+            }
+            builder.build()
         };
-        let client = builder().build()?;
-        let public_client = builder()
-            .dns_resolver(std::sync::Arc::new(address::PublicOnly))
-            .build()?;
+        let client = make_client(None, false)?;
+        let public_client = make_client(None, true)?;
+        let proxies = Proxies::new(plan, Box::new(make_client))?;
         Ok(Fetcher {
             client,
             public_client,
+            proxies: std::sync::Arc::new(proxies),
             max_body: config.max_body_bytes,
             total_timeout: config.total_timeout(),
         })
+    }
+
+    /// The requests proxies carried since the last call, for the statistics.
+    pub fn take_proxy_log(&self) -> Vec<proxy::ProxyUse> {
+        self.proxies.take_log()
     }
 
     pub fn max_body(&self) -> u64 {
@@ -220,9 +255,28 @@ impl Fetcher {
         address: &str,
         validators: &Validators,
     ) -> Result<Response, FetchError> {
-        let url = Url::parse(address)
-            .map_err(|e| FetchError::Other(format!("bad address {address}: {e}")))?;
-        match url.scheme() {
+        self.get_feed(address, validators, None).await.result
+    }
+
+    /// [`Fetcher::get`] through the feed's own proxy setting (`own_proxy`:
+    /// an address or [`proxy::DIRECT`]; `None` for the configured ones),
+    /// saying which proxy carried it.
+    pub async fn get_feed(
+        &self,
+        address: &str,
+        validators: &Validators,
+        own_proxy: Option<&str>,
+    ) -> Carried {
+        let url = match Url::parse(address) {
+            Ok(url) => url,
+            Err(e) => {
+                return Carried {
+                    proxy: None,
+                    result: Err(FetchError::Other(format!("bad address {address}: {e}"))),
+                };
+            }
+        };
+        let result = match url.scheme() {
             "file" => self.read_file(&url).await,
             // The welcome feed ships inside the binary: readable with no network.
             "tidings" if address == crate::WELCOME_URL => Ok(Response {
@@ -231,17 +285,32 @@ impl Fetcher {
                 ..Response::default()
             }),
             "http" | "https" => {
+                let route = match self.proxies.route(&url, own_proxy) {
+                    Ok(route) => route,
+                    Err(e) => {
+                        return Carried {
+                            proxy: None,
+                            result: Err(e),
+                        };
+                    }
+                };
                 let spec = GetSpec {
-                    client: &self.client,
                     accept: ACCEPT_FEEDS,
                     max_body: self.max_body,
                     public_only: false,
                 };
-                self.get_http_within_time(spec, url, validators).await
+                return Carried {
+                    proxy: route.label(),
+                    result: self.send(&route, spec, url, validators).await,
+                };
             }
             other => Err(FetchError::Other(format!(
                 "unsupported address scheme {other}:"
             ))),
+        };
+        Carried {
+            proxy: None,
+            result,
         }
     }
 
@@ -289,38 +358,53 @@ impl Fetcher {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::BadRedirect(address.to_string()));
         }
+        let route = self.proxies.route(&url, None)?;
         let spec = GetSpec {
-            client: if public_only {
-                &self.public_client
-            } else {
-                &self.client
-            },
             accept,
             max_body,
             public_only,
         };
-        self.get_http_within_time(spec, url, validators).await
+        self.send(&route, spec, url, validators).await
     }
 
-    async fn get_http_within_time(
+    /// One GET along `route`, within the total timeout; a proxy's request is
+    /// counted for its statistics and health.
+    async fn send(
         &self,
-        spec: GetSpec<'_>,
+        route: &Route,
+        spec: GetSpec,
         url: Url,
         validators: &Validators,
     ) -> Result<Response, FetchError> {
-        tokio::time::timeout(self.total_timeout, self.get_http(spec, url, validators))
-            .await
-            .unwrap_or_else(|_| {
-                Err(FetchError::Timeout(format!(
-                    "no complete answer within {} s",
-                    self.total_timeout.as_secs()
-                )))
-            })
+        let client = match (route, spec.public_only) {
+            (Route::Direct, false) => &self.client,
+            (Route::Direct, true) => &self.public_client,
+            (Route::Via(proxy), false) => &proxy.client,
+            (Route::Via(proxy), true) => &proxy.public_client,
+        };
+        let started = Instant::now();
+        let result = tokio::time::timeout(
+            self.total_timeout,
+            self.get_http(client, spec, url, validators),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(FetchError::Timeout(format!(
+                "no complete answer within {} s",
+                self.total_timeout.as_secs()
+            )))
+        });
+        if let Route::Via(proxy) = route {
+            self.proxies
+                .record(proxy, started.elapsed(), result.as_ref().err());
+        }
+        result
     }
 
     async fn get_http(
         &self,
-        spec: GetSpec<'_>,
+        client: &reqwest::Client,
+        spec: GetSpec,
         mut url: Url,
         validators: &Validators,
     ) -> Result<Response, FetchError> {
@@ -331,8 +415,7 @@ impl Fetcher {
             if spec.public_only {
                 address::check_public(&url).map_err(FetchError::Forbidden)?;
             }
-            let mut request = spec
-                .client
+            let mut request = client
                 .get(url.clone())
                 .header(header::ACCEPT, spec.accept)
                 .header(header::ACCEPT_ENCODING, "gzip, br, deflate");

@@ -459,6 +459,8 @@ pub struct FetchRecord {
     /// Read, with a warning: the document was recovered from a break, or no
     /// feed was found in it. The fetch did not fail.
     pub warning: Option<String>,
+    /// The proxy that carried the request (its address without a password).
+    pub proxy: Option<String>,
 }
 
 impl FetchRecord {

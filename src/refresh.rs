@@ -107,6 +107,10 @@ impl Subscription {
             rest_until: None,
             gone: false,
             synced: false,
+            refresh_minutes: None,
+            images: None,
+            honour_rest: None,
+            proxy: None,
         };
         (target, self.answer)
     }
@@ -385,7 +389,23 @@ impl Refresher {
         self.carry_out(command, progress, None).await;
     }
 
+    /// Carries out one command, then saves what the proxies carried for it.
     async fn carry_out(
+        &mut self,
+        command: Command,
+        progress: &mpsc::UnboundedSender<Progress>,
+        inbox: Option<&mut Inbox<'_>>,
+    ) {
+        self.carry_out_command(command, progress, inbox).await;
+        let carried = self.fetcher.take_proxy_log();
+        if let Some(store) = self.store.as_mut()
+            && let Err(e) = store.save_proxy_uses(&carried)
+        {
+            tracing::warn!("cannot save the proxies' statistics: {e}");
+        }
+    }
+
+    async fn carry_out_command(
         &mut self,
         command: Command,
         progress: &mpsc::UnboundedSender<Progress>,

@@ -201,6 +201,47 @@ pub fn write_text(
     Ok(())
 }
 
+/// One line per proxy, for `tidings stats` and the `S` view: `http://p:3128:
+/// 120 requests · 117 answered · 3 failed (timeout: 2, connect: 1) · median
+/// 84 ms · last used 5 min ago`.
+pub fn proxy_lines(proxies: &[crate::store::ProxyStats], now: i64) -> Vec<String> {
+    proxies
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: {} requests · {} answered · {} failed{} · median {} · last used {}",
+                p.proxy,
+                thousands(p.requests),
+                thousands(p.answered),
+                thousands(p.failed()),
+                by_reason_text(&p.failures),
+                p.median_ms
+                    .map(|ms| format!("{ms} ms"))
+                    .unwrap_or_else(|| "-".into()),
+                ago(p.last_used_ms / 1000, now)
+            )
+        })
+        .collect()
+}
+
+/// The proxies' figures as JSON, for `tidings stats --format json`.
+pub fn proxies_json(proxies: &[crate::store::ProxyStats]) -> serde_json::Value {
+    proxies
+        .iter()
+        .map(|p| {
+            json!({
+                "proxy": p.proxy,
+                "requests": p.requests,
+                "answered": p.answered,
+                "failed": p.failed(),
+                "failures_by_kind": by_reason(&p.failures),
+                "median_ms": p.median_ms,
+                "last_used": rfc3339(p.last_used_ms / 1000),
+            })
+        })
+        .collect()
+}
+
 /// The feeds whose last fetch read them with a warning, and the warning.
 fn warned(feeds: &[FeedStats]) -> impl Iterator<Item = (&FeedStats, &str)> {
     feeds

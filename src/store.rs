@@ -22,9 +22,11 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::model::{ErrorKind, Feed, FeedId, FeedListRow, FetchRecord, LastFetch, ParsedFeed};
+pub use feed_settings::FeedSettings;
 pub use filters::{Filtered, SavedFilter};
 pub use images::{Evictable, ImageJob, ImageOutcome, ImageTotals};
 pub use pages::PageTotals;
+pub use proxies::ProxyStats;
 pub use query::{QUERY_FEED_LIMIT, QueryCounts, QueryFeed};
 pub use subscriptions::{Removed, SubscriptionsHook};
 pub use sync::{FeedChanges, KnownCounts, PulledArticles, RemoteArticle, RemoteFeed, RemoteId};
@@ -54,6 +56,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0013_query_feeds.sql"),
     include_str!("store/migrations/0014_filters.sql"),
     include_str!("store/migrations/0015_stories.sql"),
+    include_str!("store/migrations/0016_proxies.sql"),
+    include_str!("store/migrations/0017_feed_settings.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.
@@ -109,6 +113,11 @@ pub struct FetchTarget {
     /// The sync server has this feed: while sync is on, its articles come
     /// from there and it is not fetched here.
     pub synced: bool,
+    /// The feed's own settings that a fetch needs (`None`: the config's).
+    pub refresh_minutes: Option<u64>,
+    pub images: Option<bool>,
+    pub honour_rest: Option<bool>,
+    pub proxy: Option<String>,
 }
 
 /// What one fetch changes about a feed, besides its articles.
@@ -382,7 +391,8 @@ impl Store {
     pub fn fetch_targets(&self, only: Option<&[FeedId]>) -> Result<Vec<FetchTarget>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, coalesce(custom_title, feed_title, url), fetch_url, etag, last_modified,
-                    next_fetch_at, retry_after_until, gone, rest_until, remote_id IS NOT NULL
+                    next_fetch_at, retry_after_until, gone, rest_until, remote_id IS NOT NULL,
+                    refresh_minutes, images, honour_rest, proxy
              FROM feeds WHERE saved_at IS NULL ORDER BY position",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -397,6 +407,10 @@ impl Store {
                 gone: r.get(7)?,
                 rest_until: r.get(8)?,
                 synced: r.get(9)?,
+                refresh_minutes: r.get(10)?,
+                images: r.get(11)?,
+                honour_rest: r.get(12)?,
+                proxy: r.get(13)?,
             })
         })?;
         let mut targets = rows.collect::<rusqlite::Result<Vec<_>>>()?;
@@ -558,9 +572,11 @@ fn feed_from_row(r: &rusqlite::Row) -> rusqlite::Result<Feed> {
 
 mod articles;
 mod downloads;
+mod feed_settings;
 mod filters;
 mod images;
 mod pages;
+mod proxies;
 mod query;
 mod reader;
 pub mod repair;

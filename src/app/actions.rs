@@ -297,12 +297,13 @@ impl App {
         }
         // Images not in the cache (new, evicted, due for a retry) are asked for
         // now, and so are those of an article stored while images were not
-        // cached (a cover image but no images recorded).
+        // cached (a cover image but no images recorded): the worker knows
+        // whether the article's feed has its images cached.
         let missing = images
             .iter()
             .any(|i| matches!(i.status, ImageStatus::Pending | ImageStatus::Evicted))
             || (images.is_empty() && article.image.is_some());
-        if missing && self.images_cached {
+        if missing {
             self.pending.push(Effect::Worker(Command::CacheImages(id)));
         }
         self.open = Some(OpenArticle {

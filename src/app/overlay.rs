@@ -196,6 +196,8 @@ pub struct StatsView {
     pub sort_column: usize,
     pub descending: bool,
     pub history: Vec<FetchRecord>,
+    /// One line per proxy (`report::proxy_lines`); none without proxies.
+    pub proxies: Vec<String>,
     pub now_ms: i64,
 }
 
@@ -208,6 +210,7 @@ impl StatsView {
             sort_column: 0,
             descending: false,
             history: Vec::new(),
+            proxies: crate::report::proxy_lines(&store.proxy_stats()?, now_ms / 1000),
             now_ms,
         };
         view.sort();

@@ -175,6 +175,7 @@ pub(super) fn stats(store: &Store, format: StatsFormat) -> anyhow::Result<()> {
                 "pages_failed": pages.failures.iter().map(|(_, n)| n).sum::<u64>(),
                 "failures_by_reason": report::by_reason(&pages.failures),
             });
+            report["proxies"] = report::proxies_json(&store.proxy_stats()?);
             let syncs = store.sync_totals()?;
             if syncs.syncs > 0 {
                 report["sync"] = serde_json::json!({
@@ -202,6 +203,13 @@ pub(super) fn stats(store: &Store, format: StatsFormat) -> anyhow::Result<()> {
                     "full text: {} pages read, {failed} failed{reasons}",
                     pages.read
                 )?;
+            }
+            let proxies = store.proxy_stats()?;
+            if !proxies.is_empty() {
+                writeln!(out, "proxies (requests for feeds, images and pages):")?;
+                for line in report::proxy_lines(&proxies, now) {
+                    writeln!(out, "  {line}")?;
+                }
             }
             write_sync_text(&mut out, store, now)?;
         }

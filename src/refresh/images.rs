@@ -33,15 +33,13 @@ pub struct ImagePlan {
 }
 
 impl ImagePlan {
-    /// The plan for this data directory, or none when image caching is off.
+    /// The plan for this data directory. There is one even when image
+    /// caching is off (`[images] cache`): a feed may turn it on for itself.
     pub fn from_config(
         paths: &crate::config::Paths,
         config: &crate::config::Config,
     ) -> Option<ImagePlan> {
-        config
-            .images
-            .cache
-            .then(|| ImagePlan::new(paths.image_dir(), &config.images))
+        Some(ImagePlan::new(paths.image_dir(), &config.images))
     }
 
     pub fn new(dir: PathBuf, config: &crate::config::ImagesConfig) -> ImagePlan {

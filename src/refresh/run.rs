@@ -141,17 +141,20 @@ impl Refresher {
         if self.config.sync.is_some() {
             all.retain(|t| !t.synced);
         }
+        // Whether each feed's images are cached, decided once for the run.
+        for target in &mut all {
+            target.images = Some(self.caches_images_of(target));
+        }
         let considered = all.len();
-        let which = match which {
-            Which::Rested if !self.config.refresh.honour_rest => Which::All,
-            other => other,
-        };
+        let honours = |t: &FetchTarget| t.honour_rest.unwrap_or(self.config.refresh.honour_rest);
         let (resting, targets): (Vec<FetchTarget>, Vec<FetchTarget>) = all
             .into_iter()
             .filter(|t| t.retry_after_until.is_none_or(|until| until <= now))
             .filter(|t| !t.gone || named.is_some())
             .filter(|t| which != Which::Due || t.next_fetch_at.is_none_or(|at| at <= now))
-            .partition(|t| which == Which::Rested && t.rest_until.is_some_and(|at| at > now));
+            .partition(|t| {
+                which == Which::Rested && honours(t) && t.rest_until.is_some_and(|at| at > now)
+            });
         let next_due = resting.iter().filter_map(|t| t.rest_until).min();
         let _ = progress.send(Progress::Started {
             total: targets.len(),
@@ -193,7 +196,8 @@ impl Refresher {
                     match command {
                         Some(Command::Subscribe(subscription)) => {
                             // Its answer is in hand: it is saved even when its host is down.
-                            let (target, answer) = subscription.into_target();
+                            let (mut target, answer) = subscription.into_target();
+                            target.images = Some(self.caches_images_of(&target));
                             stages.answered.insert(target.id, answer);
                             scheduler.push_feed(target);
                             let _ = progress.send(Progress::Joined { feeds: 1 });
@@ -336,13 +340,13 @@ impl Refresher {
         } else {
             usize::MAX
         };
-        let interval = self.config.refresh.interval_secs();
         while let Some((host, job)) =
             scheduler.next(stages.backlog_bytes < PARSE_BACKLOG_BYTES, image_limit)
         {
             let fetcher = self.fetcher.clone();
             match job {
                 Job::Feed(target) => {
+                    let interval = self.interval_of(&target);
                     let answer = stages.answered.remove(&target.id);
                     let clock = self.clock.clone();
                     stages.fetches.spawn(host, async move {
@@ -398,10 +402,10 @@ impl Refresher {
         stages: &mut Stages,
         to_writer: &mpsc::UnboundedSender<WriterJob>,
     ) -> bool {
-        let interval = self.config.refresh.interval_secs();
         for (host, job) in jobs {
             let sent = match job {
                 Job::Feed(target) => {
+                    let interval = self.interval_of(&target);
                     let fetched = Fetched::deferred(target, &host, interval, &self.clock);
                     self.to_writer(fetched, stages, to_writer)
                 }
@@ -437,17 +441,32 @@ impl Refresher {
     /// Hands a fetched document to the parse stage.
     fn start_parse(&self, stages: &mut Stages, fetched: Fetched) {
         let bytes = fetched.document.as_ref().map_or(0, |d| d.body.len());
-        let interval = self.config.refresh.interval_secs();
+        let interval = self.interval_of(&fetched.target);
+        let images = ImagesToFind::when_caching(self.caches_images_of(&fetched.target));
         let parse = parse_document(
             fetched,
             self.parsers.clone(),
             self.fetcher.max_body(),
-            ImagesToFind::when_caching(self.config.images.cache),
+            images,
             interval,
             self.clock.clone(),
         );
         stages.parses.spawn(bytes, parse);
         stages.backlog_bytes += bytes;
+    }
+
+    /// The time between two fetches of a feed: its own, else the config's.
+    fn interval_of(&self, target: &FetchTarget) -> i64 {
+        target
+            .refresh_minutes
+            .map_or(self.config.refresh.interval_secs(), |m| {
+                m.max(1) as i64 * 60
+            })
+    }
+
+    /// Whether a feed's images are cached: its own setting, else the config's.
+    fn caches_images_of(&self, target: &FetchTarget) -> bool {
+        self.images.is_some() && target.images.unwrap_or(self.config.images.cache)
     }
 
     /// Downloads one article's missing images (see `image_downloads`) and
@@ -464,6 +483,10 @@ impl Refresher {
         let Some(summary) = store.article(article)? else {
             return Ok(());
         };
+        let settings = store.feed_settings(summary.feed_id)?.unwrap_or_default();
+        if !settings.images.unwrap_or(self.config.images.cache) {
+            return Ok(());
+        }
         let feed_url = store.fetch_url_of(summary.feed_id)?.unwrap_or_default();
         // Stored while images were not cached: its images were never looked for.
         if summary.image.is_some() && store.article_images(article)?.is_empty() {

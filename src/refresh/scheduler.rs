@@ -229,6 +229,10 @@ mod tests {
             rest_until: None,
             gone: false,
             synced: false,
+            refresh_minutes: None,
+            images: None,
+            honour_rest: None,
+            proxy: None,
         }
     }
 

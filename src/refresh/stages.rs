@@ -49,7 +49,14 @@ pub(super) async fn fetch_feed(
     };
     let outcome = match answer {
         Some(answer) => Ok(answer),
-        None => fetcher.get(&fetched.target.fetch_url, &validators).await,
+        None => {
+            let own_proxy = fetched.target.proxy.as_deref();
+            let carried = fetcher
+                .get_feed(&fetched.target.fetch_url, &validators, own_proxy)
+                .await;
+            fetched.record.proxy = carried.proxy;
+            carried.result
+        }
     };
     let now = clock.now_secs();
     let (record, update) = (&mut fetched.record, &mut fetched.update);
@@ -183,12 +190,15 @@ impl Fetched {
     }
 
     /// Whether the request reached the feed's host (see
-    /// `ErrorKind::means_host_unreachable`).
+    /// `ErrorKind::means_host_unreachable`). A request a proxy carried says
+    /// nothing sure about the host: the proxy is rested for its failures
+    /// instead (see `fetch::proxy`).
     pub(super) fn reached(&self) -> bool {
-        !self
-            .record
-            .error_kind
-            .is_some_and(|kind| kind.means_host_unreachable())
+        self.record.proxy.is_some()
+            || !self
+                .record
+                .error_kind
+                .is_some_and(|kind| kind.means_host_unreachable())
     }
 
     /// Records a failure. The stored validators stay as they were: the next

@@ -156,6 +156,10 @@ impl Refresher {
         let now = self.clock.now_secs();
         let mut wanted = Vec::new();
         for feed in feeds {
+            let settings = store.feed_settings(*feed)?.unwrap_or_default();
+            if !settings.images.unwrap_or(self.config.images.cache) {
+                continue;
+            }
             let feed_url = store.fetch_url_of(*feed)?.unwrap_or_default();
             wanted.push((feed_url, store.images_to_fetch(*feed, now)?));
         }

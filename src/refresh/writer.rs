@@ -71,6 +71,12 @@ pub(super) fn write_fetched(
             let counts = store.save_fetches(&mut to_save, Some(run_id), now, retention)?;
             for (fetched, counts) in feeds.drain(..).zip(counts) {
                 let batch = match image_batches {
+                    // A feed whose images are not cached answers with none.
+                    Some(_) if fetched.target.images == Some(false) => Some(ImageBatch {
+                        fetch_id: Some(counts.fetch_id),
+                        feed_url: fetched.target.fetch_url.clone(),
+                        jobs: Vec::new(),
+                    }),
                     Some(_) => Some(ledger.plan(
                         store,
                         now,

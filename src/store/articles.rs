@@ -558,24 +558,35 @@ pub(super) fn upsert_articles<'a>(
     Ok((counts, to_link))
 }
 
-/// Drops the feed's articles that retention no longer keeps: only read, unstarred
-/// ones that the latest document no longer lists (or they would come back as new).
+/// Drops the feed's articles that retention (the feed's own, else the
+/// config's) no longer keeps: only read, unstarred ones that the latest
+/// document no longer lists (or they would come back as new).
 pub(super) fn apply_retention(
     tx: &Transaction,
     feed: FeedId,
     now: i64,
     retention: &RetentionConfig,
 ) -> rusqlite::Result<u64> {
-    if retention.keep_articles == 0 && retention.keep_days == 0 {
+    let (keep_articles, keep_days): (u64, u64) = tx
+        .prepare_cached(
+            "SELECT coalesce(keep_articles, ?2), coalesce(keep_days, ?3) FROM feeds WHERE id = ?1",
+        )?
+        .query_row(
+            params![feed.0, retention.keep_articles, retention.keep_days],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .unwrap_or((0, 0));
+    if keep_articles == 0 && keep_days == 0 {
         return Ok(0);
     }
-    let oldest_kept = if retention.keep_days > 0 {
-        now - retention.keep_days as i64 * 86_400
+    let oldest_kept = if keep_days > 0 {
+        now - keep_days as i64 * 86_400
     } else {
         i64::MIN
     };
-    let keep = if retention.keep_articles > 0 {
-        retention.keep_articles as i64
+    let keep = if keep_articles > 0 {
+        keep_articles as i64
     } else {
         -1
     };

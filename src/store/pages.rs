@@ -89,36 +89,6 @@ impl Store {
         Ok(())
     }
 
-    /// Whether a feed's new articles get their full text: its own setting,
-    /// or `None` for the configured default.
-    /// Keeps a feed's articles out of "one story once" (false), or not.
-    pub fn set_feed_dedup(&mut self, feed: FeedId, dedup: bool) -> Result<()> {
-        self.conn.execute(
-            "UPDATE feeds SET dedup = ?2 WHERE id = ?1",
-            rusqlite::params![feed.0, dedup],
-        )?;
-        Ok(())
-    }
-
-    pub fn feed_full_text(&self, feed: FeedId) -> Result<Option<bool>> {
-        Ok(self
-            .conn
-            .query_row("SELECT full_text FROM feeds WHERE id = ?1", [feed.0], |r| {
-                r.get::<_, Option<bool>>(0)
-            })
-            .optional()?
-            .flatten())
-    }
-
-    /// Sets a feed's full-text setting (`None`: the configured default).
-    pub fn set_feed_full_text(&mut self, feed: FeedId, full_text: Option<bool>) -> Result<()> {
-        self.conn.execute(
-            "UPDATE feeds SET full_text = ?2 WHERE id = ?1",
-            params![feed.0, full_text],
-        )?;
-        Ok(())
-    }
-
     /// Articles first stored at or after `since` (seconds) whose page was
     /// never fetched, of the feeds that want their full text (those without a
     /// setting when `default` is on), newest first: (id, feed, address).

@@ -224,7 +224,7 @@ const FETCH_COLUMNS: &str = "started_at_ms, http_status, content_type, bytes_wir
     ms_headers, ms_body, ms_parse, ms_store, ms_total, new_articles, updated_articles,
     unchanged_articles, total_articles, not_modified, redirect_to, error_kind, error_message,
     images_found, images_cached, images_failed, images_refused, image_bytes_wire,
-    image_bytes_stored, ms_images, warning";
+    image_bytes_stored, ms_images, warning, proxy";
 
 fn fetch_from_row(r: &rusqlite::Row) -> rusqlite::Result<FetchRecord> {
     fetch_from_row_at(r, 0)
@@ -262,6 +262,7 @@ fn fetch_from_row_at(r: &rusqlite::Row, at: usize) -> rusqlite::Result<FetchReco
             ms: r.get(at + 24)?,
         },
         warning: r.get(at + 25)?,
+        proxy: r.get(at + 26)?,
     })
 }
 
@@ -275,9 +276,9 @@ pub(super) fn insert_fetch_record(
         "INSERT INTO fetches (feed_id, run_id, started_at_ms, http_status, content_type, bytes_wire,
             bytes_decoded, ms_headers, ms_body, ms_parse, ms_store, ms_total, new_articles,
             updated_articles, unchanged_articles, total_articles, not_modified, redirect_to,
-            error_kind, error_message, warning)
+            error_kind, error_message, warning, proxy)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-                 ?21)",
+                 ?21, ?22)",
     )?;
     stmt.execute(params![
         feed.0,
@@ -300,7 +301,8 @@ pub(super) fn insert_fetch_record(
         rec.redirect_to,
         rec.error_kind.map(|k| k.as_str()),
         rec.error_message,
-        rec.warning
+        rec.warning,
+        rec.proxy
     ])?;
     Ok(tx.last_insert_rowid())
 }

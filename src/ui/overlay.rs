@@ -244,6 +244,27 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
         .collect();
     frame.render_widget(Table::new(rows, widths).header(header), inner);
 
+    let history_area = if view.proxies.is_empty() {
+        history_area
+    } else {
+        // Each proxy's line whole, wrapped when the screen is narrow.
+        let inner_width = history_area.width.saturating_sub(2).max(1) as usize;
+        let rows: usize = view
+            .proxies
+            .iter()
+            .map(|l| width_of(l).div_ceil(inner_width).max(1))
+            .sum();
+        let [proxies_area, history_area] =
+            Layout::vertical([Constraint::Length(rows as u16 + 2), Constraint::Fill(1)])
+                .areas(history_area);
+        let block = pane_block(app, " Proxies ".to_string(), false);
+        let lines: Vec<Line> = view.proxies.iter().map(|l| Line::raw(l.clone())).collect();
+        let proxies = Paragraph::new(lines)
+            .block(block)
+            .wrap(ratatui::widgets::Wrap { trim: false });
+        frame.render_widget(proxies, proxies_area);
+        history_area
+    };
     let name = view
         .rows
         .get(view.cursor)
@@ -282,6 +303,11 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
                 (Some(kind), None, _) => kind.as_str().to_string(),
                 (None, _, Some(warning)) => format!("⚠ {warning}"),
                 (None, _, None) => String::new(),
+            };
+            let error = match (&f.proxy, error.is_empty()) {
+                (Some(proxy), true) => format!("via {proxy}"),
+                (Some(proxy), false) => format!("{error} (via {proxy})"),
+                (None, _) => error,
             };
             let row = Row::new(vec![
                 short_date(f.started_at_ms / 1000, view.now_ms, app.utc_offset_secs),

@@ -25,6 +25,17 @@ fn overlays() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             "S",
             vec!["Statistics", "│Daily ", "│Rust Blog "],
         ),
+        // With proxies: one line each, whole, above the feed's fetches.
+        (
+            "statistics_proxies",
+            "S",
+            vec![
+                "Proxies",
+                "http://127.0.0.1:3128: 3 requests · 2 answered · 1 failed (timeout: 1)",
+                "socks5h://127.0.0.1:9050: 1 requests",
+                "│Rust Blog ",
+            ],
+        ),
         ("search", "/", vec!["Search:"]),
         (
             "subscribe",
@@ -41,6 +52,27 @@ fn overlays() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("downloads", "P", vec!["Downloads"]),
         ("pick", "", vec!["Posts", "Comments"]),
     ]
+}
+
+/// Four requests two proxies carried a minute ago, one of them failed.
+fn carried_by_proxies(app: &mut App) {
+    use crate::fetch::proxy::ProxyUse;
+    let at_ms = app.now_ms - 60_000;
+    let used = |proxy: &str, error_kind, ms| ProxyUse {
+        proxy: proxy.into(),
+        at_ms,
+        error_kind,
+        ms,
+    };
+    let timeout = Some(crate::model::ErrorKind::Timeout);
+    app.store
+        .save_proxy_uses(&[
+            used("http://127.0.0.1:3128", None, 80),
+            used("http://127.0.0.1:3128", None, 120),
+            used("http://127.0.0.1:3128", timeout, 10_000),
+            used("socks5h://127.0.0.1:9050", None, 300),
+        ])
+        .unwrap();
 }
 
 #[test]
@@ -65,6 +97,9 @@ fn every_overlay_fits_80_by_24_and_200_by_50() {
                     cursor: 0,
                 });
             } else {
+                if name == "statistics_proxies" {
+                    carried_by_proxies(&mut app);
+                }
                 keys(&mut app, typed);
             }
             let drawn = screen(&app);

@@ -696,6 +696,22 @@ impl Reader {
 }
 
 /// One user's tidings: a temp data dir, and commands pointed at it.
+/// The proxy variables set empty: a machine's own proxy must not carry the
+/// tests' requests to 127.0.0.1 (the proxy tests set them themselves).
+pub fn no_proxy_variables() -> Vec<(&'static str, &'static str)> {
+    [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ]
+    .into_iter()
+    .map(|name| (name, ""))
+    .collect()
+}
+
 pub struct Tidings {
     pub dir: tempfile::TempDir,
 }
@@ -742,6 +758,7 @@ impl Tidings {
         let mut cmd = assert_cmd::Command::cargo_bin("tidings").unwrap();
         cmd.env_remove("TIDINGS_DATA_DIR")
             .env_remove("TIDINGS_LOG")
+            .envs(no_proxy_variables())
             .arg("--data-dir")
             .arg(self.path());
         cmd.timeout(std::time::Duration::from_secs(60));
@@ -753,6 +770,7 @@ impl Tidings {
         std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
             .env_remove("TIDINGS_DATA_DIR")
             .env_remove("TIDINGS_LOG")
+            .envs(no_proxy_variables())
             .arg("--data-dir")
             .arg(self.path())
             .args(args)
