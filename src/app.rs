@@ -12,6 +12,7 @@
 
 mod actions;
 mod ahead;
+mod feed_settings;
 mod fulltext;
 mod lists;
 mod opening;
@@ -29,6 +30,7 @@ use std::rc::Rc;
 use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
 
+pub use feed_settings::{FeedDefaults, FeedSettingsView, SETTINGS, Setting};
 pub use lists::{ArticleList, FeedEntry, FeedList};
 use opening::{Numbered, TypedNumber};
 pub use overlay::{
@@ -285,6 +287,10 @@ pub struct App {
     /// New subscriptions whose first answer the worker is saving.
     subscribing: Vec<FeedId>,
     pub sync: syncing::SyncStatus,
+    /// The config's values for what a feed may set for itself.
+    pub feed_defaults: FeedDefaults,
+    /// A feed's settings, while one of their values is typed.
+    pub editing_settings: Option<FeedSettingsView>,
     pub quit: bool,
 }
 
@@ -305,7 +311,7 @@ impl App {
             store,
             keymap,
             theme: Theme::new(&config.theme, no_color),
-            refresh_interval_ms: config.refresh.interval_secs() * 1000,
+            refresh_interval_ms: 0,
             ui,
             feeds: FeedList::default(),
             articles,
@@ -349,8 +355,11 @@ impl App {
             pending: Vec::new(),
             subscribing: Vec::new(),
             sync,
+            feed_defaults: FeedDefaults::from_config(config),
+            editing_settings: None,
             quit: false,
         };
+        app.refresh_interval_ms = app.refresh_timer_ms()?;
         app.feeds.reload(&app.store)?;
         app.show_selected_source()?;
         app.scroll_lists();
@@ -732,6 +741,8 @@ const NOTICE_MS: i64 = 8_000;
 
 #[cfg(test)]
 mod query_tests;
+#[cfg(test)]
+mod settings_tests;
 #[cfg(test)]
 mod sync_tests;
 #[cfg(test)]

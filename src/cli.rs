@@ -15,6 +15,7 @@ mod filters;
 mod inspect;
 mod refresh;
 mod repair;
+mod settings;
 mod subscriptions;
 mod sync;
 
@@ -120,6 +121,16 @@ pub enum CliCommand {
         /// Delete the feed's starred articles too.
         #[arg(long)]
         drop_starred: bool,
+    },
+    /// Show or change a feed's own settings: refresh (minutes, or 2h, 1d),
+    /// images, full_text, honour_ttl, dedup (on/off), keep_articles (a
+    /// number or all), keep_days (a number or forever), proxy (an address or
+    /// direct). `default` goes back to the config's value.
+    Settings {
+        /// The feed, by id, address or title.
+        feed: String,
+        /// SETTING=VALUE, e.g. refresh=15m images=off proxy=direct.
+        assignments: Vec<String>,
     },
     /// Full-text search over titles and bodies, best matches first; a word
     /// ending in * is a prefix (ru*), and a query of the query language
@@ -271,6 +282,9 @@ pub async fn run(
         CliCommand::Sync { wait } => sync::sync(paths, config, wait).await,
         CliCommand::List => list(&store),
         CliCommand::Remove { feed, drop_starred } => remove(&mut store, &feed, drop_starred),
+        CliCommand::Settings { feed, assignments } => {
+            settings::settings(&mut store, &config, &feed, &assignments)
+        }
         CliCommand::Search { query, limit } => search(&store, &query.join(" "), limit),
         CliCommand::Filter { action } => filters::filter(&mut store, &config, action),
         CliCommand::Stats { format } => stats(&store, format),

@@ -52,6 +52,8 @@ pub enum Action {
     OpenImage,
     ToggleImages,
     Statistics,
+    /// The selected feed's own settings.
+    FeedSettings,
     ToggleStatus,
     Help,
     Quit,
@@ -255,6 +257,12 @@ pub const BINDINGS: &[Binding] = &[
         "show images / one-line placeholders",
     ),
     bind(Action::Statistics, "statistics", &["S"], "fetch statistics"),
+    bind(
+        Action::FeedSettings,
+        "feed_settings",
+        &[","],
+        "the feed's own settings: refresh, images, retention, proxy…",
+    ),
     bind(
         Action::ToggleStatus,
         "toggle_status",

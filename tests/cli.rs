@@ -1359,6 +1359,79 @@ fn feeds_that_ask_to_rest_are_left_alone_until_then_unless_forced() {
     let out = t.ok(&["refresh", "--force"]);
     assert!(out.contains("2 feeds · 2 ok"), "{out}");
     assert_eq!(asked(), before + 2);
+
+    // A feed set not to honour its wishes is fetched; the other still rests.
+    t.ok(&["settings", "With a TTL", "honour_ttl=off"]);
+    let out = t.ok(&["refresh"]);
+    assert!(out.contains("1 feed · 1 ok"), "{out}");
+    assert_eq!(server.requests_for("/files/ttl.rss").len(), 3);
+    assert_eq!(server.requests_for("/files/sy.rss").len(), 2);
+}
+
+#[test]
+fn a_feeds_settings_are_shown_changed_and_refused_on_the_command_line() {
+    let server = TestServer::start();
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/etag.xml")]);
+    let shown = t.ok(&["settings", "1"]);
+    for line in [
+        "refresh        default (1 h)",
+        "images         default (on)",
+        "keep_articles  default (all)",
+        "dedup          on",
+        "proxy          default (none, or the environment's)",
+    ] {
+        assert!(shown.contains(line), "{line:?} in:\n{shown}");
+    }
+    let changed = t.ok(&[
+        "settings",
+        "1",
+        "refresh=2h",
+        "images=off",
+        "keep_days=30",
+        "proxy=direct",
+    ]);
+    for line in [
+        "refresh        2 h",
+        "images         off",
+        "keep_days      30 days",
+        "proxy          direct",
+    ] {
+        assert!(changed.contains(line), "{line:?} in:\n{changed}");
+    }
+    // Its next fetch follows its own interval: two hours, not the config's one.
+    t.ok(&["refresh", "--force"]);
+    let db = rusqlite::Connection::open(t.database()).unwrap();
+    let (next, last): (i64, i64) = db
+        .query_row(
+            "SELECT next_fetch_at, (SELECT max(started_at_ms) / 1000 FROM fetches) FROM feeds",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(
+        (next - last - 7200).abs() <= 5,
+        "next fetch in {} s",
+        next - last
+    );
+    // Back to the default; wrong values and names are refused, nothing saved.
+    let back = t.ok(&["settings", "1", "images=default"]);
+    assert!(back.contains("images         default (on)"), "{back}");
+    for (wrong, says) in [
+        ("refresh=soon", "minutes, or a number with h or d"),
+        ("images=maybe", "images: on, off or default"),
+        ("colour=red", "the settings are refresh, images"),
+        ("refresh", "write SETTING=VALUE"),
+        ("proxy=ftp://x:1", "socks5h://"),
+    ] {
+        let run = t.run(&["settings", "1", "keep_days=7", wrong]);
+        assert!(
+            !run.ok && run.stderr.contains(says),
+            "{wrong}: {}",
+            run.stderr
+        );
+    }
+    assert!(t.ok(&["settings", "1"]).contains("keep_days      30 days"));
 }
 
 #[test]

@@ -295,9 +295,9 @@ fn hostile_images_are_refused_or_failed_and_nothing_bad_is_stored() {
 /// With `[images] cache = false` a refresh downloads and records no image,
 /// yet every article keeps its cover image (shown in its header, exported):
 /// the first image of its body that is not a tracking pixel.
-#[test]
-fn without_the_image_cache_nothing_is_downloaded_and_articles_keep_their_cover() {
-    let server = TestServer::start();
+/// A site with `pictures.xml`: one article showing a tracking pixel and two
+/// images, one without; the images' addresses.
+fn pictures_site(server: &TestServer) -> (tempfile::TempDir, [String; 3]) {
     let site = tempfile::tempdir().unwrap();
     std::fs::create_dir(site.path().join("img")).unwrap();
     let [pixel, first, second] = ["pixel.png", "first.png", "second.png"].map(|name| {
@@ -316,6 +316,13 @@ fn without_the_image_cache_nothing_is_downloaded_and_articles_keep_their_cover()
     );
     std::fs::write(site.path().join("pictures.xml"), feed_xml).unwrap();
     server.serve_dir(site.path());
+    (site, [pixel, first, second])
+}
+
+#[test]
+fn without_the_image_cache_nothing_is_downloaded_and_articles_keep_their_cover() {
+    let server = TestServer::start();
+    let (_site, [_, first, second]) = pictures_site(&server);
     let mut h = Harness::new();
     h.config.images.cache = false;
     let feed = h.subscribe(&server.url("/files/pictures.xml"));
@@ -359,6 +366,91 @@ fn without_the_image_cache_nothing_is_downloaded_and_articles_keep_their_cover()
         "{images:?}"
     );
     assert_eq!(image_requests(&server), 2);
+}
+
+/// A feed's own images setting wins over `[images] cache`, both ways.
+#[test]
+fn a_feed_turns_its_images_off_or_on_whatever_the_config_says() {
+    let server = TestServer::start();
+    let (site, [_, first, second]) = pictures_site(&server);
+    let h = Harness::new();
+    let feed = h.subscribe(&server.url("/files/pictures.xml"));
+    let mut settings = h.store().feed_settings(feed).unwrap().unwrap();
+    settings.images = Some(false);
+    h.store().set_feed_settings(feed, &settings).unwrap();
+    h.refresh_all();
+    assert_eq!(
+        image_requests(&server),
+        0,
+        "the config caches, the feed does not"
+    );
+    assert!(h.images_of(feed).is_empty());
+    let look = h
+        .store()
+        .feed_articles(feed)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.title.as_deref() == Some("Look"))
+        .unwrap();
+    assert_eq!(
+        look.image.as_deref(),
+        Some(first.as_str()),
+        "the cover stays"
+    );
+    // Opening the article does not fetch them either.
+    let mut refresher = h.refresher();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    h.runtime
+        .block_on(refresher.run(Command::CacheImages(look.id), &tx));
+    assert_eq!(image_requests(&server), 0);
+
+    // The config off, the feed on: a new article's image comes with the
+    // refresh, and an older article's when it is opened.
+    let mut h = h;
+    h.config.images.cache = false;
+    settings.images = Some(true);
+    h.store().set_feed_settings(feed, &settings).unwrap();
+    std::fs::copy(
+        site.path().join("img/first.png"),
+        site.path().join("img/third.png"),
+    )
+    .unwrap();
+    let third = server.url("/files/img/third.png");
+    let xml = std::fs::read_to_string(site.path().join("pictures.xml")).unwrap();
+    let newer = format!(
+        "<item><title>Newer</title><guid>newer-1</guid><description>&lt;img src=\"{third}\"&gt;</description></item></channel>"
+    );
+    std::fs::write(
+        site.path().join("pictures.xml"),
+        xml.replace("</channel>", &newer),
+    )
+    .unwrap();
+    let refresher = || {
+        Refresher::new(h.store(), h.config.clone())
+            .unwrap()
+            .with_images(ImagePlan::from_config(
+                &tidings::config::Paths::in_dir(h.dir.path()),
+                &h.config,
+            ))
+    };
+    h.runtime
+        .block_on(refresher().run(Command::RefreshForced(None), &tx));
+    let urls = |h: &Harness| -> Vec<String> {
+        let images = h.images_of(feed);
+        assert!(
+            images.iter().all(|i| i.status == ImageStatus::Cached),
+            "{images:?}"
+        );
+        images.into_iter().map(|i| i.url).collect()
+    };
+    assert_eq!(urls(&h), std::slice::from_ref(&third));
+    h.runtime
+        .block_on(refresher().run(Command::CacheImages(look.id), &tx));
+    let mut all = urls(&h);
+    all.sort();
+    let mut expected = vec![first, second, third];
+    expected.sort();
+    assert_eq!(all, expected);
 }
 
 #[test]

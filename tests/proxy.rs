@@ -312,3 +312,30 @@ fn the_standard_proxy_variables_are_honoured() {
     assert_eq!(http.carried(), 1);
     assert_eq!(proxy_stats(&t)[0]["requests"], 1);
 }
+
+#[test]
+fn a_feed_goes_direct_or_through_its_own_proxy_when_its_settings_say_so() {
+    let server = TestServer::start();
+    let own = LocalProxy::start(http_proxy);
+    let dead = closed_port();
+    let t = Tidings::new();
+    std::fs::write(
+        t.path().join("config.toml"),
+        format!("[refresh]\nproxy = \"http://127.0.0.1:{dead}\"\n[images]\ncache = false\n"),
+    )
+    .unwrap();
+    subscribe(&t, &server, 3);
+    t.ok(&["settings", "1", "proxy=direct"]);
+    t.ok(&[
+        "settings",
+        "2",
+        &format!("proxy=http://127.0.0.1:{}", own.port),
+    ]);
+    let run = t.run(&["refresh", "--force"]);
+    assert!(run.stdout.contains("3 feeds · 2 ok"), "{}", run.stdout);
+    assert_eq!(own.carried(), 1);
+    assert_eq!(server.requests_for("/etag.xml").len(), 2);
+    let stats = proxy_stats(&t);
+    assert_eq!(stats_of(&stats, own.port)["answered"], 1);
+    assert_eq!(stats_of(&stats, dead)["failed"], 1);
+}

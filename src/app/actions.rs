@@ -155,6 +155,7 @@ impl App {
                     self.current_feed(),
                 )?))
             }
+            Action::FeedSettings => self.open_feed_settings()?,
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
             Action::ToggleImages => {
                 self.show_images = !self.show_images;

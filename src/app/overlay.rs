@@ -1,12 +1,14 @@
 //! What can sit over the three panes: the help, the statistics view, a
 //! one-line prompt (search, subscribe, a feed's title and tags), the
 //! question before unsubscribing, and the steps of subscribing (pick one of
-//! a page's feeds, preview it, say yes), and the downloaded enclosures. Each
+//! a page's feeds, preview it, say yes), the downloaded enclosures, and a
+//! feed's own settings (see `feed_settings`). Each
 //! is plain state; the keys that
 //! reach an open overlay are handled here, and `ui` draws it.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::feed_settings::{FeedSettingsView, Setting};
 use super::{App, ArticleList, Effect, Focus};
 use crate::fetch::DiscoveredFeed;
 use crate::keys::Action;
@@ -31,6 +33,8 @@ pub enum Overlay {
     Preview(FeedPreview),
     /// The enclosures downloaded, the latest first.
     Downloads(DownloadsView),
+    /// A feed's own settings.
+    FeedSettings(FeedSettingsView),
 }
 
 /// The list of downloads (`P`): Enter plays the selected file, offline;
@@ -83,6 +87,8 @@ pub enum PromptKind {
     EditTags(FeedId),
     /// A query feed, new or to edit: `name: query`.
     QueryFeed(Option<QueryFeedId>),
+    /// A value for one of a feed's settings.
+    FeedSetting(FeedId, Setting),
 }
 
 impl PromptKind {
@@ -93,6 +99,7 @@ impl PromptKind {
             PromptKind::EditTitle(_) => "Title (empty: the feed's own): ",
             PromptKind::EditTags(_) => "Tags (comma separated): ",
             PromptKind::QueryFeed(_) => "Query feed (name: query): ",
+            PromptKind::FeedSetting(_, setting) => setting.question().unwrap_or("Value: "),
         }
     }
 }
@@ -356,6 +363,7 @@ impl App {
                 }
                 self.overlay = Some(Overlay::Downloads(view));
             }
+            Overlay::FeedSettings(view) => return self.on_feed_settings_key(view, key),
             Overlay::ConfirmUnsubscribe(question) => self.answer_unsubscribe(question, key)?,
             Overlay::Pick { found, cursor } => match (key.code, action) {
                 (KeyCode::Enter, _) => {
@@ -382,7 +390,12 @@ impl App {
                 _ => self.overlay = Some(Overlay::Preview(preview)),
             },
             Overlay::Prompt(mut prompt) => match key.code {
-                KeyCode::Esc => {}
+                // A feed setting's value not typed after all: back to the settings.
+                KeyCode::Esc => {
+                    if let Some(view) = self.editing_settings.take() {
+                        self.overlay = Some(Overlay::FeedSettings(view));
+                    }
+                }
                 KeyCode::Enter => return self.submit(prompt),
                 _ => {
                     prompt.edit(key);
@@ -475,6 +488,7 @@ impl App {
                 )));
             }
             PromptKind::QueryFeed(id) => return self.save_query_feed(id, prompt),
+            PromptKind::FeedSetting(_, setting) => self.submit_feed_setting(setting, prompt)?,
             PromptKind::EditTags(feed) => {
                 let tags: Vec<String> = text
                     .split(',')

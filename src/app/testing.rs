@@ -264,6 +264,7 @@ pub fn keys(app: &mut App, text: &str) -> Vec<Effect> {
             let (code, modifiers) = match c {
                 '⏎' => (KeyCode::Enter, KeyModifiers::NONE),
                 '⎋' => (KeyCode::Esc, KeyModifiers::NONE),
+                '⌫' => (KeyCode::Backspace, KeyModifiers::NONE),
                 c if c.is_ascii_uppercase() => (KeyCode::Char(c), KeyModifiers::SHIFT),
                 c => (KeyCode::Char(c), KeyModifiers::NONE),
             };

@@ -91,6 +91,14 @@ impl Store {
         Ok(())
     }
 
+    /// The shortest refresh interval a feed has of its own, in minutes.
+    pub fn shortest_feed_refresh_minutes(&self) -> Result<Option<u64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT min(refresh_minutes) FROM feeds WHERE saved_at IS NULL")?
+            .query_row([], |r| r.get(0))?)
+    }
+
     /// Whether a feed's new articles get their full text: its own setting,
     /// or `None` for the configured default.
     pub fn feed_full_text(&self, feed: FeedId) -> Result<Option<bool>> {

@@ -238,6 +238,44 @@ fn retention_never_drops_starred_unread_or_listed_articles() {
     );
 }
 
+/// A feed's own retention wins over the config's: kept whole although the
+/// config keeps one, or trimmed to one although the config keeps all.
+#[test]
+fn a_feeds_own_retention_wins_over_the_configs() {
+    let mut store = Store::open_in_memory().unwrap();
+    let (all_kept, _) = store.add_feed(&sub("http://a.test/keeps-all")).unwrap();
+    let (one_kept, _) = store.add_feed(&sub("http://a.test/keeps-one")).unwrap();
+    let mut keeps_all = store.feed_settings(all_kept).unwrap().unwrap();
+    keeps_all.keep_articles = Some(0);
+    store.set_feed_settings(all_kept, &keeps_all).unwrap();
+    let mut keeps_one = store.feed_settings(one_kept).unwrap().unwrap();
+    keeps_one.keep_articles = Some(1);
+    store.set_feed_settings(one_kept, &keeps_one).unwrap();
+    let keep_one = RetentionConfig {
+        keep_articles: 1,
+        ..Default::default()
+    };
+    let keep_all = RetentionConfig::default();
+    for (feed, config) in [(all_kept, &keep_one), (one_kept, &keep_all)] {
+        let old: Vec<_> = (0..4)
+            .map(|i| article(&format!("old{i}"), &format!("Old {i}"), 1000 + i))
+            .collect();
+        save(&mut store, feed, &feed_of(old), 10_000, config);
+        for a in store.articles(feed, 0, 10).unwrap() {
+            store.set_read(a.id, true).unwrap();
+        }
+        save(
+            &mut store,
+            feed,
+            &feed_of(vec![article("new", "New", 5000)]),
+            20_000,
+            config,
+        );
+    }
+    assert_eq!(store.articles(all_kept, 0, 20).unwrap().len(), 5);
+    assert_eq!(store.articles(one_kept, 0, 20).unwrap().len(), 1);
+}
+
 #[test]
 fn search_finds_words_in_bodies_ranks_titles_first_and_quotes_syntax() {
     let mut store = Store::open_in_memory().unwrap();

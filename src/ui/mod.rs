@@ -7,6 +7,7 @@ mod article;
 mod articles;
 mod feeds;
 mod overlay;
+mod settings;
 mod status;
 
 use ratatui::Frame;
@@ -50,11 +51,18 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match &app.overlay {
         Some(Overlay::Help { scroll }) => overlay::help(frame, app, *scroll),
         Some(Overlay::Stats(view)) => overlay::stats(frame, app, view),
-        Some(Overlay::Prompt(prompt)) => overlay::prompt(frame, panes.status, app, prompt),
+        Some(Overlay::Prompt(prompt)) => {
+            // A feed setting's value is typed below its settings.
+            if let Some(view) = &app.editing_settings {
+                settings::feed_settings(frame, app, view);
+            }
+            overlay::prompt(frame, panes.status, app, prompt)
+        }
         Some(Overlay::ConfirmUnsubscribe(question)) => overlay::confirm(frame, app, question),
         Some(Overlay::Pick { found, cursor }) => overlay::pick(frame, app, found, *cursor),
         Some(Overlay::Preview(preview)) => overlay::preview(frame, app, preview),
         Some(Overlay::Downloads(view)) => overlay::downloads(frame, app, view),
+        Some(Overlay::FeedSettings(view)) => settings::feed_settings(frame, app, view),
         None => {}
     }
 }

@@ -16,7 +16,7 @@ use crate::keys::BINDINGS;
 use crate::report::ago;
 use crate::subscribe::FeedPreview;
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let width = width.min(area.width);
     let height = height.min(area.height);
     Rect::new(

@@ -50,6 +50,19 @@ fn overlays() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             vec!["Rust Blog", "starred", "Saved", "delete"],
         ),
         ("downloads", "P", vec!["Downloads"]),
+        // Rust Blog's own settings: every row, what it means, the keys.
+        (
+            "feed_settings",
+            "jj,",
+            vec![
+                "Settings of Rust Blog",
+                "Refresh every",
+                "default (1 h)",
+                "Proxy",
+                "Minutes between automatic fetches",
+                "q closes",
+            ],
+        ),
         ("pick", "", vec!["Posts", "Comments"]),
     ]
 }

@@ -1,0 +1,67 @@
+//! A feed's own settings (`,`): one row per setting with the feed's value or
+//! the default it follows, what the selected row means, and the keys.
+
+use ratatui::Frame;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+use super::overlay::centered;
+use super::{fit, pane_block, width_of};
+use crate::app::{App, FeedSettingsView, SETTINGS};
+
+const KEYS: &str =
+    "j/k move · h/l or Space change · Enter type a value · Backspace default · q closes";
+
+pub fn feed_settings(frame: &mut Frame, app: &App, view: &FeedSettingsView) {
+    let theme = &app.theme;
+    let area = frame.area();
+    let width = area.width.saturating_sub(4).min(90);
+    let inner_width = width.saturating_sub(2).max(1) as usize;
+    let help = SETTINGS[view.cursor].help();
+    let wrapped = |text: &str| width_of(text).div_ceil(inner_width).max(1) as u16;
+    let height = SETTINGS.len() as u16 + 3 + wrapped(help) + wrapped(KEYS);
+    let area = centered(area, width, height.min(area.height));
+    let title = format!(
+        " Settings of {} ",
+        fit(&view.name, inner_width.saturating_sub(16))
+    );
+    let block = pane_block(app, title, true);
+    frame.render_widget(Clear, area);
+    let label_width = SETTINGS
+        .iter()
+        .map(|s| width_of(s.label()))
+        .max()
+        .unwrap_or(0);
+    let mut lines: Vec<Line> = SETTINGS
+        .iter()
+        .enumerate()
+        .map(|(i, setting)| {
+            let value = view.value(*setting, &app.feed_defaults);
+            let style = if value.starts_with("default") {
+                theme.dim
+            } else {
+                ratatui::style::Style::new()
+            };
+            let label = format!(" {:<label_width$}  ", setting.label());
+            let room = inner_width.saturating_sub(width_of(&label));
+            let line = Line::from(vec![
+                Span::raw(label),
+                Span::styled(fit(&value, room), style),
+            ]);
+            if i == view.cursor {
+                line.style(theme.selection)
+            } else {
+                line
+            }
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::raw(help.to_string()));
+    lines.push(Line::styled(KEYS, theme.dim));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
