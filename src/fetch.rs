@@ -239,6 +239,12 @@ impl Fetcher {
         })
     }
 
+    /// Whether a configured proxy carries requests for `address` (then a
+    /// failure says nothing sure about its host).
+    pub fn proxied(&self, address: &str) -> bool {
+        Url::parse(address).is_ok_and(|url| self.proxies.carries(&url))
+    }
+
     /// The requests proxies carried since the last call, for the statistics.
     pub fn take_proxy_log(&self) -> Vec<proxy::ProxyUse> {
         self.proxies.take_log()

@@ -44,7 +44,11 @@ pub(super) async fn add(
     let (url, feed_title, answer) = if no_fetch {
         (subscription_url(input)?, None, None)
     } else {
-        first_answer(&config, input).await?
+        let fetcher = Fetcher::new(&config.refresh)?;
+        let answer = first_answer(&fetcher, input).await;
+        // What a proxy carried for the first look counts in its statistics.
+        store.save_proxy_uses(&fetcher.take_proxy_log())?;
+        answer?
     };
     let tags = tags
         .iter()
@@ -103,11 +107,10 @@ pub(super) async fn add(
 /// address (a page's one feed), its title and its answer. A feed that is
 /// down is subscribed to unfetched when the user says so on a terminal.
 async fn first_answer(
-    config: &Config,
+    fetcher: &Fetcher,
     input: &str,
 ) -> anyhow::Result<(String, Option<String>, Option<Response>)> {
-    let fetcher = Fetcher::new(&config.refresh)?;
-    let (url, found) = match probe_input(&fetcher, input).await {
+    let (url, found) = match probe_input(fetcher, input).await {
         Ok(probed) => probed,
         Err(e) if is_down(&e) => {
             let url = subscription_url(input)?;
@@ -127,7 +130,7 @@ async fn first_answer(
             [] => bail!("{url} is a web page that announces no feed"),
             [one] => {
                 println!("found feed {}", one.url);
-                match probe(&fetcher, &one.url).await? {
+                match probe(fetcher, &one.url).await? {
                     Probe::Feed(feed) => (feed.url, feed.title, Some(*feed.answer)),
                     Probe::Page(_) => bail!("{} is a web page, not a feed", one.url),
                 }

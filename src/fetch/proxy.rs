@@ -241,6 +241,16 @@ impl Proxies {
         }
     }
 
+    /// Whether a configured proxy carries requests for `url`.
+    pub fn carries(&self, url: &Url) -> bool {
+        let proxies = if url.scheme() == "https" {
+            &self.https
+        } else {
+            &self.http
+        };
+        !proxies.is_empty() && !url.host_str().is_some_and(|h| self.bypassed(h))
+    }
+
     fn own_proxy(&self, address: &str) -> Result<Arc<Proxy>, FetchError> {
         let mut own = self.own.lock().unwrap();
         if let Some(proxy) = own.get(address) {

@@ -147,12 +147,14 @@ pub(super) async fn fetch(fetcher: Fetcher, plan: &ImagePlan, task: ImageTask) -
                 outcome.status = ImageStatus::Refused;
             }
             outcome.error = Some(crate::text::sanitize_text(&e.to_string()));
+            // Through a proxy, the proxy answers for the failure.
+            let reached = !e.kind().means_host_unreachable() || fetcher.proxied(&job.url);
             return ImageFetched {
                 task,
                 outcome,
                 body: None,
                 bytes_wire: 0,
-                reached: !e.kind().means_host_unreachable(),
+                reached,
             };
         }
     };
