@@ -58,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0015_stories.sql"),
     include_str!("store/migrations/0016_proxies.sql"),
     include_str!("store/migrations/0017_feed_settings.sql"),
+    include_str!("store/migrations/0018_query_index.sql"),
 ];
 
 /// What went wrong with the database, in terms a user can act on.
