@@ -94,6 +94,16 @@ impl Harness {
         Self::collect(&mut rx)
     }
 
+    /// The article of a feed with this title.
+    fn article_titled(&self, feed: FeedId, title: &str) -> tidings::model::Article {
+        self.store()
+            .feed_articles(feed)
+            .unwrap()
+            .into_iter()
+            .find(|a| a.title.as_deref() == Some(title))
+            .unwrap()
+    }
+
     /// Every image of every article of a feed, in order.
     fn images_of(&self, feed: FeedId) -> Vec<tidings::model::ArticleImage> {
         let store = self.store();
@@ -348,13 +358,7 @@ fn without_the_image_cache_nothing_is_downloaded_and_articles_keep_their_cover()
     // Turned on later: opening the article asks for its images, found again
     // from the stored body, and caches them.
     h.config.images.cache = true;
-    let look = h
-        .store()
-        .feed_articles(feed)
-        .unwrap()
-        .into_iter()
-        .find(|a| a.title.as_deref() == Some("Look"))
-        .unwrap();
+    let look = h.article_titled(feed, "Look");
     let mut refresher = h.refresher();
     h.runtime
         .block_on(refresher.run(Command::CacheImages(look.id), &tx));
@@ -385,13 +389,7 @@ fn a_feed_turns_its_images_off_or_on_whatever_the_config_says() {
         "the config caches, the feed does not"
     );
     assert!(h.images_of(feed).is_empty());
-    let look = h
-        .store()
-        .feed_articles(feed)
-        .unwrap()
-        .into_iter()
-        .find(|a| a.title.as_deref() == Some("Look"))
-        .unwrap();
+    let look = h.article_titled(feed, "Look");
     assert_eq!(
         look.image.as_deref(),
         Some(first.as_str()),

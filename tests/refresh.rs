@@ -657,6 +657,29 @@ fn the_periodic_refresh_waits_for_the_interval_or_the_feeds_longer_ttl() {
     assert_eq!(server.requests_for("/etag.xml").len(), 4);
 }
 
+/// A feed's own interval: it is fetched on its own time (here 10 minutes,
+/// where the config's is an hour), and with the config's periodic refresh
+/// off (0), only the feeds that have one of their own are fetched by it.
+#[test]
+fn a_feeds_own_interval_rules_its_periodic_fetches() {
+    let server = TestServer::start();
+    let mut h = Harness::new();
+    let own = h.subscribe(&server.url("/etag.xml?own"));
+    h.subscribe(&server.url("/etag.xml?config"));
+    let mut store = h.store();
+    let mut settings = store.feed_settings(own).unwrap().unwrap();
+    settings.refresh_minutes = Some(10);
+    store.set_feed_settings(own, &settings).unwrap();
+    h.run(Command::RefreshDue);
+    assert_eq!(server.requests_for("/etag.xml").len(), 2);
+    h.clock.advance(Duration::from_secs(10 * 60));
+    assert_eq!(started(&h.run(Command::RefreshDue)), (1, 1));
+    h.config.refresh.interval_minutes = 0;
+    h.clock.advance(Duration::from_secs(2 * 3600));
+    assert_eq!(started(&h.run(Command::RefreshDue)), (1, 1));
+    assert_eq!(server.requests_for("/etag.xml").len(), 4);
+}
+
 #[test]
 fn a_subscription_made_in_the_reader_during_a_refresh_joins_it_and_both_land() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -151,7 +151,7 @@ impl Refresher {
             .into_iter()
             .filter(|t| t.retry_after_until.is_none_or(|until| until <= now))
             .filter(|t| !t.gone || named.is_some())
-            .filter(|t| which != Which::Due || t.next_fetch_at.is_none_or(|at| at <= now))
+            .filter(|t| which != Which::Due || self.due(t, now))
             .partition(|t| {
                 which == Which::Rested && honours(t) && t.rest_until.is_some_and(|at| at > now)
             });
@@ -453,6 +453,14 @@ impl Refresher {
         );
         stages.parses.spawn(bytes, parse);
         stages.backlog_bytes += bytes;
+    }
+
+    /// Whether the reader's timer fetches a feed now: its next fetch time
+    /// has come, and it is fetched periodically at all (its own interval,
+    /// or the config's when that is not 0).
+    fn due(&self, target: &FetchTarget, now: i64) -> bool {
+        let periodic = target.refresh_minutes.is_some() || self.config.refresh.interval_minutes > 0;
+        periodic && target.next_fetch_at.is_none_or(|at| at <= now)
     }
 
     /// The time between two fetches of a feed: its own, else the config's.
