@@ -179,8 +179,9 @@ pub struct Store {
     on_subscriptions_changed: Option<SubscriptionsHook>,
     /// config.toml's filters, applied with the saved ones to new articles.
     config_filters: Vec<crate::query::Filter>,
-    /// The last query feed's matches, while the cache has not changed.
-    query_cache: std::cell::RefCell<Option<query::Matches>>,
+    /// Each query feed's matches (all, unread) read since the cache last
+    /// changed.
+    query_cache: std::cell::RefCell<Vec<query::Matches>>,
 }
 
 /// Runs WAL checkpoints in the background until dropped (then one last time).

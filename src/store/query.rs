@@ -191,7 +191,8 @@ fn bounds_age(expr: &Expr) -> bool {
 pub const QUERY_FEED_LIMIT: u64 = 5_000;
 
 /// A query feed's matches as (article id, time), newest first, and what
-/// they were read for: the feed, unread only, and the cache's version.
+/// they were read for: the feed, unread only, and the cache's version. The
+/// store keeps those of the cache's current version.
 pub(super) struct Matches {
     key: (QueryFeedId, bool, (i64, u64)),
     rows: std::sync::Arc<Vec<(i64, i64)>>,
@@ -317,9 +318,8 @@ impl Store {
         unread_only: bool,
     ) -> Result<std::sync::Arc<Vec<(i64, i64)>>> {
         let version = self.cache_version()?;
-        if let Some(cached) = self.query_cache.borrow().as_ref()
-            && cached.key == (id, unread_only, version)
-        {
+        let key = (id, unread_only, version);
+        if let Some(cached) = self.query_cache.borrow().iter().find(|m| m.key == key) {
             return Ok(cached.rows.clone());
         }
         let (clause, mut values) = where_clause(query, now);
@@ -359,8 +359,13 @@ impl Store {
             })?
             .collect::<rusqlite::Result<_>>()?;
         let rows = std::sync::Arc::new(rows);
-        *self.query_cache.borrow_mut() = Some(Matches {
-            key: (id, unread_only, version),
+        // Every query feed's unread matches (the feed list's counts) and the
+        // open one's list stay side by side, for as long as the cache does
+        // not change.
+        let mut cache = self.query_cache.borrow_mut();
+        cache.retain(|m| m.key.2 == version && (m.key.0, m.key.1) != (id, unread_only));
+        cache.push(Matches {
+            key,
             rows: rows.clone(),
         });
         Ok(rows)
