@@ -62,6 +62,9 @@ pub enum Msg {
     Tick,
     /// What an address given to `a` turned out to be.
     Probed(Result<Probe, String>),
+    /// Requests proxies carried outside the worker (looking at an address
+    /// given to `a`), for their statistics.
+    ProxiesCarried(Vec<crate::fetch::proxy::ProxyUse>),
     /// Something the loop did for the App failed (a browser that would not start).
     Failed(String),
     /// A picture is ready to draw (or could not be made).
@@ -412,6 +415,10 @@ impl App {
             Msg::Progress(progress) => self.on_progress(progress).map(|()| Vec::new()),
             Msg::Tick => self.on_tick(),
             Msg::Probed(result) => self.on_probed(result),
+            Msg::ProxiesCarried(carried) => {
+                self.store.save_proxy_uses(&carried)?;
+                Ok(Vec::new())
+            }
             Msg::Rendered { key, rendered } => {
                 self.on_rendered(key, rendered);
                 Ok(Vec::new())

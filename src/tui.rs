@@ -329,8 +329,11 @@ impl Runner<'_> {
                 Effect::Probe(input) => {
                     let (config, results) = (self.config.clone(), self.results.clone());
                     tokio::spawn(async move {
-                        let outcome = probe(&input, &config).await.map_err(|e| format!("{e:#}"));
-                        let _ = results.send(Msg::Probed(outcome));
+                        let (outcome, carried) = probe(&input, &config).await;
+                        if !carried.is_empty() {
+                            let _ = results.send(Msg::ProxiesCarried(carried));
+                        }
+                        let _ = results.send(Msg::Probed(outcome.map_err(|e| format!("{e:#}"))));
                     });
                 }
                 Effect::Render { key, html, styles } => {
@@ -346,10 +349,20 @@ impl Runner<'_> {
     }
 }
 
-async fn probe(input: &str, config: &Config) -> anyhow::Result<crate::subscribe::Probe> {
-    let fetcher = crate::fetch::Fetcher::new(&config.refresh)?;
-    let (_, found) = crate::subscribe::probe_input(&fetcher, input).await?;
-    Ok(found)
+/// What an address given to `a` is, and what proxies carried to find out.
+async fn probe(
+    input: &str,
+    config: &Config,
+) -> (
+    anyhow::Result<crate::subscribe::Probe>,
+    Vec<crate::fetch::proxy::ProxyUse>,
+) {
+    let fetcher = match crate::fetch::Fetcher::new(&config.refresh) {
+        Ok(fetcher) => fetcher,
+        Err(e) => return (Err(e), Vec::new()),
+    };
+    let found = crate::subscribe::probe_input(&fetcher, input).await;
+    (found.map(|(_, found)| found), fetcher.take_proxy_log())
 }
 
 fn now_ms() -> i64 {

@@ -772,6 +772,17 @@ fn subscribing_picks_among_a_pages_feeds_previews_then_saves_the_answer() {
         Err("cannot fetch https://nowhere.test/".into()),
     ));
     assert!(app.notice.as_ref().unwrap().error);
+
+    // What a proxy carried while looking is counted in its statistics.
+    let carried = crate::fetch::proxy::ProxyUse {
+        proxy: "socks5h://127.0.0.1:9050".into(),
+        at_ms: app.now_ms,
+        error_kind: None,
+        ms: 40,
+    };
+    app.update(Msg::ProxiesCarried(vec![carried.clone(), carried]));
+    let stats = app.store.proxy_stats().unwrap();
+    assert_eq!((stats.len(), stats[0].requests), (1, 2));
 }
 
 #[test]
