@@ -287,6 +287,10 @@ pub struct App {
     later: Vec<ahead::LaterWrite>,
     /// Effects raised below `update` (a background render), returned with its own.
     pending: Vec<Effect>,
+    /// Effects that wait for the frame of the message that raised them (an
+    /// opened article's missing images: the worker that fetches them would
+    /// take the CPU the frame needs).
+    after_frame_effects: Vec<Effect>,
     /// New subscriptions whose first answer the worker is saving.
     subscribing: Vec<FeedId>,
     pub sync: syncing::SyncStatus,
@@ -356,6 +360,7 @@ impl App {
             ahead: None,
             later: Vec::new(),
             pending: Vec::new(),
+            after_frame_effects: Vec::new(),
             subscribing: Vec::new(),
             sync,
             feed_defaults: FeedDefaults::from_config(config),

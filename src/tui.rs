@@ -204,10 +204,25 @@ async fn event_loop(
 ) -> anyhow::Result<()> {
     let mut events = EventStream::new();
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    // When the last key arrived, for the log's "key to frame" (debug level).
+    let mut key_at: Option<std::time::Instant> = None;
     loop {
         if app.needs_redraw {
-            terminal.draw(|frame| crate::ui::draw(frame, app))?;
+            let drawing = std::time::Instant::now();
+            let mut widgets_us = 0;
+            terminal.draw(|frame| {
+                crate::ui::draw(frame, app);
+                widgets_us = drawing.elapsed().as_micros() as u64;
+            })?;
             app.needs_redraw = false;
+            if let Some(at) = key_at.take() {
+                tracing::debug!(
+                    widgets_us,
+                    draw_us = drawing.elapsed().as_micros() as u64,
+                    key_to_frame_us = at.elapsed().as_micros() as u64,
+                    "frame for a key"
+                );
+            }
         }
         // The frame is out: now what could wait for it.
         runner.carry_out(app.after_frame());
@@ -233,12 +248,28 @@ async fn event_loop(
             _ = terminate.recv() => return Ok(()),
         };
         app.now_ms = now_ms();
+        if matches!(msg, Msg::Key(_)) {
+            key_at = Some(std::time::Instant::now());
+        }
+        let key = match &msg {
+            Msg::Key(k) => Some(k.code),
+            _ => None,
+        };
         let mut effects = app.update(msg);
+        let updated_us = key_at.map(|at| at.elapsed().as_micros() as u64);
         // Everything the worker reported meanwhile, in one redraw.
         while let Ok(p) = progress.try_recv() {
             effects.extend(app.update(Msg::Progress(p)));
         }
         runner.carry_out(effects);
+        if let (Some(key), Some(updated_us)) = (key, updated_us) {
+            tracing::debug!(
+                ?key,
+                updated_us,
+                carried_us = key_at.map(|at| at.elapsed().as_micros() as u64),
+                "key handled"
+            );
+        }
         if app.quit {
             return Ok(());
         }

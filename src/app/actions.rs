@@ -305,7 +305,8 @@ impl App {
             .any(|i| matches!(i.status, ImageStatus::Pending | ImageStatus::Evicted))
             || (images.is_empty() && article.image.is_some());
         if missing {
-            self.pending.push(Effect::Worker(Command::CacheImages(id)));
+            self.after_frame_effects
+                .push(Effect::Worker(Command::CacheImages(id)));
         }
         self.open = Some(OpenArticle {
             article,

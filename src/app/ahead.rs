@@ -32,13 +32,16 @@ impl App {
     /// Work that can wait until the frame of the last message is on the
     /// screen: the writes opening an article left, then reading ahead the
     /// article under the cursor. Returns the effects that raised (a long
-    /// article is set on another thread).
+    /// article is set on another thread) and those that waited for the
+    /// frame (an opened article's missing images).
     pub fn after_frame(&mut self) -> Vec<crate::app::Effect> {
         self.write_later_writes();
         if let Err(e) = self.read_ahead() {
             tracing::warn!("reading the selected article ahead: {e:#}");
         }
-        std::mem::take(&mut self.pending)
+        let mut effects = std::mem::take(&mut self.pending);
+        effects.append(&mut self.after_frame_effects);
+        effects
     }
 
     /// Makes the writes left for after the frame (also when the reader
