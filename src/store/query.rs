@@ -59,28 +59,41 @@ pub(super) fn as_query(text: &str) -> Option<Query> {
 
 /// A query as a WHERE clause and its parameters; `now` for ages.
 pub(super) fn where_clause(query: &Query, now: i64) -> (String, Vec<Value>) {
+    clause_in(query, now, TimeColumn::Plain)
+}
+
+/// How a clause compares times: `a.sort_time` (what other indexes and the
+/// table answer), or `-a.sort_time`, which `articles_for_queries` holds and
+/// only a statement that names that index asks for.
+#[derive(Clone, Copy, PartialEq)]
+enum TimeColumn {
+    Plain,
+    Negated,
+}
+
+fn clause_in(query: &Query, now: i64, time: TimeColumn) -> (String, Vec<Value>) {
     let mut sql = String::new();
     let mut values = Vec::new();
-    write(&query.expr, now, &mut sql, &mut values);
+    write(&query.expr, now, time, &mut sql, &mut values);
     (sql, values)
 }
 
-fn write(expr: &Expr, now: i64, sql: &mut String, values: &mut Vec<Value>) {
+fn write(expr: &Expr, now: i64, time: TimeColumn, sql: &mut String, values: &mut Vec<Value>) {
     match expr {
         Expr::And(a, b) | Expr::Or(a, b) => {
             sql.push('(');
-            write(a, now, sql, values);
+            write(a, now, time, sql, values);
             sql.push_str(if matches!(expr, Expr::And(..)) {
                 " AND "
             } else {
                 " OR "
             });
-            write(b, now, sql, values);
+            write(b, now, time, sql, values);
             sql.push(')');
         }
         Expr::Not(inner) => {
             sql.push_str("NOT coalesce(");
-            write(inner, now, sql, values);
+            write(inner, now, time, sql, values);
             sql.push_str(", 0)");
         }
         Expr::Flag(flag) => sql.push_str(match flag {
@@ -103,15 +116,19 @@ fn write(expr: &Expr, now: i64, sql: &mut String, values: &mut Vec<Value>) {
                 TimeBound::AgeSecs(secs) => now.saturating_sub(*secs),
                 TimeBound::Date(at) => *at,
             };
-            // Negated, as `articles_for_queries` holds it: a range of it.
             let op = match (newer, inclusive) {
-                (true, false) => "<",
-                (true, true) => "<=",
-                (false, false) => ">",
-                (false, true) => ">=",
+                (true, false) => ">",
+                (true, true) => ">=",
+                (false, false) => "<",
+                (false, true) => "<=",
             };
-            sql.push_str(&format!("-a.sort_time {op} ?"));
-            values.push(Value::Integer(bound.saturating_neg()));
+            // Negated, both sides: a range of `articles_for_queries`.
+            let (column, op, bound) = match time {
+                TimeColumn::Plain => ("a.sort_time", op, bound),
+                TimeColumn::Negated => ("-a.sort_time", flipped(op), bound.saturating_neg()),
+            };
+            sql.push_str(&format!("{column} {op} ?"));
+            values.push(Value::Integer(bound));
         }
         Expr::Text { field, op, value } => {
             let negated = matches!(op, TextOp::IsNot | TextOp::NotMatches | TextOp::HasNot);
@@ -176,14 +193,55 @@ fn reads_only_indexed(expr: &Expr) -> bool {
     }
 }
 
-/// Whether every match is newer than some time (an `age <` or `newer`
-/// bound that all of the query needs).
-fn bounds_age(expr: &Expr) -> bool {
+/// A comparison the other way round (for both sides negated).
+fn flipped(op: &str) -> &'static str {
+    match op {
+        ">" => "<",
+        ">=" => "<=",
+        "<" => ">",
+        _ => ">=",
+    }
+}
+
+/// A time every match is newer than (an `age <` or `newer` bound that all
+/// of the query needs), as a `sort_time`.
+fn newer_than(expr: &Expr, now: i64) -> Option<i64> {
     match expr {
-        Expr::And(a, b) => bounds_age(a) || bounds_age(b),
-        Expr::Or(a, b) => bounds_age(a) && bounds_age(b),
-        Expr::Time { newer, .. } => *newer,
-        _ => false,
+        Expr::And(a, b) => match (newer_than(a, now), newer_than(b, now)) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            (x, y) => x.or(y),
+        },
+        Expr::Or(a, b) => Some(newer_than(a, now)?.min(newer_than(b, now)?)),
+        Expr::Time {
+            newer: true, at, ..
+        } => Some(match at {
+            TimeBound::AgeSecs(secs) => now.saturating_sub(*secs),
+            TimeBound::Date(at) => *at,
+        }),
+        _ => None,
+    }
+}
+
+/// Articles in an age range read through `articles_for_queries` at most
+/// (each match reads its row at random): beyond, reading the table in file
+/// order costs less.
+const MOST_ROWS_BY_INDEX: i64 = 50_000;
+
+/// How a query's matches are read.
+#[derive(Clone, Copy, PartialEq)]
+enum Path {
+    /// `articles_for_queries` newest first (within the query's age).
+    Index,
+    /// The table in file order.
+    Table,
+}
+
+impl Path {
+    fn time_column(self) -> TimeColumn {
+        match self {
+            Path::Index => TimeColumn::Negated,
+            Path::Table => TimeColumn::Plain,
+        }
     }
 }
 
@@ -322,29 +380,32 @@ impl Store {
         if let Some(cached) = self.query_cache.borrow().iter().find(|m| m.key == key) {
             return Ok(cached.rows.clone());
         }
-        let (clause, mut values) = where_clause(query, now);
         // Unread ones: through the unread index. All matches of a query the
         // narrow query index answers (titles, feeds, tags, ages), or of one
-        // bounded by an age: that index walked newest first (within the
-        // age), stopping at the limit; a row is read only for a match. Any
-        // other: the table in file order (SQLite keeps the newest in a
-        // bounded sorter); walking by time would read a million rows at
+        // whose age leaves few articles: that index walked newest first
+        // (within the age), stopping at the limit; a row is read only for a
+        // match. Any other: the table in file order (SQLite keeps the newest
+        // in a bounded sorter); walking by time would read a million rows at
         // random. A copy of another feed's story is ruled out after the
         // query: `duplicate_of` is a row's last column.
-        let (from, unread, order) = if unread_only {
-            (
+        let path = if unread_only {
+            Path::Table
+        } else {
+            self.path_of(query, now)?
+        };
+        let (clause, mut values) = clause_in(query, now, path.time_column());
+        let (from, unread, order) = match (unread_only, path) {
+            (true, _) => (
                 "articles a",
                 "a.read = 0 AND ",
                 "a.sort_time DESC, a.id DESC",
-            )
-        } else if reads_only_indexed(&query.expr) || bounds_age(&query.expr) {
-            (
+            ),
+            (false, Path::Index) => (
                 "articles a INDEXED BY articles_for_queries",
                 "",
                 "-a.sort_time, -a.id",
-            )
-        } else {
-            ("articles a NOT INDEXED", "", "a.sort_time DESC, a.id DESC")
+            ),
+            (false, Path::Table) => ("articles a NOT INDEXED", "", "a.sort_time DESC, a.id DESC"),
         };
         let sql = format!(
             "SELECT a.id, a.sort_time FROM {from}
@@ -369,6 +430,36 @@ impl Store {
             rows: rows.clone(),
         });
         Ok(rows)
+    }
+
+    /// How the matches of a query feed are best read (see `query_matches`).
+    fn path_of(&self, query: &Query, now: i64) -> Result<Path> {
+        Ok(
+            if reads_only_indexed(&query.expr) || self.few_in_age(query, now)? {
+                Path::Index
+            } else {
+                Path::Table
+            },
+        )
+    }
+
+    /// Whether the query's age leaves at most [`MOST_ROWS_BY_INDEX`]
+    /// articles (counted on the index, up to that many).
+    fn few_in_age(&self, query: &Query, now: i64) -> Result<bool> {
+        let Some(after) = newer_than(&query.expr, now) else {
+            return Ok(false);
+        };
+        let in_range: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM articles INDEXED BY articles_for_queries
+                 WHERE -sort_time < ?1 LIMIT ?2)",
+            )?
+            .query_row(
+                rusqlite::params![after.saturating_neg(), MOST_ROWS_BY_INDEX + 1],
+                |r| r.get(0),
+            )?;
+        Ok(in_range <= MOST_ROWS_BY_INDEX)
     }
 
     /// The articles of `ids`, in that order, without bodies.
@@ -421,10 +512,21 @@ impl Store {
 
     /// How many articles match a query, and how many of them are unread.
     pub fn query_counts(&self, query: &Query, now: i64) -> Result<QueryCounts> {
-        let (clause, values) = where_clause(query, now);
+        // Every match is counted (and its row read, for `read`): the index
+        // only for an age that leaves few articles.
+        let path = if self.few_in_age(query, now)? {
+            Path::Index
+        } else {
+            Path::Table
+        };
+        let (clause, values) = clause_in(query, now, path.time_column());
+        let from = match path {
+            Path::Index => "articles a INDEXED BY articles_for_queries",
+            Path::Table => "articles a",
+        };
         let sql = format!(
             "SELECT count(*), coalesce(sum(a.read = 0), 0)
-             FROM articles a WHERE {clause}"
+             FROM {from} WHERE {clause}"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         Ok(stmt.query_row(rusqlite::params_from_iter(values), |r| {

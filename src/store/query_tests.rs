@@ -176,3 +176,41 @@ fn search_takes_prefixes_and_queries() {
     // One flag word is a word to look for, not every read article.
     assert!(hits("read").is_empty());
 }
+
+/// A query feed's matches (read through the query index when it answers
+/// the query or the age leaves few articles, else the table), its unread
+/// matches (the unread index), its counts and search agree, for every kind
+/// of query: the index's negated times mean what the table's plain ones do.
+#[test]
+fn every_way_of_reading_matches_finds_the_same_articles() {
+    let mut store = cache();
+    for (n, text) in [
+        "age < 2d",
+        "age <= 3d",
+        "age > 2d",
+        "age < 4d and title =~ rust",
+        "title contains rust",
+        "tag = dev or feed contains été",
+        "(age < 2d or age > 6d) and not starred",
+        "content contains café and age < 30d",
+        "date > 2026-01-01 or unread",
+        "date < 2027-01-10 and age < 3d",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let query = crate::query::parse(text).unwrap();
+        let id = store.save_query_feed(&format!("q{n}"), text).unwrap();
+        let all = store.query_matches(id, &query, NOW, false).unwrap();
+        let unread = store.query_matches(id, &query, NOW, true).unwrap();
+        let counts = store.query_counts(&query, NOW).unwrap();
+        let hits = titles(&store, text);
+        assert_eq!(all.len() as u64, counts.total, "{text}");
+        assert_eq!(unread.len() as u64, counts.unread, "{text}");
+        assert_eq!(hits.len() as u64, counts.total, "{text}");
+        let mut times: Vec<(i64, i64)> = all.iter().map(|&(id, t)| (t, id)).collect();
+        times.sort_by(|a, b| b.cmp(a));
+        let newest_first: Vec<(i64, i64)> = all.iter().map(|&(id, t)| (t, id)).collect();
+        assert_eq!(newest_first, times, "{text}: newest first");
+    }
+}
