@@ -90,6 +90,23 @@ impl ProxyPlan {
     }
 }
 
+impl ProxyPlan {
+    /// The proxy for one fixed address (the sync server's): the first of
+    /// its scheme, unless `no_proxy` names its host.
+    pub fn first_for(&self, url: &Url) -> Option<&str> {
+        let proxies = if url.scheme() == "https" {
+            &self.https
+        } else {
+            &self.http
+        };
+        let host = url.host_str()?;
+        if bypassed(&self.no_proxy, host) {
+            return None;
+        }
+        proxies.first().map(String::as_str)
+    }
+}
+
 /// Checks a proxy address as the config gives it.
 pub fn check_address(address: &str) -> Result<(), String> {
     if address == DIRECT {
@@ -221,7 +238,7 @@ impl Proxies {
         } else {
             &self.http
         };
-        if proxies.is_empty() || url.host_str().is_some_and(|h| self.bypassed(h)) {
+        if proxies.is_empty() || url.host_str().is_some_and(|h| bypassed(&self.no_proxy, h)) {
             return Ok(Route::Direct);
         }
         let now = Instant::now();
@@ -248,7 +265,7 @@ impl Proxies {
         } else {
             &self.http
         };
-        !proxies.is_empty() && !url.host_str().is_some_and(|h| self.bypassed(h))
+        !proxies.is_empty() && !url.host_str().is_some_and(|h| bypassed(&self.no_proxy, h))
     }
 
     fn own_proxy(&self, address: &str) -> Result<Arc<Proxy>, FetchError> {
@@ -269,29 +286,6 @@ impl Proxies {
         });
         own.insert(address.to_string(), proxy.clone());
         Ok(proxy)
-    }
-
-    /// Whether `no_proxy` names the host: `*`, the host or a domain above it
-    /// (`example.org` and `.example.org` both cover `www.example.org`), an IP
-    /// address or a network (`10.0.0.0/8`).
-    fn bypassed(&self, host: &str) -> bool {
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        let ip: Option<IpAddr> = host.parse().ok();
-        self.no_proxy.iter().any(|pattern| {
-            let pattern = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
-            if pattern == "*" {
-                return true;
-            }
-            if let Some((net, bits)) = pattern.split_once('/') {
-                return match (ip, net.parse::<IpAddr>(), bits.parse::<u32>()) {
-                    (Some(ip), Ok(net), Ok(bits)) => in_network(ip, net, bits),
-                    _ => false,
-                };
-            }
-            let domain = pattern.trim_start_matches("*.").trim_start_matches('.');
-            host == domain || host.ends_with(&format!(".{domain}"))
-        })
     }
 
     /// Counts one request a proxy carried: its outcome for the statistics
@@ -332,6 +326,29 @@ impl Proxies {
     pub fn take_log(&self) -> Vec<ProxyUse> {
         std::mem::take(&mut *self.log.lock().unwrap())
     }
+}
+
+/// Whether `no_proxy` names the host: `*`, the host or a domain above it
+/// (`example.org` and `.example.org` both cover `www.example.org`), an IP
+/// address or a network (`10.0.0.0/8`).
+fn bypassed(no_proxy: &[String], host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let ip: Option<IpAddr> = host.parse().ok();
+    no_proxy.iter().any(|pattern| {
+        let pattern = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
+        if pattern == "*" {
+            return true;
+        }
+        if let Some((net, bits)) = pattern.split_once('/') {
+            return match (ip, net.parse::<IpAddr>(), bits.parse::<u32>()) {
+                (Some(ip), Ok(net), Ok(bits)) => in_network(ip, net, bits),
+                _ => false,
+            };
+        }
+        let domain = pattern.trim_start_matches("*.").trim_start_matches('.');
+        host == domain || host.ends_with(&format!(".{domain}"))
+    })
 }
 
 fn in_network(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
@@ -472,6 +489,21 @@ mod tests {
         p.record(&only, Duration::ZERO, Some(&not_found));
         p.record(&only, Duration::ZERO, Some(&timeout));
         assert!(p.route(&url("http://x/"), None).is_ok());
+    }
+
+    #[test]
+    fn a_fixed_address_takes_the_first_proxy_of_its_scheme_unless_bypassed() {
+        let plan = ProxyPlan {
+            http: vec![],
+            https: vec!["socks5h://tor:9050".into(), "http://b:1".into()],
+            no_proxy: vec!["home.lan".into()],
+        };
+        assert_eq!(
+            plan.first_for(&url("https://rss.example/api/")),
+            Some("socks5h://tor:9050")
+        );
+        assert_eq!(plan.first_for(&url("https://rss.home.lan/api/")), None);
+        assert_eq!(plan.first_for(&url("http://rss.example/api/")), None);
     }
 
     #[test]

@@ -81,11 +81,22 @@ impl TtRss {
         } else {
             base.join("api/").expect("a relative path joins")
         };
-        let client = reqwest::Client::builder()
+        // Through the proxy the feeds take (`[refresh] proxy`, or the
+        // environment's), unless `no_proxy` names the server.
+        let plan = refresh.proxy_plan(|name| std::env::var(name).ok());
+        let mut builder = reqwest::Client::builder()
             .user_agent(refresh.user_agent())
             .connect_timeout(refresh.connect_timeout())
             .read_timeout(refresh.read_timeout())
             .timeout(Duration::from_secs(refresh.total_timeout_secs.max(60)))
+            .no_proxy();
+        if let Some(proxy) = plan.first_for(&api) {
+            let proxy = reqwest::Proxy::all(proxy).map_err(|e| {
+                SyncError::Protocol(format!("proxy {}: {e}", crate::fetch::proxy::label(proxy)))
+            })?;
+            builder = builder.proxy(proxy);
+        }
+        let client = builder
             .build()
             .map_err(|e| SyncError::Protocol(format!("cannot set up HTTP: {e}")))?;
         let web = api.join("..").expect("a relative path joins");
