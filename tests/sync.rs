@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use support::proxies::{LocalProxy, http_proxy};
 use support::{TestServer, Tidings, skip};
 use tidings::model::{ArticleId, FeedId, ImageStatus};
 use tidings::store::{Store, SyncRecord};
@@ -479,6 +480,21 @@ fn a_wrong_password_an_expired_session_or_the_api_switched_off_say_so_and_lose_n
     assert_eq!(feed_titles(&right), ["Feed gamma"]);
     server.allow_api(true);
     right.ok(&["sync"]);
+
+    // With a proxy set for the feeds, the server is reached through it too.
+    let proxy = LocalProxy::start(http_proxy);
+    let proxied = device(&server, "password");
+    let config = proxied.path().join("config.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!("proxy = \"http://127.0.0.1:{}\"\n", proxy.port));
+    std::fs::write(&config, text).unwrap();
+    proxied.ok(&["sync"]);
+    assert_eq!(feed_titles(&proxied), ["Feed gamma"]);
+    assert!(
+        proxy.carried() >= 3,
+        "the proxy carried {}",
+        proxy.carried()
+    );
 }
 
 #[test]

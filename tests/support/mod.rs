@@ -9,6 +9,8 @@
 //! [`Tidings`] runs its commands against a data directory of the test's own.
 #![allow(dead_code)]
 
+pub mod proxies;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
