@@ -247,8 +247,9 @@ impl FeedSettingsView {
     }
 
     /// Sets a row from what was typed; the error says what is expected.
-    pub fn set_typed(&mut self, setting: Setting, text: &str) -> Result<(), String> {
-        let text = text.trim().to_lowercase();
+    pub fn set_typed(&mut self, setting: Setting, typed: &str) -> Result<(), String> {
+        // Words in any case; a proxy's address as typed (its password too).
+        let text = typed.trim().to_lowercase();
         let s = &mut self.settings;
         let number = |what: &str| -> Result<Option<u64>, String> {
             if text.is_empty() {
@@ -265,9 +266,13 @@ impl FeedSettingsView {
             Setting::KeepDays if text == "forever" => s.keep_days = Some(0),
             Setting::KeepDays => s.keep_days = number("a number of days")?,
             Setting::Proxy if text.is_empty() => s.proxy = None,
+            Setting::Proxy if text == crate::fetch::proxy::DIRECT => {
+                s.proxy = Some(crate::fetch::proxy::DIRECT.to_string())
+            }
             Setting::Proxy => {
-                crate::fetch::proxy::check_address(&text)?;
-                s.proxy = Some(text);
+                let address = typed.trim();
+                crate::fetch::proxy::check_address(address)?;
+                s.proxy = Some(address.to_string());
             }
             _ => {}
         }
@@ -276,8 +281,8 @@ impl FeedSettingsView {
 
     /// Sets a row from text, as the command line gives it: `default`, `on`
     /// or `off` for a switch, else what [`Self::set_typed`] reads.
-    pub fn set(&mut self, setting: Setting, text: &str) -> Result<(), String> {
-        let text = text.trim().to_lowercase();
+    pub fn set(&mut self, setting: Setting, typed: &str) -> Result<(), String> {
+        let text = typed.trim().to_lowercase();
         if text == "default" {
             self.reset(setting);
             return Ok(());
@@ -299,7 +304,7 @@ impl FeedSettingsView {
                     setting.key()
                 ));
             }
-            _ => return self.set_typed(setting, &text),
+            _ => return self.set_typed(setting, typed),
         }
         Ok(())
     }

@@ -109,6 +109,16 @@ fn a_value_is_typed_and_a_wrong_one_is_asked_again() {
         Some("socks5h://127.0.0.1:9050")
     );
     assert!(text_of(&screen(&app)).contains("socks5h://127.0.0.1:9050"));
+    // An address is kept as typed: a password's case matters.
+    keys(&mut app, "⏎");
+    for _ in 0.."socks5h://127.0.0.1:9050".len() {
+        keys(&mut app, "⌫");
+    }
+    keys(&mut app, "http://Me:PaSs@127.0.0.1:3128⏎");
+    assert_eq!(
+        saved(&app, rust).proxy.as_deref(),
+        Some("http://Me:PaSs@127.0.0.1:3128")
+    );
 }
 
 #[test]
