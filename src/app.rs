@@ -279,8 +279,6 @@ pub struct App {
     feed_text_of: Option<ArticleId>,
     /// The article whose page the reader asked to read (told when done).
     asked_page: Option<ArticleId>,
-    /// Whether feeds without a setting of their own get full text.
-    full_text_default: bool,
     /// The article under the cursor, read before Enter (see `ahead`).
     ahead: Option<ahead::ReadAhead>,
     /// Writes left until the frame is drawn (see `ahead`).
@@ -356,7 +354,6 @@ impl App {
             times_shown: Default::default(),
             feed_text_of: None,
             asked_page: None,
-            full_text_default: config.refresh.full_text,
             ahead: None,
             later: Vec::new(),
             pending: Vec::new(),

@@ -460,8 +460,12 @@ impl RefreshConfig {
         &self,
         var: impl Fn(&str) -> Option<String>,
     ) -> crate::fetch::proxy::ProxyPlan {
-        let configured: Vec<String> = self.proxy.iter().chain(&self.proxies).cloned().collect();
-        crate::fetch::proxy::ProxyPlan::new(&configured, &self.no_proxy, var)
+        crate::fetch::proxy::ProxyPlan::new(&self.configured_proxies(), &self.no_proxy, var)
+    }
+
+    /// `proxy` and `proxies`, in that order.
+    pub fn configured_proxies(&self) -> Vec<String> {
+        self.proxy.iter().chain(&self.proxies).cloned().collect()
     }
 
     pub fn user_agent(&self) -> String {
@@ -495,7 +499,7 @@ impl Config {
         crate::keys::Keymap::new(&config.keys)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let refresh = &config.refresh;
-        for address in refresh.proxy.iter().chain(&refresh.proxies) {
+        for address in &refresh.configured_proxies() {
             crate::fetch::proxy::check_address(address)
                 .map_err(|e| anyhow::anyhow!("{}: [refresh] proxy {e}", path.display()))?;
         }

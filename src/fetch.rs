@@ -29,7 +29,7 @@ pub mod proxy;
 
 pub use discover::{DiscoveredFeed, discover_feeds, looks_like_html};
 
-use proxy::{Proxies, ProxyPlan, Route};
+use proxy::{Proxies, Route};
 
 use crate::config::RefreshConfig;
 use crate::model::ErrorKind;
@@ -192,6 +192,16 @@ pub struct Carried {
     pub result: Result<Response, FetchError>,
 }
 
+impl Carried {
+    /// An answer no proxy carried.
+    fn direct(result: Result<Response, FetchError>) -> Carried {
+        Carried {
+            proxy: None,
+            result,
+        }
+    }
+}
+
 /// What one HTTP GET may do: what it accepts, how much it reads.
 struct GetSpec {
     accept: &'static str,
@@ -204,10 +214,6 @@ impl Fetcher {
     /// The proxies are the config's, else the environment's.
     pub fn new(config: &RefreshConfig) -> anyhow::Result<Fetcher> {
         let plan = config.proxy_plan(|name| std::env::var(name).ok());
-        Fetcher::with_proxies(config, &plan)
-    }
-
-    pub fn with_proxies(config: &RefreshConfig, plan: &ProxyPlan) -> anyhow::Result<Fetcher> {
         let (user_agent, connect, read, per_host) = (
             config.user_agent(),
             config.connect_timeout(),
@@ -233,7 +239,7 @@ impl Fetcher {
         };
         let client = make_client(None, false)?;
         let public_client = make_client(None, true)?;
-        let proxies = Proxies::new(plan, Box::new(make_client))?;
+        let proxies = Proxies::new(&plan, Box::new(make_client))?;
         Ok(Fetcher {
             client,
             public_client,
@@ -280,47 +286,35 @@ impl Fetcher {
         let url = match Url::parse(address) {
             Ok(url) => url,
             Err(e) => {
-                return Carried {
-                    proxy: None,
-                    result: Err(FetchError::Other(format!("bad address {address}: {e}"))),
-                };
+                let e = FetchError::Other(format!("bad address {address}: {e}"));
+                return Carried::direct(Err(e));
             }
         };
-        let result = match url.scheme() {
-            "file" => self.read_file(&url).await,
+        match url.scheme() {
+            "http" | "https" => match self.proxies.route(&url, own_proxy) {
+                Ok(route) => {
+                    let spec = GetSpec {
+                        accept: ACCEPT_FEEDS,
+                        max_body: self.max_body,
+                        public_only: false,
+                    };
+                    Carried {
+                        proxy: route.label(),
+                        result: self.send(&route, spec, url, validators).await,
+                    }
+                }
+                Err(e) => Carried::direct(Err(e)),
+            },
+            "file" => Carried::direct(self.read_file(&url).await),
             // The welcome feed ships inside the binary: readable with no network.
-            "tidings" if address == crate::WELCOME_URL => Ok(Response {
+            "tidings" if address == crate::WELCOME_URL => Carried::direct(Ok(Response {
                 final_url: address.to_string(),
                 body: crate::WELCOME_FEED.to_vec(),
                 ..Response::default()
-            }),
-            "http" | "https" => {
-                let route = match self.proxies.route(&url, own_proxy) {
-                    Ok(route) => route,
-                    Err(e) => {
-                        return Carried {
-                            proxy: None,
-                            result: Err(e),
-                        };
-                    }
-                };
-                let spec = GetSpec {
-                    accept: ACCEPT_FEEDS,
-                    max_body: self.max_body,
-                    public_only: false,
-                };
-                return Carried {
-                    proxy: route.label(),
-                    result: self.send(&route, spec, url, validators).await,
-                };
-            }
-            other => Err(FetchError::Other(format!(
+            })),
+            other => Carried::direct(Err(FetchError::Other(format!(
                 "unsupported address scheme {other}:"
-            ))),
-        };
-        Carried {
-            proxy: None,
-            result,
+            )))),
         }
     }
 

@@ -204,8 +204,8 @@ async fn event_loop(
 ) -> anyhow::Result<()> {
     let mut events = EventStream::new();
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    // When the last key arrived, for the log's "key to frame" (debug level).
-    let mut key_at: Option<std::time::Instant> = None;
+    // The last key, timed to its frame for the log (debug level).
+    let mut timing: Option<KeyTiming> = None;
     loop {
         if app.needs_redraw {
             let drawing = std::time::Instant::now();
@@ -215,15 +215,19 @@ async fn event_loop(
                 widgets_us = drawing.elapsed().as_micros() as u64;
             })?;
             app.needs_redraw = false;
-            if let Some(at) = key_at.take() {
+            if let Some(t) = timing.take() {
                 tracing::debug!(
+                    key = ?t.key,
+                    handled_us = t.handled_us,
                     widgets_us,
                     draw_us = drawing.elapsed().as_micros() as u64,
-                    key_to_frame_us = at.elapsed().as_micros() as u64,
+                    key_to_frame_us = t.at.elapsed().as_micros() as u64,
                     "frame for a key"
                 );
             }
         }
+        // A key that drew nothing is not timed.
+        timing = None;
         // The frame is out: now what could wait for it.
         runner.carry_out(app.after_frame());
         let tick = if app.typing_a_number() {
@@ -248,32 +252,34 @@ async fn event_loop(
             _ = terminate.recv() => return Ok(()),
         };
         app.now_ms = now_ms();
-        if matches!(msg, Msg::Key(_)) {
-            key_at = Some(std::time::Instant::now());
-        }
+        let at = std::time::Instant::now();
         let key = match &msg {
             Msg::Key(k) => Some(k.code),
             _ => None,
         };
         let mut effects = app.update(msg);
-        let updated_us = key_at.map(|at| at.elapsed().as_micros() as u64);
         // Everything the worker reported meanwhile, in one redraw.
         while let Ok(p) = progress.try_recv() {
             effects.extend(app.update(Msg::Progress(p)));
         }
         runner.carry_out(effects);
-        if let (Some(key), Some(updated_us)) = (key, updated_us) {
-            tracing::debug!(
-                ?key,
-                updated_us,
-                carried_us = key_at.map(|at| at.elapsed().as_micros() as u64),
-                "key handled"
-            );
-        }
+        timing = key.map(|key| KeyTiming {
+            key,
+            at,
+            handled_us: at.elapsed().as_micros() as u64,
+        });
         if app.quit {
             return Ok(());
         }
     }
+}
+
+/// A key on its way to its frame: what it was, when it arrived, and how
+/// long its update (with the worker's reports and the effects) took.
+struct KeyTiming {
+    key: crossterm::event::KeyCode,
+    at: std::time::Instant,
+    handled_us: u64,
 }
 
 fn message_of(event: Event) -> Option<Msg> {

@@ -93,7 +93,9 @@ fn a_summary_only_feed_with_full_text_on_reads_each_page_and_keeps_it_offline() 
                 ..Default::default()
             })
             .unwrap();
-        store.set_feed_full_text(feed, Some(true)).unwrap();
+        store
+            .update_feed_settings(feed, |s| s.full_text = Some(true))
+            .unwrap();
         feed
     };
     let progress = refresh(Store::open(&db).unwrap(), &config, &images);
@@ -199,7 +201,9 @@ fn a_public_feeds_page_on_a_private_address_is_never_read() {
                 ..Default::default()
             })
             .unwrap();
-        store.set_feed_full_text(feed, Some(true)).unwrap();
+        store
+            .update_feed_settings(feed, |s| s.full_text = Some(true))
+            .unwrap();
         feed
     };
     // Its answer is in hand (as `tidings add` has it): 93.184.216.34 is never asked.

@@ -666,10 +666,9 @@ fn a_feeds_own_interval_rules_its_periodic_fetches() {
     let mut h = Harness::new();
     let own = h.subscribe(&server.url("/etag.xml?own"));
     h.subscribe(&server.url("/etag.xml?config"));
-    let mut store = h.store();
-    let mut settings = store.feed_settings(own).unwrap().unwrap();
-    settings.refresh_minutes = Some(10);
-    store.set_feed_settings(own, &settings).unwrap();
+    h.store()
+        .update_feed_settings(own, |s| s.refresh_minutes = Some(10))
+        .unwrap();
     h.run(Command::RefreshDue);
     assert_eq!(server.requests_for("/etag.xml").len(), 2);
     h.clock.advance(Duration::from_secs(10 * 60));

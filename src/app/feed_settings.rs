@@ -25,7 +25,7 @@ pub struct FeedDefaults {
     pub keep_articles: u64,
     pub keep_days: u64,
     pub honour_rest: bool,
-    /// The configured proxies (without passwords), for the choices.
+    /// The configured proxies, for the choices (shown without passwords).
     pub proxies: Vec<String>,
 }
 
@@ -39,12 +39,7 @@ impl FeedDefaults {
             keep_articles: config.retention.keep_articles,
             keep_days: config.retention.keep_days,
             honour_rest: refresh.honour_rest,
-            proxies: refresh
-                .proxy
-                .iter()
-                .chain(&refresh.proxies)
-                .cloned()
-                .collect(),
+            proxies: refresh.configured_proxies(),
         }
     }
 }

@@ -58,8 +58,9 @@ impl App {
         let on = self
             .store
             .feed_full_text(feed)?
-            .unwrap_or(self.full_text_default);
-        self.store.set_feed_full_text(feed, Some(!on))?;
+            .unwrap_or(self.feed_defaults.full_text);
+        self.store
+            .update_feed_settings(feed, |s| s.full_text = Some(!on))?;
         let line = if on {
             format!("{name}: full text off (the feed's own text only)")
         } else {

@@ -61,11 +61,15 @@ pub(super) async fn add(
         feed_title,
         tags,
     })?;
-    if full_text {
-        store.set_feed_full_text(id, Some(true))?;
-    }
-    if no_dedup {
-        store.set_feed_dedup(id, false)?;
+    if full_text || no_dedup {
+        store.update_feed_settings(id, |s| {
+            if full_text {
+                s.full_text = Some(true);
+            }
+            if no_dedup {
+                s.dedup = false;
+            }
+        })?;
     }
     if !new {
         let also = if full_text {

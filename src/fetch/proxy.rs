@@ -94,16 +94,12 @@ impl ProxyPlan {
     /// The proxy for one fixed address (the sync server's): the first of
     /// its scheme, unless `no_proxy` names its host.
     pub fn first_for(&self, url: &Url) -> Option<&str> {
-        let proxies = if url.scheme() == "https" {
-            &self.https
-        } else {
-            &self.http
-        };
-        let host = url.host_str()?;
-        if bypassed(&self.no_proxy, host) {
+        if url.host_str().is_some_and(|h| bypassed(&self.no_proxy, h)) {
             return None;
         }
-        proxies.first().map(String::as_str)
+        of_scheme(url, &self.http, &self.https)
+            .first()
+            .map(String::as_str)
     }
 }
 
@@ -152,6 +148,20 @@ struct Health {
 }
 
 impl Proxy {
+    /// A proxy at `address` (checked), with its two clients.
+    fn new(address: &str, make_client: &MakeClient) -> Result<Proxy, String> {
+        check_address(address)?;
+        let client = |public| {
+            make_client(Some(address), public).map_err(|e| format!("`{}`: {e}", label(address)))
+        };
+        Ok(Proxy {
+            label: label(address),
+            client: client(false)?,
+            public_client: client(true)?,
+            health: Mutex::default(),
+        })
+    }
+
     fn resting(&self, now: Instant) -> Option<Instant> {
         let health = self.health.lock().unwrap();
         health.resting_until.filter(|&until| until > now)
@@ -183,8 +193,10 @@ pub struct Proxies {
     http: Vec<Arc<Proxy>>,
     https: Vec<Arc<Proxy>>,
     no_proxy: Vec<String>,
-    /// Feeds' own proxies, built the first time one is asked for.
-    own: Mutex<HashMap<String, Arc<Proxy>>>,
+    /// Every proxy by address: the configured ones, and feeds' own ones
+    /// as they are first asked for (a feed naming a configured proxy shares
+    /// its health).
+    by_address: Mutex<HashMap<String, Arc<Proxy>>>,
     make_client: Box<MakeClient>,
     turn: AtomicUsize,
     log: Mutex<Vec<ProxyUse>>,
@@ -192,36 +204,28 @@ pub struct Proxies {
 
 impl Proxies {
     pub fn new(plan: &ProxyPlan, make_client: Box<MakeClient>) -> anyhow::Result<Proxies> {
-        let mut built: HashMap<String, Arc<Proxy>> = HashMap::new();
-        let mut build = |address: &String| -> anyhow::Result<Arc<Proxy>> {
-            if let Some(proxy) = built.get(address) {
-                return Ok(proxy.clone());
-            }
-            check_address(address).map_err(|e| anyhow::anyhow!("proxy {e}"))?;
-            let proxy = Arc::new(Proxy {
-                label: label(address),
-                client: make_client(Some(address), false)?,
-                public_client: make_client(Some(address), true)?,
-                health: Mutex::default(),
-            });
-            built.insert(address.clone(), proxy.clone());
-            Ok(proxy)
-        };
-        let http = plan.http.iter().map(&mut build).collect::<Result<_, _>>()?;
-        let https = plan
-            .https
-            .iter()
-            .map(&mut build)
-            .collect::<Result<_, _>>()?;
-        Ok(Proxies {
-            http,
-            https,
+        let mut proxies = Proxies {
+            http: Vec::new(),
+            https: Vec::new(),
             no_proxy: plan.no_proxy.clone(),
-            own: Mutex::default(),
+            by_address: Mutex::default(),
             make_client,
             turn: AtomicUsize::new(0),
             log: Mutex::default(),
-        })
+        };
+        let built = |address: &String| {
+            proxies
+                .at(address)
+                .map_err(|e| anyhow::anyhow!("proxy {e}"))
+        };
+        let http = plan.http.iter().map(built).collect::<anyhow::Result<_>>()?;
+        let https = plan
+            .https
+            .iter()
+            .map(built)
+            .collect::<anyhow::Result<_>>()?;
+        (proxies.http, proxies.https) = (http, https);
+        Ok(proxies)
     }
 
     /// The route for `url`: the feed's own proxy (`direct` for none), else
@@ -230,17 +234,18 @@ impl Proxies {
     pub fn route(&self, url: &Url, own: Option<&str>) -> Result<Route, FetchError> {
         match own {
             Some(DIRECT) => return Ok(Route::Direct),
-            Some(address) => return self.own_proxy(address).map(Route::Via),
+            Some(address) => {
+                return self
+                    .at(address)
+                    .map(Route::Via)
+                    .map_err(|e| FetchError::Other(format!("the feed's proxy {e}")));
+            }
             None => {}
         }
-        let proxies = if url.scheme() == "https" {
-            &self.https
-        } else {
-            &self.http
-        };
-        if proxies.is_empty() || url.host_str().is_some_and(|h| bypassed(&self.no_proxy, h)) {
+        if !self.carries(url) {
             return Ok(Route::Direct);
         }
+        let proxies = of_scheme(url, &self.http, &self.https);
         let now = Instant::now();
         let start = self.turn.fetch_add(1, Ordering::Relaxed);
         let awake = (0..proxies.len())
@@ -260,31 +265,18 @@ impl Proxies {
 
     /// Whether a configured proxy carries requests for `url`.
     pub fn carries(&self, url: &Url) -> bool {
-        let proxies = if url.scheme() == "https" {
-            &self.https
-        } else {
-            &self.http
-        };
-        !proxies.is_empty() && !url.host_str().is_some_and(|h| bypassed(&self.no_proxy, h))
+        !of_scheme(url, &self.http, &self.https).is_empty()
+            && !url.host_str().is_some_and(|h| bypassed(&self.no_proxy, h))
     }
 
-    fn own_proxy(&self, address: &str) -> Result<Arc<Proxy>, FetchError> {
-        let mut own = self.own.lock().unwrap();
-        if let Some(proxy) = own.get(address) {
+    /// The proxy at `address`, built the first time it is asked for.
+    fn at(&self, address: &str) -> Result<Arc<Proxy>, String> {
+        let mut by_address = self.by_address.lock().unwrap();
+        if let Some(proxy) = by_address.get(address) {
             return Ok(proxy.clone());
         }
-        check_address(address).map_err(|e| FetchError::Other(format!("the feed's proxy {e}")))?;
-        let client = |public| {
-            (self.make_client)(Some(address), public)
-                .map_err(|e| FetchError::Other(format!("proxy {}: {e}", label(address))))
-        };
-        let proxy = Arc::new(Proxy {
-            label: label(address),
-            client: client(false)?,
-            public_client: client(true)?,
-            health: Mutex::default(),
-        });
-        own.insert(address.to_string(), proxy.clone());
+        let proxy = Arc::new(Proxy::new(address, &*self.make_client)?);
+        by_address.insert(address.to_string(), proxy.clone());
         Ok(proxy)
     }
 
@@ -349,6 +341,11 @@ fn bypassed(no_proxy: &[String], host: &str) -> bool {
         let domain = pattern.trim_start_matches("*.").trim_start_matches('.');
         host == domain || host.ends_with(&format!(".{domain}"))
     })
+}
+
+/// The proxies (of a plan, or built) for `url`'s scheme.
+fn of_scheme<'a, T>(url: &Url, http: &'a [T], https: &'a [T]) -> &'a [T] {
+    if url.scheme() == "https" { https } else { http }
 }
 
 fn in_network(ip: IpAddr, net: IpAddr, bits: u32) -> bool {

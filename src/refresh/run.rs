@@ -143,7 +143,7 @@ impl Refresher {
         }
         // Whether each feed's images are cached, decided once for the run.
         for target in &mut all {
-            target.images = Some(self.caches_images_of(target));
+            target.images = Some(self.caches_images(target.images));
         }
         let considered = all.len();
         let honours = |t: &FetchTarget| t.honour_rest.unwrap_or(self.config.refresh.honour_rest);
@@ -197,7 +197,7 @@ impl Refresher {
                         Some(Command::Subscribe(subscription)) => {
                             // Its answer is in hand: it is saved even when its host is down.
                             let (mut target, answer) = subscription.into_target();
-                            target.images = Some(self.caches_images_of(&target));
+                            target.images = Some(self.caches_images(target.images));
                             stages.answered.insert(target.id, answer);
                             scheduler.push_feed(target);
                             let _ = progress.send(Progress::Joined { feeds: 1 });
@@ -442,7 +442,7 @@ impl Refresher {
     fn start_parse(&self, stages: &mut Stages, fetched: Fetched) {
         let bytes = fetched.document.as_ref().map_or(0, |d| d.body.len());
         let interval = self.interval_of(&fetched.target);
-        let images = ImagesToFind::when_caching(self.caches_images_of(&fetched.target));
+        let images = ImagesToFind::when_caching(self.caches_images(fetched.target.images));
         let parse = parse_document(
             fetched,
             self.parsers.clone(),
@@ -472,9 +472,10 @@ impl Refresher {
             })
     }
 
-    /// Whether a feed's images are cached: its own setting, else the config's.
-    fn caches_images_of(&self, target: &FetchTarget) -> bool {
-        self.images.is_some() && target.images.unwrap_or(self.config.images.cache)
+    /// Whether a feed's images are cached this run: its own setting
+    /// (`own`), else the config's, when there is an image plan at all.
+    fn caches_images(&self, own: Option<bool>) -> bool {
+        self.images.is_some() && feed_caches_images(&self.config, own)
     }
 
     /// Downloads one article's missing images (see `image_downloads`) and
@@ -491,8 +492,8 @@ impl Refresher {
         let Some(summary) = store.article(article)? else {
             return Ok(());
         };
-        let settings = store.feed_settings(summary.feed_id)?.unwrap_or_default();
-        if !settings.images.unwrap_or(self.config.images.cache) {
+        let own = store.feed_settings(summary.feed_id)?.and_then(|s| s.images);
+        if !feed_caches_images(&self.config, own) {
             return Ok(());
         }
         let feed_url = store.fetch_url_of(summary.feed_id)?.unwrap_or_default();
@@ -574,4 +575,10 @@ pub(super) enum Which {
     Rested,
     /// Those whose next fetch time has come: the reader's periodic refresh.
     Due,
+}
+
+/// Whether a feed's images are cached: its own setting (`own`), else
+/// `[images] cache`.
+pub(super) fn feed_caches_images(config: &crate::config::Config, own: Option<bool>) -> bool {
+    own.unwrap_or(config.images.cache)
 }

@@ -156,8 +156,8 @@ impl Refresher {
         let now = self.clock.now_secs();
         let mut wanted = Vec::new();
         for feed in feeds {
-            let settings = store.feed_settings(*feed)?.unwrap_or_default();
-            if !settings.images.unwrap_or(self.config.images.cache) {
+            let own = store.feed_settings(*feed)?.and_then(|s| s.images);
+            if !super::run::feed_caches_images(&self.config, own) {
                 continue;
             }
             let feed_url = store.fetch_url_of(*feed)?.unwrap_or_default();

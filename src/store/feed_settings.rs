@@ -105,21 +105,17 @@ impl Store {
         Ok(self.feed_settings(feed)?.and_then(|s| s.full_text))
     }
 
-    /// Sets a feed's full-text setting (`None`: the configured default).
-    pub fn set_feed_full_text(&mut self, feed: FeedId, full_text: Option<bool>) -> Result<()> {
-        self.conn.execute(
-            "UPDATE feeds SET full_text = ?2 WHERE id = ?1",
-            params![feed.0, full_text],
-        )?;
-        Ok(())
-    }
-
-    /// Keeps a feed's articles out of "one story once" (false), or not.
-    pub fn set_feed_dedup(&mut self, feed: FeedId, dedup: bool) -> Result<()> {
-        self.conn.execute(
-            "UPDATE feeds SET dedup = ?2 WHERE id = ?1",
-            params![feed.0, dedup],
-        )?;
+    /// Changes some of a feed's settings (`change` is given them all);
+    /// nothing when there is no such feed.
+    pub fn update_feed_settings(
+        &mut self,
+        feed: FeedId,
+        change: impl FnOnce(&mut FeedSettings),
+    ) -> Result<()> {
+        if let Some(mut settings) = self.feed_settings(feed)? {
+            change(&mut settings);
+            self.set_feed_settings(feed, &settings)?;
+        }
         Ok(())
     }
 }

@@ -28,7 +28,9 @@ fn two_feeds_one_story_set(dedup_b: bool) -> (Store, FeedId, FeedId) {
     let retention = RetentionConfig::default();
     let (a, _) = store.add_feed(&sub("https://a.example/feed")).unwrap();
     let (b, _) = store.add_feed(&sub("https://b.example/feed")).unwrap();
-    store.set_feed_dedup(b, dedup_b).unwrap();
+    store
+        .update_feed_settings(b, |s| s.dedup = dedup_b)
+        .unwrap();
     let first = vec![
         story("a1", "Airships return", "https://news.example/airships"),
         story("a2", "Ports reopen", "https://news.example/ports?id=7"),

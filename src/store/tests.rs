@@ -245,12 +245,12 @@ fn a_feeds_own_retention_wins_over_the_configs() {
     let mut store = Store::open_in_memory().unwrap();
     let (all_kept, _) = store.add_feed(&sub("http://a.test/keeps-all")).unwrap();
     let (one_kept, _) = store.add_feed(&sub("http://a.test/keeps-one")).unwrap();
-    let mut keeps_all = store.feed_settings(all_kept).unwrap().unwrap();
-    keeps_all.keep_articles = Some(0);
-    store.set_feed_settings(all_kept, &keeps_all).unwrap();
-    let mut keeps_one = store.feed_settings(one_kept).unwrap().unwrap();
-    keeps_one.keep_articles = Some(1);
-    store.set_feed_settings(one_kept, &keeps_one).unwrap();
+    store
+        .update_feed_settings(all_kept, |s| s.keep_articles = Some(0))
+        .unwrap();
+    store
+        .update_feed_settings(one_kept, |s| s.keep_articles = Some(1))
+        .unwrap();
     let keep_one = RetentionConfig {
         keep_articles: 1,
         ..Default::default()

@@ -248,20 +248,14 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
         history_area
     } else {
         // Each proxy's line whole, wrapped when the screen is narrow.
-        let inner_width = history_area.width.saturating_sub(2).max(1) as usize;
-        let rows: usize = view
-            .proxies
-            .iter()
-            .map(|l| width_of(l).div_ceil(inner_width).max(1))
-            .sum();
-        let [proxies_area, history_area] =
-            Layout::vertical([Constraint::Length(rows as u16 + 2), Constraint::Fill(1)])
-                .areas(history_area);
         let block = pane_block(app, " Proxies ".to_string(), false);
         let lines: Vec<Line> = view.proxies.iter().map(|l| Line::raw(l.clone())).collect();
         let proxies = Paragraph::new(lines)
             .block(block)
             .wrap(ratatui::widgets::Wrap { trim: false });
+        let rows = proxies.line_count(history_area.width.saturating_sub(2)) as u16;
+        let [proxies_area, history_area] =
+            Layout::vertical([Constraint::Length(rows), Constraint::Fill(1)]).areas(history_area);
         frame.render_widget(proxies, proxies_area);
         history_area
     };

@@ -14,19 +14,13 @@ const KEYS: &str =
 
 pub fn feed_settings(frame: &mut Frame, app: &App, view: &FeedSettingsView) {
     let theme = &app.theme;
-    let area = frame.area();
-    let width = area.width.saturating_sub(4).min(90);
-    let inner_width = width.saturating_sub(2).max(1) as usize;
-    let help = SETTINGS[view.cursor].help();
-    let wrapped = |text: &str| width_of(text).div_ceil(inner_width).max(1) as u16;
-    let height = SETTINGS.len() as u16 + 3 + wrapped(help) + wrapped(KEYS);
-    let area = centered(area, width, height.min(area.height));
+    let screen = frame.area();
+    let width = screen.width.saturating_sub(4).min(90);
+    let inner_width = width.saturating_sub(2) as usize;
     let title = format!(
         " Settings of {} ",
         fit(&view.name, inner_width.saturating_sub(16))
     );
-    let block = pane_block(app, title, true);
-    frame.render_widget(Clear, area);
     let label_width = SETTINGS
         .iter()
         .map(|s| width_of(s.label()))
@@ -56,12 +50,14 @@ pub fn feed_settings(frame: &mut Frame, app: &App, view: &FeedSettingsView) {
         })
         .collect();
     lines.push(Line::raw(""));
-    lines.push(Line::raw(help.to_string()));
+    lines.push(Line::raw(SETTINGS[view.cursor].help()));
     lines.push(Line::styled(KEYS, theme.dim));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+    // As tall as its wrapped lines and borders need.
+    let settings = Paragraph::new(lines)
+        .block(pane_block(app, title, true))
+        .wrap(Wrap { trim: false });
+    let height = settings.line_count(inner_width as u16) as u16;
+    let area = centered(screen, width, height.min(screen.height));
+    frame.render_widget(Clear, area);
+    frame.render_widget(settings, area);
 }
