@@ -9,6 +9,9 @@
 //! in `desktop`; how pictures are made for this terminal, in `graphics`.
 
 mod desktop;
+mod gaps;
+
+pub use gaps::{GapFilling, LeftAlone};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -18,7 +21,6 @@ use crossterm::execute;
 use crossterm::terminal::EnterAlternateScreen;
 use futures_util::StreamExt;
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
@@ -136,7 +138,7 @@ pub fn install_panic_hook() {
 /// whole one, in one write when the frame is done: written straight to
 /// standard output (flushed each KiB), a frame that opens an article took a
 /// dozen writes spread over a millisecond and a half of formatting.
-type Screen = Terminal<CrosstermBackend<std::io::BufWriter<std::io::Stdout>>>;
+type Screen = Terminal<gaps::GapFilling<std::io::BufWriter<std::io::Stdout>>>;
 
 /// Bytes a frame may take before part of it is written early (a full 200×50
 /// repaint in colour is about 60 KB; pictures can be more).
@@ -176,7 +178,7 @@ fn init_terminal(mouse: bool) -> anyhow::Result<Screen> {
         execute!(std::io::stdout(), EnableMouseCapture)?;
     }
     let out = std::io::BufWriter::with_capacity(FRAME_BUFFER_BYTES, std::io::stdout());
-    Ok(Terminal::new(CrosstermBackend::new(out))?)
+    Ok(Terminal::new(gaps::GapFilling::new(out))?)
 }
 
 fn restore_terminal() {
@@ -206,6 +208,7 @@ async fn event_loop(
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     // The last key, timed to its frame for the log (debug level).
     let mut timing: Option<KeyTiming> = None;
+    let left_alone = terminal.backend().left_alone();
     loop {
         if app.needs_redraw {
             let drawing = std::time::Instant::now();
@@ -213,6 +216,7 @@ async fn event_loop(
             terminal.draw(|frame| {
                 crate::ui::draw(frame, app);
                 widgets_us = drawing.elapsed().as_micros() as u64;
+                left_alone.note(frame.buffer_mut());
             })?;
             app.needs_redraw = false;
             if let Some(t) = timing.take() {
