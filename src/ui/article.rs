@@ -7,9 +7,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::Clear;
+use std::borrow::Cow;
 
-use super::{fit, long_date, pane_block};
+use super::{fit, long_date, paint_lines, pane_frame};
 use crate::app::{App, DisplayRow, MAX_ENCLOSURE_LINES, OpenArticle};
 use crate::layout::Focus;
 use crate::model::{DownloadStatus, ImageStatus};
@@ -18,29 +19,32 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let focused = app.focus == Focus::Article;
     let Some(open) = &app.open else {
-        let block = pane_block(app, " Article ".into(), focused);
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
+        let inner = pane_frame(frame.buffer_mut(), area, app, " Article ", focused, "");
         let hint = if app.articles.total > 0 {
             "Enter opens the selected article · ? shows every key"
         } else {
             "R refreshes every feed · a subscribes · ? shows every key"
         };
-        frame.render_widget(Paragraph::new(Span::styled(hint, theme.dim)), inner);
+        paint_lines(frame.buffer_mut(), inner, &[Line::styled(hint, theme.dim)]);
         return;
     };
     let article = &open.article;
     let total = open.rows.len() + open.header_lines();
-    let block = pane_block(app, " Article ".into(), focused);
-    let inner = block.inner(area);
-    let shown_end = (open.scroll + inner.height as usize).min(total);
-    let position = if total <= inner.height as usize {
+    let height = area.height.saturating_sub(2) as usize;
+    let shown_end = (open.scroll + height).min(total);
+    let position = if total <= height {
         String::new()
     } else {
         format!(" {}% ", shown_end * 100 / total.max(1))
     };
-    let block = block.title_bottom(Line::from(position).right_aligned());
-    frame.render_widget(block, area);
+    let inner = pane_frame(
+        frame.buffer_mut(),
+        area,
+        app,
+        " Article ",
+        focused,
+        &position,
+    );
     // A column of air on each side of the text.
     let inner = Rect {
         x: inner.x + 1,
@@ -100,22 +104,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .map(|(n, shown)| (shown.line, n))
         .collect();
     // A picture's block shows its placeholder on its first row until the
-    // picture is drawn over it.
+    // picture is drawn over it. The body's lines are drawn where they are.
     let body = open.rows.iter().map(|row| match *row {
         DisplayRow::Line(i) => match placeholders.get(&i) {
-            Some(&n) => image_placeholder(app, open, n, width),
-            None => open.rendered.lines[i].clone(),
+            Some(&n) => Cow::Owned(image_placeholder(app, open, n, width)),
+            None => Cow::Borrowed(&open.rendered.lines[i]),
         },
-        DisplayRow::Image { n, row: 0, .. } => image_placeholder(app, open, n, width),
-        DisplayRow::Image { .. } => Line::default(),
+        DisplayRow::Image { n, row: 0, .. } => Cow::Owned(image_placeholder(app, open, n, width)),
+        DisplayRow::Image { .. } => Cow::Owned(Line::default()),
     });
-    let lines: Vec<Line> = header
+    let lines: Vec<Cow<Line>> = header
         .into_iter()
+        .map(Cow::Owned)
         .chain(body)
         .skip(open.scroll)
         .take(inner.height as usize)
         .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+    paint_lines(frame.buffer_mut(), inner, lines.iter().map(|line| &**line));
     draw_pictures(frame, inner, app, open);
 }
 

@@ -6,9 +6,8 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
-use super::{fit, pane_block, short_date, width_of};
+use super::{fit, paint_lines, pane_frame, short_date, width_of};
 use crate::app::App;
 use crate::layout::Focus;
 use crate::model::ArticleSource;
@@ -39,9 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         crate::report::thousands(list.total)
     );
     let focused = app.focus == Focus::Articles;
-    let block = pane_block(app, title, focused);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(frame.buffer_mut(), area, app, &title, focused, "");
     if list.total == 0 {
         let hint = match (list.source, list.search.is_some()) {
             (_, true) => "Nothing matches.",
@@ -56,7 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             (ArticleSource::Tag(_), _) if list.unread_only => "No unread articles (U shows all).",
             (ArticleSource::Tag(_), _) => "No articles under this tag yet.",
         };
-        frame.render_widget(Paragraph::new(Span::styled(hint, theme.dim)), inner);
+        paint_lines(frame.buffer_mut(), inner, &[Line::styled(hint, theme.dim)]);
         return;
     }
     let show_feed = list.search.is_some() || !matches!(list.source, ArticleSource::Feed(_));
@@ -138,5 +135,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             line
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+    paint_lines(frame.buffer_mut(), inner, &lines);
 }

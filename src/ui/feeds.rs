@@ -8,9 +8,8 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
-use super::{fit, pane_block, width_of};
+use super::{fit, paint_lines, pane_frame, width_of};
 use crate::app::{App, FeedEntry};
 use crate::layout::Focus;
 
@@ -25,9 +24,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         crate::report::thousands(unread_total)
     );
     let focused = app.focus == Focus::Feeds;
-    let block = pane_block(app, title, focused);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(frame.buffer_mut(), area, app, &title, focused, "");
     let width = inner.width as usize;
     let lines: Vec<Line> = app
         .feeds
@@ -122,5 +119,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             line
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+    paint_lines(frame.buffer_mut(), inner, &lines);
 }

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::overlay::centered;
-use super::{fit, pane_block, width_of};
+use super::{fit, pane_frame, width_of};
 use crate::app::{App, FeedSettingsView, SETTINGS};
 
 const KEYS: &str =
@@ -53,11 +53,10 @@ pub fn feed_settings(frame: &mut Frame, app: &App, view: &FeedSettingsView) {
     lines.push(Line::raw(SETTINGS[view.cursor].help()));
     lines.push(Line::styled(KEYS, theme.dim));
     // As tall as its wrapped lines and borders need.
-    let settings = Paragraph::new(lines)
-        .block(pane_block(app, title, true))
-        .wrap(Wrap { trim: false });
-    let height = settings.line_count(inner_width as u16) as u16;
+    let settings = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let height = settings.line_count(inner_width as u16) as u16 + 2;
     let area = centered(screen, width, height.min(screen.height));
     frame.render_widget(Clear, area);
-    frame.render_widget(settings, area);
+    let inner = pane_frame(frame.buffer_mut(), area, app, &title, true, "");
+    frame.render_widget(settings, inner);
 }
