@@ -720,3 +720,35 @@ fn the_light_palette_never_draws_in_colours_white_swallows() {
         }
     }
 }
+
+#[test]
+fn painted_lines_are_what_a_paragraph_draws() {
+    use ratatui::buffer::Buffer;
+    use ratatui::style::{Color, Modifier, Style};
+    use ratatui::text::{Line, Span};
+    use ratatui::widgets::{Paragraph, Widget};
+    let area = ratatui::layout::Rect::new(0, 0, 12, 5);
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("plain ascii text", Style::new().fg(Color::Red)),
+            Span::raw("cut off"),
+        ]),
+        Line::from(vec![
+            Span::raw("a tab\t, a bell\x07, ESC\x1b[31m"),
+            Span::styled("!", Style::new().fg(Color::Green)),
+        ]),
+        Line::from(vec![
+            Span::raw("wide 日本 ok"),
+            Span::styled("é", Style::new().add_modifier(Modifier::BOLD)),
+        ]),
+        // A wide character that does not fit at the edge is left out.
+        Line::from(vec![Span::raw("abcdefghijk日"), Span::raw("x")]),
+        Line::from(vec![Span::styled("selected", Style::new().fg(Color::Blue))])
+            .patch_style(Style::new().bg(Color::Yellow)),
+    ];
+    let mut painted = Buffer::empty(area);
+    super::paint_lines(&mut painted, area, &lines);
+    let mut drawn = Buffer::empty(area);
+    Paragraph::new(lines).render(area, &mut drawn);
+    assert_eq!(painted, drawn);
+}
