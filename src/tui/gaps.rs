@@ -11,6 +11,9 @@
 //! changes are applied to it. Cells ratatui is told to leave alone (a
 //! picture's, drawn by an escape sequence) are not seen by the backend: the
 //! draw closure names them ([`LeftAlone::note`]) and they are never written.
+//!
+//! A frame that changes nothing writes nothing: no colour reset, and the
+//! cursor hidden again only when it was shown.
 
 use std::cell::RefCell;
 use std::io::{self, Write};
@@ -52,6 +55,9 @@ pub struct GapFilling<W: Write> {
     /// skipped is one that is not (under a picture).
     screen: Buffer,
     left_alone: LeftAlone,
+    /// Whether the cursor is hidden, when known: ratatui hides it at every
+    /// frame, which wrote six bytes to a frame that changed nothing.
+    cursor_hidden: Option<bool>,
 }
 
 impl<W: Write> GapFilling<W> {
@@ -60,6 +66,7 @@ impl<W: Write> GapFilling<W> {
             inner: CrosstermBackend::new(writer),
             screen: Buffer::empty(Rect::ZERO),
             left_alone: LeftAlone::default(),
+            cursor_hidden: None,
         }
     }
 
@@ -152,6 +159,11 @@ impl<W: Write> Backend for GapFilling<W> {
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
         let updates: Vec<_> = content.collect();
+        // A frame that changes nothing writes nothing (crossterm's draw would
+        // still reset the colours, and the bytes came as a second burst).
+        if updates.is_empty() {
+            return Ok(());
+        }
         if let (Some(right), Some(bottom)) = (
             updates.iter().map(|u| u.0).max(),
             updates.iter().map(|u| u.1).max(),
@@ -177,11 +189,19 @@ impl<W: Write> Backend for GapFilling<W> {
     }
 
     fn hide_cursor(&mut self) -> io::Result<()> {
-        self.inner.hide_cursor()
+        if self.cursor_hidden != Some(true) {
+            self.inner.hide_cursor()?;
+            self.cursor_hidden = Some(true);
+        }
+        Ok(())
     }
 
     fn show_cursor(&mut self) -> io::Result<()> {
-        self.inner.show_cursor()
+        if self.cursor_hidden != Some(false) {
+            self.inner.show_cursor()?;
+            self.cursor_hidden = Some(false);
+        }
+        Ok(())
     }
 
     fn get_cursor_position(&mut self) -> io::Result<Position> {
@@ -194,6 +214,7 @@ impl<W: Write> Backend for GapFilling<W> {
 
     fn clear(&mut self) -> io::Result<()> {
         self.screen.reset();
+        self.cursor_hidden = None;
         self.inner.clear()
     }
 
@@ -202,6 +223,7 @@ impl<W: Write> Backend for GapFilling<W> {
             ClearType::All => self.screen.reset(),
             _ => self.forget_all(),
         }
+        self.cursor_hidden = None;
         self.inner.clear_region(clear_type)
     }
 
@@ -315,6 +337,16 @@ mod tests {
         assert!(
             filled_bytes * 10 < plain_bytes * 6,
             "{filled_bytes} bytes filling gaps against {plain_bytes} moving over them"
+        );
+    }
+
+    #[test]
+    fn a_frame_that_changes_nothing_writes_nothing() {
+        let frames: [&dyn Fn(&mut Buffer); 2] = [&article, &article];
+        assert_eq!(draw_frames(&frames, true).0, 0);
+        assert!(
+            draw_frames(&frames, false).0 > 0,
+            "crossterm's own writes a reset"
         );
     }
 
