@@ -187,27 +187,39 @@ impl OpenArticle {
     /// at the address it is shown with, else the one chosen for that address
     /// (a `srcset` or `<picture>` pick), else the one with its alt text.
     pub fn image_for(&self, n: usize) -> Option<&ArticleImage> {
-        let shown = self.rendered.images.get(n)?;
-        let base = self.article.link.as_deref().unwrap_or_default();
-        let by_url = |url: &str| self.images.iter().find(|i| i.url == url);
-        let src = crate::text::resolve_url(&shown.src, base);
-        if let Some(image) = src.as_deref().and_then(by_url) {
-            return Some(image);
-        }
-        let chosen = self.chosen.get_or_init(|| {
-            let html = (self.article.content.as_deref())
-                .or(self.article.summary.as_deref())
-                .unwrap_or_default();
-            crate::images::chosen_for_sources(html, base)
-        });
-        src.and_then(|src| chosen.iter().find(|(shown, _)| *shown == src))
-            .and_then(|(_, url)| by_url(url))
-            .or_else(|| {
-                (!shown.alt.is_empty())
-                    .then(|| self.images.iter().find(|i| i.alt == shown.alt))
-                    .flatten()
-            })
+        image_for(&self.article, &self.rendered, &self.images, &self.chosen, n)
     }
+}
+
+/// [`OpenArticle::image_for`], for an article not open yet (`chosen` is
+/// filled on first need).
+fn image_for<'a>(
+    article: &Article,
+    rendered: &Rendered,
+    images: &'a [ArticleImage],
+    chosen: &std::cell::OnceCell<Vec<(String, String)>>,
+    n: usize,
+) -> Option<&'a ArticleImage> {
+    let shown = rendered.images.get(n)?;
+    let base = article.link.as_deref().unwrap_or_default();
+    let by_url = |url: &str| images.iter().find(|i| i.url == url);
+    let src = crate::text::resolve_url(&shown.src, base);
+    if let Some(image) = src.as_deref().and_then(by_url) {
+        return Some(image);
+    }
+    let chosen = chosen.get_or_init(|| {
+        let html = (article.content.as_deref())
+            .or(article.summary.as_deref())
+            .unwrap_or_default();
+        crate::images::chosen_for_sources(html, base)
+    });
+    src.and_then(|src| chosen.iter().find(|(shown, _)| *shown == src))
+        .and_then(|(_, url)| by_url(url))
+        .or_else(|| {
+            (!shown.alt.is_empty())
+                .then(|| images.iter().find(|i| i.alt == shown.alt))
+                .flatten()
+        })
 }
 
 /// A line at the bottom that says what just happened.
@@ -283,6 +295,9 @@ pub struct App {
     ahead: Option<ahead::ReadAhead>,
     /// Writes left until the frame is drawn (see `ahead`).
     later: Vec<ahead::LaterWrite>,
+    /// The pictures of the article read ahead, made once the cursor rests
+    /// on it (see `ahead`).
+    pictures_ahead: Vec<(PictureKey, std::path::PathBuf)>,
     /// Effects raised below `update` (a background render), returned with its own.
     pending: Vec<Effect>,
     /// Effects that wait for the frame of the message that raised them (an
@@ -355,6 +370,7 @@ impl App {
             feed_text_of: None,
             asked_page: None,
             ahead: None,
+            pictures_ahead: Vec::new(),
             later: Vec::new(),
             pending: Vec::new(),
             after_frame_effects: Vec::new(),
@@ -391,6 +407,7 @@ impl App {
         let result = self.try_update(msg);
         if !tick {
             self.ahead = None;
+            self.pictures_ahead.clear();
         }
         let mut effects = match result {
             Ok(effects) => effects,

@@ -35,8 +35,10 @@ use ratatui_image::picker::Picker;
 /// a cron refresh by another process, notices that expire).
 const BUSY_TICK: Duration = Duration::from_millis(250);
 const IDLE_TICK: Duration = Duration::from_secs(2);
-/// Ticks while a link's number is typed, for the pause that opens it.
-const TYPING_TICK: Duration = Duration::from_millis(100);
+/// Ticks while a link's number is typed, for the pause that opens it, and
+/// while the article under the cursor has pictures to make once the cursor
+/// rests on it.
+const SHORT_TICK: Duration = Duration::from_millis(100);
 
 /// `config_file`: the configuration file read (or that would be), which the
 /// help names.
@@ -234,8 +236,8 @@ async fn event_loop(
         timing = None;
         // The frame is out: now what could wait for it.
         runner.carry_out(app.after_frame());
-        let tick = if app.typing_a_number() {
-            TYPING_TICK
+        let tick = if app.typing_a_number() || app.has_pictures_ahead() {
+            SHORT_TICK
         } else if app.refresh.running() {
             BUSY_TICK
         } else {

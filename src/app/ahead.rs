@@ -8,8 +8,14 @@
 //! What was read ahead is good until the next message other than a tick:
 //! anything else (a key that marks it read, a refresh that stores a newer
 //! version) may have changed the article, and it is read again.
+//!
+//! The pictures of its first screen are made ahead too, once the cursor has
+//! rested on it (a tick with no message since it was read): made at every
+//! step of a held `j`, they would cost a core.
 
-use super::{App, Focus};
+use std::path::PathBuf;
+
+use super::{App, DisplayRow, Effect, Focus, PictureKey};
 use crate::model::{Article, ArticleId, ArticleImage, DownloadRecord};
 
 /// The article under the cursor, read before it is opened.
@@ -80,12 +86,67 @@ impl App {
         }
         let images = self.store.article_images(id)?;
         let downloads = self.downloads_of(&article)?;
+        self.pictures_ahead = self.first_screen_pictures(&article, &images);
         self.ahead = Some(ReadAhead {
             article,
             images,
             downloads,
         });
         Ok(())
+    }
+
+    /// The pictures not made yet that the first screen of `article` shows,
+    /// with their files (none when pictures are not drawn, or the article
+    /// is set only on opening).
+    fn first_screen_pictures(
+        &self,
+        article: &Article,
+        images: &[ArticleImage],
+    ) -> Vec<(PictureKey, PathBuf)> {
+        let Some(pictures) = self.pictures.as_ref().filter(|_| self.show_images) else {
+            return Vec::new();
+        };
+        let Some(rendered) = self.renders.get(&self.text_to_show(article).0) else {
+            return Vec::new();
+        };
+        let chosen = Default::default();
+        let found: Vec<Option<&ArticleImage>> = (0..rendered.images.len())
+            .map(|n| super::image_for(article, rendered, images, &chosen, n))
+            .collect();
+        let screen = self
+            .article_height()
+            .saturating_sub(super::header_lines(article));
+        pictures
+            .layout(rendered, &found, self.text_width())
+            .into_iter()
+            .take(screen)
+            .filter_map(|row| match row {
+                DisplayRow::Image { n, row: 0, key, .. } if pictures.wanted(&key) => {
+                    let file = found[n]?.file.as_ref()?;
+                    Some((key, self.image_dir.join(file)))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether the article under the cursor has pictures to make once the
+    /// cursor rests on it (the reader then ticks sooner).
+    pub fn has_pictures_ahead(&self) -> bool {
+        !self.pictures_ahead.is_empty()
+    }
+
+    /// At a tick, the cursor has rested on the article read ahead: its
+    /// first screen's pictures are asked for.
+    pub(super) fn make_pictures_ahead(&mut self) -> Vec<Effect> {
+        let Some(pictures) = self.pictures.as_mut() else {
+            return Vec::new();
+        };
+        std::mem::take(&mut self.pictures_ahead)
+            .into_iter()
+            .filter(|(key, _)| pictures.should_ask(*key))
+            .map(|(key, path)| Effect::PreparePicture { key, path })
+            .collect()
     }
 
     /// The article `id` as [`Self::read_ahead`] left it, if it did.

@@ -129,6 +129,7 @@ impl App {
             && self.now_ms - self.last_auto_refresh_ms >= self.refresh_interval_ms;
         self.count_sync_waiting();
         let mut effects: Vec<Effect> = self.sync_tick().into_iter().collect();
+        effects.extend(self.make_pictures_ahead());
         if due && !self.refresh.running() {
             self.last_auto_refresh_ms = self.now_ms;
             effects.push(Effect::Worker(Command::RefreshDue));

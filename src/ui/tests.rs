@@ -569,6 +569,70 @@ fn open_article_with_a_picture(
     (app, key, prepared)
 }
 
+/// The pictures of the article under the cursor are made once the cursor
+/// rests on it (a tick with no key since), so that Enter draws them in its
+/// first frame; a key before the rest makes none.
+#[test]
+fn the_article_under_the_cursor_has_its_pictures_made_while_it_rests_there() {
+    use crate::app::{Effect, Pictures, Prepared};
+    use crate::model::ImageStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let picker = ratatui_image::picker::Picker::halfblocks();
+    // Blue over orange: half blocks draw it with `▀` or `▄`.
+    image::RgbImage::from_fn(200, 100, |_, y| {
+        image::Rgb(if y < 50 {
+            [30, 60, 200]
+        } else {
+            [240, 140, 20]
+        })
+    })
+    .save(dir.path().join("pic.png"))
+    .unwrap();
+    let html = r#"<p>Before the picture.</p><img src="/pic.png" alt="Bands"><p>After it.</p>"#;
+    let mut f = Fixture::new();
+    let (_, images) = f.article_showing("A picture", html);
+    let cached = image_outcome(
+        images[0].id,
+        ImageStatus::Cached,
+        Some("pic.png"),
+        (200, 100),
+        200,
+    );
+    f.store
+        .save_images(&[&cached], crate::app::testing::NOW)
+        .unwrap();
+    let mut app = f.app(120, 40);
+    app.image_dir = dir.path().to_path_buf();
+    app.pictures = Some(Pictures::new(picker.clone()));
+    let asked = |effects: &[Effect]| {
+        effects.iter().find_map(|e| match e {
+            Effect::PreparePicture { key, path } => Some((*key, path.clone())),
+            _ => None,
+        })
+    };
+    // Each key with what follows its frame: the article is read ahead.
+    let effects = keys(&mut app, "jjl");
+    assert_eq!(asked(&effects), None, "not at once");
+    assert!(app.has_pictures_ahead());
+    // A key before the tick (its frame not drawn yet): the cursor moved on.
+    let j = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('j'));
+    app.update(Msg::Key(j));
+    assert_eq!(asked(&app.update(Msg::Tick)), None);
+    app.after_frame();
+    let (key, path) = asked(&app.update(Msg::Tick)).expect("asked for at the tick");
+    assert!(!app.has_pictures_ahead());
+    let prepared = crate::graphics::prepare_picture(&picker, &path, key);
+    app.update(Msg::PicturePrepared(key, Prepared(prepared)));
+    app.after_frame();
+    let effects = keys(&mut app, "⏎");
+    assert_eq!(asked(&effects), None, "ready before Enter");
+    let shown = text_of(&screen(&app));
+    assert!(
+        shown.contains(['▀', '▄']),
+        "drawn in the first frame: {shown}"
+    );
+}
+
 #[test]
 fn pictures_are_drawn_in_half_blocks_at_their_place() {
     use crate::app::Prepared;
