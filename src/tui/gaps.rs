@@ -40,7 +40,8 @@ impl LeftAlone {
             match cell.diff_option {
                 CellDiffOption::None if !cell.skip => {}
                 CellDiffOption::ForcedWidth(w) => {
-                    cells.extend((i..i + w.get() as usize).map(at));
+                    let end = (i + w.get() as usize).min(frame.content.len());
+                    cells.extend((i..end).map(at));
                 }
                 _ => cells.push(at(i)),
             }
