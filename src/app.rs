@@ -295,9 +295,6 @@ pub struct App {
     ahead: Option<ahead::ReadAhead>,
     /// Writes left until the frame is drawn (see `ahead`).
     later: Vec<ahead::LaterWrite>,
-    /// The pictures of the article read ahead, made once the cursor rests
-    /// on it (see `ahead`).
-    pictures_ahead: Vec<(PictureKey, std::path::PathBuf)>,
     /// Effects raised below `update` (a background render), returned with its own.
     pending: Vec<Effect>,
     /// Effects that wait for the frame of the message that raised them (an
@@ -370,7 +367,6 @@ impl App {
             feed_text_of: None,
             asked_page: None,
             ahead: None,
-            pictures_ahead: Vec::new(),
             later: Vec::new(),
             pending: Vec::new(),
             after_frame_effects: Vec::new(),
@@ -407,7 +403,6 @@ impl App {
         let result = self.try_update(msg);
         if !tick {
             self.ahead = None;
-            self.pictures_ahead.clear();
         }
         let mut effects = match result {
             Ok(effects) => effects,

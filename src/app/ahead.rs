@@ -23,6 +23,9 @@ pub(super) struct ReadAhead {
     pub article: Article,
     pub images: Vec<ArticleImage>,
     pub downloads: Vec<Option<DownloadRecord>>,
+    /// The pictures of its first screen not made yet, with their files:
+    /// asked for once the cursor rests on it ([`App::make_pictures_ahead`]).
+    pub pictures: Vec<(PictureKey, PathBuf)>,
 }
 
 /// A write that opening an article leaves until its frame is drawn.
@@ -86,11 +89,12 @@ impl App {
         }
         let images = self.store.article_images(id)?;
         let downloads = self.downloads_of(&article)?;
-        self.pictures_ahead = self.first_screen_pictures(&article, &images);
+        let pictures = self.first_screen_pictures(&article, &images);
         self.ahead = Some(ReadAhead {
             article,
             images,
             downloads,
+            pictures,
         });
         Ok(())
     }
@@ -133,16 +137,16 @@ impl App {
     /// Whether the article under the cursor has pictures to make once the
     /// cursor rests on it (the reader then ticks sooner).
     pub fn has_pictures_ahead(&self) -> bool {
-        !self.pictures_ahead.is_empty()
+        self.ahead.as_ref().is_some_and(|a| !a.pictures.is_empty())
     }
 
     /// At a tick, the cursor has rested on the article read ahead: its
     /// first screen's pictures are asked for.
     pub(super) fn make_pictures_ahead(&mut self) -> Vec<Effect> {
-        let Some(pictures) = self.pictures.as_mut() else {
+        let (Some(pictures), Some(ahead)) = (self.pictures.as_mut(), self.ahead.as_mut()) else {
             return Vec::new();
         };
-        std::mem::take(&mut self.pictures_ahead)
+        std::mem::take(&mut ahead.pictures)
             .into_iter()
             .filter(|(key, _)| pictures.should_ask(*key))
             .map(|(key, path)| Effect::PreparePicture { key, path })
