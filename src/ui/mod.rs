@@ -15,7 +15,6 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, BorderType, Borders};
 
 use crate::app::{App, Overlay};
 use crate::layout::layout;
@@ -76,16 +75,6 @@ fn title_style(app: &App, focused: bool) -> Style {
     } else {
         app.theme.dim.add_modifier(Modifier::BOLD)
     }
-}
-
-/// The same frame as a `Block`, for the overlays that set widgets inside one.
-fn pane_block<'a>(app: &App, title: String, focused: bool) -> Block<'a> {
-    Block::new()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(app.theme.border)
-        .title(title)
-        .title_style(title_style(app, focused))
 }
 
 /// Draws `lines` from the top of `area`, a row each, cut at its width: what

@@ -9,7 +9,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Row, Table};
 
-use super::{fit, pane_block, short_date, width_of};
+use super::{fit, pane_frame, short_date, width_of};
 use crate::app::{App, DownloadsView, Prompt, STATS_COLUMNS, StatsView, Unsubscribe};
 use crate::fetch::DiscoveredFeed;
 use crate::keys::BINDINGS;
@@ -54,10 +54,15 @@ pub fn help(frame: &mut Frame, app: &App, scroll: usize) {
         .unwrap_or(0)
         .min(24);
     let area = centered(frame.area(), 64, rows.len() as u16 + 6);
-    let block = pane_block(app, " Keys · j/k scroll · q or ? closes ".into(), true);
-    let inner = block.inner(area);
     frame.render_widget(Clear, area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(
+        frame.buffer_mut(),
+        area,
+        app,
+        " Keys · j/k scroll · q or ? closes ",
+        true,
+        "",
+    );
     let mut lines: Vec<Line> = rows
         .into_iter()
         .map(|(keys, help)| {
@@ -154,9 +159,7 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
             STATS_COLUMNS[view.sort_column]
         );
     }
-    let block = pane_block(app, title, true);
-    let inner = block.inner(table_area);
-    frame.render_widget(block, table_area);
+    let inner = pane_frame(frame.buffer_mut(), table_area, app, &title, true, "");
     let now = view.now_ms / 1000;
     let when = |ms: Option<i64>| {
         ms.map(|ms| ago(ms / 1000, now))
@@ -248,15 +251,21 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
         history_area
     } else {
         // Each proxy's line whole, wrapped when the screen is narrow.
-        let block = pane_block(app, " Proxies ".to_string(), false);
         let lines: Vec<Line> = view.proxies.iter().map(|l| Line::raw(l.clone())).collect();
-        let proxies = Paragraph::new(lines)
-            .block(block)
-            .wrap(ratatui::widgets::Wrap { trim: false });
-        let rows = proxies.line_count(history_area.width.saturating_sub(2)) as u16;
+        let proxies = Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false });
+        // As tall as its wrapped lines and borders need.
+        let rows = proxies.line_count(history_area.width.saturating_sub(2)) as u16 + 2;
         let [proxies_area, history_area] =
             Layout::vertical([Constraint::Length(rows), Constraint::Fill(1)]).areas(history_area);
-        frame.render_widget(proxies, proxies_area);
+        let inner = pane_frame(
+            frame.buffer_mut(),
+            proxies_area,
+            app,
+            " Proxies ",
+            false,
+            "",
+        );
+        frame.render_widget(proxies, inner);
         history_area
     };
     let name = view
@@ -264,9 +273,8 @@ pub fn stats(frame: &mut Frame, app: &App, view: &StatsView) {
         .get(view.cursor)
         .map(|r| r.title.as_str())
         .unwrap_or("");
-    let block = pane_block(app, format!(" Recent fetches of {} ", fit(name, 50)), false);
-    let inner = block.inner(history_area);
-    frame.render_widget(block, history_area);
+    let title = format!(" Recent fetches of {} ", fit(name, 50));
+    let inner = pane_frame(frame.buffer_mut(), history_area, app, &title, false, "");
     let header = Row::new(
         [
             "when",
@@ -359,10 +367,8 @@ pub fn confirm(frame: &mut Frame, app: &App, question: &Unsubscribe) {
     } else {
         " Unsubscribe "
     };
-    let block = pane_block(app, title.into(), true);
-    let inner = block.inner(area);
     frame.render_widget(Clear, area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(frame.buffer_mut(), area, app, title, true, "");
     let n = question.starred;
     let articles = if n == 1 { "article" } else { "articles" };
     let name = fit(&question.name, 36);
@@ -392,14 +398,15 @@ pub fn confirm(frame: &mut Frame, app: &App, question: &Unsubscribe) {
 pub fn pick(frame: &mut Frame, app: &App, found: &[DiscoveredFeed], cursor: usize) {
     let theme = &app.theme;
     let area = centered(frame.area(), 76, found.len() as u16 + 2);
-    let block = pane_block(
-        app,
-        " This page announces several feeds · Enter picks, Esc cancels ".into(),
-        true,
-    );
-    let inner = block.inner(area);
     frame.render_widget(Clear, area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(
+        frame.buffer_mut(),
+        area,
+        app,
+        " This page announces several feeds · Enter picks, Esc cancels ",
+        true,
+        "",
+    );
     let width = inner.width as usize;
     let lines: Vec<Line> = found
         .iter()
@@ -421,14 +428,15 @@ pub fn pick(frame: &mut Frame, app: &App, found: &[DiscoveredFeed], cursor: usiz
 pub fn preview(frame: &mut Frame, app: &App, preview: &FeedPreview) {
     let theme = &app.theme;
     let area = centered(frame.area(), 80, preview.newest.len() as u16 + 5);
-    let block = pane_block(
-        app,
-        " Subscribe? · Enter or y: yes · Esc or n: no ".into(),
-        true,
-    );
-    let inner = block.inner(area);
     frame.render_widget(Clear, area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(
+        frame.buffer_mut(),
+        area,
+        app,
+        " Subscribe? · Enter or y: yes · Esc or n: no ",
+        true,
+        "",
+    );
     let width = inner.width as usize;
     let title = preview.title.as_deref().unwrap_or("(untitled feed)");
     let mut lines = vec![
@@ -462,10 +470,8 @@ pub fn downloads(frame: &mut Frame, app: &App, view: &DownloadsView) {
         " Downloads · {} · Enter plays · d d deletes · Esc closes ",
         app.downloads_dir.display()
     );
-    let block = pane_block(app, title, true);
-    let inner = block.inner(area);
     frame.render_widget(Clear, area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(frame.buffer_mut(), area, app, &title, true, "");
     let width = inner.width as usize;
     if view.rows.is_empty() {
         let hint = "Nothing downloaded yet: D in an article with an enclosure downloads it.";
