@@ -518,18 +518,11 @@ fn image_lines_say_what_the_cache_holds() {
     insta::assert_snapshot!(screen(&app).backend());
 }
 
-/// An article showing one cached 200×100 picture (blue on top, orange
-/// below) between two paragraphs, open in a 120×40 reader that draws pictures
-/// with `picker`; returns the picture it asked for, prepared as the loop does.
-fn open_article_with_a_picture(
-    dir: &std::path::Path,
-    picker: ratatui_image::picker::Picker,
-) -> (
-    App,
-    crate::app::PictureKey,
-    Option<ratatui_image::protocol::Protocol>,
-) {
-    use crate::app::{Effect, Pictures};
+/// A 120×40 reader drawing pictures with `picker`, with one article showing
+/// one cached 200×100 picture (blue on top, orange below) between two
+/// paragraphs; nothing selected yet.
+fn reader_with_a_picture(dir: &std::path::Path, picker: &ratatui_image::picker::Picker) -> App {
+    use crate::app::Pictures;
     use crate::model::ImageStatus;
     let picture = image::RgbImage::from_fn(200, 100, |_, y| {
         if y < 50 {
@@ -557,6 +550,21 @@ fn open_article_with_a_picture(
     let mut app = f.app(120, 40);
     app.image_dir = dir.to_path_buf();
     app.pictures = Some(Pictures::new(picker.clone()));
+    app
+}
+
+/// [`reader_with_a_picture`] with its article open; returns the picture it
+/// asked for, prepared as the loop does.
+fn open_article_with_a_picture(
+    dir: &std::path::Path,
+    picker: ratatui_image::picker::Picker,
+) -> (
+    App,
+    crate::app::PictureKey,
+    Option<ratatui_image::protocol::Protocol>,
+) {
+    use crate::app::Effect;
+    let mut app = reader_with_a_picture(dir, &picker);
     let effects = keys(&mut app, "jjl⏎");
     let Some(Effect::PreparePicture { key, path }) = effects
         .into_iter()
@@ -574,36 +582,10 @@ fn open_article_with_a_picture(
 /// first frame; a key before the rest makes none.
 #[test]
 fn the_article_under_the_cursor_has_its_pictures_made_while_it_rests_there() {
-    use crate::app::{Effect, Pictures, Prepared};
-    use crate::model::ImageStatus;
+    use crate::app::{Effect, Prepared};
     let dir = tempfile::tempdir().unwrap();
     let picker = ratatui_image::picker::Picker::halfblocks();
-    // Blue over orange: half blocks draw it with `▀` or `▄`.
-    image::RgbImage::from_fn(200, 100, |_, y| {
-        image::Rgb(if y < 50 {
-            [30, 60, 200]
-        } else {
-            [240, 140, 20]
-        })
-    })
-    .save(dir.path().join("pic.png"))
-    .unwrap();
-    let html = r#"<p>Before the picture.</p><img src="/pic.png" alt="Bands"><p>After it.</p>"#;
-    let mut f = Fixture::new();
-    let (_, images) = f.article_showing("A picture", html);
-    let cached = image_outcome(
-        images[0].id,
-        ImageStatus::Cached,
-        Some("pic.png"),
-        (200, 100),
-        200,
-    );
-    f.store
-        .save_images(&[&cached], crate::app::testing::NOW)
-        .unwrap();
-    let mut app = f.app(120, 40);
-    app.image_dir = dir.path().to_path_buf();
-    app.pictures = Some(Pictures::new(picker.clone()));
+    let mut app = reader_with_a_picture(dir.path(), &picker);
     let asked = |effects: &[Effect]| {
         effects.iter().find_map(|e| match e {
             Effect::PreparePicture { key, path } => Some((*key, path.clone())),
