@@ -413,14 +413,18 @@ fn base64_text(body: &str) -> Option<String> {
 /// minutes. They belong to the channel, so only the top of the document is
 /// looked at; under any prefix.
 fn update_every_minutes(text: &str) -> Option<u32> {
+    static PERIOD: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(":updatePeriod"));
+    static FREQUENCY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(":updateFrequency"));
     let top = prefix(text, 16 << 10);
-    let text_of = |name: &str| -> Option<&str> {
-        let at = memchr::memmem::find(top.as_bytes(), name.as_bytes())?;
-        let rest = &top[at + name.len()..];
+    let text_of = |name: &memchr::memmem::Finder| -> Option<&str> {
+        let at = name.find(top.as_bytes())?;
+        let rest = &top[at + name.needle().len()..];
         let rest = &rest[rest.find('>')? + 1..];
         Some(rest[..rest.find('<')?].trim())
     };
-    let period_minutes: u32 = match text_of(":updatePeriod")?.to_ascii_lowercase().as_str() {
+    let period_minutes: u32 = match text_of(&PERIOD)?.to_ascii_lowercase().as_str() {
         "hourly" => 60,
         "daily" => 24 * 60,
         "weekly" => 7 * 24 * 60,
@@ -428,7 +432,7 @@ fn update_every_minutes(text: &str) -> Option<u32> {
         "yearly" => 365 * 24 * 60,
         _ => return None,
     };
-    let frequency: u32 = text_of(":updateFrequency")
+    let frequency: u32 = text_of(&FREQUENCY)
         .and_then(|f| f.parse().ok())
         .filter(|&f| f > 0)
         .unwrap_or(1);

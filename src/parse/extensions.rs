@@ -13,7 +13,6 @@
 //! vocabulary. It reads and never fails: a broken document gives what was
 //! collected before the break.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use quick_xml::XmlVersion;
@@ -67,14 +66,14 @@ pub(super) enum Field {
     ItunesSeason,
 }
 
-const FIELDS: usize = Field::ItunesSeason as usize + 1;
-
 /// What one element (the channel, or an item) carries in the vocabularies
 /// feed-rs leaves out.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(super) struct Found {
-    /// The text of each [`Field`], by its position.
-    values: [Option<String>; FIELDS],
+    /// The text of the [`Field`]s the element has (the first of each), in
+    /// the order met: a few per element, where an array of every field
+    /// would be mostly empty space written for each item.
+    values: Vec<(Field, String)>,
     /// `atom:link rel="alternate"` (or without `rel`).
     pub atom_link: Option<String>,
     /// The `href` of the element's own RSS `<link href="…"/>` (Atom's form
@@ -102,9 +101,22 @@ pub(super) struct Found {
 impl Found {
     /// The values of `fields` that the element has, in that order.
     pub fn each<'a>(&'a self, fields: &'a [Field]) -> impl Iterator<Item = &'a str> {
-        fields
+        fields.iter().filter_map(|f| self.value(*f))
+    }
+
+    /// The text of `field`, when the element has it.
+    fn value(&self, field: Field) -> Option<&str> {
+        self.values
             .iter()
-            .filter_map(|f| self.values[*f as usize].as_deref())
+            .find(|(has, _)| *has == field)
+            .map(|(_, text)| text.as_str())
+    }
+
+    /// Sets `field` unless the element has it already: the first one counts.
+    fn set_first(&mut self, field: Field, text: &str) {
+        if self.value(field).is_none() {
+            self.values.push((field, text.to_string()));
+        }
     }
 
     /// The first of `fields` that the element has.
@@ -317,15 +329,23 @@ fn markup_in_description(head: &str) -> bool {
     DESCRIPTION.find_iter(head.as_bytes()).any(|at| {
         let body = &head[at + "<description>".len()..];
         let body = &body[..body.find("</description>").unwrap_or(body.len())];
-        body.contains('<') && !body.contains("<![CDATA[")
+        is_markup(body)
     })
+}
+
+/// Whether a description's body, as written, holds markup (HTML left
+/// unescaped), not text or a CDATA section.
+fn is_markup(body: &str) -> bool {
+    static CDATA: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new("<![CDATA["));
+    memchr::memchr(b'<', body.as_bytes()).is_some() && CDATA.find(body.as_bytes()).is_none()
 }
 
 /// `base_url`: the document's address, against which `xml:base`s resolve.
 pub(super) fn collect(text: &str, base_url: &str) -> Extensions {
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = false;
-    let mut prefixes: HashMap<String, Vocabulary> = HashMap::new();
+    let mut prefixes = Prefixes::new();
     let mut out = Extensions::default();
     // Where we are: inside an item (its depth), and the element whose text
     // is being collected (its depth, its field).
@@ -350,7 +370,7 @@ pub(super) fn collect(text: &str, base_url: &str) -> Extensions {
                     continue;
                 }
                 if opens
-                    && start.as_ref().contains("xml:base")
+                    && XML_BASE_FINDER.find(start.as_bytes()).is_some()
                     && let Some(base) = attribute(start, "xml:base")
                 {
                     let current = &bases[bases.len() - 1].1;
@@ -396,26 +416,40 @@ pub(super) fn collect(text: &str, base_url: &str) -> Extensions {
                 {
                     capture = Some((depth, what, String::new()));
                 }
+                // Text nothing is kept from (a description is kept only
+                // when it holds markup) is passed over, not read event by
+                // event: escaped HTML has a reference every few bytes.
+                let kept = capture
+                    .as_ref()
+                    .is_some_and(|(_, what, _)| !matches!(what, Capture::Markup(_)));
+                if opens && !kept && skip_plain_text(&mut reader, name.into_inner().as_bytes()) {
+                    capture = None;
+                }
             }
             Event::Text(text) => {
-                if let Some((_, _, buffer)) = capture.as_mut() {
+                if let Some(buffer) = decoded_text(&mut capture) {
                     buffer.push_str(&text.xml10_content());
                 }
             }
             Event::CData(data) => {
-                if let Some((_, _, buffer)) = capture.as_mut() {
+                if let Some(buffer) = decoded_text(&mut capture) {
                     buffer.push_str(&data.xml10_content());
                 }
             }
             Event::GeneralRef(reference) => {
-                if let Some((_, _, buffer)) = capture.as_mut() {
+                if let Some(buffer) = decoded_text(&mut capture) {
                     push_reference(buffer, &reference);
                 }
             }
             Event::End(_) => {
                 if let Some((_, what, mut buffer)) = capture.take_if(|(at, ..)| *at == depth) {
                     if let Capture::Markup(start) = what {
-                        buffer = text.get(start..before).unwrap_or_default().to_string();
+                        // Kept only when it is markup: escaped HTML and
+                        // CDATA bodies are feed-rs's, and are not copied.
+                        let written = text.get(start..before).unwrap_or_default();
+                        if is_markup(written) {
+                            buffer = written.to_string();
+                        }
                     }
                     if let Some(target) =
                         current(&mut out, item_depth.is_some(), channel_depth.is_some())
@@ -487,6 +521,38 @@ pub(super) fn push_reference(buffer: &mut String, reference: &quick_xml::events:
     }
 }
 
+/// Moves `reader`, just past the start tag of the element `name`, past
+/// the element's content when that is only text (no child element,
+/// comment or CDATA section): the next event is the element's end. Whether
+/// it did.
+fn skip_plain_text(reader: &mut Reader<&[u8]>, name: &[u8]) -> bool {
+    use std::io::BufRead;
+    let rest: &[u8] = reader.get_ref();
+    let Some(at) = memchr::memchr(b'<', rest) else {
+        return false;
+    };
+    let closes = rest[at..]
+        .strip_prefix(b"</")
+        .and_then(|end| end.strip_prefix(name))
+        .and_then(|end| end.first())
+        .is_some_and(|b| *b == b'>' || b.is_ascii_whitespace());
+    if closes {
+        reader.stream().consume(at);
+    }
+    closes
+}
+
+/// Where the decoded text of the element being captured goes; `None` when
+/// nothing is captured, or when the element is kept as written (a
+/// description's markup is taken from the document at its end, so its
+/// text, often escaped HTML full of references, is not decoded for nothing).
+fn decoded_text(capture: &mut Option<(usize, Capture, String)>) -> Option<&mut String> {
+    match capture {
+        Some((_, Capture::Markup(_), _)) | None => None,
+        Some((_, _, buffer)) => Some(buffer),
+    }
+}
+
 /// The element text goes to: the current item, else the channel.
 fn current(out: &mut Extensions, in_item: bool, in_channel: bool) -> Option<&mut Found> {
     if in_item {
@@ -498,9 +564,15 @@ fn current(out: &mut Extensions, in_item: bool, in_channel: bool) -> Option<&mut
     }
 }
 
-fn learn_prefixes(start: &BytesStart, prefixes: &mut HashMap<String, Vocabulary>) {
+/// The prefixes a document declares, with their vocabularies: a handful,
+/// looked up at every element, where a list beats hashing each name.
+type Prefixes = Vec<(String, Vocabulary)>;
+
+fn learn_prefixes(start: &BytesStart, prefixes: &mut Prefixes) {
     // Most elements declare nothing: a look at the tag spares reading its attributes.
-    if !start.as_ref().contains("xmlns:") {
+    static XMLNS: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new("xmlns:"));
+    if XMLNS.find(start.as_bytes()).is_none() {
         return;
     }
     for a in start.attributes().flatten() {
@@ -512,9 +584,9 @@ fn learn_prefixes(start: &BytesStart, prefixes: &mut HashMap<String, Vocabulary>
             .normalized_value(XmlVersion::Implicit1_0)
             .unwrap_or_default()
             .to_ascii_lowercase();
-        prefixes
-            .entry(prefix.to_string())
-            .or_insert_with(|| vocabulary_of(&uri));
+        if !prefixes.iter().any(|(known, _)| known == prefix) {
+            prefixes.push((prefix.to_string(), vocabulary_of(&uri)));
+        }
     }
 }
 
@@ -533,11 +605,12 @@ fn vocabulary_of(uri: &str) -> Vocabulary {
 }
 
 /// An element's vocabulary and local name.
-fn classify<'a>(name: &'a str, prefixes: &HashMap<String, Vocabulary>) -> (Vocabulary, &'a str) {
+fn classify<'a>(name: &'a str, prefixes: &Prefixes) -> (Vocabulary, &'a str) {
     let Some((prefix, local)) = name.split_once(':') else {
         return (Vocabulary::Rss, name);
     };
-    let vocabulary = prefixes.get(prefix).copied().unwrap_or(match prefix {
+    let declared = prefixes.iter().find(|(known, _)| known == prefix);
+    let vocabulary = declared.map(|(_, v)| *v).unwrap_or(match prefix {
         // Used without a declaration: the usual meaning.
         "dc" => Vocabulary::Dc,
         "dcterms" => Vocabulary::DcTerms,
@@ -667,14 +740,16 @@ impl Capture {
         }
         match self {
             Capture::Text(field) => {
-                target.values[field as usize].get_or_insert_with(|| text.to_string());
+                target.set_first(field, text);
             }
             Capture::Link => target.href_link = None,
             Capture::Markup(_) => {
-                // Only markup: a text or CDATA body is feed-rs's.
-                if !text.contains("<![CDATA[") && text.contains('<') {
-                    target.values[Field::DescriptionMarkup as usize] = Some(text.to_string());
-                }
+                target
+                    .values
+                    .retain(|(has, _)| *has != Field::DescriptionMarkup);
+                target
+                    .values
+                    .push((Field::DescriptionMarkup, text.to_string()));
             }
             Capture::Category => target.categories.push(text.to_string()),
             Capture::Keywords => target.categories.extend(
