@@ -569,9 +569,11 @@ fn html_left_unescaped_in_an_rss_description_is_kept_as_html() {
     let doc = r#"<rss version="2.0"><channel><title>T</title>
   <item><title>x</title><guid>1</guid><description><p>Hello <b>world</b> &amp; <a href="/x">a link</a></p></description></item>
   <item><title>y</title><guid>2</guid><description>Intro <b>bold</b> end</description></item>
-  <item><title>z</title><guid>3</guid><description>a &lt;b&gt; escaped</description></item>
+  <item><title>z</title><guid>3</guid><description>a &lt;b&gt; escaped</description ><dc:creator>Zed</dc:creator></item>
 </channel></rss>"#;
     let feed = parse(doc);
+    // What follows a description passed over as text is still read.
+    assert_eq!(feed.articles[2].author.as_deref(), Some("Zed"));
     let summaries: Vec<_> = feed.articles.iter().map(|a| a.summary.as_deref()).collect();
     assert_eq!(
         summaries,
