@@ -3,7 +3,8 @@
 //! feed-rs alone and once through `parse_feed` (charset pre-pass, dialects,
 //! feed-rs, repairs, the extension pass, mapping), and through it without
 //! the passes that read what feed-rs does not (dialects, extension elements,
-//! recovery): what those passes cost, against feed-rs alone. Without
+//! recovery): what those passes cost, against feed-rs alone; and that
+//! cost alone, as the difference between the two in each iteration. Without
 //! `../shared` it says so and measures nothing.
 
 use std::path::{Path, PathBuf};
@@ -78,6 +79,40 @@ fn corpora(c: &mut Criterion) {
                     .is_ok()
                 })
                 .count()
+        })
+    });
+    // What the passes add, timed within one iteration as the difference
+    // between the two parses of every document, taking turns: on a shared
+    // machine the three figures above drift apart by a few milliseconds
+    // between the minutes they are taken in, as much as the passes cost.
+    group.bench_function("passes_alone", |b| {
+        b.iter_custom(|iterations| {
+            let mut passes = std::time::Duration::ZERO;
+            for _ in 0..iterations {
+                let started = std::time::Instant::now();
+                let with = docs
+                    .iter()
+                    .filter(|d| {
+                        tidings::parse::parse_feed(d, None, "http://corpus.test/feed.xml").is_ok()
+                    })
+                    .count();
+                let between = std::time::Instant::now();
+                let without = docs
+                    .iter()
+                    .filter(|d| {
+                        tidings::parse::parse_feed_without_passes(
+                            d,
+                            None,
+                            "http://corpus.test/feed.xml",
+                        )
+                        .is_ok()
+                    })
+                    .count();
+                let ended = std::time::Instant::now();
+                std::hint::black_box((with, without));
+                passes += (between - started).saturating_sub(ended - between);
+            }
+            passes
         })
     });
     group.finish();
