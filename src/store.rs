@@ -40,9 +40,6 @@ pub use sync_records::{SyncRecord, SyncTotals};
 /// while the refresh writer's own limit still keeps the log under 256 MB.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
 
-/// The page cache every connection has: SQLite's own default, 2,000 KiB.
-pub const DEFAULT_PAGE_CACHE_KIB: i64 = 2000;
-
 const MIGRATIONS: &[&str] = &[
     include_str!("store/migrations/0001_init.sql"),
     include_str!("store/migrations/0002_reader.sql"),
@@ -480,13 +477,6 @@ impl Store {
     /// database open. Gives up at once when a reader holds an old snapshot.
     pub fn truncate_wal(&self) -> Result<()> {
         self.keep_wal_under(0)
-    }
-
-    /// Sets how much of the database this connection keeps in memory, in
-    /// KiB ([`DEFAULT_PAGE_CACHE_KIB`] unless a refresh run widens it).
-    pub fn set_page_cache_kib(&self, kib: i64) -> Result<()> {
-        self.conn.pragma_update(None, "cache_size", -kib)?;
-        Ok(())
     }
 
     /// Moves this connection's WAL checkpoints to a thread of their own, with

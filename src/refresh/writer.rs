@@ -32,40 +32,12 @@ pub(super) fn write_fetched(
     store: &mut Store,
     run_id: i64,
     retention: &RetentionConfig,
-    queue: mpsc::UnboundedReceiver<WriterJob>,
-    progress: &mpsc::UnboundedSender<Progress>,
-    image_batches: Option<&mpsc::UnboundedSender<ImageBatch>>,
-    clock: &Clock,
-) -> Result<RunStats, StoreError> {
-    let _checkpoints = store.background_checkpoints()?;
-    store.set_page_cache_kib(RUN_PAGE_CACHE_KIB)?;
-    let written = write_all(
-        store,
-        run_id,
-        retention,
-        queue,
-        progress,
-        image_batches,
-        clock,
-    );
-    // The memory goes back once the run is over.
-    let narrowed = store.set_page_cache_kib(crate::store::DEFAULT_PAGE_CACHE_KIB);
-    let stats = written?;
-    narrowed?;
-    Ok(stats)
-}
-
-/// [`write_fetched`]'s loop: batch after batch until the run loop closes
-/// the queue.
-fn write_all(
-    store: &mut Store,
-    run_id: i64,
-    retention: &RetentionConfig,
     mut queue: mpsc::UnboundedReceiver<WriterJob>,
     progress: &mpsc::UnboundedSender<Progress>,
     image_batches: Option<&mpsc::UnboundedSender<ImageBatch>>,
     clock: &Clock,
 ) -> Result<RunStats, StoreError> {
+    let _checkpoints = store.background_checkpoints()?;
     let mut totals = RefreshStats::default();
     let mut ledger = ImageLedger::default();
     let mut feeds: Vec<Fetched> = Vec::new();
@@ -143,16 +115,6 @@ fn write_all(
 /// The writer has the WAL checkpointed and truncated between two batches once
 /// it is larger than this.
 const WAL_LIMIT_BYTES: u64 = 256 << 20;
-
-/// The writer's page cache during a run, in KiB (64 MiB; every connection
-/// has [`crate::store::DEFAULT_PAGE_CACHE_KIB`] otherwise). A cold refresh
-/// adds rows all over the date-ordered indexes: with SQLite's 2 MB, most
-/// pages a batch touched were read again from the file, and dirty ones
-/// spilled to the WAL before the commit (2 to 5 MB read per feed at 19,000
-/// feeds). With 64 MiB a 19,000-feed cold refresh takes a tenth less time
-/// and CPU, and the time per feed at 4,750 and at 19,000 feeds is within a
-/// few percent, peak memory 210 MiB (`benches/load.py`).
-const RUN_PAGE_CACHE_KIB: i64 = 64 << 10;
 
 /// Most feeds saved in one transaction. The writer takes what queued up while
 /// it was busy, so batches are this large only when it has fallen behind, and
