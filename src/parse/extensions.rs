@@ -119,6 +119,12 @@ impl Found {
         }
     }
 
+    /// Sets `field`, in place of what the element had: the last one counts.
+    fn set(&mut self, field: Field, text: &str) {
+        self.values.retain(|(has, _)| *has != field);
+        self.values.push((field, text.to_string()));
+    }
+
     /// The first of `fields` that the element has.
     pub fn first(&self, fields: &[Field]) -> Option<String> {
         self.each(fields).next().map(str::to_string)
@@ -442,19 +448,20 @@ pub(super) fn collect(text: &str, base_url: &str) -> Extensions {
                 }
             }
             Event::End(_) => {
-                if let Some((_, what, mut buffer)) = capture.take_if(|(at, ..)| *at == depth) {
-                    if let Capture::Markup(start) = what {
-                        // Kept only when it is markup: escaped HTML and
-                        // CDATA bodies are feed-rs's, and are not copied.
-                        let written = text.get(start..before).unwrap_or_default();
-                        if is_markup(written) {
-                            buffer = written.to_string();
-                        }
-                    }
-                    if let Some(target) =
-                        current(&mut out, item_depth.is_some(), channel_depth.is_some())
+                if let Some((_, what, buffer)) = capture.take_if(|(at, ..)| *at == depth) {
+                    let kept = match what {
+                        // Kept as written, and only when it is markup:
+                        // escaped HTML and CDATA bodies are feed-rs's.
+                        Capture::Markup(start) => Some(text.get(start..before).unwrap_or_default())
+                            .filter(|written| is_markup(written))
+                            .map(str::to_string),
+                        _ => Some(buffer),
+                    };
+                    if let Some(kept) = kept
+                        && let Some(target) =
+                            current(&mut out, item_depth.is_some(), channel_depth.is_some())
                     {
-                        what.store(buffer, target);
+                        what.store(kept, target);
                     }
                 } else if item_depth == Some(depth) {
                     item_depth = None;
@@ -743,14 +750,7 @@ impl Capture {
                 target.set_first(field, text);
             }
             Capture::Link => target.href_link = None,
-            Capture::Markup(_) => {
-                target
-                    .values
-                    .retain(|(has, _)| *has != Field::DescriptionMarkup);
-                target
-                    .values
-                    .push((Field::DescriptionMarkup, text.to_string()));
-            }
+            Capture::Markup(_) => target.set(Field::DescriptionMarkup, text),
             Capture::Category => target.categories.push(text.to_string()),
             Capture::Keywords => target.categories.extend(
                 text.split(',')
