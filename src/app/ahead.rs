@@ -23,9 +23,9 @@ pub(super) struct ReadAhead {
     pub article: Article,
     pub images: Vec<ArticleImage>,
     pub downloads: Vec<Option<DownloadRecord>>,
-    /// The pictures of its first screen not made yet, with their files:
-    /// asked for once the cursor rests on it ([`App::make_pictures_ahead`]).
-    pub pictures: Vec<(PictureKey, PathBuf)>,
+    /// Whether the pictures of its first screen were asked for: that is
+    /// done once the cursor rests on it ([`App::make_pictures_ahead`]).
+    pub pictures_asked: bool,
 }
 
 /// A write that opening an article leaves until its frame is drawn.
@@ -89,19 +89,18 @@ impl App {
         }
         let images = self.store.article_images(id)?;
         let downloads = self.downloads_of(&article)?;
-        let pictures = self.first_screen_pictures(&article, &images);
         self.ahead = Some(ReadAhead {
             article,
             images,
             downloads,
-            pictures,
+            pictures_asked: false,
         });
         Ok(())
     }
 
-    /// The pictures not made yet that the first screen of `article` shows,
-    /// with their files (none when pictures are not drawn, or the article
-    /// is set only on opening).
+    /// The pictures that the first screen of `article` shows, with their
+    /// files (none when pictures are not drawn, or the article is set only
+    /// on opening).
     fn first_screen_pictures(
         &self,
         article: &Article,
@@ -125,7 +124,7 @@ impl App {
             .into_iter()
             .take(screen)
             .filter_map(|row| match row {
-                DisplayRow::Image { n, row: 0, key, .. } if pictures.wanted(&key) => {
+                DisplayRow::Image { n, row: 0, key, .. } => {
                     let file = found[n]?.file.as_ref()?;
                     Some((key, self.image_dir.join(file)))
                 }
@@ -137,16 +136,29 @@ impl App {
     /// Whether the article under the cursor has pictures to make once the
     /// cursor rests on it (the reader then ticks sooner).
     pub fn has_pictures_ahead(&self) -> bool {
-        self.ahead.as_ref().is_some_and(|a| !a.pictures.is_empty())
+        self.pictures.is_some()
+            && self.show_images
+            && (self.ahead.as_ref()).is_some_and(|a| !a.pictures_asked && !a.images.is_empty())
     }
 
     /// At a tick, the cursor has rested on the article read ahead: its
-    /// first screen's pictures are asked for.
+    /// first screen's pictures are asked for, laid out only now (not at
+    /// every step of a held `j`).
     pub(super) fn make_pictures_ahead(&mut self) -> Vec<Effect> {
-        let (Some(pictures), Some(ahead)) = (self.pictures.as_mut(), self.ahead.as_mut()) else {
+        if !self.has_pictures_ahead() {
+            return Vec::new();
+        }
+        let Some(ahead) = self.ahead.as_ref() else {
             return Vec::new();
         };
-        std::mem::take(&mut ahead.pictures)
+        let shown = self.first_screen_pictures(&ahead.article, &ahead.images);
+        if let Some(ahead) = self.ahead.as_mut() {
+            ahead.pictures_asked = true;
+        }
+        let Some(pictures) = self.pictures.as_mut() else {
+            return Vec::new();
+        };
+        shown
             .into_iter()
             .filter(|(key, _)| pictures.should_ask(*key))
             .map(|(key, path)| Effect::PreparePicture { key, path })

@@ -60,11 +60,6 @@ impl Pictures {
         self.ready.get(key)
     }
 
-    /// Whether this picture is still to be asked for (without asking).
-    pub fn wanted(&self, key: &PictureKey) -> bool {
-        !self.ready.contains_key(key) && !self.asked.contains(key)
-    }
-
     /// Whether to ask for this picture (not ready, not asked before).
     pub fn should_ask(&mut self, key: PictureKey) -> bool {
         !self.ready.contains_key(&key) && self.asked.insert(key)
