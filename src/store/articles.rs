@@ -65,11 +65,15 @@ impl Store {
             all.push(counts);
             to_link.extend(links);
         }
-        // Images are linked after every feed's articles: a statement that opens
-        // a savepoint makes the search index flush what it holds, and one
-        // flush per batch costs far less than one per article (or per feed).
+        // Images are linked, and old fetch records pruned, after every feed's
+        // articles: a statement that opens a savepoint makes the search index
+        // flush what it holds, and one flush per batch costs far less than one
+        // per article (or per feed).
         for links in to_link {
             links.write(&tx, now)?;
+        }
+        for item in batch.iter() {
+            prune_fetch_history(&tx, item.feed, retention.fetch_history)?;
         }
         tx.commit()?;
         Ok(all)
@@ -395,14 +399,22 @@ fn save_one<'a>(
     record.ms_store = started.elapsed().as_millis() as u64;
     record.ms_total += record.ms_store;
     counts.fetch_id = insert_fetch_record(tx, feed, run_id, record)?;
-    if retention.fetch_history > 0 {
-        tx.execute(
+    Ok((counts, links))
+}
+
+/// Keeps the feed's newest `keep` fetch records and deletes the rest. A delete
+/// from `fetches` (a table with foreign keys) opens a statement savepoint,
+/// which makes the search index flush what it holds: the caller runs this
+/// after all the batch's articles are written, not after each feed's.
+fn prune_fetch_history(tx: &Transaction, feed: FeedId, keep: u64) -> rusqlite::Result<()> {
+    if keep > 0 {
+        tx.prepare_cached(
             "DELETE FROM fetches WHERE feed_id = ?1 AND id NOT IN
                (SELECT id FROM fetches WHERE feed_id = ?1 ORDER BY id DESC LIMIT ?2)",
-            params![feed.0, retention.fetch_history],
-        )?;
+        )?
+        .execute(params![feed.0, keep])?;
     }
-    Ok((counts, links))
+    Ok(())
 }
 
 /// Inserts new articles, rewrites changed ones (keeping read/starred), and marks
