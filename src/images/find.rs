@@ -4,6 +4,14 @@
 //! choice among responsive candidates (`srcset`, `<source>`), and must never
 //! let a URL through that is not http(s): what comes out here is downloaded.
 
+use std::cell::RefCell;
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, EndTag, StartTag, Tag, TagToken, Token, TokenSink, TokenSinkResult, Tokenizer,
+    TokenizerOpts,
+};
 use scraper::{ElementRef, Html, Selector};
 
 use super::DEFAULT_MAX_WIDTH;
@@ -105,81 +113,202 @@ pub fn find_covers(feed: &mut ParsedFeed, feed_url: &str) {
     }
 }
 
-/// The first image of `html` as [`find_in_html`] would list it, found by
-/// parsing the body only up to the first tag that may be one (a parse of a
-/// prefix finds what a parse of the whole finds in it: an `<img` can be text
-/// inside another tag). After a few such tags that were no image (tracking
-/// pixels, `data:` URIs), the whole body is parsed once instead.
+/// The first image of `html` as [`find_in_html`] would list it. Only the
+/// tokenizer runs, up to that image, and no document is built: each `<img>`
+/// (or `<picture>` with what it holds) is written out again on its own and
+/// given to [`find_in_html`], until one is an image (tracking pixels and
+/// `data:` URIs are not). The tokenizer is switched as a parse would switch
+/// it (the text of `<script>`, `<style>`, `<textarea>`, `<noscript>`, … is no
+/// markup), and `<image>` is an `<img>` outside SVG, as a parse renames it.
 fn first_in_html(html: &str, base: &str) -> Option<FoundImage> {
-    const PREFIXES_TRIED: usize = 3;
     let html = cut_at_char_boundary(html, crate::render::MAX_HTML_BYTES);
-    let bytes = html.as_bytes();
-    let mut from = 0;
-    for _ in 0..PREFIXES_TRIED {
-        let (start, is_picture) = next_image_tag(bytes, from)?;
-        let end = if is_picture {
-            element_end(bytes, start, b"</picture")
-        } else {
-            tag_end(bytes, start)
-        };
-        if let Some(image) = find_in_html(&html[..end], base).into_iter().next() {
-            return Some(image);
-        }
-        from = end;
+    if !mentions_image_tag(html) {
+        return None;
     }
-    next_image_tag(bytes, from)?;
-    find_in_html(html, base).into_iter().next()
+    let sink = FirstImage {
+        base,
+        state: RefCell::new(FirstImageState::default()),
+    };
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(html));
+    // The sink suspends the tokenizer (as a script would) once it has the image.
+    let _ = tokenizer.feed(&input);
+    if tokenizer.sink.state.borrow().found.is_none() {
+        tokenizer.end();
+    }
+    tokenizer.sink.state.into_inner().found
 }
 
-/// Where the next `<img` or `<picture` tag at or after `from` starts, and
-/// whether it is a picture.
-fn next_image_tag(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
-    memchr::memchr_iter(b'<', &bytes[from..]).find_map(|at| {
-        let at = from + at;
-        let rest = &bytes[at + 1..];
-        let starts =
-            |tag: &[u8]| rest.len() >= tag.len() && rest[..tag.len()].eq_ignore_ascii_case(tag);
-        if starts(b"img") {
-            Some((at, false))
-        } else if starts(b"picture") {
-            Some((at, true))
-        } else {
-            None
+/// The tokens [`first_in_html`] reads, and what it found.
+struct FirstImage<'a> {
+    base: &'a str,
+    state: RefCell<FirstImageState>,
+}
+
+#[derive(Default)]
+struct FirstImageState {
+    /// Open `<svg>` and `<math>` elements: foreign content, where a parse
+    /// switches no tokenizer state and keeps `<image>` as it is.
+    foreign: usize,
+    /// The `<picture>` being read, written out again: its start tag and the
+    /// tags it holds.
+    picture: Option<String>,
+    found: Option<FoundImage>,
+}
+
+/// Start tags that end foreign content in a parse (the HTML standard's list).
+const LEAVE_FOREIGN: &[&str] = &[
+    "b",
+    "big",
+    "blockquote",
+    "body",
+    "br",
+    "center",
+    "code",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "hr",
+    "i",
+    "img",
+    "li",
+    "listing",
+    "menu",
+    "meta",
+    "nobr",
+    "ol",
+    "p",
+    "pre",
+    "ruby",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "strike",
+    "sub",
+    "sup",
+    "table",
+    "tt",
+    "u",
+    "ul",
+    "var",
+];
+
+/// The attributes [`find_in_html`] reads of an `<img>`, `<picture>` or `<source>`.
+const IMAGE_ATTRIBUTES: &[&str] = &["src", "srcset", "alt", "width", "height", "type", "media"];
+
+/// `tag` written out again with only [`IMAGE_ATTRIBUTES`], as `name`.
+fn write_tag(out: &mut String, tag: &Tag, name: &str) {
+    out.push('<');
+    if tag.kind == EndTag {
+        out.push('/');
+        out.push_str(name);
+        out.push('>');
+        return;
+    }
+    out.push_str(name);
+    for attribute in &tag.attrs {
+        let key: &str = &attribute.name.local;
+        if IMAGE_ATTRIBUTES.contains(&key) {
+            out.push(' ');
+            out.push_str(key);
+            out.push_str("=\"");
+            out.push_str(&attribute.value.replace('&', "&amp;").replace('"', "&quot;"));
+            out.push('"');
         }
-    })
+    }
+    out.push('>');
 }
 
-/// The end of the tag starting at `start`: after its `>`, skipping quoted
-/// attribute values (a quote right after `=`); the end of the text when it is
-/// not closed.
-fn tag_end(bytes: &[u8], start: usize) -> usize {
-    let mut quote = None;
-    let mut after_equals = false;
-    for (i, &b) in bytes.iter().enumerate().skip(start) {
-        match (quote, b) {
-            (Some(q), _) if b == q => quote = None,
-            (Some(_), _) => {}
-            (None, b'"' | b'\'') if after_equals => quote = Some(b),
-            (None, b'>') => return i + 1,
+impl FirstImage<'_> {
+    /// The image of markup written out by [`write_tag`], if any.
+    fn image_of(&self, markup: &str) -> Option<FoundImage> {
+        find_in_html(markup, self.base).into_iter().next()
+    }
+}
+
+impl TokenSink for FirstImage<'_> {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let TagToken(tag) = token else {
+            return TokenSinkResult::Continue;
+        };
+        let mut state = self.state.borrow_mut();
+        let name: &str = &tag.name;
+        let start = tag.kind == StartTag;
+        if let Some(picture) = state.picture.as_mut() {
+            if name == "picture" && !start {
+                picture.push_str("</picture>");
+                let markup = state.picture.take().unwrap_or_default();
+                state.found = self.image_of(&markup);
+            } else if matches!(name, "img" | "image" | "source") {
+                let name = if name == "image" { "img" } else { name };
+                write_tag(picture, &tag, name);
+            }
+            return match state.found {
+                Some(_) => TokenSinkResult::Script(()),
+                None => TokenSinkResult::Continue,
+            };
+        }
+        if start && state.foreign > 0 && LEAVE_FOREIGN.contains(&name) {
+            state.foreign = 0;
+        }
+        match (name, start) {
+            ("svg" | "math", true) if !tag.self_closing => state.foreign += 1,
+            ("svg" | "math", false) => state.foreign = state.foreign.saturating_sub(1),
+            ("picture", true) if state.foreign == 0 => {
+                let mut picture = String::new();
+                write_tag(&mut picture, &tag, "picture");
+                state.picture = Some(picture);
+            }
+            // (An <img> has left foreign content above; an <image> in it stays SVG's.)
+            ("img" | "image", true) if state.foreign == 0 => {
+                let mut markup = String::new();
+                write_tag(&mut markup, &tag, "img");
+                state.found = self.image_of(&markup);
+            }
+            _ if start && state.foreign == 0 => {
+                let kind = match name {
+                    "script" => Some(RawKind::ScriptData),
+                    "style" | "xmp" | "iframe" | "noembed" | "noframes" | "noscript" => {
+                        Some(RawKind::Rawtext)
+                    }
+                    "textarea" | "title" => Some(RawKind::Rcdata),
+                    "plaintext" => return TokenSinkResult::Plaintext,
+                    _ => None,
+                };
+                if let Some(kind) = kind {
+                    return TokenSinkResult::RawData(kind);
+                }
+            }
             _ => {}
         }
-        if !b.is_ascii_whitespace() {
-            after_equals = b == b'=' && quote.is_none();
+        match state.found {
+            Some(_) => TokenSinkResult::Script(()),
+            None => TokenSinkResult::Continue,
         }
     }
-    bytes.len()
-}
 
-/// The end of the element starting at `start` whose end tag begins with
-/// `closing` (in any case): after that end tag, or the end of the text.
-fn element_end(bytes: &[u8], start: usize, closing: &[u8]) -> usize {
-    let found = memchr::memchr_iter(b'<', &bytes[start..])
-        .map(|at| start + at)
-        .find(|&at| {
-            bytes.len() >= at + closing.len()
-                && bytes[at..at + closing.len()].eq_ignore_ascii_case(closing)
-        });
-    found.map_or(bytes.len(), |at| tag_end(bytes, at))
+    /// A `<picture>` still open at the end is closed there, as a parse closes it.
+    fn end(&self) {
+        let mut state = self.state.borrow_mut();
+        if let Some(mut markup) = state.picture.take() {
+            markup.push_str("</picture>");
+            state.found = self.image_of(&markup);
+        }
+    }
 }
 
 /// The base an article's relative image addresses resolve against: its

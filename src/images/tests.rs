@@ -755,6 +755,18 @@ fn without_the_image_cache_articles_get_the_same_cover_images() {
         r#"<img src="/unclosed.png"#,
         // Written inside another tag, `<img` is no image (a real feed has this).
         r#"<a href="/x"<img src="/in-a-tag.png">link</a> <img src=/real.png alt=don't>"#,
+        // No image where a parse sees text; then the images it sees.
+        concat!(
+            r#"<!-- <img src="/commented.png"> --><script>var s = '<img src="/script.png">';</script>"#,
+            r#"<noscript><img src="/noscript.png"></noscript><textarea><img src="/textarea.png"></textarea>"#,
+            r#"<a title='<img src="/attribute.png">'>x</a><svg><image href="/svg.png"/></svg>"#,
+            r#"<select><img src="/select.png"></select><image src="/image-tag.png">"#,
+        ),
+        // An <img> that leaves SVG is an image; so is `<image>` outside SVG,
+        // and an <img> in an unclosed picture.
+        r#"<svg><g><img src="/out-of-svg.png"></g></svg>"#,
+        r#"<svg><image href="/svg.png"/></svg><image src="/image-tag.png"><img src="/img.png">"#,
+        r#"<p><picture><source srcset="/unclosed.webp"><img src="/unclosed-fallback.png">"#,
     ];
     let mut articles: Vec<ParsedArticle> = bodies.iter().map(|b| body(b)).collect();
     articles.push(ParsedArticle {
@@ -786,6 +798,22 @@ fn without_the_image_cache_articles_get_the_same_cover_images() {
     assert_eq!(covers[4].as_deref(), Some("https://blog.example/after.png"));
     assert_eq!(covers[5], None);
     assert_eq!(covers[7].as_deref(), Some("https://blog.example/real.png"));
-    assert_eq!(covers[8].as_deref(), Some("https://cdn.example/ep.jpg"));
-    assert_eq!(covers[9].as_deref(), Some("https://cdn.example/own.png"));
+    assert_eq!(
+        covers[8].as_deref(),
+        Some("https://blog.example/select.png")
+    );
+    assert_eq!(
+        covers[9].as_deref(),
+        Some("https://blog.example/out-of-svg.png")
+    );
+    assert_eq!(
+        covers[10].as_deref(),
+        Some("https://blog.example/image-tag.png")
+    );
+    assert_eq!(
+        covers[11].as_deref(),
+        Some("https://blog.example/unclosed.webp")
+    );
+    assert_eq!(covers[12].as_deref(), Some("https://cdn.example/ep.jpg"));
+    assert_eq!(covers[13].as_deref(), Some("https://cdn.example/own.png"));
 }
