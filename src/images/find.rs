@@ -94,10 +94,10 @@ fn find_icon(feed: &mut ParsedFeed, feed_url: &str) {
 
 /// What [`find_in_feed`] gives when images are not cached: each article's
 /// cover image only (its own, else the first image of its body, else of its
-/// enclosures and thumbnails), which the
-/// article header and the export show. Nothing else needs a body's images
-/// then, so only the tags that may hold the cover are parsed, not the whole
-/// body: most of the cost of finding images in a refresh.
+/// enclosures and thumbnails), which the article header and the export show.
+/// Nothing else needs a body's images then, so a body is read only up to its
+/// first image, and no document of it is built: that was most of the cost of
+/// finding images in a refresh.
 pub fn find_covers(feed: &mut ParsedFeed, feed_url: &str) {
     find_icon(feed, feed_url);
     for article in &mut feed.articles {
