@@ -3,11 +3,13 @@
 //! (the parse, then the image finder) and saved in one transaction into a
 //! fresh database, then saved again unchanged (what a refresh of an unchanged
 //! feed without validators costs). Beside the parse: feed-rs alone, and the
-//! parse without the passes around feed-rs (what those cost).
+//! parse without the passes around feed-rs (what those cost). And the cover
+//! images of 2,000 articles whose first image comes after 2 KB of text (the
+//! bench corpus's median), as a refresh finds them when images are not cached.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tidings::config::RetentionConfig;
-use tidings::images::find_in_feed;
+use tidings::images::{find_covers, find_in_feed};
 use tidings::model::{FetchRecord, ParsedFeed};
 use tidings::parse::parse_feed;
 use tidings::store::{FeedUpdate, NewSubscription, Store};
@@ -89,5 +91,32 @@ fn parse_and_store(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse_and_store);
+fn covers(c: &mut Criterion) {
+    let paragraph = "<p>Lorem ipsum dolor sit amet, <em>consectetur</em> adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. <a href=\"http://bench.test/x\">Ut enim</a> ad minim veniam.</p>";
+    let mut feed = ParsedFeed::default();
+    feed.articles = (0..2_000)
+        .map(|i| tidings::model::ParsedArticle {
+            link: Some(format!("http://bench.test/posts/{i}")),
+            content: Some(format!(
+                "{}<figure><img src=\"/img/{i}.png\" alt=\"A picture\" width=\"640\"></figure>{}",
+                paragraph.repeat(10),
+                paragraph.repeat(10)
+            )),
+            ..Default::default()
+        })
+        .collect();
+    c.bench_function("covers_of_2000_articles", |b| {
+        b.iter_batched(
+            || feed.clone(),
+            |mut feed| {
+                find_covers(&mut feed, FEED_URL);
+                assert!(feed.articles[1_999].image.is_some());
+                feed
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+}
+
+criterion_group!(benches, parse_and_store, covers);
 criterion_main!(benches);
