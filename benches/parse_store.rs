@@ -93,8 +93,7 @@ fn parse_and_store(c: &mut Criterion) {
 
 fn covers(c: &mut Criterion) {
     let paragraph = "<p>Lorem ipsum dolor sit amet, <em>consectetur</em> adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. <a href=\"http://bench.test/x\">Ut enim</a> ad minim veniam.</p>";
-    let mut feed = ParsedFeed::default();
-    feed.articles = (0..2_000)
+    let articles = (0..2_000)
         .map(|i| tidings::model::ParsedArticle {
             link: Some(format!("http://bench.test/posts/{i}")),
             content: Some(format!(
@@ -105,6 +104,10 @@ fn covers(c: &mut Criterion) {
             ..Default::default()
         })
         .collect();
+    let feed = ParsedFeed {
+        articles,
+        ..Default::default()
+    };
     c.bench_function("covers_of_2000_articles", |b| {
         b.iter_batched(
             || feed.clone(),
