@@ -151,11 +151,27 @@ struct FirstImageState {
     /// Open `<svg>` and `<math>` elements: foreign content, where a parse
     /// switches no tokenizer state and keeps `<image>` as it is.
     foreign: usize,
+    /// Open integration points inside it (`<foreignObject>`, `<mi>`, …),
+    /// whose content is HTML again.
+    integration_points: usize,
     /// The `<picture>` being read, written out again: its start tag and the
     /// tags it holds.
     picture: Option<String>,
     found: Option<FoundImage>,
 }
+
+/// Elements of foreign content whose content is parsed as HTML (the tokenizer
+/// gives names in lower case).
+const INTEGRATION_POINTS: &[&str] = &[
+    "foreignobject",
+    "desc",
+    "title",
+    "mi",
+    "mo",
+    "mn",
+    "ms",
+    "mtext",
+];
 
 /// Start tags that end foreign content in a parse (the HTML standard's list).
 const LEAVE_FOREIGN: &[&str] = &[
@@ -264,10 +280,19 @@ impl TokenSink for FirstImage<'_> {
         }
         if start && state.foreign > 0 && LEAVE_FOREIGN.contains(&name) {
             state.foreign = 0;
+            state.integration_points = 0;
         }
+        // Where the tokenizer switches states as in HTML.
+        let html = state.foreign == 0 || state.integration_points > 0;
         match (name, start) {
             ("svg" | "math", true) if !tag.self_closing => state.foreign += 1,
             ("svg" | "math", false) => state.foreign = state.foreign.saturating_sub(1),
+            (_, true) if state.foreign > 0 && INTEGRATION_POINTS.contains(&name) => {
+                state.integration_points += 1;
+            }
+            (_, false) if state.foreign > 0 && INTEGRATION_POINTS.contains(&name) => {
+                state.integration_points = state.integration_points.saturating_sub(1);
+            }
             ("picture", true) if state.foreign == 0 => {
                 let mut picture = String::new();
                 write_tag(&mut picture, &tag, "picture");
@@ -279,7 +304,7 @@ impl TokenSink for FirstImage<'_> {
                 write_tag(&mut markup, &tag, "img");
                 state.found = self.image_of(&markup);
             }
-            _ if start && state.foreign == 0 => {
+            _ if start && html => {
                 let kind = match name {
                     "script" => Some(RawKind::ScriptData),
                     "style" | "xmp" | "iframe" | "noembed" | "noframes" | "noscript" => {

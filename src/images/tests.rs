@@ -767,6 +767,21 @@ fn without_the_image_cache_articles_get_the_same_cover_images() {
         r#"<svg><g><img src="/out-of-svg.png"></g></svg>"#,
         r#"<svg><image href="/svg.png"/></svg><image src="/image-tag.png"><img src="/img.png">"#,
         r#"<p><picture><source srcset="/unclosed.webp"><img src="/unclosed-fallback.png">"#,
+        // More of what a parse does: template contents, MathML and SVG
+        // integration points, foster parenting, plaintext, entities in
+        // attributes, nested pictures, srcset, pixels then a picture of one.
+        r#"<template><img src="/template.png"></template><img src="/t2.png">"#,
+        r#"<math><mi><img src="/math.png"></mi></math>"#,
+        r#"<svg><foreignObject><p><img src="/fo.png"></p></foreignObject></svg>"#,
+        r#"<svg><desc><noscript><img src="/desc.png"></noscript></desc></svg><img src="/d2.png">"#,
+        r#"<svg><title><img src="/svgtitle.png"></title></svg>"#,
+        r#"<table><tr><img src="/foster.png"><td><img src="/cell.png"></td></tr></table>"#,
+        r#"<div><plaintext><img src="/plain.png">"#,
+        r#"<IMG SRC="/upper.PNG"><img src="/x.png">"#,
+        r#"<img src="/a&amp;b.png?x=1&amp;y=&quot;2&quot;">"#,
+        r#"<picture><picture><img src="/nested.png"></picture></picture>"#,
+        r#"<img srcset="/s1.png 1x, /s2.png 2x">"#,
+        r#"<img width="1" height="1" src="/pix.png"><picture><img width=1 height=1 src="/pix2.png"></picture><img src="/third.png">"#,
     ];
     let mut articles: Vec<ParsedArticle> = bodies.iter().map(|b| body(b)).collect();
     articles.push(ParsedArticle {
@@ -798,22 +813,29 @@ fn without_the_image_cache_articles_get_the_same_cover_images() {
     assert_eq!(covers[4].as_deref(), Some("https://blog.example/after.png"));
     assert_eq!(covers[5], None);
     assert_eq!(covers[7].as_deref(), Some("https://blog.example/real.png"));
+    let blog = |path: &str| Some(format!("https://blog.example/{path}"));
     assert_eq!(
-        covers[8].as_deref(),
-        Some("https://blog.example/select.png")
+        covers[8..24],
+        [
+            blog("select.png"),
+            blog("out-of-svg.png"),
+            blog("image-tag.png"),
+            blog("unclosed.webp"),
+            blog("template.png"),
+            blog("math.png"),
+            blog("fo.png"),
+            // Inside SVG's <desc>, HTML again: <noscript> holds text.
+            blog("d2.png"),
+            blog("svgtitle.png"),
+            blog("foster.png"),
+            None,
+            blog("upper.PNG"),
+            blog("a&b.png?x=1&y=%222%22"),
+            blog("nested.png"),
+            blog("s2.png"),
+            blog("third.png"),
+        ]
     );
-    assert_eq!(
-        covers[9].as_deref(),
-        Some("https://blog.example/out-of-svg.png")
-    );
-    assert_eq!(
-        covers[10].as_deref(),
-        Some("https://blog.example/image-tag.png")
-    );
-    assert_eq!(
-        covers[11].as_deref(),
-        Some("https://blog.example/unclosed.webp")
-    );
-    assert_eq!(covers[12].as_deref(), Some("https://cdn.example/ep.jpg"));
-    assert_eq!(covers[13].as_deref(), Some("https://cdn.example/own.png"));
+    assert_eq!(covers[24].as_deref(), Some("https://cdn.example/ep.jpg"));
+    assert_eq!(covers[25].as_deref(), Some("https://cdn.example/own.png"));
 }
