@@ -51,30 +51,19 @@ impl Store {
         let filters = self.filters_in_force()?;
         let tx = self.conn.transaction()?;
         let mut all = Vec::with_capacity(batch.len());
-        let mut to_link: Vec<ImageLinks> = Vec::new();
+        let mut search = SearchWrites::default();
         for item in batch.iter_mut() {
-            let (counts, links) = save_one(
+            all.push(save_one(
                 &tx,
                 item.feed,
                 run_id,
-                item.update,
-                item.record,
+                (item.update, &mut *item.record),
                 (now, retention),
                 &filters,
-            )?;
-            all.push(counts);
-            to_link.extend(links);
+                &mut search,
+            )?);
         }
-        // Images are linked, and old fetch records pruned, after every feed's
-        // articles: a statement that opens a savepoint makes the search index
-        // flush what it holds, and one flush per batch costs far less than one
-        // per article (or per feed).
-        for links in to_link {
-            links.write(&tx, now)?;
-        }
-        for item in batch.iter() {
-            prune_fetch_history(&tx, item.feed, retention.fetch_history)?;
-        }
+        search.write(&tx)?;
         tx.commit()?;
         Ok(all)
     }
@@ -216,7 +205,51 @@ pub(super) fn summary_from_row(r: &rusqlite::Row) -> rusqlite::Result<ArticleSum
     })
 }
 
-/// An article's images, to link once the batch's articles are written:
+/// The search index's writes of one transaction, made together at its end, in
+/// the order they were asked for. Any statement that opens a savepoint (a
+/// write to a table with foreign keys, an upsert that returns rows) makes the
+/// index flush what it holds into a segment of its own, to be merged later:
+/// written as they came, a batch's articles were flushed once per feed, or
+/// more. Held back until nothing else is left to write, they are flushed once.
+#[derive(Default)]
+pub(super) struct SearchWrites<'a> {
+    writes: Vec<SearchWrite<'a>>,
+}
+
+enum SearchWrite<'a> {
+    Add {
+        id: i64,
+        title: Option<&'a str>,
+        text: &'a str,
+    },
+    Remove(i64),
+}
+
+impl<'a> SearchWrites<'a> {
+    pub(super) fn add(&mut self, id: i64, title: Option<&'a str>, text: &'a str) {
+        self.writes.push(SearchWrite::Add { id, title, text });
+    }
+
+    pub(super) fn remove(&mut self, id: i64) {
+        self.writes.push(SearchWrite::Remove(id));
+    }
+
+    /// Writes them, last in the transaction.
+    pub(super) fn write(self, tx: &Transaction) -> rusqlite::Result<()> {
+        let mut add =
+            tx.prepare_cached("INSERT INTO articles_fts (rowid, title, body) VALUES (?1, ?2, ?3)")?;
+        let mut remove = tx.prepare_cached("DELETE FROM articles_fts WHERE rowid = ?1")?;
+        for write in self.writes {
+            match write {
+                SearchWrite::Add { id, title, text } => add.execute(params![id, title, text])?,
+                SearchWrite::Remove(id) => remove.execute([id])?,
+            };
+        }
+        Ok(())
+    }
+}
+
+/// An article's images, to link once the feed's articles are written:
 /// (article id, images, whether to replace what it showed before).
 pub(super) type ArticleLinks<'a> = (i64, &'a [FoundImage], bool);
 
@@ -313,34 +346,35 @@ pub(super) fn recount(tx: &Transaction, feed: i64) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// One fetch of one feed, inside the caller's transaction.
+/// One fetch of one feed, inside the caller's transaction; its search index
+/// writes go to `search`.
 fn save_one<'a>(
     tx: &Transaction,
     feed: FeedId,
     run_id: Option<i64>,
-    update: &'a FeedUpdate,
-    record: &mut FetchRecord,
+    (update, record): (&'a FeedUpdate, &mut FetchRecord),
     (now, retention): (i64, &RetentionConfig),
     filters: &[crate::query::Filter],
-) -> Result<(SaveCounts, Option<ImageLinks<'a>>)> {
+    search: &mut SearchWrites<'a>,
+) -> Result<SaveCounts> {
     let started = Instant::now();
     let mut counts = SaveCounts::default();
-    let mut links = None;
     if let Some(parsed) = &update.parsed {
         let mut articles;
-        (counts, articles) = upsert_articles(tx, feed, parsed, now)?;
+        (counts, articles) = upsert_articles(tx, feed, parsed, now, search)?;
         let filtered = match (counts.new, filters.is_empty()) {
             (0, _) | (_, true) => super::filters::Filtered::default(),
-            _ => super::filters::apply_filters(tx, filters, feed, now)?,
+            _ => super::filters::apply_filters(tx, filters, feed, now, search)?,
         };
         counts.new -= filtered.hidden;
         articles.retain(|(id, _, _)| !filtered.hidden_ids.contains(id));
-        counts.removed = apply_retention(tx, feed, now, retention)?;
-        links = Some(ImageLinks {
+        counts.removed = apply_retention(tx, feed, now, retention, search)?;
+        ImageLinks {
             feed,
             articles,
             icon: parsed.icon.as_deref(),
-        });
+        }
+        .write(tx, now)?;
         // Retention drops read articles only: the unread count grows by the new ones.
         tx.execute(
             "UPDATE feeds SET feed_title = coalesce(?2, feed_title), site_url = coalesce(?3, site_url),
@@ -399,32 +433,26 @@ fn save_one<'a>(
     record.ms_store = started.elapsed().as_millis() as u64;
     record.ms_total += record.ms_store;
     counts.fetch_id = insert_fetch_record(tx, feed, run_id, record)?;
-    Ok((counts, links))
-}
-
-/// Keeps the feed's newest `keep` fetch records and deletes the rest. A delete
-/// from `fetches` (a table with foreign keys) opens a statement savepoint,
-/// which makes the search index flush what it holds: the caller runs this
-/// after all the batch's articles are written, not after each feed's.
-fn prune_fetch_history(tx: &Transaction, feed: FeedId, keep: u64) -> rusqlite::Result<()> {
-    if keep > 0 {
+    if retention.fetch_history > 0 {
         tx.prepare_cached(
             "DELETE FROM fetches WHERE feed_id = ?1 AND id NOT IN
                (SELECT id FROM fetches WHERE feed_id = ?1 ORDER BY id DESC LIMIT ?2)",
         )?
-        .execute(params![feed.0, keep])?;
+        .execute(params![feed.0, retention.fetch_history])?;
     }
-    Ok(())
+    Ok(counts)
 }
 
 /// Inserts new articles, rewrites changed ones (keeping read/starred), and marks
-/// every article of the document as seen now. The feed's existing keys are read
-/// once, so each article costs one statement, not a lookup and a write.
+/// every article of the document as seen now; what the search index is to
+/// hold of them goes to `search`. The feed's existing keys are read once, so
+/// each article costs one statement, not a lookup and a write.
 pub(super) fn upsert_articles<'a>(
     tx: &Transaction,
     feed: FeedId,
     parsed: &'a ParsedFeed,
     now: i64,
+    search: &mut SearchWrites<'a>,
 ) -> rusqlite::Result<(SaveCounts, Vec<ArticleLinks<'a>>)> {
     let mut existing: HashMap<String, (i64, String)> = HashMap::new();
     {
@@ -458,9 +486,6 @@ pub(super) fn upsert_articles<'a>(
          WHERE id = ?1",
     )?;
     let mut touch = tx.prepare_cached("UPDATE articles SET last_seen = ?2 WHERE id = ?1")?;
-    let mut fts_delete = tx.prepare_cached("DELETE FROM articles_fts WHERE rowid = ?1")?;
-    let mut fts_insert =
-        tx.prepare_cached("INSERT INTO articles_fts (rowid, title, body) VALUES (?1, ?2, ?3)")?;
 
     // One story once: a new article that repeats another feed's story
     // points at that article, and is read when it is.
@@ -509,7 +534,7 @@ pub(super) fn upsert_articles<'a>(
                     a.episode,
                     a.season
                 ])?;
-                fts_delete.execute([id])?;
+                search.remove(*id);
                 to_link.push((*id, &a.images, true));
                 counts.updated += 1;
                 *id
@@ -565,7 +590,7 @@ pub(super) fn upsert_articles<'a>(
                 id
             }
         };
-        fts_insert.execute(params![id, a.title, a.search_text])?;
+        search.add(id, a.title.as_deref(), &a.search_text);
     }
     Ok((counts, to_link))
 }
@@ -578,6 +603,7 @@ pub(super) fn apply_retention(
     feed: FeedId,
     now: i64,
     retention: &RetentionConfig,
+    search: &mut SearchWrites,
 ) -> rusqlite::Result<u64> {
     let (keep_articles, keep_days): (u64, u64) = tx
         .prepare_cached(
@@ -613,9 +639,8 @@ pub(super) fn apply_retention(
             r.get::<_, i64>(0)
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut fts_delete = tx.prepare_cached("DELETE FROM articles_fts WHERE rowid = ?1")?;
-    for id in &ids {
-        fts_delete.execute([id])?;
+    for &id in &ids {
+        search.remove(id);
     }
     Ok(ids.len() as u64)
 }

@@ -9,6 +9,7 @@
 
 use rusqlite::{Transaction, params};
 
+use super::articles::SearchWrites;
 use super::query::where_clause;
 use super::{Result, Store};
 use crate::model::FeedId;
@@ -97,6 +98,7 @@ pub(super) fn apply_filters(
     filters: &[Filter],
     feed: FeedId,
     now: i64,
+    search: &mut SearchWrites,
 ) -> rusqlite::Result<Filtered> {
     let mut done = Filtered::default();
     for filter in filters {
@@ -120,7 +122,7 @@ pub(super) fn apply_filters(
                          SELECT feed_id, guid_key, ?2 FROM articles WHERE id = ?1",
                         params![id, now],
                     )?;
-                    tx.execute("DELETE FROM articles_fts WHERE rowid = ?1", [id])?;
+                    search.remove(id);
                     let n = tx.execute("DELETE FROM articles WHERE id = ?1", [id])?;
                     done.hidden += n as u64;
                     done.hidden_ids.push(id);

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::articles::{ImageLinks, apply_retention, recount, upsert_articles};
+use super::articles::{ImageLinks, SearchWrites, apply_retention, recount, upsert_articles};
 use super::filters::apply_filters;
 use super::subscriptions::{add_in, remove_in};
 use super::{NewSubscription, Result, Store};
@@ -241,9 +241,11 @@ impl Store {
                 articles: articles.iter().map(|a| a.article.clone()).collect(),
                 ..ParsedFeed::default()
             };
-            let (mut counts, mut links) = upsert_articles(&tx, FeedId(feed), &parsed, now)?;
+            let mut search = SearchWrites::default();
+            let (mut counts, mut links) =
+                upsert_articles(&tx, FeedId(feed), &parsed, now, &mut search)?;
             if counts.new > 0 && !filters.is_empty() {
-                let filtered = apply_filters(&tx, &filters, FeedId(feed), now)?;
+                let filtered = apply_filters(&tx, &filters, FeedId(feed), now, &mut search)?;
                 counts.new -= filtered.hidden;
                 links.retain(|(id, _, _)| !filtered.hidden_ids.contains(id));
             }
@@ -256,7 +258,8 @@ impl Store {
             for a in &articles {
                 saved.states_changed += take_remote_state(&tx, feed, a)?;
             }
-            apply_retention(&tx, FeedId(feed), now, retention)?;
+            apply_retention(&tx, FeedId(feed), now, retention, &mut search)?;
+            search.write(&tx)?;
             recount(&tx, feed)?;
             saved.new += counts.new;
             if counts.new > 0 {
