@@ -240,7 +240,7 @@ fn write_tag(out: &mut String, tag: &Tag, name: &str) {
             out.push(' ');
             out.push_str(key);
             out.push_str("=\"");
-            out.push_str(&attribute.value.replace('&', "&amp;").replace('"', "&quot;"));
+            html_escape::encode_double_quoted_attribute_to_string(&attribute.value, out);
             out.push('"');
         }
     }
@@ -251,6 +251,14 @@ impl FirstImage<'_> {
     /// The image of markup written out by [`write_tag`], if any.
     fn image_of(&self, markup: &str) -> Option<FoundImage> {
         find_in_html(markup, self.base).into_iter().next()
+    }
+
+    /// Closes the `<picture>` being read and looks for its image.
+    fn close_picture(&self, state: &mut FirstImageState) {
+        if let Some(mut markup) = state.picture.take() {
+            markup.push_str("</picture>");
+            state.found = self.image_of(&markup);
+        }
     }
 }
 
@@ -266,18 +274,33 @@ impl TokenSink for FirstImage<'_> {
         let start = tag.kind == StartTag;
         if let Some(picture) = state.picture.as_mut() {
             if name == "picture" && !start {
-                picture.push_str("</picture>");
-                let markup = state.picture.take().unwrap_or_default();
-                state.found = self.image_of(&markup);
+                self.close_picture(&mut state);
             } else if matches!(name, "img" | "image" | "source") {
                 let name = if name == "image" { "img" } else { name };
                 write_tag(picture, &tag, name);
             }
-            return match state.found {
-                Some(_) => TokenSinkResult::Script(()),
-                None => TokenSinkResult::Continue,
-            };
+        } else if let Some(switch) = self.read_tag(&mut state, &tag) {
+            return switch;
         }
+        match state.found {
+            Some(_) => TokenSinkResult::Script(()),
+            None => TokenSinkResult::Continue,
+        }
+    }
+
+    /// A `<picture>` still open at the end is closed there, as a parse closes it.
+    fn end(&self) {
+        self.close_picture(&mut self.state.borrow_mut());
+    }
+}
+
+impl FirstImage<'_> {
+    /// Reads a tag outside a `<picture>`: foreign content, a `<picture>` or an
+    /// image, or an element whose text is no markup (the tokenizer state to
+    /// switch to is returned).
+    fn read_tag(&self, state: &mut FirstImageState, tag: &Tag) -> Option<TokenSinkResult<()>> {
+        let name: &str = &tag.name;
+        let start = tag.kind == StartTag;
         if start && state.foreign > 0 && LEAVE_FOREIGN.contains(&name) {
             state.foreign = 0;
             state.integration_points = 0;
@@ -295,13 +318,13 @@ impl TokenSink for FirstImage<'_> {
             }
             ("picture", true) if state.foreign == 0 => {
                 let mut picture = String::new();
-                write_tag(&mut picture, &tag, "picture");
+                write_tag(&mut picture, tag, "picture");
                 state.picture = Some(picture);
             }
             // (An <img> has left foreign content above; an <image> in it stays SVG's.)
             ("img" | "image", true) if state.foreign == 0 => {
                 let mut markup = String::new();
-                write_tag(&mut markup, &tag, "img");
+                write_tag(&mut markup, tag, "img");
                 state.found = self.image_of(&markup);
             }
             _ if start && html => {
@@ -311,28 +334,14 @@ impl TokenSink for FirstImage<'_> {
                         Some(RawKind::Rawtext)
                     }
                     "textarea" | "title" => Some(RawKind::Rcdata),
-                    "plaintext" => return TokenSinkResult::Plaintext,
+                    "plaintext" => return Some(TokenSinkResult::Plaintext),
                     _ => None,
                 };
-                if let Some(kind) = kind {
-                    return TokenSinkResult::RawData(kind);
-                }
+                return kind.map(TokenSinkResult::RawData);
             }
             _ => {}
         }
-        match state.found {
-            Some(_) => TokenSinkResult::Script(()),
-            None => TokenSinkResult::Continue,
-        }
-    }
-
-    /// A `<picture>` still open at the end is closed there, as a parse closes it.
-    fn end(&self) {
-        let mut state = self.state.borrow_mut();
-        if let Some(mut markup) = state.picture.take() {
-            markup.push_str("</picture>");
-            state.found = self.image_of(&markup);
-        }
+        None
     }
 }
 
