@@ -14,15 +14,17 @@ use tidings::model::{FetchRecord, ParsedFeed};
 use tidings::parse::parse_feed;
 use tidings::store::{FeedUpdate, NewSubscription, Store};
 
+/// A paragraph of an article body, with emphasis and a link.
+const PARAGRAPH: &str = "<p>Lorem ipsum dolor sit amet, <em>consectetur</em> adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. <a href=\"http://bench.test/x\">Ut enim</a> ad minim veniam.</p>";
+
 fn large_feed(items: usize) -> Vec<u8> {
     let mut xml = String::from(
         r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Big</title><link>http://bench.test/</link>"#,
     );
-    let paragraph = "<p>Lorem ipsum dolor sit amet, <em>consectetur</em> adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. <a href=\"http://bench.test/x\">Ut enim</a> ad minim veniam.</p>";
     for i in 0..items {
         xml.push_str(&format!(
             "<item><title>Item {i} &amp; more</title><link>http://bench.test/posts/{i}</link><guid>http://bench.test/posts/{i}</guid><pubDate>Mon, 02 Jan 2006 15:04:05 GMT</pubDate><description>Summary {i}</description><content:encoded><![CDATA[<h2>Post {i}</h2>{}]]></content:encoded></item>",
-            paragraph.repeat(20)
+            PARAGRAPH.repeat(20)
         ));
     }
     xml.push_str("</channel></rss>");
@@ -92,14 +94,13 @@ fn parse_and_store(c: &mut Criterion) {
 }
 
 fn covers(c: &mut Criterion) {
-    let paragraph = "<p>Lorem ipsum dolor sit amet, <em>consectetur</em> adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. <a href=\"http://bench.test/x\">Ut enim</a> ad minim veniam.</p>";
     let articles = (0..2_000)
         .map(|i| tidings::model::ParsedArticle {
             link: Some(format!("http://bench.test/posts/{i}")),
             content: Some(format!(
                 "{}<figure><img src=\"/img/{i}.png\" alt=\"A picture\" width=\"640\"></figure>{}",
-                paragraph.repeat(10),
-                paragraph.repeat(10)
+                PARAGRAPH.repeat(10),
+                PARAGRAPH.repeat(10)
             )),
             ..Default::default()
         })
