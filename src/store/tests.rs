@@ -313,6 +313,48 @@ fn search_finds_words_in_bodies_ranks_titles_first_and_quotes_syntax() {
 }
 
 #[test]
+fn search_follows_articles_that_change_in_a_batch_of_feeds() {
+    let mut store = Store::open_in_memory().unwrap();
+    let retention = RetentionConfig::default();
+    let (a, _) = store.add_feed(&sub("http://a.test/f")).unwrap();
+    let (b, _) = store.add_feed(&sub("http://b.test/f")).unwrap();
+    save(
+        &mut store,
+        a,
+        &feed_of(vec![article("1", "Gizmo", 1)]),
+        10,
+        &retention,
+    );
+    assert_eq!(store.search("gizmo", 10).unwrap().len(), 1);
+    // One batch: the first feed's article is rewritten, the second feed's is new.
+    let (changed, new) = (
+        feed_of(vec![article("1", "Widget", 1)]),
+        feed_of(vec![article("2", "Sprocket", 2)]),
+    );
+    let mut records = [FetchRecord::default(), FetchRecord::default()];
+    let [first, second] = &mut records;
+    let mut batch = [
+        FetchToSave {
+            feed: a,
+            update: &changed,
+            record: first,
+        },
+        FetchToSave {
+            feed: b,
+            update: &new,
+            record: second,
+        },
+    ];
+    let counts = store
+        .save_fetches(&mut batch, None, 20, &retention)
+        .unwrap();
+    assert_eq!((counts[0].updated, counts[1].new), (1, 1));
+    assert!(store.search("gizmo", 10).unwrap().is_empty());
+    assert_eq!(store.search("widget", 10).unwrap().len(), 1);
+    assert_eq!(store.search("sprocket", 10).unwrap().len(), 1);
+}
+
+#[test]
 fn removing_a_feed_removes_its_articles_and_index_rows() {
     let mut store = Store::open_in_memory().unwrap();
     let (feed, _) = store.add_feed(&sub("http://a.test/f")).unwrap();
