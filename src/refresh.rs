@@ -274,6 +274,10 @@ impl RefreshStats {
     }
 }
 
+/// How many feeds fetched for the first time make `tidings refresh` store a
+/// run in bulk (`store::bulk_load`): an imported OPML of a thousand feeds.
+pub const BULK_FIRST_REFRESH_FEEDS: usize = 1000;
+
 /// A refresh worker: its store connection, HTTP client, configuration,
 /// image plan and clock.
 pub struct Refresher {
@@ -289,6 +293,11 @@ pub struct Refresher {
     clock: Clock,
     /// The lock that keeps refreshes of one database from running together.
     run_lock: RunLockState,
+    /// A run that fetches at least this many feeds for the first time (and
+    /// they are most of the run) stores them without the indexes by date and
+    /// builds those at the end (`store::bulk_load`). None: never (the reader,
+    /// whose lists need the indexes while it runs).
+    bulk_first_refresh: Option<usize>,
 }
 
 /// Whether and how a [`Refresher`] keeps to one refresh at a time.
@@ -322,6 +331,7 @@ impl Refresher {
             images: None,
             clock: Clock::system(),
             run_lock: RunLockState::Unlocked,
+            bulk_first_refresh: None,
         })
     }
 
@@ -341,6 +351,13 @@ impl Refresher {
     /// takes it first, to say so or wait when another refresh holds it).
     pub fn holding(mut self, lock: RunLock) -> Refresher {
         self.run_lock = RunLockState::Held { _lock: lock };
+        self
+    }
+
+    /// Stores a run that fetches at least `min_feeds` feeds for the first
+    /// time in bulk (`store::bulk_load`).
+    pub fn with_bulk_first_refresh(mut self, min_feeds: usize) -> Refresher {
+        self.bulk_first_refresh = Some(min_feeds);
         self
     }
 

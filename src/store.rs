@@ -12,6 +12,8 @@
 //!   or not at all: [`Store::save_fetches`] saves a batch of fetches in one
 //!   transaction (group commit), so each feed, and the batch, is all or nothing.
 //! - Lists never select article bodies; unread counts come from a partial index.
+//! - The two indexes by date are missing while a bulk first refresh runs
+//!   (`bulk_load`); whatever leans on them reads the table meanwhile.
 //! - The full-text index (FTS5, contentless) is kept in step with `articles` by
 //!   this module alone: whoever deletes articles goes through here.
 
@@ -584,6 +586,7 @@ fn feed_from_row(r: &rusqlite::Row) -> rusqlite::Result<Feed> {
 }
 
 mod articles;
+mod bulk_load;
 mod downloads;
 mod feed_settings;
 mod filters;

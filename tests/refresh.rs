@@ -61,11 +61,20 @@ impl Harness {
             .0
     }
 
+    /// A fresh worker on the harness's database, config and clock.
+    fn refresher(&self) -> Refresher {
+        Refresher::new(self.store(), self.config.clone())
+            .unwrap()
+            .with_clock(self.clock.clone())
+    }
+
     /// Runs one command through a fresh worker; returns the progress it reported.
     fn run(&self, command: Command) -> Vec<Progress> {
-        let mut refresher = Refresher::new(self.store(), self.config.clone())
-            .unwrap()
-            .with_clock(self.clock.clone());
+        self.run_with(self.refresher(), command)
+    }
+
+    /// Runs one command through `refresher`; returns the progress it reported.
+    fn run_with(&self, mut refresher: Refresher, command: Command) -> Vec<Progress> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         self.runtime.block_on(refresher.run(command, &tx));
         drop(tx);
@@ -777,4 +786,76 @@ fn a_feed_cut_short_is_saved_with_the_items_before_the_break_and_a_warning() {
     let warning = record.warning.expect("the record keeps the warning");
     assert!(warning.starts_with("recovered: "), "{warning}");
     assert!(warning.contains("read 1 entry before byte"), "{warning}");
+}
+
+/// How many of the two indexes by date the database at `db` has.
+fn date_indexes(db: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'index'
+         AND name IN ('articles_unread_by_time', 'articles_for_queries')",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// Runs `run` while another thread looks at the indexes by date every few
+/// milliseconds; returns what `run` returned and the fewest it saw.
+fn fewest_date_indexes_during<T>(db: &std::path::Path, run: impl FnOnce() -> T) -> (T, i64) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (db, stop) = (db.to_path_buf(), stop.clone());
+        std::thread::spawn(move || {
+            let mut fewest = 2;
+            while !stop.load(Ordering::Relaxed) {
+                fewest = fewest.min(date_indexes(&db));
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            fewest
+        })
+    };
+    let out = run();
+    stop.store(true, Ordering::Relaxed);
+    (out, watcher.join().unwrap())
+}
+
+/// A first refresh of many new feeds (an imported OPML) is stored without
+/// the indexes by date, which it builds at its end; a later run of the same
+/// feeds keeps them all along; and a run after a bulk run that was killed
+/// before its end builds them first.
+#[test]
+fn a_first_refresh_of_many_new_feeds_builds_its_indexes_by_date_at_the_end() {
+    let server = TestServer::start();
+    let h = Harness::new();
+    for i in 0..8 {
+        h.subscribe(&format!("{}?n={i}", server.url("/slow.xml")));
+    }
+    let bulk = || h.refresher().with_bulk_first_refresh(4);
+
+    let (progress, fewest) =
+        fewest_date_indexes_during(&h.db, || h.run_with(bulk(), Command::Refresh(None)));
+    assert!(matches!(progress.last(), Some(Progress::Finished(s)) if s.ok == 8));
+    assert_eq!(fewest, 0, "stored without the indexes by date");
+    assert_eq!(date_indexes(&h.db), 2, "built at the end of the run");
+    let rows = h.store().feed_list().unwrap();
+    assert!(
+        rows.iter().all(|r| r.total == 2 && r.unread == 2),
+        "{rows:?}"
+    );
+
+    let (progress, fewest) =
+        fewest_date_indexes_during(&h.db, || h.run_with(bulk(), Command::RefreshForced(None)));
+    assert!(matches!(progress.last(), Some(Progress::Finished(s)) if s.ok == 8));
+    assert_eq!(fewest, 2, "feeds fetched before are not a first refresh");
+
+    h.store().drop_date_indexes().unwrap();
+    let progress = h.run(Command::RefreshForced(None));
+    assert!(matches!(progress.last(), Some(Progress::Finished(_))));
+    assert_eq!(
+        date_indexes(&h.db),
+        2,
+        "a killed bulk run's indexes are built"
+    );
 }

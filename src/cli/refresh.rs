@@ -9,7 +9,8 @@ use anyhow::{Context, bail};
 use crate::config::{Config, Paths};
 use crate::model::FeedId;
 use crate::refresh::{
-    Attempt, Command as WorkerCommand, Progress, RefreshStats, Refresher, RunLock, busy_message,
+    Attempt, BULK_FIRST_REFRESH_FEEDS, Command as WorkerCommand, Progress, RefreshStats, Refresher,
+    RunLock, busy_message,
 };
 use crate::report::{megabytes, resting_line, summary_line, thousands, until};
 use crate::text::truncate;
@@ -27,8 +28,10 @@ pub(super) async fn refresh(
     force: bool,
 ) -> anyhow::Result<()> {
     let lock = take_run_lock(paths, wait, "refresh").await?;
-    let (commands, mut progress, worker) =
-        Refresher::configured(paths, config)?.holding(lock).spawn();
+    let (commands, mut progress, worker) = Refresher::configured(paths, config)?
+        .holding(lock)
+        .with_bulk_first_refresh(BULK_FIRST_REFRESH_FEEDS)
+        .spawn();
     let command = if force {
         WorkerCommand::RefreshForced(ids)
     } else {

@@ -37,7 +37,7 @@ use super::{Command, Progress, Refresher};
 use crate::fetch::Response;
 use crate::images::ImagesToFind;
 use crate::model::{ArticleId, FeedId, RunStats};
-use crate::store::{FetchTarget, StoreError};
+use crate::store::{FetchTarget, Store, StoreError};
 
 /// Image downloads in flight at most while some feed's articles are not stored yet.
 const IMAGES_WHILE_ARTICLES_PENDING: usize = 4;
@@ -161,6 +161,15 @@ impl Refresher {
             skipped: considered - targets.len(),
             resting: next_due.map(|at| (resting.len(), at)),
         });
+        // A bulk run drops the indexes by date and builds them at its end;
+        // any other builds them first if a killed bulk run left them missing.
+        let bulk = self.stores_in_bulk(&store, &targets)?;
+        if bulk {
+            tracing::info!("a first refresh of {} feeds: stored in bulk", targets.len());
+            store.drop_date_indexes()?;
+        } else if store.build_date_indexes()? {
+            tracing::info!("built the indexes by date a killed bulk refresh had left missing");
+        }
         let run_id = store.begin_run(started_at_ms)?;
 
         // The writer gets the store for the run and gives it back at the end.
@@ -311,6 +320,11 @@ impl Refresher {
             .await
             .map_err(|e| StoreError::Other(format!("the writer thread failed: {e}")))?;
         let outcome = written.and_then(|mut stats| {
+            if bulk {
+                let building = Instant::now();
+                store.build_date_indexes()?;
+                tracing::info!("built the indexes by date in {:?}", building.elapsed());
+            }
             stats.started_at_ms = started_at_ms;
             stats.wall_ms = started.elapsed().as_millis() as u64;
             store.finish_run(run_id, &stats)?;
@@ -461,6 +475,21 @@ impl Refresher {
     fn due(&self, target: &FetchTarget, now: i64) -> bool {
         let periodic = target.refresh_minutes.is_some() || self.config.refresh.interval_minutes > 0;
         periodic && target.next_fetch_at.is_none_or(|at| at <= now)
+    }
+
+    /// Whether this run is stored in bulk (`store::bulk_load`): the worker
+    /// allows it, and at least that many of its feeds, and most of them, are
+    /// fetched for the first time.
+    fn stores_in_bulk(&self, store: &Store, targets: &[FetchTarget]) -> Result<bool, StoreError> {
+        let Some(min_feeds) = self.bulk_first_refresh else {
+            return Ok(false);
+        };
+        if targets.len() < min_feeds {
+            return Ok(false);
+        }
+        let ids: Vec<FeedId> = targets.iter().map(|t| t.id).collect();
+        let new = store.never_fetched(&ids)?.len();
+        Ok(new >= min_feeds && new * 2 >= targets.len())
     }
 
     /// The time between two fetches of a feed: its own, else the config's.

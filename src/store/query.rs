@@ -432,10 +432,13 @@ impl Store {
         Ok(rows)
     }
 
-    /// How the matches of a query feed are best read (see `query_matches`).
+    /// How the matches of a query feed are best read (see `query_matches`):
+    /// the table while the index is missing (a bulk first refresh).
     fn path_of(&self, query: &Query, now: i64) -> Result<Path> {
         Ok(
-            if reads_only_indexed(&query.expr) || self.few_in_age(query, now)? {
+            if (reads_only_indexed(&query.expr) && self.has_query_index()?)
+                || self.few_in_age(query, now)?
+            {
                 Path::Index
             } else {
                 Path::Table
@@ -444,11 +447,15 @@ impl Store {
     }
 
     /// Whether the query's age leaves at most [`MOST_ROWS_BY_INDEX`]
-    /// articles (counted on the index, up to that many).
+    /// articles (counted on the index, up to that many); false while the
+    /// index is missing.
     fn few_in_age(&self, query: &Query, now: i64) -> Result<bool> {
         let Some(after) = newer_than(&query.expr, now) else {
             return Ok(false);
         };
+        if !self.has_query_index()? {
+            return Ok(false);
+        }
         let in_range: i64 = self
             .conn
             .prepare_cached(

@@ -6,7 +6,7 @@
 use super::tests::{article, feed_of, save, sub};
 use super::*;
 use crate::config::RetentionConfig;
-use crate::model::{Enclosure, ParsedArticle};
+use crate::model::{ArticleSource, Enclosure, ParsedArticle, QueryFeedId};
 
 const NOW: i64 = 1_800_000_000;
 const DAY: i64 = 86_400;
@@ -213,4 +213,48 @@ fn every_way_of_reading_matches_finds_the_same_articles() {
         let newest_first: Vec<(i64, i64)> = all.iter().map(|&(id, t)| (t, id)).collect();
         assert_eq!(newest_first, times, "{text}: newest first");
     }
+}
+
+/// While a bulk first refresh has the indexes by date dropped, query feeds
+/// and the list of all unread articles read the table instead and find the
+/// same articles in the same order; the indexes come back, once.
+#[test]
+fn lists_and_query_feeds_read_the_same_without_the_indexes_by_date() {
+    let mut store = cache();
+    let texts = [
+        "age < 2d",
+        "age < 4d and title =~ rust",
+        "title contains rust",
+        "tag = dev or feed contains été",
+    ];
+    let ids: Vec<QueryFeedId> = texts
+        .iter()
+        .enumerate()
+        .map(|(n, text)| store.save_query_feed(&format!("q{n}"), text).unwrap())
+        .collect();
+    let read = |store: &Store| -> Vec<String> {
+        let mut out = Vec::new();
+        for (&id, text) in ids.iter().zip(texts) {
+            let query = crate::query::parse(text).unwrap();
+            let all = store.query_matches(id, &query, NOW, false).unwrap();
+            let unread = store.query_matches(id, &query, NOW, true).unwrap();
+            let counts = store.query_counts(&query, NOW).unwrap();
+            out.push(format!("{text}: {all:?} {unread:?} {counts:?}"));
+        }
+        let total = store.count_articles(ArticleSource::Unread, true).unwrap();
+        let page = store
+            .article_page(ArticleSource::Unread, true, true, (0, 10), total)
+            .unwrap();
+        let page: Vec<i64> = page.iter().map(|a| a.id.0).collect();
+        out.push(format!("unread: {total} {page:?}"));
+        out
+    };
+    let with_indexes = read(&store);
+    assert!(with_indexes.last().unwrap().starts_with("unread: 4 "));
+    assert!(!store.build_date_indexes().unwrap(), "both are there");
+    store.drop_date_indexes().unwrap();
+    assert_eq!(read(&store), with_indexes);
+    assert!(store.build_date_indexes().unwrap());
+    assert!(!store.build_date_indexes().unwrap());
+    assert_eq!(read(&store), with_indexes);
 }
