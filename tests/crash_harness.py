@@ -14,17 +14,25 @@ got new items (corpus.py --bump). After each kill:
     index has one row per article);
   * the read and starred state set before the kills is untouched.
 
-Then one refresh runs to its end and must succeed. Prints one line per kill
-and a summary; exits non-zero at the first broken promise.
+Then one refresh runs to its end and must succeed.
+
+Then the first refresh of a large import (--bulk-feeds, stored in bulk: the
+indexes by date dropped and built at its end) is killed --bulk-kills times,
+each in a fresh data directory: the same checks hold, and the refresh after
+each kill completes with both indexes by date there again.
+
+Prints one line per kill and a summary; exits non-zero at the first broken
+promise.
 
     cargo build --release
-    python3 tests/crash_harness.py [--runs 50] [--feeds 300] [--seed 1]
+    python3 tests/crash_harness.py [--runs 50] [--feeds 300] [--seed 1] [--bulk-kills 10] [--bulk-feeds 1200]
 """
 
 import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -104,6 +112,72 @@ def check(db, before_feeds, marks):
     return updated
 
 
+DATE_INDEXES = ("articles_unread_by_time", "articles_for_queries")
+
+
+def date_indexes(db):
+    """How many of the two indexes by date the database has."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return conn.execute(
+            f"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN {DATE_INDEXES}"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def kill_bulk_first_refreshes(args, rng, work):
+    """Kills the first refresh of a large import, each time in a fresh data
+    directory; returns the kills' lines' totals."""
+    corpus = os.path.join(work, "bulk-corpus")
+    port = free_port()
+    subprocess.run(
+        [sys.executable, "corpus.py", "--feeds", str(args.bulk_feeds), "--items", "5",
+         "--seed", str(args.seed), "--out", corpus, "--base-url", f"http://127.0.0.1:{port}",
+         "--hosts", str(args.hosts)],
+        cwd=BENCH, check=True, capture_output=True,
+    )
+    server = serve(corpus, port, "--latency-ms", str(args.latency_ms), "--max-runtime", "7200")
+    try:
+        whole = None
+        for run in range(0, args.bulk_kills + 1):
+            data = os.path.join(work, f"bulk-{run}")
+            env = tidings_env(data)
+            tidings = lambda *a, **kw: subprocess.run([args.bin, *a], env=env, capture_output=True, text=True, **kw)
+            tidings("import", os.path.join(corpus, "urls"), check=True)
+            db = os.path.join(data, "tidings.db")
+            if whole is None:
+                # The first one runs to its end: how long a bulk first refresh takes.
+                started = time.monotonic()
+                tidings("refresh", "--quiet", check=True)
+                whole = time.monotonic() - started
+                assert date_indexes(db) == 2, "a bulk first refresh ends with its indexes by date"
+                print(f"{args.bulk_feeds} new feeds: a bulk first refresh takes {whole:.2f} s; "
+                      f"killing {args.bulk_kills} within that")
+                continue
+            before, _ = snapshot(db)
+            delay = rng.uniform(0.02, whole * 1.1)
+            child = subprocess.Popen([args.bin, "refresh", "--quiet"], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            exited = child.poll() is not None
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+            updated = check(db, before, {})
+            left = date_indexes(db)
+            after = tidings("refresh", "--force", "--quiet")
+            assert after.returncode == 0, f"the refresh after the kill failed: {after.stdout}{after.stderr}"
+            check(db, snapshot(db)[0], {})
+            assert date_indexes(db) == 2, "the refresh after the kill builds the indexes by date"
+            print(f"bulk kill {run:2}: after {delay:5.2f} s, {'it had ended; ' if exited else ''}"
+                  f"{updated:4} of {len(before)} feeds saved, {left} of 2 indexes by date left; "
+                  "the next refresh completed with both: ok")
+            shutil.rmtree(data)
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=50)
@@ -113,6 +187,8 @@ def main():
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--bin", default=RELEASE_BIN)
+    parser.add_argument("--bulk-kills", type=int, default=10)
+    parser.add_argument("--bulk-feeds", type=int, default=1200)
     args = parser.parse_args()
     if not os.path.isdir(BENCH):
         print(f"SKIPPED: {BENCH} is not here")
@@ -173,11 +249,15 @@ def main():
         check(db, snapshot(db)[0], marks)
         print(final.stdout.strip())
         midway = sum(1 for n in totals if n < len(before))
-        print(json.dumps(dict(kills=args.runs, killed_midway=midway, feeds=len(totals and before),
-                              cold_refresh_s=round(cold, 2), bumped_refresh_s=round(whole, 2), result="ok")))
     finally:
         server.terminate()
         server.wait()
+    if args.bulk_kills:
+        kill_bulk_first_refreshes(args, rng, work)
+    print(json.dumps(dict(kills=args.runs, killed_midway=midway, feeds=len(totals and before),
+                          cold_refresh_s=round(cold, 2), bumped_refresh_s=round(whole, 2),
+                          bulk_kills=args.bulk_kills, result="ok")))
+    shutil.rmtree(work)
 
 
 if __name__ == "__main__":

@@ -197,8 +197,17 @@ impl Refresher {
             ..Stages::default()
         };
         let mut private_hosts: HashMap<String, bool> = HashMap::new();
+        // A bulk run's indexes by date are built as soon as its articles are
+        // all in, not after its images (which never touch them).
+        let mut indexes_to_build = bulk;
         loop {
             self.start_jobs(&mut scheduler, &mut stages);
+            if indexes_to_build && !stages.articles_pending() {
+                indexes_to_build = false;
+                if to_writer.send(WriterJob::BuildDateIndexes).is_err() {
+                    break;
+                }
+            }
             let busy = stages.busy();
             let finished: Joined = tokio::select! {
                 command = Inbox::recv(&mut inbox), if busy => {
@@ -320,10 +329,9 @@ impl Refresher {
             .await
             .map_err(|e| StoreError::Other(format!("the writer thread failed: {e}")))?;
         let outcome = written.and_then(|mut stats| {
+            // Built already, unless the run broke off before its articles were all in.
             if bulk {
-                let building = Instant::now();
                 store.build_date_indexes()?;
-                tracing::info!("built the indexes by date in {:?}", building.elapsed());
             }
             stats.started_at_ms = started_at_ms;
             stats.wall_ms = started.elapsed().as_millis() as u64;

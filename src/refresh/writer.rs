@@ -15,10 +15,12 @@ use crate::config::RetentionConfig;
 use crate::model::{ErrorKind, RunStats};
 use crate::store::{FetchToSave, ImageOutcome, Store, StoreError};
 
-/// What the writer is handed: a fetched feed, or finished image downloads.
+/// What the writer is handed: a fetched feed, finished image downloads, or
+/// (in a bulk first refresh, once every feed is in) the indexes to build.
 pub(super) enum WriterJob {
     Feed(Box<Fetched>),
     Image(Box<ImageDone>),
+    BuildDateIndexes,
 }
 
 /// The one writer of a run, on a thread of its own so that the dispatch loop
@@ -42,6 +44,7 @@ pub(super) fn write_fetched(
     let mut ledger = ImageLedger::default();
     let mut feeds: Vec<Fetched> = Vec::new();
     let mut images: Vec<ImageDone> = Vec::new();
+    let mut build_indexes = false;
     while let Some(first) = queue.blocking_recv() {
         // Whatever queued up while the last batch was being written goes in this one.
         let mut next = Some(first);
@@ -49,6 +52,7 @@ pub(super) fn write_fetched(
             match job {
                 WriterJob::Feed(fetched) => feeds.push(*fetched),
                 WriterJob::Image(done) => images.push(*done),
+                WriterJob::BuildDateIndexes => build_indexes = true,
             }
             if feeds.len() < MAX_BATCH && images.len() < MAX_IMAGE_BATCH {
                 next = queue.try_recv().ok();
@@ -106,6 +110,11 @@ pub(super) fn write_fetched(
                 let _ = progress.send(done);
             }
             images.clear();
+        }
+        if std::mem::take(&mut build_indexes) {
+            let building = std::time::Instant::now();
+            store.build_date_indexes()?;
+            tracing::info!("built the indexes by date in {:?}", building.elapsed());
         }
         store.keep_wal_under(WAL_LIMIT_BYTES)?;
     }

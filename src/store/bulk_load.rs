@@ -1,11 +1,11 @@
 //! A first refresh of many feeds at once (an imported OPML of thousands),
-//! stored without the two indexes ordered by date, which are built once at
-//! the end. Such a refresh brings each feed's whole history, dates spread
-//! over years, so every batch the writer commits puts rows all over those
-//! two trees, and each page it touched is written again: the larger the
-//! trees grew, the more a feed cost (`benches/load.py`: 1.2 MB written per
-//! feed at first, 3.0 MB by the eleventh thousand). Built at the end, each
-//! tree is one sort.
+//! stored without the two indexes ordered by date, which are built once the
+//! run's articles are all in (before its images, which never touch them).
+//! Such a refresh brings each feed's whole history, dates spread over years,
+//! so every batch the writer commits puts rows all over those two trees, and
+//! each page it touched is written again: the larger the trees grew, the more
+//! a feed cost (`benches/load.py`: 1.2 MB written per feed at first, 3.0 MB
+//! by the eleventh thousand). Built once, each tree is one sort.
 //!
 //! While they are missing, lists of all unread articles and query feeds read
 //! the table instead (slower, still right). A run that was killed before the
