@@ -295,8 +295,8 @@ pub struct Refresher {
     run_lock: RunLockState,
     /// A run that fetches at least this many feeds for the first time (and
     /// they are most of the run) stores them without the indexes by date and
-    /// builds those at the end (`store::bulk_load`). None: never (the reader,
-    /// whose lists need the indexes while it runs).
+    /// builds those once its articles are all in (`store::bulk_load`). None:
+    /// never (the reader, whose lists need the indexes while it runs).
     bulk_first_refresh: Option<usize>,
 }
 

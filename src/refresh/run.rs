@@ -161,8 +161,9 @@ impl Refresher {
             skipped: considered - targets.len(),
             resting: next_due.map(|at| (resting.len(), at)),
         });
-        // A bulk run drops the indexes by date and builds them at its end;
-        // any other builds them first if a killed bulk run left them missing.
+        // A bulk run drops the indexes by date and builds them once its
+        // articles are all in; any other run builds them first if a killed
+        // bulk run left them missing.
         let bulk = self.stores_in_bulk(&store, &targets)?;
         if bulk {
             tracing::info!("a first refresh of {} feeds: stored in bulk", targets.len());

@@ -25,7 +25,7 @@ const DATE_INDEXES: &str = "
 
 impl Store {
     /// Drops the indexes by date for a bulk first refresh; the caller holds
-    /// the run lock and builds them again at the end of the run.
+    /// the run lock and builds them again once the run's articles are in.
     pub fn drop_date_indexes(&self) -> Result<()> {
         self.conn.execute_batch(
             "DROP INDEX IF EXISTS articles_unread_by_time;
