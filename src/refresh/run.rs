@@ -168,8 +168,13 @@ impl Refresher {
         if bulk {
             tracing::info!("a first refresh of {} feeds: stored in bulk", targets.len());
             store.drop_date_indexes()?;
-        } else if store.build_date_indexes()? {
-            tracing::info!("built the indexes by date a killed bulk refresh had left missing");
+        } else {
+            // Not a reason to stop refreshing: lists read the table meanwhile.
+            match store.build_date_indexes() {
+                Ok(true) => tracing::info!("built the indexes by date a bulk refresh left missing"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!("cannot build the indexes by date: {e}"),
+            }
         }
         let run_id = store.begin_run(started_at_ms)?;
 
