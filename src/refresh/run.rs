@@ -501,8 +501,7 @@ impl Refresher {
         if targets.len() < min_feeds {
             return Ok(false);
         }
-        let ids: Vec<FeedId> = targets.iter().map(|t| t.id).collect();
-        let new = store.never_fetched(&ids)?.len();
+        let new = store.count_never_fetched(targets.iter().map(|t| t.id))?;
         Ok(new >= min_feeds && new * 2 >= targets.len())
     }
 

@@ -70,20 +70,15 @@ impl Store {
             > 0)
     }
 
-    /// Of `feeds`, those that were never fetched (no fetch record).
-    pub fn never_fetched(&self, feeds: &[FeedId]) -> Result<HashSet<FeedId>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id FROM feeds f WHERE NOT EXISTS (SELECT 1 FROM fetches WHERE feed_id = f.id)",
-        )?;
-        let wanted: HashSet<FeedId> = feeds.iter().copied().collect();
-        let rows = stmt.query_map([], |r| Ok(FeedId(r.get(0)?)))?;
-        let mut found = HashSet::new();
-        for id in rows {
-            let id = id?;
-            if wanted.contains(&id) {
-                found.insert(id);
-            }
-        }
-        Ok(found)
+    /// How many of `feeds` were never fetched (have no fetch record).
+    pub fn count_never_fetched(&self, feeds: impl IntoIterator<Item = FeedId>) -> Result<usize> {
+        let never: HashSet<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM feeds f WHERE NOT EXISTS (SELECT 1 FROM fetches WHERE feed_id = f.id)",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(feeds.into_iter().filter(|f| never.contains(&f.0)).count())
     }
 }
