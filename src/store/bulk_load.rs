@@ -31,7 +31,6 @@ impl Store {
             "DROP INDEX IF EXISTS articles_unread_by_time;
              DROP INDEX IF EXISTS articles_for_queries;",
         )?;
-        self.query_cache.borrow_mut().clear();
         Ok(())
     }
 

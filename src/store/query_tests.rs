@@ -253,6 +253,8 @@ fn lists_and_query_feeds_read_the_same_without_the_indexes_by_date() {
     assert!(with_indexes.last().unwrap().starts_with("unread: 4 "));
     assert!(!store.build_date_indexes().unwrap(), "both are there");
     store.drop_date_indexes().unwrap();
+    // The same matches are kept while nothing is written: read them again.
+    store.query_cache.borrow_mut().clear();
     assert_eq!(read(&store), with_indexes);
     assert!(store.build_date_indexes().unwrap());
     assert!(!store.build_date_indexes().unwrap());
