@@ -436,8 +436,8 @@ impl Store {
     /// the table while the index is missing (a bulk first refresh).
     fn path_of(&self, query: &Query, now: i64) -> Result<Path> {
         Ok(
-            if (reads_only_indexed(&query.expr) && self.has_query_index()?)
-                || self.few_in_age(query, now)?
+            if self.has_query_index()?
+                && (reads_only_indexed(&query.expr) || self.few_in_age(query, now)?)
             {
                 Path::Index
             } else {
@@ -447,15 +447,12 @@ impl Store {
     }
 
     /// Whether the query's age leaves at most [`MOST_ROWS_BY_INDEX`]
-    /// articles (counted on the index, up to that many); false while the
-    /// index is missing.
+    /// articles (counted on the index, up to that many; the caller has
+    /// checked that it is there).
     fn few_in_age(&self, query: &Query, now: i64) -> Result<bool> {
         let Some(after) = newer_than(&query.expr, now) else {
             return Ok(false);
         };
-        if !self.has_query_index()? {
-            return Ok(false);
-        }
         let in_range: i64 = self
             .conn
             .prepare_cached(
@@ -521,7 +518,7 @@ impl Store {
     pub fn query_counts(&self, query: &Query, now: i64) -> Result<QueryCounts> {
         // Every match is counted (and its row read, for `read`): the index
         // only for an age that leaves few articles.
-        let path = if self.few_in_age(query, now)? {
+        let path = if self.has_query_index()? && self.few_in_age(query, now)? {
             Path::Index
         } else {
             Path::Table
