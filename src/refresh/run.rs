@@ -335,10 +335,6 @@ impl Refresher {
             .await
             .map_err(|e| StoreError::Other(format!("the writer thread failed: {e}")))?;
         let outcome = written.and_then(|mut stats| {
-            // Built already, unless the run broke off before its articles were all in.
-            if bulk {
-                store.build_date_indexes()?;
-            }
             stats.started_at_ms = started_at_ms;
             stats.wall_ms = started.elapsed().as_millis() as u64;
             store.finish_run(run_id, &stats)?;
