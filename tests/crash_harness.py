@@ -126,35 +126,43 @@ def date_indexes(db):
         conn.close()
 
 
-def kill_bulk_first_refreshes(args, rng, work):
-    """Kills the first refresh of a large import, each time in a fresh data
-    directory; returns the kills' lines' totals."""
-    corpus = os.path.join(work, "bulk-corpus")
-    port = free_port()
+def generate(args, out, feeds, items, port):
+    """A ../shared/bench corpus of `feeds` feeds served at `port`."""
     subprocess.run(
-        [sys.executable, "corpus.py", "--feeds", str(args.bulk_feeds), "--items", "5",
-         "--seed", str(args.seed), "--out", corpus, "--base-url", f"http://127.0.0.1:{port}",
+        [sys.executable, "corpus.py", "--feeds", str(feeds), "--items", str(items),
+         "--seed", str(args.seed), "--out", out, "--base-url", f"http://127.0.0.1:{port}",
          "--hosts", str(args.hosts)],
         cwd=BENCH, check=True, capture_output=True,
     )
+
+
+def kill_bulk_first_refreshes(args, rng, work):
+    """Kills the first refresh of a large import, each time in a fresh data
+    directory, and checks what each kill left and that the next refresh
+    completes with both indexes by date."""
+    corpus = os.path.join(work, "bulk-corpus")
+    port = free_port()
+    generate(args, corpus, args.bulk_feeds, 5, port)
     server = serve(corpus, port, "--latency-ms", str(args.latency_ms), "--max-runtime", "7200")
+
+    def imported(name):
+        """A fresh data directory with the corpus imported: its database and a runner."""
+        env = tidings_env(os.path.join(work, name))
+        tidings = lambda *a, **kw: subprocess.run([args.bin, *a], env=env, capture_output=True, text=True, **kw)
+        tidings("import", os.path.join(corpus, "urls"), check=True)
+        return os.path.join(work, name, "tidings.db"), env, tidings
+
     try:
-        whole = None
-        for run in range(0, args.bulk_kills + 1):
-            data = os.path.join(work, f"bulk-{run}")
-            env = tidings_env(data)
-            tidings = lambda *a, **kw: subprocess.run([args.bin, *a], env=env, capture_output=True, text=True, **kw)
-            tidings("import", os.path.join(corpus, "urls"), check=True)
-            db = os.path.join(data, "tidings.db")
-            if whole is None:
-                # The first one runs to its end: how long a bulk first refresh takes.
-                started = time.monotonic()
-                tidings("refresh", "--quiet", check=True)
-                whole = time.monotonic() - started
-                assert date_indexes(db) == 2, "a bulk first refresh ends with its indexes by date"
-                print(f"{args.bulk_feeds} new feeds: a bulk first refresh takes {whole:.2f} s; "
-                      f"killing {args.bulk_kills} within that")
-                continue
+        # One runs to its end: how long a bulk first refresh takes.
+        db, _, tidings = imported("bulk-whole")
+        started = time.monotonic()
+        tidings("refresh", "--quiet", check=True)
+        whole = time.monotonic() - started
+        assert date_indexes(db) == 2, "a bulk first refresh ends with its indexes by date"
+        print(f"{args.bulk_feeds} new feeds: a bulk first refresh takes {whole:.2f} s; "
+              f"killing {args.bulk_kills} within that")
+        for run in range(1, args.bulk_kills + 1):
+            db, env, tidings = imported(f"bulk-{run}")
             before, _ = snapshot(db)
             delay = rng.uniform(0.02, whole * 1.1)
             child = subprocess.Popen([args.bin, "refresh", "--quiet"], env=env,
@@ -172,7 +180,7 @@ def kill_bulk_first_refreshes(args, rng, work):
             print(f"bulk kill {run:2}: after {delay:5.2f} s, {'it had ended; ' if exited else ''}"
                   f"{updated:4} of {len(before)} feeds saved, {left} of 2 indexes by date left; "
                   "the next refresh completed with both: ok")
-            shutil.rmtree(data)
+            shutil.rmtree(os.path.dirname(db))
     finally:
         server.terminate()
         server.wait()
@@ -197,12 +205,7 @@ def main():
     work = tempfile.mkdtemp(prefix="tidings-crash-")
     corpus, data = os.path.join(work, "corpus"), os.path.join(work, "data")
     port = free_port()
-    subprocess.run(
-        [sys.executable, "corpus.py", "--feeds", str(args.feeds), "--items", str(args.items),
-         "--seed", str(args.seed), "--out", corpus, "--base-url", f"http://127.0.0.1:{port}",
-         "--hosts", str(args.hosts)],
-        cwd=BENCH, check=True, capture_output=True,
-    )
+    generate(args, corpus, args.feeds, args.items, port)
     server = serve(corpus, port, "--latency-ms", str(args.latency_ms), "--max-runtime", "7200")
     try:
         env = tidings_env(data)
